@@ -1,0 +1,84 @@
+using Azure;
+using Jobs.Functions.Handlers;
+using Jobs.Functions.Identity;
+using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+
+namespace Jobs.Functions.Api;
+
+/// <summary>
+/// What every endpoint does around its own logic: refuse unknown query parameters, identify the caller, and
+/// map every failure to one problem response. The single mapping from errors to status codes lives here.
+/// </summary>
+public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILogger<ApiGuard> logger)
+{
+    /// <summary>Query parameters the Functions platform itself may add (the function key).</summary>
+    private static readonly string[] PlatformParameters = ["code"];
+
+    public async Task<IActionResult> RunAsync(HttpRequest request, IReadOnlyCollection<string> allowedQuery, Func<Caller, Task<IActionResult>> action)
+    {
+        try
+        {
+            foreach (var key in request.Query.Keys)
+            {
+                if (!allowedQuery.Contains(key, StringComparer.Ordinal) && !PlatformParameters.Contains(key, StringComparer.Ordinal))
+                {
+                    var known = allowedQuery.Count == 0 ? "this endpoint takes none" : "known: " + string.Join(", ", allowedQuery);
+                    throw ApiProblemException.BadParameter(Printable(key), $"is not a known query parameter ({known})");
+                }
+            }
+            var caller = callers.Resolve(request)
+                ?? throw new ApiProblemException(StatusCodes.Status401Unauthorized, "Unauthorized", "This endpoint needs a signed-in caller.");
+            return await action(caller);
+        }
+        catch (ApiProblemException problem)
+        {
+            return Problems.From(request, problem);
+        }
+        catch (InputValidationException invalid)
+        {
+            return Problems.Create(request, StatusCodes.Status400BadRequest, "Invalid request",
+                string.Join("; ", invalid.Errors.Select(e => $"{e.Field}: {e.Message}")), invalid.Errors);
+        }
+        catch (InvalidPrincipalException principal)
+        {
+            return Problems.Create(request, StatusCodes.Status401Unauthorized, "Unauthorized", principal.Message);
+        }
+        catch (RequestFailedException storage) when (storage.Status is 0 or >= 500)
+        {
+            LogStorageUnavailable(storage, request.Method, request.Path.Value);
+            return Problems.Create(request, StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                "Job storage cannot be reached right now; nothing was changed. Try again shortly.").WithHeader("Retry-After", "5");
+        }
+        catch (OperationCanceledException) when (request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception unexpected)
+        {
+            LogUnexpected(unexpected, request.Method, request.Path.Value);
+            return Problems.Create(request, StatusCodes.Status500InternalServerError, "Unexpected error",
+                "The request could not be completed. The error was logged.");
+        }
+    }
+
+    /// <summary>The job, if it exists and the caller may see it; otherwise a 404 that does not reveal which.</summary>
+    public async Task<Job> GetVisibleJobAsync(string id, Caller caller, CancellationToken cancellationToken)
+    {
+        JobIds.Require(id);
+        var job = await store.GetAsync(id, cancellationToken);
+        return job is not null && caller.CanAccess(job.Owner) ? job : throw ApiProblemException.NotFound($"Job {id}");
+    }
+
+    private static string Printable(string value) =>
+        new string([.. value.Take(64).Select(c => char.IsControl(c) ? '?' : c)]);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storage unavailable serving {Method} {Path}.")]
+    private partial void LogStorageUnavailable(Exception exception, string method, string? path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error serving {Method} {Path}.")]
+    private partial void LogUnexpected(Exception exception, string method, string? path);
+}

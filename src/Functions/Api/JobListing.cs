@@ -1,0 +1,114 @@
+using System.Buffers.Text;
+using System.Text;
+using System.Text.RegularExpressions;
+using Jobs.Functions.Identity;
+using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Jobs.Functions.Api;
+
+/// <summary>Paging facts of a list response. <see cref="Next"/> is an opaque cursor; <see cref="NextLink"/> the URL to follow.</summary>
+public sealed record Pagination(int Limit, bool HasNext, string? Next, string? NextLink, int Count);
+
+/// <summary>The body of a listing.</summary>
+public sealed record JobListView(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
+
+/// <summary>Turns list query parameters into a <see cref="JobListQuery"/> the caller is allowed to run, and pages into responses.</summary>
+public sealed partial class JobListing(JobStore store)
+{
+    public static readonly string[] CommonParameters = ["status", "type", "createdFrom", "createdTo", "limit", "next"];
+    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId"];
+
+    public async Task<JobListView> ListAsync(HttpRequest request, Caller caller, EntityRef? entity, CancellationToken cancellationToken)
+    {
+        var owner = QueryParameters.Single(request, "owner");
+        if (owner is not null && !caller.IsAdmin && owner != caller.Id)
+        {
+            throw new ApiProblemException(StatusCodes.Status403Forbidden, "Forbidden", "Only admins may list other owners' jobs.");
+        }
+        if (entity is null)
+        {
+            var entityType = QueryParameters.Single(request, "entityType");
+            var entityId = QueryParameters.Single(request, "entityId");
+            if ((entityType is null) != (entityId is null))
+            {
+                throw ApiProblemException.BadParameter(entityType is null ? "entityType" : "entityId", "entityType and entityId go together");
+            }
+            entity = entityType is null ? null : new EntityRef(entityType, entityId!);
+        }
+
+        var statuses = new HashSet<JobStatus>();
+        foreach (var value in QueryParameters.List(request, "status"))
+        {
+            statuses.Add(JobStatusExtensions.TryParseWire(value, out var status)
+                ? status
+                : throw ApiProblemException.BadParameter("status", $"must be one of {string.Join(", ", Enum.GetValues<JobStatus>().Select(s => s.ToWire()))}"));
+        }
+        var types = QueryParameters.List(request, "type");
+        if (types.Any(t => t.Length > 128 || t.Any(char.IsControl)))
+        {
+            throw ApiProblemException.BadParameter("type", "must be job type names");
+        }
+        var from = QueryParameters.Time(request, "createdFrom");
+        var to = QueryParameters.Time(request, "createdTo");
+        if (from > to)
+        {
+            throw ApiProblemException.BadParameter("createdFrom", "must not be after createdTo");
+        }
+
+        // Non-admins only ever read their own index partition, or an entity partition filtered to themselves.
+        JobListScope scope = entity is not null ? new JobListScope.Entity(entity.Type, entity.Id)
+            : caller.IsAdmin && owner is null ? new JobListScope.All()
+            : new JobListScope.Owner(owner ?? caller.Id);
+        var ownerFilter = entity is not null ? (caller.IsAdmin ? owner : caller.Id) : null;
+
+        var query = new JobListQuery
+        {
+            Scope = scope,
+            Statuses = statuses,
+            Types = types.ToHashSet(StringComparer.Ordinal),
+            Owner = ownerFilter,
+            CreatedFrom = from,
+            CreatedTo = to,
+            Limit = QueryParameters.Int(request, "limit", 50, 1, 100),
+            After = DecodeCursor(QueryParameters.Single(request, "next")),
+        };
+        var page = await store.ListAsync(query, cancellationToken);
+        var next = page.Next is null ? null : EncodeCursor(page.Next);
+        return new JobListView(page.Jobs, new Pagination(query.Limit, next is not null, next, next is null ? null : NextLink(request, next), page.Jobs.Count));
+    }
+
+    private static string NextLink(HttpRequest request, string next)
+    {
+        var query = request.Query.Where(p => p.Key != "next")
+            .SelectMany(p => p.Value.Select(v => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(v ?? "")}"))
+            .Append("next=" + Uri.EscapeDataString(next));
+        return $"{JobLinks.BaseUrl(request)}{request.Path}?{string.Join("&", query)}";
+    }
+
+    internal static string EncodeCursor(string rowKey) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(rowKey));
+
+    internal static string? DecodeCursor(string? cursor)
+    {
+        if (cursor is null)
+        {
+            return null;
+        }
+        try
+        {
+            var rowKey = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
+            if (IndexRowKey().IsMatch(rowKey))
+            {
+                return rowKey;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        throw ApiProblemException.BadParameter("next", "is not a cursor from an earlier page");
+    }
+
+    [GeneratedRegex("^[0-9]{19}-[0-9a-f]{32}$")]
+    private static partial Regex IndexRowKey();
+}

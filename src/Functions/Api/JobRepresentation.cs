@@ -1,0 +1,31 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Jobs.Functions.Model;
+using Microsoft.AspNetCore.Http;
+
+namespace Jobs.Functions.Api;
+
+/// <summary>The small shape polled by progress bars: one point read, a few hundred bytes.</summary>
+public sealed record JobStatusView(
+    string Id, JobStatus Status, int Progress, string? Step, int StepIndex, int StepCount, string? Message,
+    JobError? Error, bool CancelRequested, DateTimeOffset UpdatedAt);
+
+/// <summary>How jobs look on the wire.</summary>
+public static class JobRepresentation
+{
+    /// <summary>The whole record plus its management URLs, as <c>GET /api/jobs/{id}</c> and creation return it.</summary>
+    public static JsonObject Full(Job job, HttpRequest request)
+    {
+        var node = JsonSerializer.SerializeToNode(job, JobJson.Options)!.AsObject();
+        var links = JobLinks.For(request, job.Id);
+        node["statusQueryGetUri"] = links.StatusQueryGetUri;
+        node["sendEventPostUri"] = links.SendEventPostUri;
+        node["terminatePostUri"] = links.TerminatePostUri;
+        node["purgeHistoryDeleteUri"] = links.PurgeHistoryDeleteUri;
+        return node;
+    }
+
+    public static JobStatusView Status(Job job) =>
+        new(job.Id, job.Status, job.Progress, job.Step, job.StepIndex, job.StepCount, job.Message,
+            job.Error, job.CancelRequested, job.UpdatedAt);
+}

@@ -1,0 +1,24 @@
+using System.Text.Json.Nodes;
+using Jobs.Functions.Handlers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Jobs.Functions.Api;
+
+/// <summary>One job type as <c>GET /api/job-types</c> describes it.</summary>
+public sealed record JobTypeView(string Type, string Description, IReadOnlyList<string> Steps, double TimeoutSeconds, JsonNode InputSchema);
+
+/// <summary><c>GET /api/job-types</c>: every type, its default steps, timeout and input schema.</summary>
+public sealed class ListJobTypesFunction(ApiGuard guard, JobHandlerRegistry handlers)
+{
+    [Function(nameof(ListJobTypes))]
+    public Task<IActionResult> ListJobTypes(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "job-types")] HttpRequest request) =>
+        guard.RunAsync(request, [], _ =>
+        {
+            var types = handlers.All.OrderBy(h => h.Type, StringComparer.Ordinal).Select(h => new JobTypeView(
+                h.Type, h.Description, [.. h.PlanSteps(h.ParseInput(null)).Select(s => s.Name)], h.Timeout.TotalSeconds, h.InputSchema));
+            return Task.FromResult<IActionResult>(ApiResult.Ok(new { jobTypes = types.ToList() }));
+        });
+}

@@ -1,0 +1,32 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Jobs.Functions.Handlers;
+
+/// <summary>The plan of a job: its steps (with retry policies) for one validated input.</summary>
+public sealed record JobStepPlan(string Name, StepRetryPolicy Retry);
+
+/// <summary>
+/// What the engine needs from a job type. Implement it by deriving from <see cref="JobHandler{TInput}"/>,
+/// which supplies validation and step dispatch; a handler never writes status, progress or errors itself.
+/// </summary>
+public interface IJobHandler
+{
+    /// <summary>The type name clients submit, e.g. <c>demo.steps</c>.</summary>
+    string Type { get; }
+
+    string Description { get; }
+
+    /// <summary>How long a job may run, from submission, before it ends <c>timed_out</c>.</summary>
+    TimeSpan Timeout { get; }
+
+    /// <summary>JSON Schema of the input, for <c>GET /api/job-types</c>.</summary>
+    JsonNode InputSchema { get; }
+
+    /// <summary>Parses and validates input; throws <see cref="InputValidationException"/> naming the fields.</summary>
+    object ParseInput(JsonElement? input);
+
+    IReadOnlyList<JobStepPlan> PlanSteps(object input);
+
+    Task<object?> RunStepAsync(int stepIndex, object input, JobStepContext context);
+}

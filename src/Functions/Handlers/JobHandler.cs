@@ -1,0 +1,84 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Schema;
+using Jobs.Functions.Model;
+
+namespace Jobs.Functions.Handlers;
+
+/// <summary>
+/// Base class for job types: declare the type name, the input record and the ordered steps; the engine does the rest.
+/// </summary>
+/// <remarks>
+/// Input is read with the service's strict JSON options (unknown members are errors), then checked with
+/// DataAnnotations attributes on <typeparamref name="TInput"/>, then with <see cref="Validate"/>.
+/// </remarks>
+public abstract class JobHandler<TInput> : IJobHandler
+    where TInput : class
+{
+    public abstract string Type { get; }
+
+    public virtual string Description => Type;
+
+    public virtual TimeSpan Timeout => TimeSpan.FromHours(1);
+
+    /// <summary>Retry policy for steps that do not name their own.</summary>
+    protected virtual StepRetryPolicy DefaultRetry => StepRetryPolicy.Default;
+
+    public JsonNode InputSchema => JobJson.Options.GetJsonSchemaAsNode(typeof(TInput));
+
+    /// <summary>The ordered steps for this input. Must depend on nothing but the input.</summary>
+    protected abstract IReadOnlyList<JobStep<TInput>> Steps(TInput input);
+
+    /// <summary>Rules DataAnnotations cannot express. Field names are paths below <c>input</c>.</summary>
+    protected virtual IEnumerable<InputError> Validate(TInput input) => [];
+
+    public object ParseInput(JsonElement? input)
+    {
+        TInput? parsed;
+        try
+        {
+            var json = input is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } element
+                ? element.GetRawText()
+                : "{}";
+            parsed = JsonSerializer.Deserialize<TInput>(json, JobJson.Strict);
+        }
+        catch (JsonException ex)
+        {
+            throw new InputValidationException(JsonErrors.FieldOf(ex, "input"), JsonErrors.Describe(ex));
+        }
+        if (parsed is null)
+        {
+            throw new InputValidationException("input", "must be a JSON object");
+        }
+
+        var errors = new List<InputError>();
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(parsed, new ValidationContext(parsed), results, validateAllProperties: true))
+        {
+            errors.AddRange(results.Select(r => new InputError(
+                "input." + JsonNamingPolicy.CamelCase.ConvertName(r.MemberNames.FirstOrDefault() ?? ""),
+                r.ErrorMessage ?? "is invalid")));
+        }
+        errors.AddRange(Validate(parsed).Select(e => e with { Field = "input." + e.Field }));
+        if (errors.Count > 0)
+        {
+            throw new InputValidationException(errors);
+        }
+        return parsed;
+    }
+
+    public IReadOnlyList<JobStepPlan> PlanSteps(object input) =>
+        [.. Steps((TInput)input).Select(s => new JobStepPlan(s.Name, s.Retry ?? DefaultRetry))];
+
+    public Task<object?> RunStepAsync(int stepIndex, object input, JobStepContext context)
+    {
+        var typed = (TInput)input;
+        var steps = Steps(typed);
+        if (stepIndex < 0 || stepIndex >= steps.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(stepIndex), stepIndex, $"{Type} has {steps.Count} steps.");
+        }
+        return steps[stepIndex].Run(typed, context);
+    }
+}

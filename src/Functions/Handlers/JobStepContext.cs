@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Jobs.Functions.Model;
+
+namespace Jobs.Functions.Handlers;
+
+/// <summary>What a step sees of its job, and the only ways it talks back: progress, logs and result metadata.</summary>
+public sealed class JobStepContext : IDisposable
+{
+    private readonly IJobStepReporter _reporter;
+    private readonly CancellationTokenSource _cancellation;
+    private readonly Dictionary<string, string> _resultMetadata = new(StringComparer.Ordinal);
+
+    public JobStepContext(
+        string jobId, string owner, string stepName, int stepIndex, int stepCount, int attempt,
+        JsonElement? previousOutput, IJobStepReporter reporter, CancellationToken hostStopping)
+    {
+        JobId = jobId;
+        Owner = owner;
+        StepName = stepName;
+        StepIndex = stepIndex;
+        StepCount = stepCount;
+        Attempt = attempt;
+        PreviousOutput = previousOutput;
+        _reporter = reporter;
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(hostStopping);
+    }
+
+    public string JobId { get; }
+    public string Owner { get; }
+    public string StepName { get; }
+    public int StepIndex { get; }
+    public int StepCount { get; }
+
+    /// <summary>1 on the first try of this step, 2 on the first retry, and so on.</summary>
+    public int Attempt { get; }
+
+    /// <summary>The value the previous step returned (null for the first step).</summary>
+    public JsonElement? PreviousOutput { get; }
+
+    /// <summary>Signalled when the host stops or the job is cancelled (observed when progress is reported).</summary>
+    public CancellationToken CancellationToken => _cancellation.Token;
+
+    /// <summary>Key/values the engine adds to the job's metadata when the job completes.</summary>
+    public IReadOnlyDictionary<string, string> ResultMetadata => _resultMetadata;
+
+    public T? GetPreviousOutput<T>() =>
+        PreviousOutput is { } element ? element.Deserialize<T>(JobJson.Options) : default;
+
+    /// <summary>Reports progress within this step (0–100); the engine maps it onto the job's overall progress.</summary>
+    public async Task ReportProgressAsync(int percent, string? message = null)
+    {
+        var cancelRequested = await _reporter.ReportProgressAsync(percent, message, CancellationToken.None);
+        if (cancelRequested)
+        {
+            await _cancellation.CancelAsync();
+        }
+    }
+
+    public Task LogAsync(JobLogLevel level, string message) => _reporter.LogAsync(level, message, CancellationToken.None);
+
+    public Task LogAsync(string message) => LogAsync(JobLogLevel.Information, message);
+
+    public void AddResultMetadata(string key, string value) => _resultMetadata[key] = value;
+
+    public void Dispose() => _cancellation.Dispose();
+}

@@ -1,0 +1,40 @@
+using Jobs.Functions.Api;
+using Jobs.Functions.Handlers;
+using Jobs.Functions.Identity;
+using Jobs.Functions.Lifecycle;
+using Jobs.Functions.Storage;
+using Jobs.Functions.Submissions;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Functions.Hosting;
+
+/// <summary>
+/// Every service the functions use, registered once. Both hosts call this — the Functions worker
+/// (<c>Program.cs</c>) and the local runner — so they run the same application code.
+/// </summary>
+public static class JobsServiceCollectionExtensions
+{
+    public static IServiceCollection AddJobs(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);
+
+        services.AddSingleton<StorageRequestCounter>();
+        services.AddSingleton<StorageClients>();
+        services.AddHostedService<StorageInitializer>();
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<JobLogStore>();
+        services.AddSingleton<JobEventPublisher>();
+
+        services.AddSingleton<CallerResolver>();
+        services.AddSingleton<ApiGuard>();
+        services.AddSingleton<JobListing>();
+        services.AddSingleton<JobSubmissionService>();
+        services.AddSingleton<JobCommands>();
+
+        services.AddJobHandlers();
+        return services;
+    }
+}

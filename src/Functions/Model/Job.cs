@@ -1,0 +1,51 @@
+using System.Text.Json;
+
+namespace Jobs.Functions.Model;
+
+/// <summary>
+/// A job record: the single source of truth a client reads. Immutable; every change is a
+/// <c>with</c> expression written back under the ETag that was read.
+/// </summary>
+public sealed record Job
+{
+    public required string Id { get; init; }
+    public required string Type { get; init; }
+    public required JobStatus Status { get; init; }
+    public required string Owner { get; init; }
+
+    /// <summary>0–100, never decreasing while the job lives.</summary>
+    public int Progress { get; init; }
+    public string? Step { get; init; }
+    public int StepIndex { get; init; }
+    public int StepCount { get; init; }
+    public string? Message { get; init; }
+
+    public JsonElement? Input { get; init; }
+    public JsonElement? Result { get; init; }
+    public JobError? Error { get; init; }
+
+    public string? CorrelationId { get; init; }
+    public EntityRef? Entity { get; init; }
+    public string? IdempotencyKey { get; init; }
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Attempt number of the current step (1 = first try).</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>Every step attempt the job made, retries included.</summary>
+    public int TotalAttempts { get; init; }
+
+    public bool CancelRequested { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>When a pending or running job is given up as <see cref="JobStatus.TimedOut"/>.</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>Storage concurrency token; never serialized to clients.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Azure.ETag ETag { get; init; }
+}

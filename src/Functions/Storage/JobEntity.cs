@@ -1,0 +1,122 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Jobs.Functions.Model;
+
+namespace Jobs.Functions.Storage;
+
+/// <summary>
+/// The record row of a job (PartitionKey = job id, RowKey = <c>job</c>; see <see cref="TableKeys"/>).
+/// JSON payloads are stored as strings; they are bounded by the API so they fit a Table property (64 KiB).
+/// </summary>
+public sealed class JobEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = TableKeys.RecordRowKey;
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string Type { get; set; } = "";
+    public string Status { get; set; } = "";
+    public string Owner { get; set; } = "";
+    public int Progress { get; set; }
+    public string? Step { get; set; }
+    public int StepIndex { get; set; }
+    public int StepCount { get; set; }
+    public string? Message { get; set; }
+    public string? InputJson { get; set; }
+    public string? ResultJson { get; set; }
+    public string? ErrorMessage { get; set; }
+    public string? ErrorType { get; set; }
+    public string? ErrorStackTrace { get; set; }
+    public string? ErrorStep { get; set; }
+    public string? CorrelationId { get; set; }
+    public string? EntityType { get; set; }
+    public string? EntityId { get; set; }
+    public string? IdempotencyKey { get; set; }
+    public string? MetadataJson { get; set; }
+    public int Attempt { get; set; }
+    public int TotalAttempts { get; set; }
+    public bool CancelRequested { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public DateTimeOffset? Deadline { get; set; }
+
+    /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
+    internal const int MaxColumnChars = 30_000;
+
+    public static JobEntity FromJob(Job job) => new()
+    {
+        PartitionKey = job.Id,
+        RowKey = TableKeys.RecordRowKey,
+        ETag = job.ETag,
+        Type = job.Type,
+        Status = job.Status.ToWire(),
+        Owner = job.Owner,
+        Progress = job.Progress,
+        Step = job.Step,
+        StepIndex = job.StepIndex,
+        StepCount = job.StepCount,
+        Message = Truncate(job.Message, 1_000),
+        InputJson = job.Input?.GetRawText(),
+        ResultJson = job.Result?.GetRawText(),
+        ErrorMessage = Truncate(job.Error?.Message, 4_000),
+        ErrorType = Truncate(job.Error?.Type, 1_000),
+        ErrorStackTrace = Truncate(job.Error?.StackTrace, MaxColumnChars),
+        ErrorStep = job.Error?.Step,
+        CorrelationId = job.CorrelationId,
+        EntityType = job.Entity?.Type,
+        EntityId = job.Entity?.Id,
+        IdempotencyKey = job.IdempotencyKey,
+        MetadataJson = job.Metadata.Count == 0 ? null : JsonSerializer.Serialize(job.Metadata, JobJson.Options),
+        Attempt = job.Attempt,
+        TotalAttempts = job.TotalAttempts,
+        CancelRequested = job.CancelRequested,
+        CreatedAt = job.CreatedAt,
+        StartedAt = job.StartedAt,
+        UpdatedAt = job.UpdatedAt,
+        CompletedAt = job.CompletedAt,
+        Deadline = job.Deadline,
+    };
+
+    public Job ToJob() => new()
+    {
+        Id = PartitionKey,
+        Type = Type,
+        Status = JobStatusExtensions.TryParseWire(Status, out var status)
+            ? status
+            : throw new InvalidDataException($"Job {PartitionKey} has an unknown stored status '{Status}'."),
+        Owner = Owner,
+        Progress = Progress,
+        Step = Step,
+        StepIndex = StepIndex,
+        StepCount = StepCount,
+        Message = Message,
+        Input = ParseJson(InputJson),
+        Result = ParseJson(ResultJson),
+        Error = ErrorMessage is null ? null : new JobError(ErrorMessage, ErrorType, ErrorStackTrace, ErrorStep),
+        CorrelationId = CorrelationId,
+        Entity = EntityType is null || EntityId is null ? null : new EntityRef(EntityType, EntityId),
+        IdempotencyKey = IdempotencyKey,
+        Metadata = MetadataJson is null
+            ? new Dictionary<string, string>()
+            : JsonSerializer.Deserialize<Dictionary<string, string>>(MetadataJson, JobJson.Options) ?? [],
+        Attempt = Attempt,
+        TotalAttempts = TotalAttempts,
+        CancelRequested = CancelRequested,
+        CreatedAt = CreatedAt,
+        StartedAt = StartedAt,
+        UpdatedAt = UpdatedAt,
+        CompletedAt = CompletedAt,
+        Deadline = Deadline,
+        ETag = ETag,
+    };
+
+    private static JsonElement? ParseJson(string? json) =>
+        json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+
+    private static string? Truncate(string? value, int max) =>
+        value is null || value.Length <= max ? value : value[..max];
+}

@@ -1,0 +1,52 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Jobs.Functions.Storage;
+
+/// <summary>
+/// The service's Azure SDK clients, created once per process (they are thread-safe and pool connections).
+/// Every client shares <see cref="StorageRequestCounter"/> so the benchmark can count requests by kind.
+/// </summary>
+public sealed class StorageClients
+{
+    public StorageClients(IConfiguration configuration, IOptions<StorageOptions> options, StorageRequestCounter counter)
+    {
+        var settings = options.Value;
+        var connectionString = configuration[settings.ConnectionSetting]
+            ?? configuration.GetConnectionString(settings.ConnectionSetting)
+            ?? throw new InvalidOperationException($"The storage connection setting '{settings.ConnectionSetting}' is not set.");
+
+        var tableOptions = new TableClientOptions();
+        tableOptions.AddPolicy(counter.Policy, HttpPipelinePosition.PerRetry);
+        // Queue messages are base64 on both sides: the Functions queue trigger expects it by default.
+        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        queueOptions.AddPolicy(counter.Policy, HttpPipelinePosition.PerRetry);
+        var blobOptions = new BlobClientOptions();
+        blobOptions.AddPolicy(counter.Policy, HttpPipelinePosition.PerRetry);
+
+        Tables = new TableServiceClient(connectionString, tableOptions);
+        Queues = new QueueServiceClient(connectionString, queueOptions);
+        Blobs = new BlobServiceClient(connectionString, blobOptions);
+
+        JobsTable = Tables.GetTableClient(settings.TablePrefix + "Jobs");
+        JobLogsTable = Tables.GetTableClient(settings.TablePrefix + "JobLogs");
+        EventsQueue = Queues.GetQueueClient(QueueNames.Events);
+        SubmissionsQueue = Queues.GetQueueClient(QueueNames.Submissions);
+        SubmissionsPoisonQueue = Queues.GetQueueClient(QueueNames.SubmissionsPoison);
+        ExportContainer = Blobs.GetBlobContainerClient(settings.ExportContainer);
+    }
+
+    public TableServiceClient Tables { get; }
+    public QueueServiceClient Queues { get; }
+    public BlobServiceClient Blobs { get; }
+    public TableClient JobsTable { get; }
+    public TableClient JobLogsTable { get; }
+    public QueueClient EventsQueue { get; }
+    public QueueClient SubmissionsQueue { get; }
+    public QueueClient SubmissionsPoisonQueue { get; }
+    public BlobContainerClient ExportContainer { get; }
+}

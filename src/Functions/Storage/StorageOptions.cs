@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Jobs.Functions.Storage;
+
+/// <summary>Storage settings, bound from <c>Jobs:Storage</c> (<c>Jobs__Storage__*</c> in app settings).</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Jobs:Storage";
+
+    /// <summary>Name of the setting holding the storage connection string (the Functions host's own by default).</summary>
+    [Required]
+    public string ConnectionSetting { get; set; } = "AzureWebJobsStorage";
+
+    /// <summary>Prepended to table names, so several deployments (or test runs) can share one account.</summary>
+    [RegularExpression("^[A-Za-z0-9]{0,20}$")]
+    public string TablePrefix { get; set; } = "";
+
+    /// <summary>Blob container that export jobs write to.</summary>
+    [RegularExpression("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
+    public string ExportContainer { get; set; } = "job-exports";
+}

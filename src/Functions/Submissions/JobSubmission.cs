@@ -1,0 +1,23 @@
+using System.Text.Json;
+using Jobs.Functions.Model;
+
+namespace Jobs.Functions.Submissions;
+
+/// <summary>
+/// A request to create a job: the body of <c>POST /api/jobs</c>, and of a <c>job-submissions</c> message
+/// (which also names its <see cref="Owner"/>, since a queue has no caller identity).
+/// </summary>
+public sealed record JobSubmission
+{
+    public string? Type { get; init; }
+    public JsonElement? Input { get; init; }
+    public string? CorrelationId { get; init; }
+    public EntityRef? Entity { get; init; }
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>Store the job without running it; <c>POST /api/jobs/{id}/submit</c> starts it.</summary>
+    public bool Draft { get; init; }
+
+    /// <summary>Queue submissions only: the user the job belongs to.</summary>
+    public string? Owner { get; init; }
+}
