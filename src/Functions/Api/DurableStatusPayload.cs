@@ -12,7 +12,7 @@ namespace Jobs.Functions.Api;
 /// </summary>
 public static class DurableStatusPayload
 {
-    public static JsonObject Build(OrchestrationMetadata metadata, bool showInput, IEnumerable<object>? history)
+    public static JsonObject Build(OrchestrationMetadata metadata, bool showInput, JsonArray? history)
     {
         var body = new JsonObject
         {
@@ -29,7 +29,7 @@ public static class DurableStatusPayload
         };
         if (history is not null)
         {
-            body["historyEvents"] = new JsonArray([.. history.Select(e => JsonSerializer.SerializeToNode(e, e.GetType()))]);
+            body["historyEvents"] = history;
         }
         return body;
     }
@@ -41,7 +41,7 @@ public static class DurableStatusPayload
 #pragma warning restore CS0618
 
     /// <summary>The response for an instance, with the status code and headers the HTTP API uses.</summary>
-    public static ApiResult Respond(HttpRequest request, OrchestrationMetadata metadata, bool showInput, IEnumerable<object>? history, bool returnInternalServerErrorOnFailure)
+    public static ApiResult Respond(HttpRequest request, OrchestrationMetadata metadata, bool showInput, JsonArray? history, bool returnInternalServerErrorOnFailure)
     {
         var body = Build(metadata, showInput, history);
         if (IsRunning(metadata.RuntimeStatus))
@@ -53,6 +53,10 @@ public static class DurableStatusPayload
         var failed = metadata.RuntimeStatus == OrchestrationRuntimeStatus.Failed && returnInternalServerErrorOnFailure;
         return new ApiResult(failed ? StatusCodes.Status500InternalServerError : StatusCodes.Status200OK, body);
     }
+
+    /// <summary>History events as JSON objects (each serialised as its concrete event type).</summary>
+    public static JsonArray History(IEnumerable<object> events) =>
+        [.. events.Select(e => JsonSerializer.SerializeToNode(e, e.GetType()))];
 
     /// <summary>Reads a boolean query flag the way the HTTP API does; anything but true/false is a 400.</summary>
     public static bool Flag(HttpRequest request, string name, bool fallback)

@@ -29,8 +29,8 @@ public sealed class JobInstanceFunctions(ApiGuard guard, JobCommands commands)
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
             var metadata = await durable.GetInstanceAsync(job.Id, getInputsAndOutputs: true, request.HttpContext.RequestAborted)
                 ?? throw ApiProblemException.NotFound($"The orchestration of job {job.Id}");
-            IEnumerable<object>? history = showHistory
-                ? await durable.GetOrchestrationHistoryAsync(job.Id, request.HttpContext.RequestAborted)
+            var history = showHistory
+                ? DurableStatusPayload.History(await durable.GetOrchestrationHistoryAsync(job.Id, request.HttpContext.RequestAborted))
                 : null;
             return DurableStatusPayload.Respond(request, metadata, showInput, history, failAs500);
         });

@@ -25,9 +25,22 @@ public static class JobJson
             UnmappedMemberHandling = strict ? JsonUnmappedMemberHandling.Disallow : JsonUnmappedMemberHandling.Skip,
             AllowTrailingCommas = false,
             ReadCommentHandling = JsonCommentHandling.Disallow,
+            // Responses are JSON, never HTML: '+' in times and non-ASCII text need no escaping.
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
+        options.Converters.Add(new UtcDateTimeOffsetConverter());
         options.Converters.Add(new JsonStringEnumConverter(EnumNaming, allowIntegerValues: false));
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
+    }
+
+    /// <summary>Writes every time as ISO-8601 UTC with a 'Z'; reads any ISO-8601 offset.</summary>
+    private sealed class UtcDateTimeOffsetConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetDateTimeOffset().ToUniversalTime();
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
     }
 }

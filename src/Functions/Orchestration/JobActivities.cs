@@ -19,7 +19,7 @@ public sealed partial class JobActivities(
     [Function(nameof(RunJobStep))]
     public async Task<StepOutcome> RunJobStep([ActivityTrigger] StepRequest request, CancellationToken cancellationToken)
     {
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = request.JobId });
+        using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
         var job = await store.GetAsync(request.JobId, cancellationToken)
             ?? throw new InvalidOperationException($"Job {request.JobId} has no record.");
         if (job.Status.IsTerminal())
@@ -87,7 +87,7 @@ public sealed partial class JobActivities(
     [Function(nameof(FinishJob))]
     public async Task<JobStatus> FinishJob([ActivityTrigger] FinishRequest request, CancellationToken cancellationToken)
     {
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = request.JobId });
+        using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
         var update = await store.UpdateAsync(request.JobId, current =>
         {
             if (current.Status.IsTerminal())

@@ -23,8 +23,11 @@ public static class JobOrchestrator
         }
         finally
         {
-            // A pending durable timer would keep the instance alive; the job is over, so drop it.
-            await deadlineCancellation.CancelAsync();
+            // Drop the deadline timer now the job is over. Synchronous on purpose: CancelAsync would resume
+            // on the thread pool, outside the orchestration's episode, and the instance would never complete.
+#pragma warning disable CA1849
+            deadlineCancellation.Cancel();
+#pragma warning restore CA1849
         }
     }
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Shared helpers for scripts/*.sh. Source it; do not run it.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Installs Azurite from the committed lockfile when it is missing or the lockfile changed.
+ensure_azurite() {
+  local stamp="$REPO_ROOT/node_modules/.lock-stamp"
+  if [[ ! -x "$REPO_ROOT/node_modules/.bin/azurite" ]] || ! cmp -s "$REPO_ROOT/package-lock.json" "$stamp"; then
+    echo "==> installing Azurite (npm ci, pinned by package-lock.json)"
+    (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$REPO_ROOT/package-lock.json" "$stamp"
+  fi
+}
+
+# Prints a TCP port nobody is listening on.
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
+}
+
+# start_azurite BLOB QUEUE TABLE [--inMemoryPersistence | --location DIR] — starts it in the background
+# and waits until all three services answer. Sets AZURITE_PID.
+start_azurite() {
+  local blob=$1 queue=$2 table=$3; shift 3
+  "$REPO_ROOT/node_modules/.bin/azurite" --silent --skipApiVersionCheck --loose \
+    --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \
+    --blobPort "$blob" --queuePort "$queue" --tablePort "$table" "$@" &
+  AZURITE_PID=$!
+  for _ in $(seq 1 100); do
+    if node -e "
+      const net=require('net');let left=3;
+      for (const p of [$blob,$queue,$table]) { const c=net.connect(p,'127.0.0.1',()=>{c.end();if(--left===0)process.exit(0);}); c.on('error',()=>process.exit(1)); }
+    " 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$AZURITE_PID" 2>/dev/null; then echo "Azurite exited during start-up" >&2; return 1; fi
+    sleep 0.2
+  done
+  echo "Azurite did not start within 20 s" >&2
+  return 1
+}
+
+stop_pid() {
+  local pid=${1:-}
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+}
+
+# The development-storage connection string for Azurite on the given ports.
+azurite_connection_string() {
+  local blob=$1 queue=$2 table=$3
+  local key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+  echo "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1;"
+}
