@@ -30,7 +30,10 @@ public static class RunnerHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = options.ContentRoot, Args = [] });
         // Same precedence as the Functions host: local.settings.json, then the environment, then explicit overrides.
         builder.Configuration.Sources.Clear();
-        builder.Configuration.AddInMemoryCollection(LocalSettings.Load(Path.Combine(options.ContentRoot, "local.settings.json")));
+        if (options.LoadLocalSettings)
+        {
+            builder.Configuration.AddInMemoryCollection(LocalSettings.Load(Path.Combine(options.ContentRoot, "local.settings.json")));
+        }
         builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddInMemoryCollection(options.Settings);
         builder.WebHost.UseUrls(options.Urls);

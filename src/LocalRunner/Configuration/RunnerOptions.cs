@@ -14,6 +14,9 @@ public sealed record RunnerOptions
     /// <summary>Replaces host.json's hub name, so parallel test runs do not share a task hub.</summary>
     public string? TaskHubOverride { get; init; }
 
+    /// <summary>Read local.settings.json from the content root (off in tests, which pass every setting).</summary>
+    public bool LoadLocalSettings { get; init; } = true;
+
     public bool EnableQueueTriggers { get; init; } = true;
     public bool EnableTimerTriggers { get; init; } = true;
 }

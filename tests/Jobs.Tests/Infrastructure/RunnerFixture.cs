@@ -1,0 +1,125 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Jobs.Functions.Identity;
+using Jobs.Functions.Storage;
+using Jobs.LocalRunner;
+using Jobs.LocalRunner.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Tests.Infrastructure;
+
+/// <summary>
+/// The real app in the local runner, on a free loopback port, against the test Azurite, with a task hub and
+/// table prefix of its own so fixtures never see each other's data. Tests talk to it over real HTTP.
+/// </summary>
+public class RunnerFixture : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public string HubName { get; } = "h" + Guid.NewGuid().ToString("N")[..12];
+    public string TablePrefix { get; } = "t" + Guid.NewGuid().ToString("N")[..10];
+    public Uri BaseAddress { get; private set; } = null!;
+    public IServiceProvider Services => _app!.Services;
+    public StorageClients Storage => Services.GetRequiredService<StorageClients>();
+    public JobStore Store => Services.GetRequiredService<JobStore>();
+
+    /// <summary>Only one fixture per test run may consume the shared job-submissions queue.</summary>
+    protected virtual bool QueueTriggers => false;
+
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
+
+    public async Task InitializeAsync()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = TestStorage.ConnectionString,
+            ["Jobs:Storage:TablePrefix"] = TablePrefix,
+            ["Jobs:Storage:ExportContainer"] = "exp-" + TablePrefix.ToLowerInvariant(),
+            ["Jobs:Identity:TrustClientPrincipal"] = "true",
+        };
+        foreach (var (key, value) in ExtraSettings)
+        {
+            settings[key] = value;
+        }
+        _app = RunnerHost.Build(new RunnerOptions
+        {
+            ContentRoot = RepoPaths.Root,
+            Urls = "http://127.0.0.1:0",
+            LoadLocalSettings = false,
+            TaskHubOverride = HubName,
+            Settings = settings,
+            EnableQueueTriggers = QueueTriggers,
+            EnableTimerTriggers = false,
+        });
+        await _app.StartAsync();
+        BaseAddress = new Uri(_app.Urls.First());
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    /// <summary>An HTTP client signed in as <paramref name="user"/> (null: anonymous).</summary>
+    public HttpClient Client(string? user, params string[] roles)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        if (user is not null)
+        {
+            client.DefaultRequestHeaders.Add(CallerResolver.PrincipalHeader, Principals.Header(user, roles));
+        }
+        return client;
+    }
+
+    /// <summary>Creates a job over HTTP and returns its body (asserting 202).</summary>
+    public static async Task<JsonObject> CreateJobAsync(HttpClient client, object body)
+    {
+        using var response = await client.PostAsJsonAsync("/api/jobs", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    /// <summary>Polls <c>/status</c> until <paramref name="until"/> holds, or fails after the timeout.</summary>
+    public static async Task<JsonObject> PollStatusAsync(HttpClient client, string id, Func<JsonObject, bool> until, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/status"))!.AsObject();
+            if (until(last))
+            {
+                return last;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Job {id} never reached the expected state; last seen: {last?.ToJsonString()}");
+    }
+
+    public static Task<JsonObject> WaitForEndAsync(HttpClient client, string id, TimeSpan? timeout = null) =>
+        PollStatusAsync(client, id, s => (string?)s["status"] is "completed" or "failed" or "cancelled" or "timed_out", timeout);
+}
+
+/// <summary>The fixture that also serves the job-submissions queue.</summary>
+public sealed class QueueRunnerFixture : RunnerFixture
+{
+    protected override bool QueueTriggers => true;
+}
+
+[CollectionDefinition(Name)]
+public sealed class RunnerCollection : ICollectionFixture<RunnerFixture>
+{
+    public const string Name = "runner";
+}
+
+[CollectionDefinition(Name)]
+public sealed class QueueRunnerCollection : ICollectionFixture<QueueRunnerFixture>
+{
+    public const string Name = "queue-runner";
+}
