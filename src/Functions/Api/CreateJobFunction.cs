@@ -34,7 +34,13 @@ public sealed class CreateJobFunction(ApiGuard guard, JobSubmissionService submi
 
             var job = outcome.Job;
             var status = job.Status == JobStatus.Draft ? StatusCodes.Status201Created : StatusCodes.Status202Accepted;
-            var result = new ApiResult(status, JobRepresentation.Full(job, request))
+            var body = JobRepresentation.Full(job, request);
+            if (caller.IsAdmin && job.Status != JobStatus.Draft)
+            {
+                body["nativeManagementUrls"] = System.Text.Json.JsonSerializer.SerializeToNode(
+                    NativeManagementLinks.For(durable, request, job.Id), JobJson.Options);
+            }
+            var result = new ApiResult(status, body)
                 .WithHeader("Location", $"{JobLinks.BaseUrl(request)}/api/jobs/{job.Id}/status");
             return outcome.Created ? result : result.WithHeader("Idempotent-Replayed", "true");
         });

@@ -67,7 +67,9 @@ public sealed class AzureStorageDurableTaskClient(
     public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
         var states = await service.GetOrchestrationStateAsync(instanceId, allExecutions: false);
-        return states is { Count: > 0 } ? ToMetadata(states[0], getInputsAndOutputs) : null;
+        // After a purge the backend answers with a list holding null rather than an empty list.
+        var state = states?.FirstOrDefault(s => s?.OrchestrationInstance is not null);
+        return state is null ? null : ToMetadata(state, getInputsAndOutputs);
     }
 
     public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) =>

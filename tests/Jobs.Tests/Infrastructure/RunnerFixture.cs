@@ -20,6 +20,7 @@ public class RunnerFixture : IAsyncLifetime
     public string HubName { get; } = "h" + Guid.NewGuid().ToString("N")[..12];
     public string TablePrefix { get; } = "t" + Guid.NewGuid().ToString("N")[..10];
     public Uri BaseAddress { get; private set; } = null!;
+    public string SystemKey { get; } = "sys-" + Guid.NewGuid().ToString("N");
     public IServiceProvider Services => _app!.Services;
     public StorageClients Storage => Services.GetRequiredService<StorageClients>();
     public JobStore Store => Services.GetRequiredService<JobStore>();
@@ -37,6 +38,7 @@ public class RunnerFixture : IAsyncLifetime
             ["Jobs:Storage:TablePrefix"] = TablePrefix,
             ["Jobs:Storage:ExportContainer"] = "exp-" + TablePrefix.ToLowerInvariant(),
             ["Jobs:Identity:TrustClientPrincipal"] = "true",
+            ["Jobs:Runner:SystemKey"] = SystemKey,
         };
         foreach (var (key, value) in ExtraSettings)
         {

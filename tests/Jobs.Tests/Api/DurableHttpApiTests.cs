@@ -1,0 +1,216 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Jobs.Tests.Infrastructure;
+
+namespace Jobs.Tests.Api;
+
+/// <summary>
+/// The management URLs behave as Durable Functions documents its HTTP API, both the per-job ones everybody gets
+/// and the native ones (system key) admins get.
+/// </summary>
+[Collection(RunnerCollection.Name)]
+public sealed class DurableHttpApiTests(RunnerFixture runner)
+{
+    private readonly HttpClient _owner = runner.Client("owner-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task StatusQueryGetUri_Is202WithLocationAndRetryAfterWhileRunning_Then200WithOutput()
+    {
+        var created = await RunnerFixture.CreateJobAsync(_owner, new { type = "demo.steps", input = new { steps = 2, delayMs = 2000 } });
+        var statusUri = (string)created["statusQueryGetUri"]!;
+
+        using var running = await _owner.GetAsync(statusUri);
+        Assert.Equal(HttpStatusCode.Accepted, running.StatusCode);
+        Assert.Equal(statusUri, running.Headers.Location!.ToString());
+        Assert.Equal(TimeSpan.FromSeconds(5), running.Headers.RetryAfter!.Delta);
+        var body = JsonNode.Parse(await running.Content.ReadAsStringAsync())!;
+        Assert.Contains((string?)body["runtimeStatus"], new[] { "Pending", "Running" });
+        Assert.Equal("JobOrchestrator", (string?)body["name"]);
+        Assert.Equal((string?)created["id"], (string?)body["instanceId"]);
+
+        JsonNode? done = null;
+        for (var i = 0; i < 200 && done is null; i++)
+        {
+            using var poll = await _owner.GetAsync(statusUri);
+            if (poll.StatusCode == HttpStatusCode.OK)
+            {
+                done = JsonNode.Parse(await poll.Content.ReadAsStringAsync());
+            }
+            else
+            {
+                await Task.Delay(100);
+            }
+        }
+        Assert.NotNull(done);
+        Assert.Equal("Completed", (string?)done["runtimeStatus"]);
+        Assert.Equal("completed", (string?)done["output"]!["status"]);
+        Assert.Equal(100, (int)done["customStatus"]!["progress"]!);
+        Assert.NotNull(done["input"]);
+        Assert.Matches("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$", (string)done["createdTime"]!);
+
+        using var noInput = await _owner.GetAsync(statusUri + "?showInput=false&showHistory=true");
+        var withHistory = JsonNode.Parse(await noInput.Content.ReadAsStringAsync())!;
+        Assert.Null(withHistory["input"]);
+        Assert.True(withHistory["historyEvents"]!.AsArray().Count > 5);
+    }
+
+    [Fact]
+    public async Task TerminatePostUri_StopsARunningJob_AndRecordsItCancelled()
+    {
+        var created = await RunnerFixture.CreateJobAsync(_owner, new { type = "demo.steps", input = new { steps = 5, delayMs = 2000 } });
+        var id = (string)created["id"]!;
+        await RunnerFixture.PollStatusAsync(_owner, id, s => (string?)s["status"] == "running");
+
+        var terminate = ((string)created["terminatePostUri"]!).Replace("{text}", "operator+stop", StringComparison.Ordinal);
+        using var response = await _owner.PostAsync(terminate, null);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        var status = await RunnerFixture.WaitForEndAsync(_owner, id);
+        Assert.Equal("cancelled", (string?)status["status"]);
+        Assert.Contains("operator stop", (string?)status["message"], StringComparison.Ordinal);
+
+        JsonNode? instance = null;
+        for (var i = 0; i < 100; i++)
+        {
+            instance = JsonNode.Parse(await _owner.GetStringAsync((string)created["statusQueryGetUri"]!));
+            if ((string?)instance!["runtimeStatus"] == "Terminated")
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Equal("Terminated", (string?)instance!["runtimeStatus"]);
+
+        using var again = await _owner.PostAsync(terminate, null);
+        Assert.Equal(HttpStatusCode.Gone, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task SendEventAndPurge_FollowTheDurableRules()
+    {
+        var created = await RunnerFixture.CreateJobAsync(_owner, new { type = "demo.steps", input = new { steps = 1, delayMs = 1500 } });
+        var id = (string)created["id"]!;
+        var raise = ((string)created["sendEventPostUri"]!).Replace("{eventName}", "poke", StringComparison.Ordinal);
+
+        using var notJson = await _owner.PostAsync(raise, new StringContent("hi", Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        using var raised = await _owner.PostAsJsonAsync(raise, new { hello = "world" });
+        Assert.Equal(HttpStatusCode.Accepted, raised.StatusCode);
+
+        using var tooEarly = await _owner.DeleteAsync((string)created["purgeHistoryDeleteUri"]!);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, tooEarly.StatusCode);
+
+        await RunnerFixture.WaitForEndAsync(_owner, id);
+        await WaitForRuntimeStatus((string)created["statusQueryGetUri"]!, "Completed");
+        using var late = await _owner.PostAsJsonAsync(raise, new { hello = "again" });
+        Assert.Equal(HttpStatusCode.Gone, late.StatusCode);
+
+        using var purged = await _owner.DeleteAsync((string)created["purgeHistoryDeleteUri"]!);
+        Assert.Equal(HttpStatusCode.OK, purged.StatusCode);
+        Assert.Equal(1, (int)JsonNode.Parse(await purged.Content.ReadAsStringAsync())!["instancesDeleted"]!);
+        using var gone = await _owner.GetAsync((string)created["statusQueryGetUri"]!);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        // The job record outlives its durable history.
+        Assert.Equal("completed", (string?)JsonNode.Parse(await _owner.GetStringAsync($"/api/jobs/{id}/status"))!["status"]);
+    }
+
+    [Fact]
+    public async Task PerJobUrls_OfAnotherUsersJob_Are404()
+    {
+        var created = await RunnerFixture.CreateJobAsync(_owner, new { type = "demo.steps", input = new { steps = 1 } });
+        using var stranger = runner.Client("stranger");
+        using var response = await stranger.GetAsync((string)created["statusQueryGetUri"]!);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        using var terminate = await stranger.PostAsync(((string)created["terminatePostUri"]!).Replace("{text}", "x", StringComparison.Ordinal), null);
+        Assert.Equal(HttpStatusCode.NotFound, terminate.StatusCode);
+    }
+
+    [Fact]
+    public async Task NativeUrls_GoToAdminsOnly_AndWorkWithTheSystemKey()
+    {
+        using var admin = runner.Client("admin-" + Guid.NewGuid().ToString("N")[..6], "admin");
+        var created = await RunnerFixture.CreateJobAsync(admin, new { type = "demo.steps", input = new { steps = 1 } });
+        var native = created["nativeManagementUrls"]!;
+        var statusUri = (string)native["statusQueryGetUri"]!;
+        Assert.Contains("/runtime/webhooks/durabletask/instances/", statusUri, StringComparison.Ordinal);
+        Assert.Contains($"taskHub={runner.HubName}", statusUri, StringComparison.Ordinal);
+        Assert.Contains($"code={runner.SystemKey}", statusUri, StringComparison.Ordinal);
+
+        await WaitForRuntimeStatus(statusUri, "Completed", anonymous: true);
+
+        using var anonymous = new HttpClient();
+        using var noKey = await anonymous.GetAsync(statusUri.Split('?')[0]);
+        Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
+        using var wrongHub = await anonymous.GetAsync(statusUri.Replace($"taskHub={runner.HubName}", "taskHub=Other", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.NotFound, wrongHub.StatusCode);
+        using var terminateEnded = await anonymous.PostAsync(((string)native["terminatePostUri"]!).Replace("{text}", "late", StringComparison.Ordinal), null);
+        Assert.Equal(HttpStatusCode.Gone, terminateEnded.StatusCode);
+        using var history = await anonymous.GetAsync(statusUri + "&showHistory=true");
+        Assert.True(JsonNode.Parse(await history.Content.ReadAsStringAsync())!["historyEvents"]!.AsArray().Count > 3);
+    }
+
+    [Fact]
+    public async Task NativeApi_ListsInstancesWithContinuationTokens_AndPurgesByTime()
+    {
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((string)(await RunnerFixture.CreateJobAsync(_owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!);
+        }
+        foreach (var id in ids)
+        {
+            await RunnerFixture.WaitForEndAsync(_owner, id);
+        }
+
+        using var client = new HttpClient { BaseAddress = runner.BaseAddress };
+        var query = $"/runtime/webhooks/durabletask/instances?code={runner.SystemKey}&top=2&createdTimeFrom={Uri.EscapeDataString(since.ToString("O"))}";
+        var listed = new List<string>();
+        string? token = null;
+        for (var page = 0; page < 20; page++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, query);
+            if (token is not null)
+            {
+                request.Headers.Add("x-ms-continuation-token", token);
+            }
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var items = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
+            Assert.True(items.Count <= 2);
+            listed.AddRange(items.Select(i => (string)i!["instanceId"]!));
+            token = response.Headers.TryGetValues("x-ms-continuation-token", out var values) ? values.First() : null;
+            if (token is null)
+            {
+                break;
+            }
+        }
+        Assert.Superset(ids.ToHashSet(), listed.ToHashSet());
+
+        using var noFrom = await client.DeleteAsync($"/runtime/webhooks/durabletask/instances?code={runner.SystemKey}");
+        Assert.Equal(HttpStatusCode.BadRequest, noFrom.StatusCode);
+        using var purge = await client.DeleteAsync(
+            $"/runtime/webhooks/durabletask/instances/{ids[0]}?code={runner.SystemKey}");
+        Assert.Equal(HttpStatusCode.OK, purge.StatusCode);
+        using var unknown = await client.DeleteAsync($"/runtime/webhooks/durabletask/instances/{ids[0]}?code={runner.SystemKey}");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    private async Task WaitForRuntimeStatus(string uri, string status, bool anonymous = false)
+    {
+        using var plain = new HttpClient();
+        var client = anonymous ? plain : _owner;
+        for (var i = 0; i < 200; i++)
+        {
+            var body = JsonNode.Parse(await client.GetStringAsync(uri))!;
+            if ((string?)body["runtimeStatus"] == status)
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{uri} never reached {status}");
+    }
+}
