@@ -30,6 +30,15 @@ public static class RunnerHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = options.ContentRoot, Args = [] });
         // Same precedence as the Functions host: local.settings.json, then the environment, then explicit overrides.
         builder.Configuration.Sources.Clear();
+        // Quiet defaults for chatty libraries, overridable like any setting (Logging__LogLevel__DurableTask=Information).
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:DurableTask"] = "Warning",
+            ["Logging:LogLevel:Azure"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            ["Logging:LogLevel:Microsoft.DurableTask"] = "Warning",
+        });
         if (options.LoadLocalSettings)
         {
             builder.Configuration.AddInMemoryCollection(LocalSettings.Load(Path.Combine(options.ContentRoot, "local.settings.json")));
@@ -44,12 +53,12 @@ public static class RunnerHost
             console.TimestampFormat = "HH:mm:ss.fff ";
             console.UseUtcTimestamp = true;
         });
-        builder.Logging.AddFilter("DurableTask", LogLevel.Warning);
-        builder.Logging.AddFilter("Azure", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         var host = HostSettings.Load(Path.Combine(options.ContentRoot, "host.json"));
         var catalog = new FunctionCatalog(typeof(JobsServiceCollectionExtensions).Assembly);
+        // The host's own switch: AzureWebJobs.<FunctionName>.Disabled=true turns a trigger off.
+        bool Enabled(FunctionDescriptor function) =>
+            !builder.Configuration.GetValue<bool>($"AzureWebJobs.{function.Name}.Disabled");
         var keys = builder.Configuration.GetSection(RunnerKeys.Section).Get<RunnerKeys>() ?? new RunnerKeys();
         // The system key opens every instance of the task hub: generated per process unless configured, never logged.
         var systemKey = string.IsNullOrEmpty(keys.SystemKey) ? Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)) : keys.SystemKey;
@@ -71,14 +80,14 @@ public static class RunnerHost
         var rawQueues = new QueueServiceClient(connection, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
         if (options.EnableQueueTriggers)
         {
-            foreach (var function in catalog.Of(TriggerKind.Queue))
+            foreach (var function in catalog.Of(TriggerKind.Queue).Where(Enabled))
             {
                 services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<QueueTriggerListener>(sp, function, rawQueues));
             }
         }
         if (options.EnableTimerTriggers)
         {
-            foreach (var function in catalog.Of(TriggerKind.Timer))
+            foreach (var function in catalog.Of(TriggerKind.Timer).Where(Enabled))
             {
                 services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<TimerTriggerListener>(sp, function));
             }
@@ -96,7 +105,7 @@ public static class RunnerHost
             await Problems.Create(request, status, status == 405 ? "Method not allowed" : "Not found", detail)
                 .ExecuteResultAsync(new ActionContext(context.HttpContext, new RouteData(), new ActionDescriptor()));
         });
-        foreach (var function in catalog.Of(TriggerKind.Http))
+        foreach (var function in catalog.Of(TriggerKind.Http).Where(Enabled))
         {
             MapHttpFunction(app, host, function, keys, systemKey);
         }

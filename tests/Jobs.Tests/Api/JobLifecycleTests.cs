@@ -79,10 +79,21 @@ public sealed class JobLifecycleTests(RunnerFixture runner)
         // Step 1 once, step 2 three times (its retry policy), step 3 never.
         Assert.Equal(4, (int)job["totalAttempts"]!);
 
-        using var instance = await _alice.GetAsync((string)created["statusQueryGetUri"]!);
-        Assert.Equal(HttpStatusCode.OK, instance.StatusCode);
-        var durable = JsonNode.Parse(await instance.Content.ReadAsStringAsync())!;
-        Assert.Equal("Failed", (string?)durable["runtimeStatus"]);
+        // The record is written failed just before the orchestration itself ends; poll the durable status.
+        JsonNode? durable = null;
+        for (var i = 0; i < 100; i++)
+        {
+            using var instance = await _alice.GetAsync((string)created["statusQueryGetUri"]!);
+            durable = JsonNode.Parse(await instance.Content.ReadAsStringAsync())!;
+            if (instance.StatusCode == HttpStatusCode.OK)
+            {
+                break;
+            }
+            Assert.Equal(HttpStatusCode.Accepted, instance.StatusCode);
+            await Task.Delay(100);
+        }
+        Assert.Equal("Failed", (string?)durable!["runtimeStatus"]);
+        Assert.Contains("failAtStep is 2", (string?)durable["output"], StringComparison.Ordinal);
 
         using var failAs500 = await _alice.GetAsync((string)created["statusQueryGetUri"]! + "?returnInternalServerErrorOnFailure=true");
         Assert.Equal(HttpStatusCode.InternalServerError, failAs500.StatusCode);

@@ -39,6 +39,8 @@ public class RunnerFixture : IAsyncLifetime
             ["Jobs:Storage:ExportContainer"] = "exp-" + TablePrefix.ToLowerInvariant(),
             ["Jobs:Identity:TrustClientPrincipal"] = "true",
             ["Jobs:Runner:SystemKey"] = SystemKey,
+            // Expected failures (failing steps, poisoned messages) would flood the test log; raise it to debug.
+            ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("JOBS_TEST_LOG_LEVEL") ?? "Critical",
         };
         foreach (var (key, value) in ExtraSettings)
         {

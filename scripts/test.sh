@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs Azurite (pinned lockfile) and NuGet packages, starts a private
+# in-memory Azurite on free ports, runs the whole suite against it, stops it, and prints line coverage of src/.
+# Exit status is non-zero when a test fails or coverage of src/ drops below $JOBS_MIN_COVERAGE (default 90).
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+MIN_COVERAGE=${JOBS_MIN_COVERAGE:-90}
+CONFIGURATION=${CONFIGURATION:-Release}
+
+ensure_azurite
+echo "==> restoring and building ($CONFIGURATION)"
+dotnet build Jobs.sln -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly
+
+BLOB=$(free_port); QUEUE=$(free_port); TABLE=$(free_port)
+echo "==> starting Azurite in memory (blob $BLOB, queue $QUEUE, table $TABLE)"
+start_azurite "$BLOB" "$QUEUE" "$TABLE" --inMemoryPersistence > /dev/null
+trap 'stop_pid "$AZURITE_PID"' EXIT
+export JOBS_TEST_STORAGE
+JOBS_TEST_STORAGE=$(azurite_connection_string "$BLOB" "$QUEUE" "$TABLE")
+
+rm -rf TestResults
+echo "==> running tests"
+set +e
+dotnet test Jobs.sln -c "$CONFIGURATION" --no-build --results-directory TestResults \
+  --collect:"XPlat Code Coverage" --settings tests/coverage.runsettings \
+  --logger "console;verbosity=normal" 2>&1 | tee TestResults.log | grep -E -A6 "^\s+Failed Jobs|^\s+(Total tests|Passed|Failed|Skipped):"
+status=${PIPESTATUS[0]}
+set -e
+
+count() { grep -E "^\s+$1:\s+[0-9]+" TestResults.log | tail -1 | grep -oE "[0-9]+" || echo 0; }
+passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+
+coverage_file=$(find TestResults -name coverage.cobertura.xml | head -1)
+coverage_ok=1
+if [[ -n "$coverage_file" ]]; then
+  python3 scripts/coverage.py "$coverage_file" "$MIN_COVERAGE" || coverage_ok=0
+else
+  echo "coverage: no report produced"; coverage_ok=0
+fi
+
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+if [[ $status -ne 0 ]]; then exit "$status"; fi
+if [[ $coverage_ok -ne 1 ]]; then exit 3; fi

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Jobs.Tests.Infrastructure;
+
+namespace Jobs.Tests.LocalRunner;
+
+/// <summary>
+/// <c>kill -9</c> of the runner in the middle of a job, then a fresh start: the job finishes, no finished step runs
+/// again, nothing is lost. The runner runs as a real child process (the published Jobs.LocalRunner.dll), with a
+/// content root of its own: host.json with a private task hub, local.settings.json pointing at the test Azurite.
+/// </summary>
+public sealed class CrashRecoveryTests : IDisposable
+{
+    private readonly string _contentRoot = Directory.CreateTempSubdirectory("jobs-crash-").FullName;
+    private readonly int _port = TestStorage.FreePort();
+    private Process? _runner;
+
+    public CrashRecoveryTests()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
+        host["extensions"]!["durableTask"]!["hubName"] = "crash" + Guid.NewGuid().ToString("N")[..10];
+        File.WriteAllText(Path.Combine(_contentRoot, "host.json"), host.ToJsonString());
+        var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
+        var settings = new JsonObject
+        {
+            ["IsEncrypted"] = false,
+            ["Values"] = new JsonObject
+            {
+                ["AzureWebJobsStorage"] = TestStorage.ConnectionString,
+                ["Jobs__Storage__TablePrefix"] = prefix,
+                ["Jobs__Storage__ExportContainer"] = "exp-" + prefix,
+                ["Jobs__Identity__DevelopmentIdentity"] = "crash-tester",
+                // The queue is shared by the whole test run; the queue tests' runner consumes it, this one must not.
+                ["AzureWebJobs.SubmitFromQueue.Disabled"] = "true",
+            },
+        };
+        File.WriteAllText(Path.Combine(_contentRoot, "local.settings.json"), settings.ToJsonString());
+    }
+
+    [Fact]
+    public async Task KilledMidJob_ResumesAtTheUnfinishedStep_AndFinishes()
+    {
+        StartRunner();
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
+        await WaitUntilServingAsync(client);
+
+        var created = await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 4, delayMs = 2000 } });
+        var id = (string)created["id"]!;
+        // Step 3 running means steps 1 and 2 have finished and are in the durable history.
+        await RunnerFixture.PollStatusAsync(client, id, s => (int)s["stepIndex"]! == 2 && (string?)s["status"] == "running", TimeSpan.FromSeconds(60));
+
+        _runner!.Kill(entireProcessTree: true);
+        await _runner.WaitForExitAsync();
+        StartRunner();
+        await WaitUntilServingAsync(client);
+
+        var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(150));
+        Assert.Equal("completed", (string?)end["status"]);
+
+        var lines = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray()
+            .Select(l => (string)l!["message"]!).ToList();
+        // Finished steps ran exactly once; the interrupted step ran again; nothing ran twice to completion.
+        Assert.Single(lines, l => l.StartsWith("Step step-1 started", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith("Step step-2 started", StringComparison.Ordinal));
+        foreach (var step in new[] { "step-1", "step-2", "step-3", "step-4" })
+        {
+            Assert.Single(lines, l => l.StartsWith($"Step {step} completed", StringComparison.Ordinal));
+        }
+        Assert.Single(lines, l => l.StartsWith("Job completed", StringComparison.Ordinal));
+        var job = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}"))!;
+        Assert.Equal(4, (int)job["result"]!["stepsCompleted"]!);
+    }
+
+    private void StartRunner()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Jobs.LocalRunner.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { dll, "--content-root", _contentRoot, "--urls", $"http://127.0.0.1:{_port}" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        _runner = Process.Start(start)!;
+        _runner.OutputDataReceived += (_, _) => { };
+        _runner.ErrorDataReceived += (_, _) => { };
+        _runner.BeginOutputReadLine();
+        _runner.BeginErrorReadLine();
+    }
+
+    private static async Task WaitUntilServingAsync(HttpClient client)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var response = await client.GetAsync("/api/job-types");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The runner did not start serving.");
+    }
+
+    public void Dispose()
+    {
+        if (_runner is { HasExited: false })
+        {
+            _runner.Kill(entireProcessTree: true);
+            _runner.WaitForExit();
+        }
+        _runner?.Dispose();
+        try
+        {
+            Directory.Delete(_contentRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
