@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Text;
 using System.Text.RegularExpressions;
+using Jobs.Functions.Handlers;
 using Jobs.Functions.Identity;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
@@ -9,15 +10,18 @@ using Microsoft.AspNetCore.Http;
 namespace Jobs.Functions.Api;
 
 /// <summary>Paging facts of a list response. <see cref="Next"/> is an opaque cursor; <see cref="NextLink"/> the URL to follow.</summary>
-public sealed record Pagination(int Limit, bool HasNext, string? Next, string? NextLink, int Count);
+public sealed record Pagination(int Limit, bool HasNext, string? Next, string? NextLink, int Count, int Offset);
 
 /// <summary>The body of a listing.</summary>
 public sealed record JobListView(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
 
 /// <summary>Turns list query parameters into a <see cref="JobListQuery"/> the caller is allowed to run, and pages into responses.</summary>
-public sealed partial class JobListing(JobStore store)
+public sealed partial class JobListing(JobStore store, JobHandlerRegistry handlers)
 {
-    public static readonly string[] CommonParameters = ["status", "type", "createdFrom", "createdTo", "limit", "next"];
+    /// <summary>Deepest accepted offset: each skipped row is read, so an offset costs as much as that many rows.</summary>
+    public const int MaxOffset = 10_000;
+
+    public static readonly string[] CommonParameters = ["status", "type", "createdFrom", "createdTo", "limit", "next", "offset", "orderBy", "order"];
     public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId"];
 
     public async Task<JobListView> ListAsync(HttpRequest request, Caller caller, EntityRef? entity, CancellationToken cancellationToken)
@@ -63,6 +67,27 @@ public sealed partial class JobListing(JobStore store)
             : new JobListScope.Owner(owner ?? caller.Id);
         var ownerFilter = entity is not null ? (caller.IsAdmin ? owner : caller.Id) : null;
 
+        var orderBy = QueryParameters.Single(request, "orderBy") switch
+        {
+            null or "createdAt" => JobOrder.CreatedAt,
+            "updatedAt" => JobOrder.UpdatedAt,
+            "type" => JobOrder.Type,
+            "status" => JobOrder.Status,
+            _ => throw ApiProblemException.BadParameter("orderBy", "must be createdAt, updatedAt, type or status"),
+        };
+        var descending = QueryParameters.Single(request, "order") switch
+        {
+            null or "desc" => true,
+            "asc" => false,
+            _ => throw ApiProblemException.BadParameter("order", "must be asc or desc"),
+        };
+        var offset = QueryParameters.Int(request, "offset", 0, 0, MaxOffset);
+        var cursor = QueryParameters.Single(request, "next");
+        if (cursor is not null && offset > 0)
+        {
+            throw ApiProblemException.BadParameter("offset", "cannot be combined with next; follow next instead");
+        }
+
         var query = new JobListQuery
         {
             Scope = scope,
@@ -72,11 +97,15 @@ public sealed partial class JobListing(JobStore store)
             CreatedFrom = from,
             CreatedTo = to,
             Limit = QueryParameters.Int(request, "limit", 50, 1, 100),
-            After = DecodeCursor(QueryParameters.Single(request, "next")),
+            OrderBy = orderBy,
+            Descending = descending,
+            Offset = offset,
+            KnownTypes = [.. handlers.TypeNames],
         };
+        query = query with { After = DecodeCursor(cursor, query) };
         var page = await store.ListAsync(query, cancellationToken);
-        var next = page.Next is null ? null : EncodeCursor(page.Next);
-        return new JobListView(page.Jobs, new Pagination(query.Limit, next is not null, next, next is null ? null : NextLink(request, next), page.Jobs.Count));
+        var next = page.Next is null ? null : EncodeCursor(page.Next, query);
+        return new JobListView(page.Jobs, new Pagination(query.Limit, next is not null, next, next is null ? null : NextLink(request, next), page.Jobs.Count, offset));
     }
 
     private static string NextLink(HttpRequest request, string next)
@@ -87,9 +116,12 @@ public sealed partial class JobListing(JobStore store)
         return $"{JobLinks.BaseUrl(request)}{request.Path}?{string.Join("&", query)}";
     }
 
-    internal static string EncodeCursor(string rowKey) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(rowKey));
+    // A cursor names the order it belongs to, so it cannot be replayed against another ordering.
+    internal static string EncodeCursor(ListCursor cursor, JobListQuery query) =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
+            string.Join('|', "v1", query.OrderBy, query.Descending ? "desc" : "asc", cursor.Phase.ToString(System.Globalization.CultureInfo.InvariantCulture), cursor.RowKey)));
 
-    internal static string? DecodeCursor(string? cursor)
+    internal static ListCursor? DecodeCursor(string? cursor, JobListQuery query)
     {
         if (cursor is null)
         {
@@ -97,18 +129,23 @@ public sealed partial class JobListing(JobStore store)
         }
         try
         {
-            var rowKey = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
-            if (IndexRowKey().IsMatch(rowKey))
+            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor)).Split('|');
+            if (parts is ["v1", var order, var direction, var phaseText, var rowKey]
+                && order == query.OrderBy.ToString() && direction == (query.Descending ? "desc" : "asc")
+                && int.TryParse(phaseText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var phase)
+                && phase < JobStore.Phases(query).Count
+                && rowKey.StartsWith(TableKeys.FamilyPrefix(query.Family), StringComparison.Ordinal)
+                && IndexRowKey().IsMatch(rowKey))
             {
-                return rowKey;
+                return new ListCursor(phase, rowKey);
             }
         }
         catch (FormatException)
         {
         }
-        throw ApiProblemException.BadParameter("next", "is not a cursor from an earlier page");
+        throw ApiProblemException.BadParameter("next", "is not a cursor from an earlier page of this listing");
     }
 
-    [GeneratedRegex("^[0-9]{19}-[0-9a-f]{32}$")]
+    [GeneratedRegex("^[cu][ad]-[0-9]{19}-[0-9a-f]{32}$")]
     private static partial Regex IndexRowKey();
 }

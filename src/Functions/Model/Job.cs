@@ -45,6 +45,10 @@ public sealed record Job
     /// <summary>When a pending or running job is given up as <see cref="JobStatus.TimedOut"/>.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
+    /// <summary>When the job's list rows were last written (its last status change); storage bookkeeping only.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset IndexedAt { get; init; }
+
     /// <summary>Storage concurrency token; never serialized to clients.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Azure.ETag ETag { get; init; }

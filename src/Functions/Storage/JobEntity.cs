@@ -43,6 +43,7 @@ public sealed class JobEntity : ITableEntity
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
     public DateTimeOffset? Deadline { get; set; }
+    public DateTimeOffset IndexedAt { get; set; }
 
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
     internal const int MaxColumnChars = 30_000;
@@ -79,6 +80,7 @@ public sealed class JobEntity : ITableEntity
         UpdatedAt = job.UpdatedAt,
         CompletedAt = job.CompletedAt,
         Deadline = job.Deadline,
+        IndexedAt = job.IndexedAt,
     };
 
     public Job ToJob() => new()
@@ -111,6 +113,7 @@ public sealed class JobEntity : ITableEntity
         UpdatedAt = UpdatedAt,
         CompletedAt = CompletedAt,
         Deadline = Deadline,
+        IndexedAt = IndexedAt,
         ETag = ETag,
     };
 

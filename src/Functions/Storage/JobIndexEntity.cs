@@ -5,8 +5,9 @@ using Jobs.Functions.Model;
 namespace Jobs.Functions.Storage;
 
 /// <summary>
-/// A list row: a small projection of a job under one index partition (see <see cref="TableKeys"/>), so a page
-/// of a listing is one range query and never a point read per job. Rewritten on every status change.
+/// A list row: a small projection of a job in one index partition and RowKey family (see <see cref="TableKeys"/>),
+/// so a page of a listing is one range query and never a point read per job. Rewritten on every status change,
+/// not on progress: <see cref="UpdatedAt"/> here is the time of the last status change.
 /// </summary>
 public sealed class JobIndexEntity : ITableEntity
 {
@@ -25,29 +26,37 @@ public sealed class JobIndexEntity : ITableEntity
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
-    public static IEnumerable<JobIndexEntity> For(Job job)
+    /// <summary>The index partitions a job is listed in.</summary>
+    public static IEnumerable<string> Partitions(Job job)
     {
-        var rowKey = TableKeys.IndexRowKey(job.CreatedAt, job.Id);
-        yield return Project(job, TableKeys.AllIndexPartition, rowKey);
-        yield return Project(job, TableKeys.OwnerIndexPartition(job.Owner), rowKey);
+        yield return TableKeys.AllIndexPartition;
+        yield return TableKeys.OwnerIndexPartition(job.Owner);
         if (job.Entity is { } entity)
         {
-            yield return Project(job, TableKeys.EntityIndexPartition(entity.Type, entity.Id), rowKey);
+            yield return TableKeys.EntityIndexPartition(entity.Type, entity.Id);
         }
     }
 
-    private static JobIndexEntity Project(Job job, string partition, string rowKey) => new()
+    /// <summary>The four rows of a job in one partition, for the job as indexed at <paramref name="indexedAt"/>.</summary>
+    public static IEnumerable<JobIndexEntity> Rows(Job job, string partition, DateTimeOffset indexedAt)
     {
-        PartitionKey = partition,
-        RowKey = rowKey,
-        JobId = job.Id,
-        Type = job.Type,
-        Status = job.Status.ToWire(),
-        Owner = job.Owner,
-        EntityType = job.Entity?.Type,
-        EntityId = job.Entity?.Id,
-        CorrelationId = job.CorrelationId,
-        CreatedAt = job.CreatedAt,
-        UpdatedAt = job.UpdatedAt,
-    };
+        foreach (var family in Enum.GetValues<IndexFamily>())
+        {
+            var time = family is IndexFamily.CreatedAscending or IndexFamily.CreatedDescending ? job.CreatedAt : indexedAt;
+            yield return new JobIndexEntity
+            {
+                PartitionKey = partition,
+                RowKey = TableKeys.IndexRowKey(family, time, job.Id),
+                JobId = job.Id,
+                Type = job.Type,
+                Status = job.Status.ToWire(),
+                Owner = job.Owner,
+                EntityType = job.Entity?.Type,
+                EntityId = job.Entity?.Id,
+                CorrelationId = job.CorrelationId,
+                CreatedAt = job.CreatedAt,
+                UpdatedAt = indexedAt,
+            };
+        }
+    }
 }

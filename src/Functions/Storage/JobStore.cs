@@ -22,9 +22,10 @@ public sealed partial class JobStore(StorageClients clients, TimeProvider time, 
     /// <summary>Inserts a new record (409 from storage if the id exists), then its index rows.</summary>
     public async Task<Job> CreateAsync(Job job, CancellationToken cancellationToken)
     {
+        job = job with { IndexedAt = job.CreatedAt };
         var response = await _table.AddEntityAsync(JobEntity.FromJob(job), cancellationToken);
         var created = job with { ETag = response.Headers.ETag ?? default };
-        await WriteIndexRowsAsync(created, cancellationToken);
+        await WriteIndexRowsAsync(created, null, cancellationToken);
         return created;
     }
 
@@ -60,14 +61,15 @@ public sealed partial class JobStore(StorageClients clients, TimeProvider time, 
             {
                 return new JobUpdate(current, false);
             }
-            next = next with { UpdatedAt = Now };
+            var now = Now;
+            next = next with { UpdatedAt = now, IndexedAt = next.Status != current.Status ? now : current.IndexedAt };
             try
             {
                 var response = await _table.UpdateEntityAsync(JobEntity.FromJob(next), current.ETag, TableUpdateMode.Replace, cancellationToken);
                 var stored = next with { ETag = response.Headers.ETag ?? default };
                 if (stored.Status != current.Status)
                 {
-                    await WriteIndexRowsAsync(stored, cancellationToken);
+                    await WriteIndexRowsAsync(stored, current.IndexedAt, cancellationToken);
                 }
                 return new JobUpdate(stored, true);
             }
@@ -78,53 +80,113 @@ public sealed partial class JobStore(StorageClients clients, TimeProvider time, 
         }
     }
 
-    /// <summary>Reads one page from an index partition, newest first; filters run in the query, never in memory by string.</summary>
+    /// <summary>
+    /// Reads one page from an index partition as range queries over one RowKey family; type and status orders
+    /// walk that family once per value (a "phase"). Filters go through the SDK's filter builder, never by hand.
+    /// </summary>
     public async Task<JobPage> ListAsync(JobListQuery query, CancellationToken cancellationToken)
     {
-        var filter = BuildFilter(query);
+        var phases = Phases(query);
         var wanted = query.Limit + 1;
-        var rows = new List<JobIndexEntity>(wanted);
+        var rows = new List<(int Phase, JobIndexEntity Row)>(wanted);
+        var skip = query.Offset;
         var requests = 0;
-        await foreach (var page in _table.QueryAsync<JobIndexEntity>(filter, maxPerPage: Math.Min(1000, wanted), cancellationToken: cancellationToken).AsPages())
+        var read = 0;
+        var first = query.After?.Phase ?? 0;
+        for (var phase = first; phase < phases.Count && rows.Count < wanted; phase++)
         {
-            requests++;
-            rows.AddRange(page.Values);
-            if (rows.Count >= wanted)
+            var filter = BuildFilter(query, phases[phase], phase == first ? query.After?.RowKey : null);
+            var perPage = Math.Min(1000, wanted - rows.Count + skip);
+            await foreach (var page in _table.QueryAsync<JobIndexEntity>(filter, maxPerPage: perPage, cancellationToken: cancellationToken).AsPages())
             {
-                break;
+                requests++;
+                foreach (var row in page.Values)
+                {
+                    read++;
+                    if (skip > 0)
+                    {
+                        skip--;
+                    }
+                    else if (rows.Count < wanted)
+                    {
+                        rows.Add((phase, row));
+                    }
+                }
+                if (rows.Count >= wanted)
+                {
+                    break;
+                }
             }
         }
         var pageRows = rows.Take(query.Limit).ToList();
-        var next = rows.Count > query.Limit ? pageRows[^1].RowKey : null;
+        var next = rows.Count > query.Limit ? new ListCursor(pageRows[^1].Phase, pageRows[^1].Row.RowKey) : null;
         var jobs = pageRows.Select(r => new JobSummary(
-            r.JobId, r.Type, JobStatusExtensions.TryParseWire(r.Status, out var s) ? s : JobStatus.Pending, r.Owner,
-            r.EntityType is null || r.EntityId is null ? null : new EntityRef(r.EntityType, r.EntityId),
-            r.CorrelationId, r.CreatedAt, r.UpdatedAt)).ToList();
-        return new JobPage(jobs, next, requests, rows.Count);
+            r.Row.JobId, r.Row.Type, JobStatusExtensions.TryParseWire(r.Row.Status, out var s) ? s : JobStatus.Pending, r.Row.Owner,
+            r.Row.EntityType is null || r.Row.EntityId is null ? null : new EntityRef(r.Row.EntityType, r.Row.EntityId),
+            r.Row.CorrelationId, r.Row.CreatedAt, r.Row.UpdatedAt)).ToList();
+        return new JobPage(jobs, next, requests, read);
     }
 
-    internal static string BuildFilter(JobListQuery query)
+    /// <summary>The extra clause of each phase: one for time orders, one per value (in order) for type and status.</summary>
+    internal static IReadOnlyList<string?> Phases(JobListQuery query)
     {
+        IEnumerable<string> values;
+        switch (query.OrderBy)
+        {
+            case JobOrder.Status:
+                values = (query.Statuses.Count > 0 ? (IEnumerable<JobStatus>)query.Statuses : Enum.GetValues<JobStatus>()).Select(s => s.ToWire()).Order(StringComparer.Ordinal);
+                return [.. (query.Descending ? values.Reverse() : values).Select(v => TableClient.CreateQueryFilter($"Status eq {v}"))];
+            case JobOrder.Type:
+                values = (query.Types.Count > 0 ? (IEnumerable<string>)query.Types : query.KnownTypes).Order(StringComparer.Ordinal);
+                return [.. (query.Descending ? values.Reverse() : values).Select(v => TableClient.CreateQueryFilter($"Type eq {v}"))];
+            default:
+                return [null];
+        }
+    }
+
+    internal static string BuildFilter(JobListQuery query, string? phase = null, string? after = null)
+    {
+        var family = query.Family;
+        var prefix = TableKeys.FamilyPrefix(family);
+        var descending = family is IndexFamily.CreatedDescending or IndexFamily.UpdatedDescending;
+        var created = family is IndexFamily.CreatedDescending or IndexFamily.CreatedAscending;
+        // The family's RowKeys lie in [prefix, prefix with '-' replaced by '.'): '.' sorts right after '-'.
+        var lower = prefix;
+        var upper = prefix[..^1] + ".";
+        if (created)
+        {
+            // Creation time is in the RowKey, so a time window narrows the key range itself.
+            if ((descending ? query.CreatedTo : query.CreatedFrom) is { } low)
+            {
+                lower = prefix + TableKeys.TimeKey(family, low);
+            }
+            if ((descending ? query.CreatedFrom : query.CreatedTo) is { } high)
+            {
+                upper = prefix + TableKeys.TimeKey(family, high) + ".";
+            }
+        }
         var partition = query.Scope.Partition;
-        var clauses = new List<string> { TableClient.CreateQueryFilter($"PartitionKey eq {partition}") };
-        if (query.After is { } after)
+        var clauses = new List<string>
+        {
+            TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {lower} and RowKey lt {upper}"),
+        };
+        if (after is not null)
         {
             clauses.Add(TableClient.CreateQueryFilter($"RowKey gt {after}"));
         }
-        if (query.CreatedTo is { } to)
+        if (!created && query.CreatedFrom is { } from)
         {
-            clauses.Add(TableClient.CreateQueryFilter($"RowKey ge {TableKeys.IndexRowKey(to, "")}"));
+            clauses.Add(TableClient.CreateQueryFilter($"CreatedAt ge {from}"));
         }
-        if (query.CreatedFrom is { } from)
+        if (!created && query.CreatedTo is { } to)
         {
-            // Every RowKey of that instant starts with its inverted ticks then '-'; '.' sorts right after '-'.
-            clauses.Add(TableClient.CreateQueryFilter($"RowKey lt {TableKeys.IndexRowKey(from, "").TrimEnd('-') + "."}"));
+            clauses.Add(TableClient.CreateQueryFilter($"CreatedAt le {to}"));
         }
-        if (query.Statuses.Count > 0)
+        if (query.Statuses.Count > 0 && query.OrderBy != JobOrder.Status)
         {
             clauses.Add(AnyOf(query.Statuses.Select(s => TableClient.CreateQueryFilter($"Status eq {s.ToWire()}"))));
         }
-        if (query.Types.Count > 0)
+        if (query.Types.Count > 0 && query.OrderBy != JobOrder.Type)
         {
             clauses.Add(AnyOf(query.Types.Select(t => TableClient.CreateQueryFilter($"Type eq {t}"))));
         }
@@ -132,18 +194,25 @@ public sealed partial class JobStore(StorageClients clients, TimeProvider time, 
         {
             clauses.Add(TableClient.CreateQueryFilter($"Owner eq {owner}"));
         }
+        if (phase is not null)
+        {
+            clauses.Add(phase);
+        }
         return string.Join(" and ", clauses);
     }
 
     // Each part is already a parameterised filter from CreateQueryFilter; only those are joined.
     private static string AnyOf(IEnumerable<string> parts) => "(" + string.Join(" or ", parts) + ")";
 
-    /// <summary>Deletes the record and its index rows; missing rows are fine (a retried purge).</summary>
+    /// <summary>Deletes the record, its index rows and its idempotency claim; missing rows are fine (a retried purge).</summary>
     public async Task DeleteAsync(Job job, CancellationToken cancellationToken)
     {
-        foreach (var row in JobIndexEntity.For(job))
+        foreach (var partition in JobIndexEntity.Partitions(job))
         {
-            await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+            foreach (var row in JobIndexEntity.Rows(job, partition, job.IndexedAt))
+            {
+                await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+            }
         }
         if (job.IdempotencyKey is { } key)
         {
@@ -152,12 +221,33 @@ public sealed partial class JobStore(StorageClients clients, TimeProvider time, 
         await _table.DeleteEntityAsync(job.Id, TableKeys.RecordRowKey, ETag.All, cancellationToken);
     }
 
-    private async Task WriteIndexRowsAsync(Job job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Rewrites a job's list rows after its record: per scope one entity-group transaction that upserts the four
+    /// rows and removes the "updated" rows of the previous status change. Index rows are projections of the
+    /// record, so last writer wins is the intent here.
+    /// </summary>
+    private async Task WriteIndexRowsAsync(Job job, DateTimeOffset? previousIndexedAt, CancellationToken cancellationToken)
     {
-        // Index rows are projections of the record, rewritten after it: last writer wins is the intent here.
-        foreach (var row in JobIndexEntity.For(job))
+        foreach (var partition in JobIndexEntity.Partitions(job))
         {
-            await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
+            var upserts = JobIndexEntity.Rows(job, partition, job.IndexedAt)
+                .Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row))
+                .ToList();
+            var deletes = previousIndexedAt is { } previous && previous != job.IndexedAt
+                ? JobIndexEntity.Rows(job, partition, previous)
+                    .Where(row => row.RowKey.StartsWith("u", StringComparison.Ordinal))
+                    .Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All))
+                    .ToList()
+                : [];
+            try
+            {
+                await _table.SubmitTransactionAsync([.. upserts, .. deletes], cancellationToken);
+            }
+            catch (TableTransactionFailedException ex) when (deletes.Count > 0 && ex.Status == 404)
+            {
+                // An old row was already gone (a retried write): the upserts alone are what matters.
+                await _table.SubmitTransactionAsync(upserts, cancellationToken);
+            }
         }
     }
 

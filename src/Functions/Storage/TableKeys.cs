@@ -2,12 +2,23 @@ using System.Globalization;
 
 namespace Jobs.Functions.Storage;
 
+/// <summary>Which RowKey family of an index partition a listing walks.</summary>
+public enum IndexFamily
+{
+    CreatedDescending,
+    CreatedAscending,
+    UpdatedDescending,
+    UpdatedAscending,
+}
+
 /// <summary>
 /// Key design of the <c>Jobs</c> table (docs/storage.md has the full picture and the cost of each operation):
 /// <list type="bullet">
 /// <item>Record row: PartitionKey = job id (32 hex chars), RowKey = <c>job</c>. One point read per job.</item>
-/// <item>Index rows: PartitionKey = <c>idx-all</c>, <c>idx-owner-{owner}</c> or <c>idx-entity-{type}-{id}</c>,
-/// RowKey = inverted creation ticks + id, so a range read returns newest first.</item>
+/// <item>Index rows: PartitionKey = <c>idx-all</c>, <c>idx-owner-{owner}</c> or <c>idx-entity-{type}-{id}</c>.
+/// In each, four RowKey families: <c>cd-</c>/<c>ca-</c> (created, newest/oldest first) and <c>ud-</c>/<c>ua-</c>
+/// (last status change), each followed by 19-digit ticks (inverted for descending) and the id. One scope's rows
+/// share a partition, so they are rewritten in one entity-group transaction.</item>
 /// <item>Idempotency rows: PartitionKey = <c>idem-{owner}</c>, RowKey = the key; they name the job.</item>
 /// </list>
 /// User values inside keys are percent-encoded, so <c>/ \ # ?</c> and control characters never reach a key.
@@ -26,9 +37,26 @@ public static class TableKeys
 
     public static string IdempotencyRowKey(string key) => Encode(key);
 
-    /// <summary>Newest first: inverted ticks sort descending, the id breaks ties.</summary>
-    public static string IndexRowKey(DateTimeOffset createdAt, string id) =>
-        (DateTime.MaxValue.Ticks - createdAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "-" + id;
+    public static string FamilyPrefix(IndexFamily family) => family switch
+    {
+        IndexFamily.CreatedDescending => "cd-",
+        IndexFamily.CreatedAscending => "ca-",
+        IndexFamily.UpdatedDescending => "ud-",
+        _ => "ua-",
+    };
+
+    /// <summary>The RowKey of a job in a family: descending families invert the ticks; the id breaks ties.</summary>
+    public static string IndexRowKey(IndexFamily family, DateTimeOffset time, string id) =>
+        FamilyPrefix(family) + TimeKey(family, time) + "-" + id;
+
+    /// <summary>Ticks as 19 digits, inverted for descending families so that ascending RowKeys read newest first.</summary>
+    public static string TimeKey(IndexFamily family, DateTimeOffset time)
+    {
+        var ticks = family is IndexFamily.CreatedDescending or IndexFamily.UpdatedDescending
+            ? DateTime.MaxValue.Ticks - time.UtcTicks
+            : time.UtcTicks;
+        return ticks.ToString("D19", CultureInfo.InvariantCulture);
+    }
 
     /// <summary>Percent-encodes everything but unreserved characters; '-' is encoded too, keeping it a separator.</summary>
     public static string Encode(string value) => Uri.EscapeDataString(value).Replace("-", "%2D", StringComparison.Ordinal);

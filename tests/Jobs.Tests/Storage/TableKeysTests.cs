@@ -25,9 +25,11 @@ public sealed class TableKeysTests
     [Fact]
     public void IndexRowKey_SortsNewestFirst()
     {
-        var older = TableKeys.IndexRowKey(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), "a");
-        var newer = TableKeys.IndexRowKey(new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero), "a");
-        Assert.True(string.CompareOrdinal(newer, older) < 0);
+        var day1 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var day2 = day1.AddDays(1);
+        Assert.True(string.CompareOrdinal(TableKeys.IndexRowKey(IndexFamily.CreatedDescending, day2, "a"), TableKeys.IndexRowKey(IndexFamily.CreatedDescending, day1, "a")) < 0);
+        Assert.True(string.CompareOrdinal(TableKeys.IndexRowKey(IndexFamily.CreatedAscending, day1, "a"), TableKeys.IndexRowKey(IndexFamily.CreatedAscending, day2, "a")) < 0);
+        Assert.StartsWith("ud-", TableKeys.IndexRowKey(IndexFamily.UpdatedDescending, day1, "a"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -45,5 +47,28 @@ public sealed class TableKeysTests
         Assert.Contains("Owner eq 'o''neil'", filter, StringComparison.Ordinal);
         Assert.Contains("Status eq 'timed_out'", filter, StringComparison.Ordinal);
         Assert.DoesNotContain("PartitionKey ne", filter, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Phases_OrderByStatus_WalksEachStatusOnce_InTheRequestedDirection()
+    {
+        var query = new JobListQuery { Scope = new JobListScope.All(), OrderBy = JobOrder.Status, Descending = false };
+        var phases = JobStore.Phases(query);
+        Assert.Equal(7, phases.Count);
+        Assert.Equal("Status eq 'cancelled'", phases[0]);
+        Assert.Equal("Status eq 'timed_out'", JobStore.Phases(query with { Descending = true })[0]);
+        Assert.Equal([null], JobStore.Phases(query with { OrderBy = JobOrder.UpdatedAt }));
+        Assert.Equal(["Type eq 'a'", "Type eq 'b'"], JobStore.Phases(query with { OrderBy = JobOrder.Type, KnownTypes = ["b", "a"] }));
+    }
+
+    [Fact]
+    public void BuildFilter_CreatedWindow_NarrowsTheKeyRange()
+    {
+        var from = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var filter = JobStore.BuildFilter(new JobListQuery { Scope = new JobListScope.All(), CreatedFrom = from, CreatedTo = from.AddDays(1) });
+        Assert.Contains($"RowKey ge 'cd-{TableKeys.TimeKey(IndexFamily.CreatedDescending, from.AddDays(1))}'", filter, StringComparison.Ordinal);
+        Assert.Contains($"RowKey lt 'cd-{TableKeys.TimeKey(IndexFamily.CreatedDescending, from)}.'", filter, StringComparison.Ordinal);
+        var updated = JobStore.BuildFilter(new JobListQuery { Scope = new JobListScope.All(), CreatedFrom = from, OrderBy = JobOrder.UpdatedAt });
+        Assert.Contains("CreatedAt ge datetime'2026-01-01T00:00:00Z'", updated, StringComparison.Ordinal);
     }
 }
