@@ -1,6 +1,7 @@
 using Azure;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Identity;
+using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 using Microsoft.AspNetCore.Http;
@@ -42,6 +43,10 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
         {
             return Problems.Create(request, StatusCodes.Status400BadRequest, "Invalid request",
                 string.Join("; ", invalid.Errors.Select(e => $"{e.Field}: {e.Message}")), invalid.Errors);
+        }
+        catch (JobStateException state)
+        {
+            return Problems.Create(request, StatusCodes.Status409Conflict, "Conflict", state.Message);
         }
         catch (InvalidPrincipalException principal)
         {

@@ -19,6 +19,10 @@ public sealed record DemoStepsInput
 
     /// <summary>When true, the first attempt of every step fails and the retry succeeds.</summary>
     public bool Flaky { get; init; }
+
+    /// <summary>Overrides the type's two-hour timeout, e.g. to watch a job time out.</summary>
+    [Range(1, 86_400)]
+    public int? TimeoutSeconds { get; init; }
 }
 
 /// <summary>
@@ -36,6 +40,9 @@ public sealed class DemoStepsHandler : JobHandler<DemoStepsInput>
     public override TimeSpan Timeout => TimeSpan.FromHours(2);
 
     protected override StepRetryPolicy DefaultRetry { get; } = new(3, TimeSpan.FromMilliseconds(500));
+
+    protected override TimeSpan TimeoutFor(DemoStepsInput input) =>
+        input.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : Timeout;
 
     protected override IEnumerable<InputError> Validate(DemoStepsInput input)
     {

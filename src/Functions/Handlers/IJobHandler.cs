@@ -20,6 +20,9 @@ public interface IJobHandler
     /// <summary>How long a job may run, from submission, before it ends <c>timed_out</c>.</summary>
     TimeSpan Timeout { get; }
 
+    /// <summary>The timeout for one validated input (by default <see cref="Timeout"/>).</summary>
+    TimeSpan TimeoutFor(object input);
+
     /// <summary>JSON Schema of the input, for <c>GET /api/job-types</c>.</summary>
     JsonNode InputSchema { get; }
 

@@ -22,6 +22,11 @@ public abstract class JobHandler<TInput> : IJobHandler
 
     public virtual TimeSpan Timeout => TimeSpan.FromHours(1);
 
+    public TimeSpan TimeoutFor(object input) => TimeoutFor((TInput)input);
+
+    /// <summary>Override when the input decides the timeout.</summary>
+    protected virtual TimeSpan TimeoutFor(TInput input) => Timeout;
+
     /// <summary>Retry policy for steps that do not name their own.</summary>
     protected virtual StepRetryPolicy DefaultRetry => StepRetryPolicy.Default;
 

@@ -2,6 +2,7 @@ using Jobs.Functions.Api;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Identity;
 using Jobs.Functions.Lifecycle;
+using Jobs.Functions.Maintenance;
 using Jobs.Functions.Storage;
 using Jobs.Functions.Submissions;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +21,7 @@ public static class JobsServiceCollectionExtensions
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<StorageRequestCounter>();
         services.AddSingleton<StorageClients>();

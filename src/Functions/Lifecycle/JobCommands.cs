@@ -67,6 +67,35 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEve
         return update.Job;
     }
 
+    /// <summary>
+    /// Ends a live job whose deadline has passed as <c>timed_out</c> (the sweep's backstop for the orchestration's
+    /// own deadline timer, e.g. when a job never started), then terminates its orchestration if it still runs.
+    /// </summary>
+    public async Task<bool> TimeOutAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        var now = store.Now;
+        var update = await store.UpdateAsync(job, current => current.Status.IsTerminal() || current.Deadline is not { } deadline || deadline > now
+            ? null
+            : current with
+            {
+                Status = JobStatus.TimedOut,
+                CompletedAt = now,
+                Message = $"Timed out: its deadline {deadline:O} passed",
+            }, cancellationToken);
+        if (update is not { Changed: true })
+        {
+            return false;
+        }
+        await logs.AppendAsync(job.Id, JobLogLevel.Warning, update.Job.Message!, null, cancellationToken);
+        await events.PublishAsync(update.Job, cancellationToken);
+        var instance = await durable.GetInstanceAsync(job.Id, cancellationToken);
+        if (instance is { IsRunning: true } || instance?.RuntimeStatus == OrchestrationRuntimeStatus.Pending)
+        {
+            await durable.TerminateInstanceAsync(job.Id, "timed out", cancellationToken);
+        }
+        return true;
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Cancel of job {JobId} by {RequestedBy}: now {Status}.")]
     private partial void LogCancel(string jobId, string requestedBy, string status);
 }

@@ -26,6 +26,7 @@ public sealed partial class JobStore(StorageClients clients, TimeProvider time, 
         var response = await _table.AddEntityAsync(JobEntity.FromJob(job), cancellationToken);
         var created = job with { ETag = response.Headers.ETag ?? default };
         await WriteIndexRowsAsync(created, null, cancellationToken);
+        await WriteActiveRowAsync(created, null, cancellationToken);
         return created;
     }
 
@@ -70,6 +71,7 @@ public sealed partial class JobStore(StorageClients clients, TimeProvider time, 
                 if (stored.Status != current.Status)
                 {
                     await WriteIndexRowsAsync(stored, current.IndexedAt, cancellationToken);
+                    await WriteActiveRowAsync(stored, current, cancellationToken);
                 }
                 return new JobUpdate(stored, true);
             }
@@ -218,7 +220,44 @@ public sealed partial class JobStore(StorageClients clients, TimeProvider time, 
         {
             await _table.DeleteEntityAsync(TableKeys.IdempotencyPartition(job.Owner), TableKeys.IdempotencyRowKey(key), ETag.All, cancellationToken);
         }
+        if (job.Deadline is { } deadline)
+        {
+            await _table.DeleteEntityAsync(TableKeys.ActivePartition, TableKeys.ActiveRowKey(deadline, job.Id), ETag.All, cancellationToken);
+        }
         await _table.DeleteEntityAsync(job.Id, TableKeys.RecordRowKey, ETag.All, cancellationToken);
+    }
+
+    /// <summary>Ids of live jobs whose deadline has passed, oldest deadline first.</summary>
+    public async Task<IReadOnlyList<string>> PastDeadlineAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {TableKeys.ActivePartition} and RowKey lt {TableKeys.TimeKey(IndexFamily.CreatedAscending, now)}");
+        await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), select: ["JobId"], cancellationToken: cancellationToken))
+        {
+            ids.Add(row.GetString("JobId"));
+            if (ids.Count >= max)
+            {
+                break;
+            }
+        }
+        return ids;
+    }
+
+    private static bool IsLive(Job? job) => job is { Status: JobStatus.Pending or JobStatus.Running, Deadline: not null };
+
+    /// <summary>Keeps the job's row in <c>idx-active</c> while it is live, and removes it when it ends.</summary>
+    private async Task WriteActiveRowAsync(Job job, Job? previous, CancellationToken cancellationToken)
+    {
+        if (IsLive(job) && !(IsLive(previous) && previous!.Deadline == job.Deadline))
+        {
+            var row = new TableEntity(TableKeys.ActivePartition, TableKeys.ActiveRowKey(job.Deadline!.Value, job.Id)) { ["JobId"] = job.Id };
+            await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
+        }
+        else if (!IsLive(job) && IsLive(previous))
+        {
+            await _table.DeleteEntityAsync(TableKeys.ActivePartition, TableKeys.ActiveRowKey(previous!.Deadline!.Value, job.Id), ETag.All, cancellationToken);
+        }
     }
 
     /// <summary>

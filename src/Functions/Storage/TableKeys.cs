@@ -28,6 +28,11 @@ public static class TableKeys
     public const string RecordRowKey = "job";
     public const string AllIndexPartition = "idx-all";
 
+    /// <summary>Live (pending/running) jobs by deadline, so the timeout sweep is one short range read.</summary>
+    public const string ActivePartition = "idx-active";
+
+    public static string ActiveRowKey(DateTimeOffset deadline, string id) => TimeKey(IndexFamily.CreatedAscending, deadline) + "-" + id;
+
     public static string OwnerIndexPartition(string owner) => "idx-owner-" + Encode(owner);
 
     public static string EntityIndexPartition(string entityType, string entityId) =>

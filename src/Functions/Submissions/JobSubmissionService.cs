@@ -2,6 +2,7 @@ using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using Jobs.Functions.Handlers;
+using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Orchestration;
 using Jobs.Functions.Storage;
@@ -100,7 +101,7 @@ public sealed partial class JobSubmissionService(
             IdempotencyKey = submission.IdempotencyKey,
             CreatedAt = now,
             UpdatedAt = now,
-            Deadline = submission.Draft ? null : now + handler.Timeout,
+            Deadline = submission.Draft ? null : now + handler.TimeoutFor(input),
         };
         try
         {
@@ -114,27 +115,80 @@ public sealed partial class JobSubmissionService(
         }
         if (!submission.Draft)
         {
-            await StartAsync(job, handler, input, durable, cancellationToken);
+            try
+            {
+                await StartAsync(job, handler, input, durable, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Nothing half-written: without its orchestration the job would never run, so it is removed.
+                LogScheduleFailed(ex, job.Id);
+                await store.DeleteAsync(job, CancellationToken.None);
+                throw;
+            }
         }
         LogCreated(job.Id, job.Type, owner, job.Status.ToWire());
         return new CreateOutcome(job, true);
     }
 
-    /// <summary>Schedules the orchestration of a pending job. If scheduling fails the record is removed: no half-written jobs.</summary>
-    public async Task StartAsync(Job job, IJobHandler handler, object input, DurableTaskClient durable, CancellationToken cancellationToken)
+    /// <summary>Schedules the orchestration of a pending job (instance id = job id).</summary>
+    private static Task StartAsync(Job job, IJobHandler handler, object input, DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        var plan = new JobPlan(job.Id, job.Type, handler.PlanSteps(input), job.Deadline ?? job.CreatedAt + handler.Timeout);
+        var plan = new JobPlan(job.Id, job.Type, handler.PlanSteps(input), job.Deadline ?? job.CreatedAt + handler.TimeoutFor(input));
+        return durable.ScheduleNewOrchestrationInstanceAsync(nameof(JobOrchestrator), plan, new StartOrchestrationOptions(job.Id), cancellationToken);
+    }
+
+    /// <summary>Replaces a draft's input (and correlation id); the input is validated as on creation.</summary>
+    public async Task<Job> UpdateDraftAsync(Job job, DraftPatch patch, CancellationToken cancellationToken)
+    {
+        var handler = handlers.Get(job.Type);
+        var errors = new List<InputError>();
+        SubmissionRules.CheckText(errors, "correlationId", patch.CorrelationId);
+        if (errors.Count > 0)
+        {
+            throw new InputValidationException(errors);
+        }
+        var input = patch.Input ?? job.Input;
+        var parsed = handler.ParseInput(input);
+        var update = await store.UpdateAsync(job, current => current.Status != JobStatus.Draft ? null : current with
+        {
+            Input = input,
+            CorrelationId = patch.CorrelationId ?? current.CorrelationId,
+            StepCount = handler.PlanSteps(parsed).Count,
+        }, cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
+        return update.Job.Status == JobStatus.Draft
+            ? update.Job
+            : throw new JobStateException($"Job {job.Id} is {update.Job.Status.ToWire()}; only drafts can be edited.");
+    }
+
+    /// <summary>Validates a draft and starts it. If scheduling fails the job goes back to being a draft.</summary>
+    public async Task<Job> SubmitDraftAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        var handler = handlers.Get(job.Type);
+        var input = handler.ParseInput(job.Input);
+        var update = await store.UpdateAsync(job, current => current.Status != JobStatus.Draft ? null : current with
+        {
+            Status = JobStatus.Pending,
+            Message = "Waiting to start",
+            Deadline = store.Now + handler.TimeoutFor(input),
+        }, cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
+        if (!update.Changed)
+        {
+            throw new JobStateException($"Job {job.Id} is {update.Job.Status.ToWire()}; only drafts can be submitted.");
+        }
         try
         {
-            await durable.ScheduleNewOrchestrationInstanceAsync(
-                nameof(JobOrchestrator), plan, new StartOrchestrationOptions(job.Id), cancellationToken);
+            await StartAsync(update.Job, handler, input, durable, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogScheduleFailed(ex, job.Id);
-            await store.DeleteAsync(job, CancellationToken.None);
+            await store.UpdateAsync(update.Job, current => current.Status == JobStatus.Pending
+                ? current with { Status = JobStatus.Draft, Message = "Draft: submission failed, try again", Deadline = null }
+                : null, CancellationToken.None);
             throw;
         }
+        return update.Job;
     }
 
     /// <summary>Inserts the key's claim row naming <paramref name="jobId"/>; returns the job id that holds the key.</summary>
@@ -158,6 +212,6 @@ public sealed partial class JobSubmissionService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of type {Type} created for {Owner} as {Status}.")]
     private partial void LogCreated(string jobId, string type, string owner, string status);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} could not be scheduled; its record was removed.")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} could not be scheduled; it was not started.")]
     private partial void LogScheduleFailed(Exception exception, string jobId);
 }

@@ -25,7 +25,8 @@ public sealed class FunctionCatalog
                 var (kind, trigger) = FindTrigger(method);
                 foreach (var parameter in method.GetParameters())
                 {
-                    if (parameter != trigger && !FunctionInvoker.CanBind(parameter))
+                    // Compare positions: ParameterInfo instances are not guaranteed to be shared between calls.
+                    if (parameter.Position != trigger.Position && !FunctionInvoker.CanBind(parameter))
                     {
                         throw new NotSupportedException($"The local runner cannot bind parameter '{parameter.Name}' ({parameter.ParameterType.Name}) of function {function.Name}.");
                     }

@@ -50,7 +50,7 @@ public static class FunctionInvoker
 
     private static object? Bind(FunctionDescriptor function, ParameterInfo parameter, InvocationContext context)
     {
-        if (parameter == function.TriggerParameter)
+        if (parameter.Position == function.TriggerParameter.Position)
         {
             return function.Kind == TriggerKind.Http ? context.Http!.Request : context.TriggerValue;
         }

@@ -28,6 +28,8 @@ public class RunnerFixture : IAsyncLifetime
     /// <summary>Only one fixture per test run may consume the shared job-submissions queue.</summary>
     protected virtual bool QueueTriggers => false;
 
+    protected virtual bool TimerTriggers => false;
+
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 
     public async Task InitializeAsync()
@@ -54,7 +56,7 @@ public class RunnerFixture : IAsyncLifetime
             TaskHubOverride = HubName,
             Settings = settings,
             EnableQueueTriggers = QueueTriggers,
-            EnableTimerTriggers = false,
+            EnableTimerTriggers = TimerTriggers,
         });
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
@@ -108,6 +110,27 @@ public class RunnerFixture : IAsyncLifetime
 
     public static Task<JsonObject> WaitForEndAsync(HttpClient client, string id, TimeSpan? timeout = null) =>
         PollStatusAsync(client, id, s => (string?)s["status"] is "completed" or "failed" or "cancelled" or "timed_out", timeout);
+}
+
+/// <summary>A runner whose timers fire every second, with a retention of a few seconds: for maintenance tests only.</summary>
+public sealed class MaintenanceRunnerFixture : RunnerFixture
+{
+    public const double RetentionDays = 6.0 / 86_400;
+
+    protected override bool TimerTriggers => true;
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+    [
+        new("JobsTimeoutSweepSchedule", "*/1 * * * * *"),
+        new("JobsRetentionSchedule", "*/1 * * * * *"),
+        new("Jobs:Retention:MaxAgeDays", RetentionDays.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
+    ];
+}
+
+[CollectionDefinition(Name)]
+public sealed class MaintenanceRunnerCollection : ICollectionFixture<MaintenanceRunnerFixture>
+{
+    public const string Name = "maintenance-runner";
 }
 
 /// <summary>The fixture that also serves the job-submissions queue.</summary>

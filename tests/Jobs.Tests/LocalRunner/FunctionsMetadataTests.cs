@@ -35,6 +35,8 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "GetJobLogs", "jobs/{id}/logs", "get" },
         { "GetJobResult", "jobs/{id}/result", "get" },
         { "CancelJob", "jobs/{id}/cancel", "post,put" },
+        { "UpdateDraft", "jobs/{id}", "patch" },
+        { "SubmitDraft", "jobs/{id}/submit", "post" },
         { "ListJobTypes", "job-types", "get" },
         { "ListEntityJobs", "entities/{type}/{id}/jobs", "get" },
         { "GetJobInstance", "jobs/{id}/instance", "get" },
@@ -69,6 +71,8 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         Assert.Equal("orchestrationTrigger", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "JobOrchestrator"))["type"]);
         Assert.Equal("activityTrigger", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "RunJobStep"))["type"]);
         Assert.Equal("activityTrigger", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "FinishJob"))["type"]);
+        Assert.Equal("%JobsTimeoutSweepSchedule%", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "SweepTimedOutJobs"))["schedule"]);
+        Assert.Equal("%JobsRetentionSchedule%", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "PurgeOldJobs"))["schedule"]);
     }
 
     [Fact]

@@ -1,0 +1,37 @@
+using Jobs.Functions.Submissions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Jobs.Functions.Api;
+
+/// <summary>
+/// Drafts: <c>PATCH /api/jobs/{id}</c> edits a draft's input; <c>POST /api/jobs/{id}/submit</c> validates and
+/// starts it (202, like creation). Both are 409 for a job that is no longer a draft.
+/// </summary>
+public sealed class DraftFunctions(ApiGuard guard, JobSubmissionService submissions)
+{
+    [Function(nameof(UpdateDraft))]
+    public Task<IActionResult> UpdateDraft(
+        [HttpTrigger(AuthorizationLevel.Function, "patch", Route = "jobs/{id}")] HttpRequest request, string id) =>
+        guard.RunAsync(request, [], async caller =>
+        {
+            var patch = await RequestBody.ReadAsync<DraftPatch>(request, request.HttpContext.RequestAborted);
+            var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
+            var updated = await submissions.UpdateDraftAsync(job, patch, request.HttpContext.RequestAborted);
+            return ApiResult.Ok(JobRepresentation.Full(updated, request));
+        });
+
+    [Function(nameof(SubmitDraft))]
+    public Task<IActionResult> SubmitDraft(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs/{id}/submit")] HttpRequest request,
+        string id, [DurableClient] DurableTaskClient durable) =>
+        guard.RunAsync(request, [], async caller =>
+        {
+            var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
+            var submitted = await submissions.SubmitDraftAsync(job, durable, request.HttpContext.RequestAborted);
+            return new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(submitted, request))
+                .WithHeader("Location", $"{JobLinks.BaseUrl(request)}/api/jobs/{submitted.Id}/status");
+        });
+}

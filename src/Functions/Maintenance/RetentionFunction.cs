@@ -1,0 +1,73 @@
+using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Jobs.Functions.Maintenance;
+
+/// <summary>
+/// Timer (<c>JobsRetentionSchedule</c>, daily by default): deletes ended jobs created more than
+/// <see cref="RetentionOptions.MaxAgeDays"/> ago — durable history, logs, export blob, index rows and record —
+/// oldest first, reading the creation-ascending index range only. Jobs still live are left alone and logged.
+/// </summary>
+public sealed partial class RetentionFunction(
+    JobStore store, JobLogStore logs, StorageClients clients, IOptions<RetentionOptions> options, ILogger<RetentionFunction> logger)
+{
+    [Function(nameof(PurgeOldJobs))]
+    public async Task PurgeOldJobs(
+        [TimerTrigger("%JobsRetentionSchedule%")] TimerInfo timer,
+        [DurableClient] DurableTaskClient durable,
+        CancellationToken cancellationToken) =>
+        await PurgeAsync(durable, cancellationToken);
+
+    public async Task<int> PurgeAsync(DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var cutoff = store.Now - TimeSpan.FromDays(settings.MaxAgeDays);
+        var query = new JobListQuery { Scope = new JobListScope.All(), Descending = false, CreatedTo = cutoff, Limit = 100 };
+        var removed = 0;
+        while (removed < settings.MaxPerRun)
+        {
+            var page = await store.ListAsync(query, cancellationToken);
+            foreach (var summary in page.Jobs)
+            {
+                if (await store.GetAsync(summary.Id, cancellationToken) is not { } job)
+                {
+                    continue;
+                }
+                if (!job.Status.IsTerminal())
+                {
+                    LogSkippedLive(job.Id, job.Status.ToWire());
+                    continue;
+                }
+                if (await durable.GetInstanceAsync(job.Id, cancellationToken) is not null)
+                {
+                    await durable.PurgeInstanceAsync(job.Id, cancellation: cancellationToken);
+                }
+                var lines = await logs.DeleteAllAsync(job.Id, cancellationToken);
+                await clients.ExportContainer.GetBlobClient($"{job.Id}.csv").DeleteIfExistsAsync(cancellationToken: cancellationToken);
+                await store.DeleteAsync(job, cancellationToken);
+                LogRemoved(job.Id, job.Type, job.Status.ToWire(), job.CreatedAt, lines);
+                removed++;
+            }
+            if (page.Next is null)
+            {
+                break;
+            }
+            query = query with { After = page.Next };
+        }
+        LogRun(removed, cutoff);
+        return removed;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention removed job {JobId} ({Type}, {Status}, created {CreatedAt:O}) with {LogLines} log lines.")]
+    private partial void LogRemoved(string jobId, string type, string status, DateTimeOffset createdAt, int logLines);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention kept job {JobId}: it is still {Status}.")]
+    private partial void LogSkippedLive(string jobId, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention run removed {Count} job(s) created before {Cutoff:O}.")]
+    private partial void LogRun(int count, DateTimeOffset cutoff);
+}

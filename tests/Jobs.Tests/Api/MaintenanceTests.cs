@@ -1,0 +1,90 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
+using Jobs.Tests.Infrastructure;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Tests.Api;
+
+/// <summary>The timer functions, fired by the runner's real timer triggers (every second in this fixture).</summary>
+[Collection(MaintenanceRunnerCollection.Name)]
+public sealed class MaintenanceTests(MaintenanceRunnerFixture runner)
+{
+    [Fact]
+    public async Task Retention_RemovesEveryTraceOfAnOldEndedJob()
+    {
+        using var client = runner.Client("ret-" + Guid.NewGuid().ToString("N")[..8]);
+        var created = await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 }, entity = new { type = "release", id = "r1" }, idempotencyKey = "k1" });
+        var id = (string)created["id"]!;
+        await RunnerFixture.WaitForEndAsync(client, id);
+        Assert.NotEmpty(JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs"))!["lines"]!.AsArray());
+
+        // Retention here is a few seconds; the timer runs every second.
+        var deadline = DateTime.UtcNow.AddSeconds(40);
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(500);
+            using var response = await client.GetAsync($"/api/jobs/{id}");
+            status = response.StatusCode;
+        }
+        while (status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+
+        var table = runner.Storage.JobsTable;
+        var leftovers = await table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"JobId eq {id}")).ToListAsync();
+        Assert.Empty(leftovers);
+        Assert.Null(await runner.Store.GetAsync(id, CancellationToken.None));
+        var logs = await runner.Storage.JobLogsTable.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {id}")).ToListAsync();
+        Assert.Empty(logs);
+        var durable = runner.Services.GetRequiredService<DurableTaskClient>();
+        Assert.Null(await durable.GetInstanceAsync(id));
+        Assert.False((await table.GetEntityIfExistsAsync<TableEntity>(TableKeys.IdempotencyPartition(await OwnerOf(client)), "k1")).HasValue);
+    }
+
+    [Fact]
+    public async Task Sweep_TimesOutALiveJobPastItsDeadline_ThatNoOrchestrationWillEnd()
+    {
+        // A job whose orchestration never started (e.g. scheduling was lost): only the sweep can end it.
+        var now = runner.Store.Now;
+        var job = await runner.Store.CreateAsync(new Job
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            Type = "demo.steps",
+            Status = JobStatus.Pending,
+            Owner = "sweep-owner",
+            StepCount = 1,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Deadline = now.AddSeconds(1),
+        }, CancellationToken.None);
+
+        using var client = runner.Client("sweep-owner");
+        var end = await RunnerFixture.WaitForEndAsync(client, job.Id, TimeSpan.FromSeconds(30));
+        Assert.Equal("timed_out", (string?)end["status"]);
+        Assert.StartsWith("Timed out: its deadline", (string?)end["message"], StringComparison.Ordinal);
+        var active = await runner.Storage.JobsTable
+            .QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ActivePartition} and JobId eq {job.Id}")).ToListAsync();
+        Assert.Empty(active);
+    }
+
+    private static async Task<string> OwnerOf(HttpClient client) =>
+        (string)JsonNode.Parse(await client.GetStringAsync("/api/jobs?limit=1"))!["jobs"]!.AsArray().FirstOrDefault()?["owner"]!
+        ?? client.DefaultRequestHeaders.GetValues(Jobs.Functions.Identity.CallerResolver.PrincipalHeader).Select(h => Jobs.Functions.Identity.CallerResolver.Parse(h).Id).First();
+}
+
+internal static class AsyncEnumerableExtensions
+{
+    public static async Task<List<T>> ToListAsync<T>(this IAsyncEnumerable<T> source)
+    {
+        var list = new List<T>();
+        await foreach (var item in source)
+        {
+            list.Add(item);
+        }
+        return list;
+    }
+}
