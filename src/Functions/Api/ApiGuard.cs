@@ -52,7 +52,7 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
         {
             return Problems.Create(request, StatusCodes.Status401Unauthorized, "Unauthorized", principal.Message);
         }
-        catch (RequestFailedException storage) when (storage.Status is 0 or >= 500)
+        catch (Exception storage) when (IsStorageUnavailable(storage))
         {
             LogStorageUnavailable(storage, request.Method, request.Path.Value);
             return Problems.Create(request, StatusCodes.Status503ServiceUnavailable, "Service unavailable",
@@ -76,6 +76,23 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
         JobIds.Require(id);
         var job = await store.GetAsync(id, cancellationToken);
         return job is not null && caller.CanAccess(job.Owner) ? job : throw ApiProblemException.NotFound($"Job {id}");
+    }
+
+    /// <summary>Storage down or failing, however deep the SDK or the durable backend wrapped it.</summary>
+    internal static bool IsStorageUnavailable(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is RequestFailedException { Status: 0 or >= 500 } or HttpRequestException or System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+            if (e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsStorageUnavailable))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static string Printable(string value) =>

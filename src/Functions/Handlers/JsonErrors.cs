@@ -11,6 +11,11 @@ internal static partial class JsonErrors
     /// <summary>The field a JSON error points at, as a dotted path below <paramref name="root"/>.</summary>
     public static string FieldOf(JsonException ex, string root)
     {
+        // A syntax error is the document's fault, not the field's where the parser happened to stop.
+        if (Describe(ex) == NotJson)
+        {
+            return root;
+        }
         var unmapped = UnmappedProperty().Match(ex.Message);
         var path = ex.Path is { Length: > 1 } p ? p.TrimStart('$').TrimStart('.') : "";
         if (unmapped.Success)
@@ -34,8 +39,10 @@ internal static partial class JsonErrors
         {
             return "is missing required fields";
         }
-        return "is not valid JSON";
+        return NotJson;
     }
+
+    private const string NotJson = "is not valid JSON";
 
     [GeneratedRegex("The JSON property '([^']*)' could not be mapped")]
     private static partial Regex UnmappedProperty();

@@ -21,11 +21,14 @@ public sealed class StorageClients
             ?? throw new InvalidOperationException($"The storage connection setting '{settings.ConnectionSetting}' is not set.");
 
         var tableOptions = new TableClientOptions();
+        tableOptions.Retry.MaxRetries = settings.MaxRetries;
         tableOptions.AddPolicy(counter.Policy, HttpPipelinePosition.PerRetry);
         // Queue messages are base64 on both sides: the Functions queue trigger expects it by default.
         var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        queueOptions.Retry.MaxRetries = settings.MaxRetries;
         queueOptions.AddPolicy(counter.Policy, HttpPipelinePosition.PerRetry);
         var blobOptions = new BlobClientOptions();
+        blobOptions.Retry.MaxRetries = settings.MaxRetries;
         blobOptions.AddPolicy(counter.Policy, HttpPipelinePosition.PerRetry);
 
         Tables = new TableServiceClient(connectionString, tableOptions);

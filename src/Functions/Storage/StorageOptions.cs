@@ -15,6 +15,10 @@ public sealed class StorageOptions
     [RegularExpression("^[A-Za-z0-9]{0,20}$")]
     public string TablePrefix { get; set; } = "";
 
+    /// <summary>Retries of a failed storage request (exponential back-off). Fewer means a faster 503 when storage is down.</summary>
+    [Range(0, 10)]
+    public int MaxRetries { get; set; } = 3;
+
     /// <summary>Blob container that export jobs write to.</summary>
     [RegularExpression("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
     public string ExportContainer { get; set; } = "job-exports";

@@ -101,7 +101,18 @@ public sealed class JobControlTests(RunnerFixture runner)
                     Assert.True((bool)job["cancelRequested"]!);
                     break;
             }
-            Assert.Equal(status == "completed" ? 1 : 0, (await LogMessagesAsync(ids[i])).Count(l => l.StartsWith("Job completed", StringComparison.Ordinal)));
+            // The closing log line is appended just after the record changes: give it a moment, then count.
+            var completions = 0;
+            for (var wait = 0; wait < 40; wait++)
+            {
+                completions = (await LogMessagesAsync(ids[i])).Count(l => l.StartsWith("Job completed", StringComparison.Ordinal));
+                if (completions > 0 || status != "completed")
+                {
+                    break;
+                }
+                await Task.Delay(50);
+            }
+            Assert.Equal(status == "completed" ? 1 : 0, completions);
             cancels[i].Dispose();
         }
     }

@@ -133,6 +133,24 @@ public sealed class MaintenanceRunnerCollection : ICollectionFixture<Maintenance
     public const string Name = "maintenance-runner";
 }
 
+/// <summary>A runner that demands a function key, as Azure does.</summary>
+public sealed class KeyedRunnerFixture : RunnerFixture
+{
+    public const string FunctionKey = "fn-key-for-tests";
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+    [
+        new("Jobs:Runner:RequireKeys", "true"),
+        new("Jobs:Runner:FunctionKey", FunctionKey),
+    ];
+}
+
+[CollectionDefinition(Name)]
+public sealed class KeyedRunnerCollection : ICollectionFixture<KeyedRunnerFixture>
+{
+    public const string Name = "keyed-runner";
+}
+
 /// <summary>The fixture that also serves the job-submissions queue.</summary>
 public sealed class QueueRunnerFixture : RunnerFixture
 {
