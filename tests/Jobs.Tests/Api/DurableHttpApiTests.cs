@@ -198,6 +198,31 @@ public sealed class DurableHttpApiTests(RunnerFixture runner)
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
+    [Fact]
+    public async Task NativeApi_SuspendsAndResumesARunningInstance()
+    {
+        using var admin = runner.Client("admin-sr", "admin");
+        var created = await RunnerFixture.CreateJobAsync(admin, new { type = "demo.steps", input = new { steps = 3, delayMs = 600 } });
+        var id = (string)created["id"]!;
+        await RunnerFixture.PollStatusAsync(admin, id, s => (string?)s["status"] == "running");
+        using var client = new HttpClient { BaseAddress = runner.BaseAddress };
+        var baseUri = $"/runtime/webhooks/durabletask/instances/{id}";
+
+        using var suspend = await client.PostAsync($"{baseUri}/suspend?reason=hold&code={runner.SystemKey}", null);
+        Assert.Equal(HttpStatusCode.Accepted, suspend.StatusCode);
+        await WaitForRuntimeStatus($"{runner.BaseAddress.ToString().TrimEnd('/')}{baseUri}?code={runner.SystemKey}", "Suspended", anonymous: true);
+        using var resume = await client.PostAsync($"{baseUri}/resume?reason=go&code={runner.SystemKey}", null);
+        Assert.Equal(HttpStatusCode.Accepted, resume.StatusCode);
+        Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(admin, id))["status"]);
+
+        using var raise = await client.PostAsync($"{baseUri}/raiseEvent/x?code={runner.SystemKey}", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Contains(raise.StatusCode, new[] { HttpStatusCode.Accepted, HttpStatusCode.Gone });
+        using var notJson = await client.PostAsync($"{baseUri}/raiseEvent/x?code={runner.SystemKey}", new StringContent("x"));
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        using var unknown = await client.GetAsync($"/runtime/webhooks/durabletask/instances/{Guid.NewGuid():N}?code={runner.SystemKey}");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
     private async Task WaitForRuntimeStatus(string uri, string status, bool anonymous = false)
     {
         using var plain = new HttpClient();
