@@ -72,6 +72,7 @@ public static class RunnerHost
         services.AddSingleton(catalog);
         services.AddSingleton(new EngineSettings(hubName, connection, host, Environment.MachineName, NativeDurableApi.BasePath,
             $"taskHub={Uri.EscapeDataString(hubName)}&connection=Storage&code={systemKey}"));
+        services.AddSingleton<DurableRequestCounter>();
         services.AddSingleton<DurableEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<DurableEngine>());
         services.AddSingleton<DurableTaskClient>(sp => sp.GetRequiredService<DurableEngine>().Client);

@@ -22,14 +22,14 @@ public sealed class StorageClients
 
         var tableOptions = new TableClientOptions();
         tableOptions.Retry.MaxRetries = settings.MaxRetries;
-        tableOptions.AddPolicy(counter.Policy, HttpPipelinePosition.PerRetry);
+        tableOptions.AddPolicy(counter.PolicyFor("table"), HttpPipelinePosition.PerRetry);
         // Queue messages are base64 on both sides: the Functions queue trigger expects it by default.
         var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         queueOptions.Retry.MaxRetries = settings.MaxRetries;
-        queueOptions.AddPolicy(counter.Policy, HttpPipelinePosition.PerRetry);
+        queueOptions.AddPolicy(counter.PolicyFor("queue"), HttpPipelinePosition.PerRetry);
         var blobOptions = new BlobClientOptions();
         blobOptions.Retry.MaxRetries = settings.MaxRetries;
-        blobOptions.AddPolicy(counter.Policy, HttpPipelinePosition.PerRetry);
+        blobOptions.AddPolicy(counter.PolicyFor("blob"), HttpPipelinePosition.PerRetry);
 
         Tables = new TableServiceClient(connectionString, tableOptions);
         Queues = new QueueServiceClient(connectionString, queueOptions);

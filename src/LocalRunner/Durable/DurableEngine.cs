@@ -28,7 +28,7 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
     private readonly DataConverter _converter;
     private TaskHubWorker? _worker;
 
-    public DurableEngine(EngineSettings settings, FunctionCatalog catalog, IServiceProvider services, ILoggerFactory loggers)
+    public DurableEngine(EngineSettings settings, FunctionCatalog catalog, DurableRequestCounter counter, IServiceProvider services, ILoggerFactory loggers)
     {
         _catalog = catalog;
         _services = services;
@@ -37,7 +37,7 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
         _service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = settings.HubName,
-            StorageAccountClientProvider = new StorageAccountClientProvider(settings.ConnectionString),
+            StorageAccountClientProvider = CountedClients(settings.ConnectionString, counter.Counter),
             PartitionCount = settings.Host.PartitionCount,
             MaxConcurrentTaskActivityWorkItems = settings.Host.MaxConcurrentActivities,
             MaxConcurrentTaskOrchestrationWorkItems = settings.Host.MaxConcurrentOrchestrators,
@@ -54,6 +54,20 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
     }
 
     public string HubName { get; }
+
+    private static StorageAccountClientProvider CountedClients(string connectionString, Jobs.Functions.Storage.StorageRequestCounter counter)
+    {
+        var blob = new Azure.Storage.Blobs.BlobClientOptions();
+        blob.AddPolicy(counter.PolicyFor("blob"), Azure.Core.HttpPipelinePosition.PerRetry);
+        var queue = new Azure.Storage.Queues.QueueClientOptions();
+        queue.AddPolicy(counter.PolicyFor("queue"), Azure.Core.HttpPipelinePosition.PerRetry);
+        var table = new Azure.Data.Tables.TableClientOptions();
+        table.AddPolicy(counter.PolicyFor("table"), Azure.Core.HttpPipelinePosition.PerRetry);
+        return new StorageAccountClientProvider(
+            StorageServiceClientProvider.ForBlob(connectionString, blob),
+            StorageServiceClientProvider.ForQueue(connectionString, queue),
+            StorageServiceClientProvider.ForTable(connectionString, table));
+    }
 
     public DurableTaskClient Client { get; }
 

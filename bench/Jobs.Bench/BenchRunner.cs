@@ -1,0 +1,64 @@
+using Jobs.Functions.Identity;
+using Jobs.Functions.Storage;
+using Jobs.LocalRunner;
+using Jobs.LocalRunner.Configuration;
+using Jobs.LocalRunner.Durable;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Bench;
+
+/// <summary>The real app in the local runner (Release build), on a free port, with a fresh task hub and tables.</summary>
+public sealed class BenchRunner : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private BenchRunner(WebApplication app) => _app = app;
+
+    public Uri BaseAddress => new(_app.Urls.First());
+    public StorageRequestCounter AppRequests => _app.Services.GetRequiredService<StorageRequestCounter>();
+    public StorageRequestCounter DurableRequests => _app.Services.GetRequiredService<DurableRequestCounter>().Counter;
+    public StorageClients Storage => _app.Services.GetRequiredService<StorageClients>();
+
+    public static async Task<BenchRunner> StartAsync(string repoRoot, string connectionString, string prefix)
+    {
+        var app = RunnerHost.Build(new RunnerOptions
+        {
+            ContentRoot = repoRoot,
+            Urls = "http://127.0.0.1:0",
+            LoadLocalSettings = false,
+            TaskHubOverride = "bench" + prefix,
+            EnableQueueTriggers = false,
+            EnableTimerTriggers = false,
+            Settings = new Dictionary<string, string?>
+            {
+                ["AzureWebJobsStorage"] = connectionString,
+                ["Jobs:Storage:TablePrefix"] = prefix,
+                ["Jobs:Storage:ExportContainer"] = "exp-" + prefix.ToLowerInvariant(),
+                ["Logging:LogLevel:Default"] = "Warning",
+            },
+        });
+        await app.StartAsync();
+        return new BenchRunner(app);
+    }
+
+    public HttpClient Client(string user, params string[] roles)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        client.DefaultRequestHeaders.Add(CallerResolver.PrincipalHeader, Principal(user, roles));
+        return client;
+    }
+
+    private static string Principal(string user, string[] roles)
+    {
+        var claims = new List<object> { new { typ = "oid", val = user } };
+        claims.AddRange(roles.Select(r => new { typ = "roles", val = r }));
+        return Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new { claims })));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

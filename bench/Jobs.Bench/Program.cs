@@ -1,0 +1,360 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Jobs.Bench;
+using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
+
+// Usage: Jobs.Bench --repo DIR [--sizes 200,2000] [--scale 10000,100000] [--out docs/benchmarks.md]
+// The storage connection comes from JOBS_BENCH_STORAGE (scripts/bench.sh starts a private in-memory Azurite).
+var repo = Arg("--repo") ?? Directory.GetCurrentDirectory();
+var sizes = (Arg("--sizes") ?? "200,2000").Split(',').Select(int.Parse).ToArray();
+var scaleSizes = (Arg("--scale") ?? "10000,100000").Split(',').Select(int.Parse).ToArray();
+var output = Arg("--out") ?? Path.Combine(repo, "docs", "benchmarks.md");
+var connection = Environment.GetEnvironmentVariable("JOBS_BENCH_STORAGE") ?? throw new InvalidOperationException("JOBS_BENCH_STORAGE is not set");
+const int Steps = 5;
+var clock = Stopwatch.StartNew();
+var report = new JsonObject
+{
+    ["date"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+    ["machine"] = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
+    ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+    ["build"] = typeof(BenchRunner).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
+        .OfType<System.Reflection.AssemblyConfigurationAttribute>().FirstOrDefault()?.Configuration ?? "?",
+    ["storage"] = "Azurite 3.37.0, in memory, loopback",
+};
+
+// 1 + 2. Throughput: ours against the bare engine, same backend and settings.
+var throughput = new JsonArray();
+foreach (var n in sizes)
+{
+    Console.WriteLine($"throughput: {n} jobs");
+    var ours = await ThroughputAsync(n);
+    Console.WriteLine($"  ours {ours:F1} s; bare engine …");
+    var bare = await BareEngine.RunAsync(connection, n, Steps, partitions: 4, concurrency: 16);
+    Console.WriteLine($"  bare {bare:F1} s");
+    throughput.Add(new JsonObject
+    {
+        ["jobs"] = n,
+        ["seconds"] = Math.Round(ours, 2),
+        ["jobsPerSecond"] = Math.Round(n / ours, 2),
+        ["stepsPerSecond"] = Math.Round(n * Steps / ours, 1),
+        ["bareSeconds"] = Math.Round(bare, 2),
+        ["bareJobsPerSecond"] = Math.Round(n / bare, 2),
+        ["ratioToBare"] = Math.Round(bare / ours, 3),
+    });
+}
+report["throughput"] = throughput;
+
+// 3 + 4. Latency and cost, on one warm runner.
+await using (var runner = await BenchRunner.StartAsync(repo, connection, "lat" + Guid.NewGuid().ToString("N")[..6]))
+{
+    using var user = runner.Client("bench-user");
+    await WaitAsync(user, await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } }));
+    Console.WriteLine("latency under load");
+    report["latency"] = await LatencyAsync(runner, user);
+    Console.WriteLine("progress visibility");
+    report["progressVisibility"] = await ProgressVisibilityAsync(user);
+    Console.WriteLine("cost per job");
+    report["cost"] = await CostAsync(runner, user);
+}
+
+// 5. Scale of listings.
+var scale = new JsonArray();
+foreach (var size in scaleSizes)
+{
+    Console.WriteLine($"scale: {size} jobs");
+    scale.Add(await ScaleAsync(size));
+}
+report["scale"] = scale;
+report["totalSeconds"] = Math.Round(clock.Elapsed.TotalSeconds, 0);
+
+var raw = Path.Combine(repo, "bench", "results", "benchmarks.json");
+Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
+await File.WriteAllTextAsync(raw, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+await File.WriteAllTextAsync(output, Markdown.Render(report, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
+Console.WriteLine($"wrote {output} and {raw} in {clock.Elapsed.TotalSeconds:F0} s");
+return;
+
+async Task<double> ThroughputAsync(int n)
+{
+    await using var runner = await BenchRunner.StartAsync(repo, connection, "tp" + Guid.NewGuid().ToString("N")[..6]);
+    using var user = runner.Client("bench-tp");
+    await WaitAsync(user, await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } }));
+    var events = runner.Storage.EventsQueue;
+    await events.ClearMessagesAsync();
+    var ids = new ConcurrentDictionary<string, bool>();
+    var sw = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, _) =>
+        ids[await CreateAsync(user, new { type = "demo.steps", input = new { steps = Steps } })] = true);
+    // Terminal transitions are observed on job-events, as another service would.
+    var ended = 0;
+    while (ended < n)
+    {
+        var batch = (await events.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1))).Value;
+        foreach (var message in batch)
+        {
+            if (ids.ContainsKey((string)JsonNode.Parse(message.Body.ToString())!["jobId"]!))
+            {
+                ended++;
+            }
+            await events.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+        }
+        if (batch.Length == 0)
+        {
+            await Task.Delay(100);
+        }
+    }
+    return sw.Elapsed.TotalSeconds;
+}
+
+async Task<JsonObject> LatencyAsync(BenchRunner runner, HttpClient user)
+{
+    var existing = new List<string>();
+    for (var i = 0; i < 20; i++)
+    {
+        existing.Add(await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } }));
+    }
+    var posts = new ConcurrentBag<double>();
+    var gets = new ConcurrentBag<double>();
+    var until = DateTime.UtcNow.AddSeconds(20);
+    var postWorkers = Enumerable.Range(0, 4).Select(async _ =>
+    {
+        while (DateTime.UtcNow < until)
+        {
+            var sw = Stopwatch.StartNew();
+            await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } });
+            posts.Add(sw.Elapsed.TotalMilliseconds);
+        }
+    });
+    var getWorkers = Enumerable.Range(0, 8).Select(async w =>
+    {
+        var random = new Random(w);
+        while (DateTime.UtcNow < until)
+        {
+            var sw = Stopwatch.StartNew();
+            using var response = await user.GetAsync($"/api/jobs/{existing[random.Next(existing.Count)]}/status");
+            response.EnsureSuccessStatusCode();
+            gets.Add(sw.Elapsed.TotalMilliseconds);
+        }
+    });
+    await Task.WhenAll(postWorkers.Concat(getWorkers));
+    return new JsonObject
+    {
+        ["seconds"] = 20,
+        ["concurrency"] = "4 POST + 8 GET workers, concurrently; the created jobs run meanwhile",
+        ["post"] = Json(Percentiles.Of(posts)),
+        ["postPerSecond"] = Math.Round(posts.Count / 20.0, 1),
+        ["getStatus"] = Json(Percentiles.Of(gets)),
+        ["getStatusPerSecond"] = Math.Round(gets.Count / 20.0, 1),
+    };
+}
+
+async Task<JsonObject> ProgressVisibilityAsync(HttpClient user)
+{
+    // The server stamps updatedAt when it stores a report; a poller at 20 Hz notes when it first sees it.
+    var delays = new ConcurrentBag<double>();
+    await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+    {
+        var id = await CreateAsync(user, new { type = "demo.steps", input = new { steps = 2, delayMs = 2000 } });
+        var lastSeen = "";
+        while (true)
+        {
+            var status = JsonNode.Parse(await user.GetStringAsync($"/api/jobs/{id}/status"))!;
+            var seenAt = DateTimeOffset.UtcNow;
+            var updatedAt = (string)status["updatedAt"]!;
+            if (updatedAt != lastSeen && (string?)status["status"] == "running")
+            {
+                delays.Add((seenAt - DateTimeOffset.Parse(updatedAt, CultureInfo.InvariantCulture)).TotalMilliseconds);
+                lastSeen = updatedAt;
+            }
+            if ((string?)status["status"] is "completed" or "failed")
+            {
+                break;
+            }
+            await Task.Delay(50);
+        }
+    }));
+    return Json(Percentiles.Of(delays));
+}
+
+async Task<JsonObject> CostAsync(BenchRunner runner, HttpClient user)
+{
+    const int Jobs = 20;
+    runner.AppRequests.Reset();
+    runner.DurableRequests.Reset();
+    var idle = Stopwatch.StartNew();
+    var ids = new List<string>();
+    for (var i = 0; i < Jobs; i++)
+    {
+        ids.Add(await CreateAsync(user, new { type = "demo.steps", input = new { steps = Steps } }));
+    }
+    foreach (var id in ids)
+    {
+        await WaitAsync(user, id, poll: false);
+    }
+    var noPolls = (App: runner.AppRequests.Snapshot(), Durable: runner.DurableRequests.Snapshot(), Seconds: idle.Elapsed.TotalSeconds);
+
+    runner.AppRequests.Reset();
+    runner.DurableRequests.Reset();
+    var polls = 0;
+    var timed = Stopwatch.StartNew();
+    var polled = new List<string>();
+    for (var i = 0; i < Jobs; i++)
+    {
+        polled.Add(await CreateAsync(user, new { type = "demo.steps", input = new { steps = Steps, delayMs = 1000 } }));
+    }
+    await Task.WhenAll(polled.Select(async id =>
+    {
+        while (true)
+        {
+            Interlocked.Increment(ref polls);
+            var status = (string?)JsonNode.Parse(await user.GetStringAsync($"/api/jobs/{id}/status"))!["status"];
+            if (status is "completed" or "failed")
+            {
+                return;
+            }
+            await Task.Delay(1000);
+        }
+    }));
+    var withPolls = (App: runner.AppRequests.Snapshot(), Durable: runner.DurableRequests.Snapshot(), Seconds: timed.Elapsed.TotalSeconds);
+
+    JsonObject PerJob(IReadOnlyDictionary<string, long> counts) =>
+        new(counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => KeyValuePair.Create(c.Key, (JsonNode?)Math.Round(c.Value / (double)Jobs, 1))));
+    return new JsonObject
+    {
+        ["jobs"] = Jobs,
+        ["steps"] = Steps,
+        ["noPolling"] = new JsonObject
+        {
+            ["seconds"] = Math.Round(noPolls.Seconds, 1),
+            ["appPerJob"] = PerJob(noPolls.App),
+            ["durablePerJob"] = PerJob(noPolls.Durable),
+            ["appTotalPerJob"] = Math.Round(noPolls.App.Values.Sum() / (double)Jobs, 1),
+            ["durableTotalPerJob"] = Math.Round(noPolls.Durable.Values.Sum() / (double)Jobs, 1),
+        },
+        ["pollingEverySecond"] = new JsonObject
+        {
+            ["stepDelayMs"] = 1000,
+            ["seconds"] = Math.Round(withPolls.Seconds, 1),
+            ["pollsPerJob"] = Math.Round(polls / (double)Jobs, 1),
+            ["appPerJob"] = PerJob(withPolls.App),
+            ["durablePerJob"] = PerJob(withPolls.Durable),
+            ["appTotalPerJob"] = Math.Round(withPolls.App.Values.Sum() / (double)Jobs, 1),
+            ["durableTotalPerJob"] = Math.Round(withPolls.Durable.Values.Sum() / (double)Jobs, 1),
+        },
+    };
+}
+
+async Task<JsonObject> ScaleAsync(int size)
+{
+    var prefix = "sc" + Guid.NewGuid().ToString("N")[..6];
+    await using var runner = await BenchRunner.StartAsync(repo, connection, prefix);
+    var table = runner.Storage.JobsTable;
+    // Listings read index rows only, so the seed writes exactly those (one job in 100 failed), in batches.
+    var seed = Stopwatch.StartNew();
+    var start = DateTimeOffset.UtcNow.AddDays(-1);
+    var random = new Random(42);
+    var jobs = Enumerable.Range(0, size).Select(i => new Job
+    {
+        Id = Guid.NewGuid().ToString("N"),
+        Type = "demo.steps",
+        Status = random.Next(100) == 0 ? JobStatus.Failed : JobStatus.Completed,
+        Owner = "scale-owner",
+        CreatedAt = start.AddMilliseconds(i * 500),
+        UpdatedAt = start.AddMilliseconds(i * 500 + 200),
+    }).ToList();
+    foreach (var partition in new[] { TableKeys.AllIndexPartition, TableKeys.OwnerIndexPartition("scale-owner") })
+    {
+        var rows = jobs.SelectMany(j => JobIndexEntity.Rows(j, partition, j.UpdatedAt)).ToList();
+        await Parallel.ForEachAsync(rows.Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (chunk, ct) =>
+            await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct));
+    }
+    var seedSeconds = seed.Elapsed.TotalSeconds;
+
+    using var admin = runner.Client("scale-admin", "admin");
+    using var owner = runner.Client("scale-owner");
+    async Task<JsonObject> MeasureAsync(string name, HttpClient client, string url, int runs = 5)
+    {
+        var times = new List<double>();
+        long requests = 0;
+        var count = 0;
+        for (var i = 0; i < runs; i++)
+        {
+            runner.AppRequests.Reset();
+            var sw = Stopwatch.StartNew();
+            var page = JsonNode.Parse(await client.GetStringAsync(url))!;
+            times.Add(sw.Elapsed.TotalMilliseconds);
+            requests = runner.AppRequests.Snapshot().Values.Sum();
+            count = page["jobs"]!.AsArray().Count;
+        }
+        return new JsonObject { ["page"] = name, ["url"] = url, ["jobsReturned"] = count, ["storageRequests"] = requests, ["medianMs"] = Math.Round(Percentiles.Of(times).P50, 1) };
+    }
+
+    var pages = new JsonArray
+    {
+        await MeasureAsync("first page (admin, all jobs)", admin, "/api/jobs?limit=50"),
+        await MeasureAsync("first page (owner)", owner, "/api/jobs?limit=50"),
+    };
+    // A deep page by cursor: walk 20 pages, then measure the next one.
+    var url = "/api/jobs?limit=50";
+    for (var i = 0; i < 20; i++)
+    {
+        var next = (string?)JsonNode.Parse(await owner.GetStringAsync(url))!["pagination"]!["next"];
+        url = "/api/jobs?limit=50&next=" + next;
+    }
+    pages.Add(await MeasureAsync("page 21 by cursor (owner)", owner, url));
+    pages.Add(await MeasureAsync("offset 5000 (owner)", owner, "/api/jobs?limit=50&offset=5000", runs: 3));
+    pages.Add(await MeasureAsync("filtered: status=failed (owner, 1% of jobs)", owner, "/api/jobs?limit=50&status=failed", runs: 3));
+    pages.Add(await MeasureAsync("ordered: updatedAt asc (owner)", owner, "/api/jobs?limit=50&orderBy=updatedAt&order=asc"));
+    pages.Add(await MeasureAsync("ordered: status (owner)", owner, "/api/jobs?limit=50&orderBy=status", runs: 3));
+    return new JsonObject
+    {
+        ["jobs"] = size,
+        ["indexRowsInTable"] = size * 8,
+        ["seedSeconds"] = Math.Round(seedSeconds, 1),
+        ["pages"] = pages,
+    };
+}
+
+async Task<string> CreateAsync(HttpClient client, object body)
+{
+    using var response = await client.PostAsJsonAsync("/api/jobs", body);
+    response.EnsureSuccessStatusCode();
+    return (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!;
+}
+
+async Task WaitAsync(HttpClient client, string id, bool poll = true)
+{
+    while (true)
+    {
+        var status = (string?)JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/status"))!["status"];
+        if (status is "completed" or "failed" or "cancelled" or "timed_out")
+        {
+            return;
+        }
+        await Task.Delay(poll ? 100 : 250);
+    }
+}
+
+static JsonObject Json(Percentiles p) => new()
+{
+    ["count"] = p.Count,
+    ["p50Ms"] = Math.Round(p.P50, 1),
+    ["p95Ms"] = Math.Round(p.P95, 1),
+    ["p99Ms"] = Math.Round(p.P99, 1),
+    ["maxMs"] = Math.Round(p.Max, 1),
+};
+
+static async Task<string> ReadOptional(string path) => File.Exists(path) ? await File.ReadAllTextAsync(path) : "";
+
+string? Arg(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
