@@ -29,17 +29,27 @@ public static class BareEngine
         await service.CreateIfNotExistsAsync();
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), NullLoggerFactory.Instance);
         using var worker = new TaskHubWorker(service, NullLoggerFactory.Instance) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
-        worker.AddTaskOrchestrations(new Creator<TaskOrchestration>("Bare", () => shims.CreateOrchestration<int, int>(new TaskName("Bare"), async (context, n) =>
+        var finished = 0;
+        var target = int.MaxValue;
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        worker.AddTaskOrchestrations(new FactoryCreator<TaskOrchestration>("Bare", () => shims.CreateOrchestration<int, int>(new TaskName("Bare"), async (context, n) =>
         {
             for (var i = 0; i < n; i++)
             {
                 await context.CallActivityAsync<int>("Noop", i);
             }
+            // The last step reports the orchestration done, as FinishJob publishes a job's end.
+            await context.CallActivityAsync<int>("Finished", n);
             return n;
         })));
-        worker.AddTaskActivities(new Creator<TaskActivity>("Noop", () => shims.CreateActivity<int, int>(new TaskName("Noop"), (context, i) =>
+        worker.AddTaskActivities(new FactoryCreator<TaskActivity>("Noop", () => shims.CreateActivity<int, int>(new TaskName("Noop"), (context, i) => Task.FromResult(i))));
+        worker.AddTaskActivities(new FactoryCreator<TaskActivity>("Finished", () => shims.CreateActivity<int, int>(new TaskName("Finished"), (context, n) =>
         {
-            return Task.FromResult(i);
+            if (Interlocked.Increment(ref finished) >= Volatile.Read(ref target))
+            {
+                all.TrySetResult();
+            }
+            return Task.FromResult(n);
         })));
         await worker.StartAsync();
         var client = new AzureStorageDurableTaskClient(service, JsonDataConverter.Default, "/", "");
@@ -49,44 +59,17 @@ public static class BareEngine
         await client.WaitForInstanceCompletionAsync(warm);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var ids = new System.Collections.Concurrent.ConcurrentBag<string>();
-        await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = 16 },
-            async (_, ct) => ids.Add(await client.ScheduleNewOrchestrationInstanceAsync("Bare", steps, ct)));
-        // Completion is observed through the instances table, as a client would see it.
-        while (true)
+        Volatile.Write(ref target, jobs + 1); // + the warm-up instance
+        if (Volatile.Read(ref finished) >= jobs + 1)
         {
-            var completed = 0;
-            await foreach (var page in client.GetAllInstancesAsync(new Microsoft.DurableTask.Client.OrchestrationQuery
-            {
-                Statuses = [Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed],
-                PageSize = 1000,
-            }).AsPages())
-            {
-                completed += page.Values.Count;
-            }
-            if (completed >= jobs + 1)
-            {
-                break;
-            }
-            await Task.Delay(200);
+            all.TrySetResult();
         }
+        await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            async (_, ct) => await client.ScheduleNewOrchestrationInstanceAsync("Bare", steps, ct));
+        await all.Task;
         var seconds = clock.Elapsed.TotalSeconds;
         await worker.StopAsync(true);
         await service.DeleteAsync();
         return seconds;
-    }
-
-    private sealed class Creator<T> : ObjectCreator<T>
-    {
-        private readonly Func<T> _create;
-
-        public Creator(string name, Func<T> create)
-        {
-            Name = name;
-            Version = string.Empty;
-            _create = create;
-        }
-
-        public override T Create() => _create();
     }
 }

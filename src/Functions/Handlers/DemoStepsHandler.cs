@@ -20,6 +20,10 @@ public sealed record DemoStepsInput
     /// <summary>When true, the first attempt of every step fails and the retry succeeds.</summary>
     public bool Flaky { get; init; }
 
+    /// <summary>Characters of padding added to the result, to exercise result-size limits and payload costs.</summary>
+    [Range(0, 100_000)]
+    public int ResultPadding { get; init; }
+
     /// <summary>Overrides the type's two-hour timeout, e.g. to watch a job time out.</summary>
     [Range(1, 86_400)]
     public int? TimeoutSeconds { get; init; }
@@ -75,8 +79,12 @@ public sealed class DemoStepsHandler : JobHandler<DemoStepsInput>
         {
             throw new InvalidOperationException($"Step {number} failed because failAtStep is {number}.");
         }
-        return number == input.Steps
+        if (number < input.Steps)
+        {
+            return new { stepsCompleted = number };
+        }
+        return input.ResultPadding == 0
             ? new { stepsCompleted = number, message = $"All {number} steps completed." }
-            : new { stepsCompleted = number };
+            : new { stepsCompleted = number, message = $"All {number} steps completed.", padding = new string('x', input.ResultPadding) };
     }
 }

@@ -88,6 +88,19 @@ public sealed partial class JobActivities(
     public async Task<JobStatus> FinishJob([ActivityTrigger] FinishRequest request, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
+        if (request.Result is { } result && result.GetRawText().Length > JobEntity.MaxColumnChars)
+        {
+            // A result must fit one Table column; a larger one belongs in Blob storage with a reference here.
+            request = request with
+            {
+                Status = JobStatus.Failed,
+                Result = null,
+                Message = "Failed: result too large",
+                Error = new JobError(
+                    $"The result is {result.GetRawText().Length} characters of JSON; at most {JobEntity.MaxColumnChars} can be stored. Write large results to Blob storage and return a reference.",
+                    "ResultTooLarge", null, null),
+            };
+        }
         var update = await store.UpdateAsync(request.JobId, current =>
         {
             if (current.Status.IsTerminal())

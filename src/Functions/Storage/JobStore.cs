@@ -211,9 +211,18 @@ public sealed partial class JobStore(StorageClients clients, TimeProvider time, 
     {
         foreach (var partition in JobIndexEntity.Partitions(job))
         {
-            foreach (var row in JobIndexEntity.Rows(job, partition, job.IndexedAt))
+            var rows = JobIndexEntity.Rows(job, partition, job.IndexedAt).ToList();
+            try
             {
-                await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+                // One request per scope; a batch fails whole if a row is already gone (a retried purge).
+                await _table.SubmitTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 404)
+            {
+                foreach (var row in rows)
+                {
+                    await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+                }
             }
         }
         if (job.IdempotencyKey is { } key)

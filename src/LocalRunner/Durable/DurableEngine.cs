@@ -106,21 +106,6 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
         _stopping.Dispose();
         await Client.DisposeAsync();
     }
-
-    /// <summary>Creates a fresh task object for every execution (orchestration shims hold per-execution state).</summary>
-    private sealed class FactoryCreator<T> : ObjectCreator<T>
-    {
-        private readonly Func<T> _create;
-
-        public FactoryCreator(string name, Func<T> create)
-        {
-            Name = name;
-            Version = string.Empty;
-            _create = create;
-        }
-
-        public override T Create() => _create();
-    }
 }
 
 /// <summary>Everything the engine needs, resolved once at start-up.</summary>

@@ -203,6 +203,21 @@ public sealed class JobLifecycleTests(RunnerFixture runner)
     }
 
     [Fact]
+    public async Task ResultTooLargeForStorage_FailsTheJobCleanly()
+    {
+        var created = await RunnerFixture.CreateJobAsync(_alice, new { type = "demo.steps", input = new { steps = 1, resultPadding = 40_000 } });
+        var id = (string)created["id"]!;
+        var end = await RunnerFixture.WaitForEndAsync(_alice, id);
+        Assert.Equal("failed", (string?)end["status"]);
+        Assert.Equal("ResultTooLarge", (string?)end["error"]!["type"]);
+        Assert.Contains("Blob storage", (string?)end["error"]!["message"], StringComparison.Ordinal);
+
+        var fits = await RunnerFixture.CreateJobAsync(_alice, new { type = "demo.steps", input = new { steps = 1, resultPadding = 20_000 } });
+        var ok = await RunnerFixture.WaitForEndAsync(_alice, (string)fits["id"]!);
+        Assert.Equal("completed", (string?)ok["status"]);
+    }
+
+    [Fact]
     public async Task UnknownJob_Is404ProblemJson_AndANonId_Is400()
     {
         using var missing = await _alice.GetAsync($"/api/jobs/{Guid.NewGuid():N}");
