@@ -42,6 +42,17 @@ start_azurite() {
   return 1
 }
 
+# start_private_azurite VAR — an in-memory Azurite on free ports for this script only (stopped on exit);
+# exports VAR as its connection string.
+start_private_azurite() {
+  local var=$1 blob queue table
+  blob=$(free_port); queue=$(free_port); table=$(free_port)
+  echo "==> starting Azurite in memory (blob $blob, queue $queue, table $table)"
+  start_azurite "$blob" "$queue" "$table" --inMemoryPersistence > /dev/null
+  trap 'stop_pid "$AZURITE_PID"' EXIT
+  export "$var=$(azurite_connection_string "$blob" "$queue" "$table")"
+}
+
 stop_pid() {
   local pid=${1:-}
   if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then

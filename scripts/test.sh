@@ -11,12 +11,7 @@ ensure_azurite
 echo "==> restoring and building ($CONFIGURATION)"
 dotnet build Jobs.sln -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly
 
-BLOB=$(free_port); QUEUE=$(free_port); TABLE=$(free_port)
-echo "==> starting Azurite in memory (blob $BLOB, queue $QUEUE, table $TABLE)"
-start_azurite "$BLOB" "$QUEUE" "$TABLE" --inMemoryPersistence > /dev/null
-trap 'stop_pid "$AZURITE_PID"' EXIT
-export JOBS_TEST_STORAGE
-JOBS_TEST_STORAGE=$(azurite_connection_string "$BLOB" "$QUEUE" "$TABLE")
+start_private_azurite JOBS_TEST_STORAGE
 
 rm -rf TestResults
 echo "==> running tests"

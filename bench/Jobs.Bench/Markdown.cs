@@ -26,7 +26,7 @@ public static class Markdown
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"| {t!["jobs"]} | {t["seconds"]} | {t["jobsPerSecond"]} | {t["stepsPerSecond"]} | {t["bareSeconds"]} | {t["bareJobsPerSecond"]} | {t["ratioToBare"]} |");
         }
-        md.AppendLine().AppendLine("The bare engine runs an orchestration of 5 no-op activities on the same backend and settings, with no job records, logs or status; the ratio is bare time / our time.").AppendLine();
+        md.AppendLine().AppendLine("The bare engine runs an orchestration of 5 no-op activities plus a sixth that marks it finished (as FinishJob does for a job), on the same backend and settings, with no job records, logs or status; the ratio is bare time / our time.").AppendLine();
 
         var l = r["latency"]!;
         md.AppendLine("## Latency under steady load (" + l["concurrency"] + ", " + l["seconds"] + " s)").AppendLine();

@@ -10,12 +10,20 @@ using Jobs.Bench;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 
-// Usage: Jobs.Bench --repo DIR [--sizes 200,2000] [--scale 10000,100000] [--out docs/benchmarks.md]
+// Usage: Jobs.Bench --repo DIR [--sizes 200] [--scale 10000,100000] [--out docs/benchmarks.md] [--render results.json]
 // The storage connection comes from JOBS_BENCH_STORAGE (scripts/bench.sh starts a private in-memory Azurite).
 var repo = Arg("--repo") ?? Directory.GetCurrentDirectory();
-var sizes = (Arg("--sizes") ?? "200,2000").Split(',').Select(int.Parse).ToArray();
+var sizes = (Arg("--sizes") ?? "200").Split(',').Select(int.Parse).ToArray();
 var scaleSizes = (Arg("--scale") ?? "10000,100000").Split(',').Select(int.Parse).ToArray();
 var output = Arg("--out") ?? Path.Combine(repo, "docs", "benchmarks.md");
+if (Arg("--render") is { } saved)
+{
+    // Re-render the report from saved raw results (e.g. after editing bench/ANALYSIS.md), without measuring.
+    var results = JsonNode.Parse(await File.ReadAllTextAsync(saved))!.AsObject();
+    await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
+    Console.WriteLine($"rendered {output} from {saved}");
+    return;
+}
 var connection = Environment.GetEnvironmentVariable("JOBS_BENCH_STORAGE") ?? throw new InvalidOperationException("JOBS_BENCH_STORAGE is not set");
 const int Steps = 5;
 var clock = Stopwatch.StartNew();

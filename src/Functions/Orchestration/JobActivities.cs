@@ -58,7 +58,7 @@ public sealed partial class JobActivities(
 
         var attempt = started.Job.Attempt;
         await logs.AppendAsync(job.Id, JobLogLevel.Information, $"Step {step.Name} started (attempt {attempt}).", step.Name, cancellationToken);
-        var reporter = new StoredStepReporter(store, logs, job.Id, step.Name, request.StepIndex, steps.Count);
+        var reporter = new StoredStepReporter(store, logs, started.Job, step.Name, request.StepIndex, steps.Count);
         using var context = new JobStepContext(job.Id, job.Owner, step.Name, request.StepIndex, steps.Count, attempt,
             request.PreviousOutput, reporter, cancellationToken);
         var clock = Stopwatch.StartNew();

@@ -139,19 +139,24 @@ public static class NativeDurableApi
 
     private static async Task ControlAsync(HttpContext context, string instanceId, DurableTaskClient durable, Func<string, string, Task> action)
     {
-        var metadata = await durable.GetInstanceAsync(instanceId, context.RequestAborted);
-        if (metadata is null)
+        if (await RefuseUnlessLiveAsync(context, instanceId, durable))
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return;
-        }
-        if (!DurableStatusPayload.IsRunning(metadata.RuntimeStatus))
-        {
-            context.Response.StatusCode = StatusCodes.Status410Gone;
             return;
         }
         await action(instanceId, context.Request.Query["reason"].FirstOrDefault() ?? "");
         context.Response.StatusCode = StatusCodes.Status202Accepted;
+    }
+
+    /// <summary>404 for an unknown instance, 410 for one that has ended: true when it answered.</summary>
+    private static async Task<bool> RefuseUnlessLiveAsync(HttpContext context, string instanceId, DurableTaskClient durable)
+    {
+        var metadata = await durable.GetInstanceAsync(instanceId, context.RequestAborted);
+        if (metadata is not null && DurableStatusPayload.IsRunning(metadata.RuntimeStatus))
+        {
+            return false;
+        }
+        context.Response.StatusCode = metadata is null ? StatusCodes.Status404NotFound : StatusCodes.Status410Gone;
+        return true;
     }
 
     private static async Task RaiseEventAsync(HttpContext context, string instanceId, string eventName, DurableTaskClient durable)
@@ -161,15 +166,8 @@ public static class NativeDurableApi
             await Execute(context, Problems.Create(context.Request, 400, "Invalid request", "Only application/json request content is supported."));
             return;
         }
-        var metadata = await durable.GetInstanceAsync(instanceId, context.RequestAborted);
-        if (metadata is null)
+        if (await RefuseUnlessLiveAsync(context, instanceId, durable))
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return;
-        }
-        if (!DurableStatusPayload.IsRunning(metadata.RuntimeStatus))
-        {
-            context.Response.StatusCode = StatusCodes.Status410Gone;
             return;
         }
         var payload = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);

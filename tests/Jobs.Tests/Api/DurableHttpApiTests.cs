@@ -71,17 +71,8 @@ public sealed class DurableHttpApiTests(RunnerFixture runner)
         Assert.Equal("cancelled", (string?)status["status"]);
         Assert.Contains("operator stop", (string?)status["message"], StringComparison.Ordinal);
 
-        JsonNode? instance = null;
-        for (var i = 0; i < 100; i++)
-        {
-            instance = JsonNode.Parse(await _owner.GetStringAsync((string)created["statusQueryGetUri"]!));
-            if ((string?)instance!["runtimeStatus"] == "Terminated")
-            {
-                break;
-            }
-            await Task.Delay(100);
-        }
-        Assert.Equal("Terminated", (string?)instance!["runtimeStatus"]);
+        var instance = await RunnerFixture.WaitForRuntimeStatusAsync(_owner, (string)created["statusQueryGetUri"]!, "Terminated");
+        Assert.Equal("Terminated", (string?)instance["runtimeStatus"]);
 
         using var again = await _owner.PostAsync(terminate, null);
         Assert.Equal(HttpStatusCode.Gone, again.StatusCode);
@@ -103,7 +94,7 @@ public sealed class DurableHttpApiTests(RunnerFixture runner)
         Assert.Equal(HttpStatusCode.PreconditionFailed, tooEarly.StatusCode);
 
         await RunnerFixture.WaitForEndAsync(_owner, id);
-        await WaitForRuntimeStatus((string)created["statusQueryGetUri"]!, "Completed");
+        await RunnerFixture.WaitForRuntimeStatusAsync(_owner, (string)created["statusQueryGetUri"]!, "Completed");
         using var late = await _owner.PostAsJsonAsync(raise, new { hello = "again" });
         Assert.Equal(HttpStatusCode.Gone, late.StatusCode);
 
@@ -138,9 +129,9 @@ public sealed class DurableHttpApiTests(RunnerFixture runner)
         Assert.Contains($"taskHub={runner.HubName}", statusUri, StringComparison.Ordinal);
         Assert.Contains($"code={runner.SystemKey}", statusUri, StringComparison.Ordinal);
 
-        await WaitForRuntimeStatus(statusUri, "Completed", anonymous: true);
-
         using var anonymous = new HttpClient();
+        await RunnerFixture.WaitForRuntimeStatusAsync(anonymous, statusUri, "Completed");
+
         using var noKey = await anonymous.GetAsync(statusUri.Split('?')[0]);
         Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
         using var wrongHub = await anonymous.GetAsync(statusUri.Replace($"taskHub={runner.HubName}", "taskHub=Other", StringComparison.Ordinal));
@@ -210,7 +201,7 @@ public sealed class DurableHttpApiTests(RunnerFixture runner)
 
         using var suspend = await client.PostAsync($"{baseUri}/suspend?reason=hold&code={runner.SystemKey}", null);
         Assert.Equal(HttpStatusCode.Accepted, suspend.StatusCode);
-        await WaitForRuntimeStatus($"{runner.BaseAddress.ToString().TrimEnd('/')}{baseUri}?code={runner.SystemKey}", "Suspended", anonymous: true);
+        await RunnerFixture.WaitForRuntimeStatusAsync(client, $"{baseUri}?code={runner.SystemKey}", "Suspended");
         using var resume = await client.PostAsync($"{baseUri}/resume?reason=go&code={runner.SystemKey}", null);
         Assert.Equal(HttpStatusCode.Accepted, resume.StatusCode);
         Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(admin, id))["status"]);
@@ -221,21 +212,5 @@ public sealed class DurableHttpApiTests(RunnerFixture runner)
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
         using var unknown = await client.GetAsync($"/runtime/webhooks/durabletask/instances/{Guid.NewGuid():N}?code={runner.SystemKey}");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
-    }
-
-    private async Task WaitForRuntimeStatus(string uri, string status, bool anonymous = false)
-    {
-        using var plain = new HttpClient();
-        var client = anonymous ? plain : _owner;
-        for (var i = 0; i < 200; i++)
-        {
-            var body = JsonNode.Parse(await client.GetStringAsync(uri))!;
-            if ((string?)body["runtimeStatus"] == status)
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"{uri} never reached {status}");
     }
 }

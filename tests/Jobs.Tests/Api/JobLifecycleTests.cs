@@ -80,19 +80,8 @@ public sealed class JobLifecycleTests(RunnerFixture runner)
         Assert.Equal(4, (int)job["totalAttempts"]!);
 
         // The record is written failed just before the orchestration itself ends; poll the durable status.
-        JsonNode? durable = null;
-        for (var i = 0; i < 100; i++)
-        {
-            using var instance = await _alice.GetAsync((string)created["statusQueryGetUri"]!);
-            durable = JsonNode.Parse(await instance.Content.ReadAsStringAsync())!;
-            if (instance.StatusCode == HttpStatusCode.OK)
-            {
-                break;
-            }
-            Assert.Equal(HttpStatusCode.Accepted, instance.StatusCode);
-            await Task.Delay(100);
-        }
-        Assert.Equal("Failed", (string?)durable!["runtimeStatus"]);
+        var durable = await RunnerFixture.WaitForRuntimeStatusAsync(_alice, (string)created["statusQueryGetUri"]!, "Failed");
+        Assert.Equal("Failed", (string?)durable["runtimeStatus"]);
         Assert.Contains("failAtStep is 2", (string?)durable["output"], StringComparison.Ordinal);
 
         using var failAs500 = await _alice.GetAsync((string)created["statusQueryGetUri"]! + "?returnInternalServerErrorOnFailure=true");

@@ -109,16 +109,8 @@ public sealed class AuthorizationMatrixTests(RunnerFixture runner)
     {
         var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 }, entity = new { type = "matrix", id = tag } }))["id"]!;
         await RunnerFixture.WaitForEndAsync(client, id);
-        for (var i = 0; i < 100; i++)
-        {
-            // Wait for the orchestration itself to end too, so instance calls answer as for an ended job.
-            var instance = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/instance"))!;
-            if ((string?)instance["runtimeStatus"] == "Completed")
-            {
-                return id;
-            }
-            await Task.Delay(50);
-        }
-        throw new TimeoutException("orchestration did not complete");
+        // Wait for the orchestration itself to end too, so instance calls answer as for an ended job.
+        await RunnerFixture.WaitForRuntimeStatusAsync(client, $"/api/jobs/{id}/instance", "Completed");
+        return id;
     }
 }

@@ -108,6 +108,23 @@ public class RunnerFixture : IAsyncLifetime
         throw new TimeoutException($"Job {id} never reached the expected state; last seen: {last?.ToJsonString()}");
     }
 
+    /// <summary>Polls a Durable-style status URL until the instance's runtimeStatus is <paramref name="runtimeStatus"/>.</summary>
+    public static async Task<JsonNode> WaitForRuntimeStatusAsync(HttpClient client, string statusUri, string runtimeStatus)
+    {
+        JsonNode? last = null;
+        for (var i = 0; i < 200; i++)
+        {
+            using var response = await client.GetAsync(statusUri);
+            last = JsonNode.Parse(await response.Content.ReadAsStringAsync());
+            if ((string?)last?["runtimeStatus"] == runtimeStatus)
+            {
+                return last!;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{statusUri} never reached {runtimeStatus}; last seen: {last?.ToJsonString()}");
+    }
+
     public static Task<JsonObject> WaitForEndAsync(HttpClient client, string id, TimeSpan? timeout = null) =>
         PollStatusAsync(client, id, s => (string?)s["status"] is "completed" or "failed" or "cancelled" or "timed_out", timeout);
 }

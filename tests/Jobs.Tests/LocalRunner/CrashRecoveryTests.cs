@@ -19,6 +19,10 @@ public sealed class CrashRecoveryTests : IDisposable
     {
         var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
         host["extensions"]!["durableTask"]!["hubName"] = "crash" + Guid.NewGuid().ToString("N")[..10];
+        // Messages a killed worker held reappear after their visibility timeout (5 minutes by default, which
+        // host.json keeps for production); 30 s keeps this test short.
+        host["extensions"]!["durableTask"]!["storageProvider"]!["workItemQueueVisibilityTimeout"] = "00:00:30";
+        host["extensions"]!["durableTask"]!["storageProvider"]!["controlQueueVisibilityTimeout"] = "00:00:30";
         File.WriteAllText(Path.Combine(_contentRoot, "host.json"), host.ToJsonString());
         var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
         var settings = new JsonObject

@@ -15,7 +15,7 @@ public sealed class RunnerConfigurationTests
         Assert.Equal(TimeSpan.Zero, host.QueueVisibilityTimeout);
         Assert.True(host.QueueMessagesBase64);
         Assert.Equal(TimeSpan.FromSeconds(1), host.DurableMaxQueuePollingInterval);
-        Assert.Equal(TimeSpan.FromSeconds(30), host.DurableWorkItemVisibilityTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(5), host.DurableWorkItemVisibilityTimeout);
     }
 
     [Fact]
