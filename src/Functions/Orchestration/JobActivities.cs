@@ -101,7 +101,15 @@ public sealed partial class JobActivities(
                     "ResultTooLarge", null, null),
             };
         }
-        var update = await store.UpdateAsync(request.JobId, current =>
+        var before = await store.GetAsync(request.JobId, cancellationToken)
+            ?? throw new InvalidOperationException($"Job {request.JobId} has no record.");
+        if (!before.Status.IsTerminal())
+        {
+            // Logged before the record turns terminal: a client that sees the end finds the whole log.
+            await logs.AppendAsync(request.JobId, request.Status == JobStatus.Completed ? JobLogLevel.Information : JobLogLevel.Warning,
+                $"Job {request.Status.ToWire()}: {request.Message}{(request.Error is null ? "" : $" ({request.Error.Message})")}", null, cancellationToken);
+        }
+        var update = await store.UpdateAsync(before, current =>
         {
             if (current.Status.IsTerminal())
             {
@@ -125,16 +133,18 @@ public sealed partial class JobActivities(
         }, cancellationToken) ?? throw new InvalidOperationException($"Job {request.JobId} has no record.");
 
         var job = update.Job;
+        if (update.Changed)
+        {
+            LogFinished(job.Id, job.Status.ToWire());
+        }
+        else if (!before.Status.IsTerminal())
+        {
+            await logs.AppendAsync(job.Id, JobLogLevel.Warning, $"The job had already ended as {job.Status.ToWire()}; the line above does not apply.", null, cancellationToken);
+        }
         // At least once: a retry of this activity after the write publishes again; consumers de-duplicate by jobId.
         if (job.Status == request.Status)
         {
             await events.PublishAsync(job, cancellationToken);
-        }
-        if (update.Changed)
-        {
-            await logs.AppendAsync(job.Id, request.Status == JobStatus.Completed ? JobLogLevel.Information : JobLogLevel.Warning,
-                $"Job {job.Status.ToWire()}: {request.Message}{(request.Error is null ? "" : $" ({request.Error.Message})")}", null, cancellationToken);
-            LogFinished(job.Id, job.Status.ToWire());
         }
         return job.Status;
     }
