@@ -53,10 +53,16 @@ start_private_azurite() {
   export "$var=$(azurite_connection_string "$blob" "$queue" "$table")"
 }
 
+# Stops a background process: SIGTERM, up to 5 s to exit, then SIGKILL — never hangs the caller.
 stop_pid() {
   local pid=${1:-}
   if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   fi
 }
