@@ -34,6 +34,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<ApiGuard>();
         services.AddSingleton<JobListing>();
         services.AddSingleton<JobSubmissionService>();
+        services.AddSingleton<JobEnding>();
         services.AddSingleton<JobCommands>();
 
         services.AddJobHandlers();

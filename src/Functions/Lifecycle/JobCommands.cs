@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Jobs.Functions.Lifecycle;
 
 /// <summary>State changes clients ask for. Each is one conditional (ETag) update, so races end in one consistent state.</summary>
-public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEventPublisher events, ILogger<JobCommands> logger)
+public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnding ending, ILogger<JobCommands> logger)
 {
     /// <summary>
     /// Cancels a job: drafts and pending jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
@@ -14,32 +14,30 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEve
     /// </summary>
     public async Task<CancelOutcome> CancelAsync(Job job, string requestedBy, CancellationToken cancellationToken)
     {
-        var update = await store.UpdateAsync(job, current => current.Status switch
+        if (job.Status is JobStatus.Draft or JobStatus.Pending)
         {
-            _ when current.Status.IsTerminal() => null,
-            JobStatus.Draft or JobStatus.Pending => current with
+            var message = $"Cancelled by {requestedBy} before it started";
+            var ended = await ending.EndAsync(job, JobStatus.Cancelled, message,
+                current => current.Status is JobStatus.Draft or JobStatus.Pending ? current with { CancelRequested = true, Message = message } : null,
+                cancellationToken);
+            if (ended.Changed)
             {
-                Status = JobStatus.Cancelled,
-                CancelRequested = true,
-                CompletedAt = store.Now,
-                Message = $"Cancelled by {requestedBy} before it started",
-            },
-            _ when current.CancelRequested => null,
-            _ => current with { CancelRequested = true, Message = $"Cancellation requested by {requestedBy}" },
-        }, cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
+                LogCancel(job.Id, requestedBy, ended.Job.Status.ToWire());
+                return new CancelOutcome(ended.Job, CancelEffect.CancelledNow);
+            }
+            job = ended.Job; // it started, or ended, meanwhile
+        }
 
+        var update = await store.UpdateAsync(job, current => current.Status.IsTerminal() || current.CancelRequested ? null
+            : current with { CancelRequested = true, Message = $"Cancellation requested by {requestedBy}" }, cancellationToken)
+            ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         var stored = update.Job;
         if (!update.Changed)
         {
             return new CancelOutcome(stored, stored.Status.IsTerminal() ? CancelEffect.AlreadyEnded : CancelEffect.Requested);
         }
-        await logs.AppendAsync(stored.Id, JobLogLevel.Warning, stored.Message ?? "Cancelled", null, cancellationToken);
+        await logs.AppendAsync(stored.Id, JobLogLevel.Warning, stored.Message!, null, cancellationToken);
         LogCancel(stored.Id, requestedBy, stored.Status.ToWire());
-        if (stored.Status == JobStatus.Cancelled)
-        {
-            await events.PublishAsync(stored, cancellationToken);
-            return new CancelOutcome(stored, CancelEffect.CancelledNow);
-        }
         return new CancelOutcome(stored, CancelEffect.Requested);
     }
 
@@ -50,17 +48,11 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEve
     public async Task<Job> TerminateAsync(Job job, string requestedBy, string reason, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var message = $"Terminated by {requestedBy}: {reason}";
-        var update = await store.UpdateAsync(job, current => current.Status.IsTerminal() ? null : current with
-        {
-            Status = JobStatus.Cancelled,
-            CancelRequested = true,
-            CompletedAt = store.Now,
-            Message = message.Length <= 500 ? message : message[..500],
-        }, cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
+        message = message.Length <= 500 ? message : message[..500];
+        var update = await ending.EndAsync(job, JobStatus.Cancelled, message,
+            current => current with { CancelRequested = true, Message = message }, cancellationToken);
         if (update.Changed)
         {
-            await logs.AppendAsync(job.Id, JobLogLevel.Warning, update.Job.Message!, null, cancellationToken);
-            await events.PublishAsync(update.Job, cancellationToken);
             LogCancel(job.Id, requestedBy, update.Job.Status.ToWire());
         }
         await durable.TerminateInstanceAsync(job.Id, reason, cancellationToken);
@@ -74,20 +66,13 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEve
     public async Task<bool> TimeOutAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var now = store.Now;
-        var update = await store.UpdateAsync(job, current => current.Status.IsTerminal() || current.Deadline is not { } deadline || deadline > now
-            ? null
-            : current with
-            {
-                Status = JobStatus.TimedOut,
-                CompletedAt = now,
-                Message = $"Timed out: its deadline {deadline:O} passed",
-            }, cancellationToken);
-        if (update is not { Changed: true })
+        var message = $"Timed out: its deadline {job.Deadline:O} passed";
+        var update = await ending.EndAsync(job, JobStatus.TimedOut, message,
+            current => current.Deadline is { } deadline && deadline <= now ? current with { Message = message } : null, cancellationToken);
+        if (!update.Changed)
         {
             return false;
         }
-        await logs.AppendAsync(job.Id, JobLogLevel.Warning, update.Job.Message!, null, cancellationToken);
-        await events.PublishAsync(update.Job, cancellationToken);
         var instance = await durable.GetInstanceAsync(job.Id, cancellationToken);
         if (instance is { IsRunning: true } || instance?.RuntimeStatus == OrchestrationRuntimeStatus.Pending)
         {

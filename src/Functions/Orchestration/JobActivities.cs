@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Jobs.Functions.Handlers;
+using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 using Microsoft.Azure.Functions.Worker;
@@ -13,7 +14,7 @@ namespace Jobs.Functions.Orchestration;
 /// so handlers contain business logic only.
 /// </summary>
 public sealed partial class JobActivities(
-    JobStore store, JobLogStore logs, JobHandlerRegistry handlers, JobEventPublisher events, ILogger<JobActivities> logger)
+    JobStore store, JobLogStore logs, JobHandlerRegistry handlers, JobEnding ending, ILogger<JobActivities> logger)
 {
     /// <summary>Runs one attempt of one step. Throws when the step throws, so the orchestration's retry policy applies.</summary>
     [Function(nameof(RunJobStep))]
@@ -83,7 +84,7 @@ public sealed partial class JobActivities(
         return new StepOutcome(StepOutcomeKind.Completed, serialized, new Dictionary<string, string>(context.ResultMetadata), null);
     }
 
-    /// <summary>Writes a terminal state unless the job already has one, and publishes it on <c>job-events</c>.</summary>
+    /// <summary>Ends the job as the orchestration decided (see <see cref="JobEnding"/>), unless it already ended.</summary>
     [Function(nameof(FinishJob))]
     public async Task<JobStatus> FinishJob([ActivityTrigger] FinishRequest request, CancellationToken cancellationToken)
     {
@@ -103,50 +104,29 @@ public sealed partial class JobActivities(
         }
         var before = await store.GetAsync(request.JobId, cancellationToken)
             ?? throw new InvalidOperationException($"Job {request.JobId} has no record.");
-        if (!before.Status.IsTerminal())
-        {
-            // Logged before the record turns terminal: a client that sees the end finds the whole log.
-            await logs.AppendAsync(request.JobId, request.Status == JobStatus.Completed ? JobLogLevel.Information : JobLogLevel.Warning,
-                $"Job {request.Status.ToWire()}: {request.Message}{(request.Error is null ? "" : $" ({request.Error.Message})")}", null, cancellationToken);
-        }
-        var update = await store.UpdateAsync(before, current =>
-        {
-            if (current.Status.IsTerminal())
+        var update = await ending.EndAsync(before, request.Status,
+            $"Job {request.Status.ToWire()}: {request.Message}{(request.Error is null ? "" : $" ({request.Error.Message})")}",
+            current =>
             {
-                return null;
-            }
-            var metadata = new Dictionary<string, string>(current.Metadata);
-            foreach (var (key, value) in request.Metadata ?? [])
-            {
-                metadata[key] = value;
-            }
-            return current with
-            {
-                Status = request.Status,
-                Message = request.Message,
-                Result = request.Result,
-                Error = request.Error,
-                Metadata = metadata,
-                Progress = request.Status == JobStatus.Completed ? 100 : current.Progress,
-                CompletedAt = store.Now,
-            };
-        }, cancellationToken) ?? throw new InvalidOperationException($"Job {request.JobId} has no record.");
-
-        var job = update.Job;
+                var metadata = new Dictionary<string, string>(current.Metadata);
+                foreach (var (key, value) in request.Metadata ?? [])
+                {
+                    metadata[key] = value;
+                }
+                return current with
+                {
+                    Message = request.Message,
+                    Result = request.Result,
+                    Error = request.Error,
+                    Metadata = metadata,
+                    Progress = request.Status == JobStatus.Completed ? 100 : current.Progress,
+                };
+            }, cancellationToken);
         if (update.Changed)
         {
-            LogFinished(job.Id, job.Status.ToWire());
+            LogFinished(update.Job.Id, update.Job.Status.ToWire());
         }
-        else if (!before.Status.IsTerminal())
-        {
-            await logs.AppendAsync(job.Id, JobLogLevel.Warning, $"The job had already ended as {job.Status.ToWire()}; the line above does not apply.", null, cancellationToken);
-        }
-        // At least once: a retry of this activity after the write publishes again; consumers de-duplicate by jobId.
-        if (job.Status == request.Status)
-        {
-            await events.PublishAsync(job, cancellationToken);
-        }
-        return job.Status;
+        return update.Job.Status;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} step {Step} attempt {Attempt} failed.")]
