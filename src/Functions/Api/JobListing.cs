@@ -47,7 +47,7 @@ public sealed partial class JobListing(JobStore store, JobHandlerRegistry handle
         {
             statuses.Add(JobStatusExtensions.TryParseWire(value, out var status)
                 ? status
-                : throw ApiProblemException.BadParameter("status", $"must be one of {string.Join(", ", Enum.GetValues<JobStatus>().Select(s => s.ToWire()))}"));
+                : throw ApiProblemException.BadParameter("status", $"must be one of {JobStatusExtensions.WireNames}"));
         }
         var types = QueryParameters.List(request, "type");
         if (types.Any(t => t.Length > 128 || t.Any(char.IsControl)))

@@ -41,7 +41,7 @@ public sealed class ExportJobsCsvHandler(JobStore store, StorageClients clients)
     {
         if (input.Status is not null && !JobStatusExtensions.TryParseWire(input.Status, out _))
         {
-            yield return new InputError("status", $"must be one of {string.Join(", ", Enum.GetValues<JobStatus>().Select(s => s.ToWire()))}");
+            yield return new InputError("status", $"must be one of {JobStatusExtensions.WireNames}");
         }
     }
 

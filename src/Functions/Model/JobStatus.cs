@@ -23,6 +23,9 @@ public static class JobStatusExtensions
     /// <summary>The wire name of a status, as clients send and receive it.</summary>
     public static string ToWire(this JobStatus status) => JobJson.EnumNaming.ConvertName(status.ToString());
 
+    /// <summary>Every wire name, comma-separated, for error messages that list the valid statuses.</summary>
+    public static string WireNames { get; } = string.Join(", ", Enum.GetValues<JobStatus>().Select(s => s.ToWire()));
+
     /// <summary>Parses a wire name (<c>timed_out</c>); false for anything else.</summary>
     public static bool TryParseWire(string? value, out JobStatus status)
     {
