@@ -10,7 +10,7 @@ if [[ ! -f local.settings.json ]]; then
   cp local.settings.sample.json local.settings.json
 fi
 echo "==> building"
-dotnet build src/LocalRunner/LocalRunner.csproj -c Release -v quiet -nologo | grep -v "warning NU1603" || true
+dotnet build src/LocalRunner/LocalRunner.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
 
 mkdir -p .azurite
 echo "==> starting Azurite (blob 10000, queue 10001, table 10002; data in .azurite/)"
