@@ -4,6 +4,10 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# Restore exactly what the committed packages.lock.json files say (Directory.Build.props turns this into
+# RestoreLockedMode): a registry serving other versions fails the restore instead of changing the build.
+# To change a dependency, edit Directory.Packages.props and run `dotnet restore --force-evaluate` without it.
+export JOBS_LOCKED_RESTORE=${JOBS_LOCKED_RESTORE:-true}
 
 # Installs Azurite from the committed lockfile when it is missing or the lockfile changed.
 ensure_azurite() {
