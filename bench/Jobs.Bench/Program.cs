@@ -311,9 +311,8 @@ async Task<JsonObject> ScaleAsync(int size)
     };
     // A deep page by cursor: the cursor a client holds after 20 pages of 50 (built, not walked, to save time).
     var twentieth = jobs.OrderByDescending(j => j.CreatedAt).ElementAt(999);
-    var cursor = Jobs.Functions.Api.JobListing.EncodeCursor(
-        new ListCursor(0, TableKeys.IndexRowKey(IndexFamily.CreatedDescending, twentieth.CreatedAt, twentieth.Id)),
-        new JobListQuery { Scope = new JobListScope.All() });
+    var cursor = new ListCursor(0, TableKeys.IndexRowKey(IndexFamily.CreatedDescending, twentieth.CreatedAt, twentieth.Id))
+        .Encode(new JobListQuery { Scope = new JobListScope.All() });
     var url = "/api/jobs?limit=50&next=" + cursor;
     pages.Add(await MeasureAsync("page 21 by cursor (owner)", owner, url));
     pages.Add(await MeasureAsync("offset 5000 (owner)", owner, "/api/jobs?limit=50&offset=5000"));

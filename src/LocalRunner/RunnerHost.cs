@@ -68,6 +68,7 @@ public static class RunnerHost
 
         var services = builder.Services;
         services.AddJobs();
+        options.ConfigureServices?.Invoke(services);
         services.AddSingleton(host);
         services.AddSingleton(catalog);
         services.AddSingleton(new EngineSettings(hubName, connection, host, Environment.MachineName, NativeDurableApi.BasePath,

@@ -1,6 +1,3 @@
-using System.Buffers.Text;
-using System.Text;
-using System.Text.RegularExpressions;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Identity;
 using Jobs.Functions.Model;
@@ -16,7 +13,7 @@ public sealed record Pagination(int Limit, bool HasNext, string? Next, string? N
 public sealed record JobListView(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
 
 /// <summary>Turns list query parameters into a <see cref="JobListQuery"/> the caller is allowed to run, and pages into responses.</summary>
-public sealed partial class JobListing(JobStore store, JobHandlerRegistry handlers)
+public sealed class JobListing(JobListIndex index, JobHandlerRegistry handlers)
 {
     /// <summary>Deepest accepted offset: each skipped row is read, so an offset costs as much as that many rows.</summary>
     public const int MaxOffset = 10_000;
@@ -102,9 +99,17 @@ public sealed partial class JobListing(JobStore store, JobHandlerRegistry handle
             Offset = offset,
             KnownTypes = [.. handlers.TypeNames],
         };
-        query = query with { After = DecodeCursor(cursor, query) };
-        var page = await store.ListAsync(query, cancellationToken);
-        var next = page.Next is null ? null : EncodeCursor(page.Next, query);
+        query = query with { After = cursor };
+        JobPage page;
+        try
+        {
+            page = await index.ListAsync(query, cancellationToken);
+        }
+        catch (InvalidCursorException)
+        {
+            throw ApiProblemException.BadParameter("next", "is not a cursor from an earlier page of this listing");
+        }
+        var next = page.Next;
         return new JobListView(page.Jobs, new Pagination(query.Limit, next is not null, next, next is null ? null : NextLink(request, next), page.Jobs.Count, offset));
     }
 
@@ -115,37 +120,4 @@ public sealed partial class JobListing(JobStore store, JobHandlerRegistry handle
             .Append("next=" + Uri.EscapeDataString(next));
         return $"{JobLinks.BaseUrl(request)}{request.Path}?{string.Join("&", query)}";
     }
-
-    // A cursor names the order it belongs to, so it cannot be replayed against another ordering.
-    internal static string EncodeCursor(ListCursor cursor, JobListQuery query) =>
-        Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
-            string.Join('|', "v1", query.OrderBy, query.Descending ? "desc" : "asc", cursor.Phase.ToString(System.Globalization.CultureInfo.InvariantCulture), cursor.RowKey)));
-
-    internal static ListCursor? DecodeCursor(string? cursor, JobListQuery query)
-    {
-        if (cursor is null)
-        {
-            return null;
-        }
-        try
-        {
-            var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor)).Split('|');
-            if (parts is ["v1", var order, var direction, var phaseText, var rowKey]
-                && order == query.OrderBy.ToString() && direction == (query.Descending ? "desc" : "asc")
-                && int.TryParse(phaseText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var phase)
-                && phase < JobStore.Phases(query).Count
-                && rowKey.StartsWith(TableKeys.FamilyPrefix(query.Family), StringComparison.Ordinal)
-                && IndexRowKey().IsMatch(rowKey))
-            {
-                return new ListCursor(phase, rowKey);
-            }
-        }
-        catch (FormatException)
-        {
-        }
-        throw ApiProblemException.BadParameter("next", "is not a cursor from an earlier page of this listing");
-    }
-
-    [GeneratedRegex("^[cu][ad]-[0-9]{19}-[0-9a-f]{32}$")]
-    private static partial Regex IndexRowKey();
 }

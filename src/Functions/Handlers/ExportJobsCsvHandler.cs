@@ -26,7 +26,7 @@ public sealed record ExportJobsCsvInput
 /// <c>jobs.export-csv</c>: writes the owner's jobs (filtered) as CSV to Blob storage, page by page with progress
 /// and a log line per page, then checks the blob. Result: container, blob name, row count and size.
 /// </summary>
-public sealed class ExportJobsCsvHandler(JobStore store, StorageClients clients) : JobHandler<ExportJobsCsvInput>
+public sealed class ExportJobsCsvHandler(JobListIndex index, StorageClients clients) : JobHandler<ExportJobsCsvInput>
 {
     public const string TypeName = "jobs.export-csv";
     private const int PageSize = 100;
@@ -73,7 +73,7 @@ public sealed class ExportJobsCsvHandler(JobStore store, StorageClients clients)
         while (rows < input.MaxRows)
         {
             context.CancellationToken.ThrowIfCancellationRequested();
-            var page = await store.ListAsync(query with { Limit = Math.Min(PageSize, input.MaxRows - rows) }, context.CancellationToken);
+            var page = await index.ListAsync(query with { Limit = Math.Min(PageSize, input.MaxRows - rows) }, context.CancellationToken);
             foreach (var job in page.Jobs.Where(j => j.Id != context.JobId))
             {
                 csv.AppendJoin(',', [Csv(job.Id), Csv(job.Type), Csv(job.Status.ToWire()), Csv(Iso(job.CreatedAt)), Csv(Iso(job.UpdatedAt)),

@@ -31,5 +31,9 @@ public interface IJobHandler
 
     IReadOnlyList<JobStepPlan> PlanSteps(object input);
 
-    Task<object?> RunStepAsync(int stepIndex, object input, JobStepContext context);
+    /// <summary>True when the plan for this input has a step of that name.</summary>
+    bool HasStep(object input, string stepName);
+
+    /// <summary>Runs the step of that name (steps are found by name, never by position).</summary>
+    Task<object?> RunStepAsync(string stepName, object input, JobStepContext context);
 }

@@ -76,14 +76,13 @@ public abstract class JobHandler<TInput> : IJobHandler
     public IReadOnlyList<JobStepPlan> PlanSteps(object input) =>
         [.. Steps((TInput)input).Select(s => new JobStepPlan(s.Name, s.Retry ?? DefaultRetry))];
 
-    public Task<object?> RunStepAsync(int stepIndex, object input, JobStepContext context)
+    public bool HasStep(object input, string stepName) => Steps((TInput)input).Any(s => s.Name == stepName);
+
+    public Task<object?> RunStepAsync(string stepName, object input, JobStepContext context)
     {
         var typed = (TInput)input;
-        var steps = Steps(typed);
-        if (stepIndex < 0 || stepIndex >= steps.Count)
-        {
-            throw new ArgumentOutOfRangeException(nameof(stepIndex), stepIndex, $"{Type} has {steps.Count} steps.");
-        }
-        return steps[stepIndex].Run(typed, context);
+        var step = Steps(typed).FirstOrDefault(s => s.Name == stepName)
+            ?? throw new ArgumentOutOfRangeException(nameof(stepName), stepName, $"{Type} has no step named '{stepName}'.");
+        return step.Run(typed, context);
     }
 }

@@ -21,12 +21,15 @@ public static class JobsServiceCollectionExtensions
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);
+        services.AddOptions<ReconcilerOptions>().BindConfiguration(ReconcilerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<StorageRequestCounter>();
         services.AddSingleton<StorageClients>();
         services.AddHostedService<StorageInitializer>();
         services.AddSingleton<JobStore>();
+        services.AddSingleton<JobListIndex>();
+        services.AddSingleton<LiveJobIndex>();
         services.AddSingleton<JobLogStore>();
         services.AddSingleton<JobEventPublisher>();
 
@@ -36,6 +39,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobSubmissionService>();
         services.AddSingleton<JobEnding>();
         services.AddSingleton<JobCommands>();
+        services.AddSingleton<JobReconciler>();
 
         services.AddJobHandlers();
         return services;

@@ -28,8 +28,7 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
             job = ended.Job; // it started, or ended, meanwhile
         }
 
-        var update = await store.UpdateAsync(job, current => current.Status.IsTerminal() || current.CancelRequested ? null
-            : current with { CancelRequested = true, Message = $"Cancellation requested by {requestedBy}" }, cancellationToken)
+        var update = await store.UpdateAsync(job, current => JobTransitions.RequestCancel(current, requestedBy), cancellationToken)
             ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         var stored = update.Job;
         if (!update.Changed)
@@ -55,7 +54,7 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
         {
             LogCancel(job.Id, requestedBy, update.Job.Status.ToWire());
         }
-        await durable.TerminateInstanceAsync(job.Id, reason, cancellationToken);
+        await TerminateIfRunningAsync(durable, job.Id, reason, cancellationToken);
         return update.Job;
     }
 
@@ -73,12 +72,29 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
         {
             return false;
         }
-        var instance = await durable.GetInstanceAsync(job.Id, cancellationToken);
-        if (instance is { IsRunning: true } || instance?.RuntimeStatus == OrchestrationRuntimeStatus.Pending)
-        {
-            await durable.TerminateInstanceAsync(job.Id, "timed out", cancellationToken);
-        }
+        await TerminateIfRunningAsync(durable, job.Id, "timed out", cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// Terminates the job's orchestration if it still runs. Under the Functions host the durable client throws for
+    /// an instance that has ended or does not exist; the job's record already says how it ended, so that race is fine.
+    /// </summary>
+    public static async Task TerminateIfRunningAsync(DurableTaskClient durable, string id, string reason, CancellationToken cancellationToken)
+    {
+        var instance = await durable.GetInstanceAsync(id, cancellationToken);
+        if (instance is null || instance.IsCompleted)
+        {
+            return;
+        }
+        try
+        {
+            await durable.TerminateInstanceAsync(id, reason, cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or Grpc.Core.RpcException)
+        {
+            // Ended (or vanished) between the read and the terminate.
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cancel of job {JobId} by {RequestedBy}: now {Status}.")]

@@ -1,4 +1,5 @@
 using Jobs.Functions.Model;
+using Jobs.Functions.Orchestration;
 using Jobs.Functions.Storage;
 
 namespace Jobs.Functions.Lifecycle;
@@ -7,25 +8,26 @@ namespace Jobs.Functions.Lifecycle;
 /// The one way a job reaches a terminal state — completion, failure, cancellation, termination, timeout — so every
 /// ending behaves alike: the closing log line is written first (a client that sees the end finds the whole log),
 /// the terminal state is written under the ETag (a job ends once), and the ending goes to <c>job-events</c>.
+/// Repeating an ending that already happened (a retry after a storage fault) writes nothing twice but publishes
+/// again, so an event lost to a fault is sent on the retry.
 /// </summary>
 public sealed class JobEnding(JobStore store, JobLogStore logs, JobEventPublisher events)
 {
     /// <summary>
-    /// Ends <paramref name="known"/> as <paramref name="status"/>. <paramref name="end"/> adds the ending's own fields
+    /// Ends <paramref name="known"/> as <paramref name="status"/>. <paramref name="fields"/> adds the ending's own fields
     /// to the current record, or returns null when this job must not end this way (the engine sets status and time).
-    /// Publishing is at least once: a retried ending that finds the job already ended the same way publishes again.
+    /// Publishing is at least once.
     /// </summary>
-    public async Task<JobUpdate> EndAsync(Job known, JobStatus status, string logLine, Func<Job, Job?> end, CancellationToken cancellationToken)
+    public async Task<JobUpdate> EndAsync(Job known, JobStatus status, string logLine, Func<Job, Job?> fields, CancellationToken cancellationToken)
     {
-        var ending = !known.Status.IsTerminal() && end(known) is not null;
+        var ending = JobTransitions.End(known, status, store.Now, fields) is not null;
         if (ending)
         {
             await logs.AppendAsync(known.Id, status == JobStatus.Completed ? JobLogLevel.Information : JobLogLevel.Warning, logLine, null, cancellationToken);
         }
-        var update = await store.UpdateAsync(known, current => current.Status.IsTerminal() ? null
-            : end(current) is { } ended ? ended with { Status = status, CompletedAt = store.Now } : null, cancellationToken)
+        var update = await store.UpdateAsync(known, current => JobTransitions.End(current, status, store.Now, fields), cancellationToken)
             ?? throw new InvalidOperationException($"Job {known.Id} vanished.");
-        if (ending && !update.Changed)
+        if (ending && !update.Changed && update.Job.Status != status)
         {
             await logs.AppendAsync(known.Id, JobLogLevel.Warning,
                 $"The line above does not apply: the job changed meanwhile and is {update.Job.Status.ToWire()}.", null, cancellationToken);
@@ -35,5 +37,29 @@ public sealed class JobEnding(JobStore store, JobLogStore logs, JobEventPublishe
             await events.PublishAsync(update.Job, cancellationToken);
         }
         return update;
+    }
+
+    /// <summary>Ends a job with the outcome its orchestration decided: status, result or error, message and result metadata.</summary>
+    public Task<JobUpdate> EndAsync(Job known, JobOutcome outcome, CancellationToken cancellationToken)
+    {
+        var message = outcome.Message ?? outcome.Status.ToWire();
+        return EndAsync(known, outcome.Status,
+            $"Job {outcome.Status.ToWire()}: {message}{(outcome.Error is null ? "" : $" ({outcome.Error.Message})")}",
+            current =>
+            {
+                var metadata = new Dictionary<string, string>(current.Metadata);
+                foreach (var (key, value) in outcome.Metadata ?? [])
+                {
+                    metadata[key] = value;
+                }
+                return current with
+                {
+                    Message = message,
+                    Result = outcome.Result,
+                    Error = outcome.Error,
+                    Metadata = metadata,
+                    Progress = outcome.Status == JobStatus.Completed ? 100 : current.Progress,
+                };
+            }, cancellationToken);
     }
 }

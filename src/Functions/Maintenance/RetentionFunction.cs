@@ -8,16 +8,19 @@ using Microsoft.Extensions.Options;
 namespace Jobs.Functions.Maintenance;
 
 /// <summary>
-/// Timer (<c>JobsRetentionSchedule</c>, daily by default): deletes ended jobs created more than
+/// Timer (daily at 03:00 UTC): deletes ended jobs created more than
 /// <see cref="RetentionOptions.MaxAgeDays"/> ago — durable history, logs, export blob, index rows and record —
 /// oldest first, reading the creation-ascending index range only. Jobs still live are left alone and logged.
 /// </summary>
 public sealed partial class RetentionFunction(
-    JobStore store, JobLogStore logs, StorageClients clients, IOptions<RetentionOptions> options, ILogger<RetentionFunction> logger)
+    JobStore store, JobListIndex index, JobLogStore logs, StorageClients clients, IOptions<RetentionOptions> options, ILogger<RetentionFunction> logger)
 {
+    /// <summary>Daily at 03:00 UTC; literal so it works with no app setting (see <see cref="TimeoutSweepFunction.Schedule"/>).</summary>
+    public const string Schedule = "0 0 3 * * *";
+
     [Function(nameof(PurgeOldJobs))]
     public async Task PurgeOldJobs(
-        [TimerTrigger("%JobsRetentionSchedule%")] TimerInfo timer,
+        [TimerTrigger(Schedule)] TimerInfo timer,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken) =>
         await PurgeAsync(durable, cancellationToken);
@@ -30,7 +33,7 @@ public sealed partial class RetentionFunction(
         var removed = 0;
         while (removed < settings.MaxPerRun)
         {
-            var page = await store.ListAsync(query, cancellationToken);
+            var page = await index.ListAsync(query, cancellationToken);
             foreach (var summary in page.Jobs)
             {
                 if (await store.GetAsync(summary.Id, cancellationToken) is not { } job)

@@ -1,5 +1,3 @@
-using Jobs.Functions.Lifecycle;
-using Jobs.Functions.Storage;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
@@ -7,35 +5,34 @@ using Microsoft.Extensions.Logging;
 namespace Jobs.Functions.Maintenance;
 
 /// <summary>
-/// Timer (<c>JobsTimeoutSweepSchedule</c>, every minute by default): ends pending or running jobs whose deadline
-/// passed as <c>timed_out</c>. The orchestration races its own deadline timer; this catches what it cannot, such
-/// as a job whose orchestration never started. Reads only the small <c>idx-active</c> partition.
+/// Timer (every minute): the deadline sweep and the reconciler in one pass over the live-job index (see
+/// <see cref="JobReconciler"/>). It ends pending or running jobs whose deadline passed as <c>timed_out</c> — the
+/// orchestration races its own deadline timer; this catches what it cannot — and makes every live record agree
+/// with its orchestration. Reads only the small <c>idx-active</c> partition.
 /// </summary>
-public sealed partial class TimeoutSweepFunction(JobStore store, JobCommands commands, ILogger<TimeoutSweepFunction> logger)
+public sealed partial class TimeoutSweepFunction(JobReconciler reconciler, ILogger<TimeoutSweepFunction> logger)
 {
-    private const int MaxPerRun = 1_000;
+    /// <summary>
+    /// A literal schedule, so the timer works with no app setting (the Functions host puts a timer whose
+    /// <c>%Setting%</c> is missing in error). The local runner can override it for tests (Jobs:Runner:Schedules).
+    /// </summary>
+    public const string Schedule = "0 */1 * * * *";
 
     [Function(nameof(SweepTimedOutJobs))]
     public async Task SweepTimedOutJobs(
-        [TimerTrigger("%JobsTimeoutSweepSchedule%")] TimerInfo timer,
+        [TimerTrigger(Schedule)] TimerInfo timer,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken) =>
         await SweepAsync(durable, cancellationToken);
 
     public async Task<int> SweepAsync(DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        var timedOut = 0;
-        foreach (var id in await store.PastDeadlineAsync(store.Now, MaxPerRun, cancellationToken))
-        {
-            if (await store.GetAsync(id, cancellationToken) is { } job && await commands.TimeOutAsync(job, durable, cancellationToken))
-            {
-                timedOut++;
-            }
-        }
-        LogSwept(timedOut);
-        return timedOut;
+        var counts = await reconciler.RunAsync(durable, cancellationToken);
+        var changed = counts.Values.Sum();
+        LogSwept(changed, string.Join(", ", counts.Select(c => $"{c.Key}: {c.Value}")));
+        return changed;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Timeout sweep: {Count} job(s) timed out.")]
-    private partial void LogSwept(int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweep: {Count} job(s) reconciled ({Details}).")]
+    private partial void LogSwept(int count, string details);
 }

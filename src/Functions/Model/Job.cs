@@ -49,6 +49,18 @@ public sealed record Job
     [System.Text.Json.Serialization.JsonIgnore]
     public DateTimeOffset IndexedAt { get; init; }
 
+    /// <summary>
+    /// The <see cref="IndexedAt"/> whose list rows are known to be written (null: none yet). Differs from
+    /// <see cref="IndexedAt"/> only between a status change and its projection, or when a projection failed and
+    /// still has to be healed; storage bookkeeping only.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? ListedAt { get; init; }
+
+    /// <summary>True while the list rows may not show this record's status (see <see cref="ListedAt"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool ListingPending => ListedAt != IndexedAt;
+
     /// <summary>Storage concurrency token; never serialized to clients.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Azure.ETag ETag { get; init; }

@@ -11,7 +11,8 @@ namespace Jobs.Functions.Orchestration;
 
 /// <summary>
 /// The engine's bookkeeping around a handler: every status, progress, attempt, log and error write happens here,
-/// so handlers contain business logic only.
+/// so handlers contain business logic only. Every bookkeeping call is guarded: its failure surfaces as a
+/// <see cref="JobBookkeepingException"/>, which the orchestration retries instead of failing the job.
 /// </summary>
 public sealed partial class JobActivities(
     JobStore store, JobLogStore logs, JobHandlerRegistry handlers, JobEnding ending, ILogger<JobActivities> logger)
@@ -21,8 +22,12 @@ public sealed partial class JobActivities(
     public async Task<StepOutcome> RunJobStep([ActivityTrigger] StepRequest request, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
-        var job = await store.GetAsync(request.JobId, cancellationToken)
-            ?? throw new InvalidOperationException($"Job {request.JobId} has no record.");
+        await LogCompletedStepAsync(request.JobId, request.Completed, cancellationToken);
+        var job = await JobBookkeepingException.Guard("read the job", () => store.GetAsync(request.JobId, cancellationToken));
+        if (job is null)
+        {
+            return new StepOutcome(StepOutcomeKind.JobEnded, null, null, null); // purged out of band: nothing to record
+        }
         if (job.Status.IsTerminal())
         {
             return new StepOutcome(StepOutcomeKind.JobEnded, null, null, job.Status);
@@ -34,54 +39,60 @@ public sealed partial class JobActivities(
 
         var handler = handlers.Get(job.Type);
         var input = handler.ParseInput(job.Input);
-        var steps = handler.PlanSteps(input);
-        var step = steps[request.StepIndex];
+        var stepCount = handler.PlanSteps(input).Count;
+        if (!handler.HasStep(input, request.StepName))
+        {
+            throw new InvalidOperationException(
+                $"Job type {job.Type} has no step named '{request.StepName}' any more: its steps changed after this job started.");
+        }
 
-        var started = await store.UpdateAsync(job, current => current.Status.IsTerminal() || current.CancelRequested ? null : current with
+        var started = await JobBookkeepingException.Guard("record the step's start", () =>
+            store.UpdateAsync(job, current => JobTransitions.StartStep(current, request, stepCount, store.Now), cancellationToken));
+        if (started is null)
         {
-            Status = JobStatus.Running,
-            StartedAt = current.StartedAt ?? store.Now,
-            Step = step.Name,
-            StepIndex = request.StepIndex,
-            StepCount = steps.Count,
-            Attempt = current.Status == JobStatus.Running && current.StepIndex == request.StepIndex ? current.Attempt + 1 : 1,
-            TotalAttempts = current.TotalAttempts + 1,
-            Progress = JobProgress.Advance(current.Progress, JobProgress.AtStepStart(request.StepIndex, steps.Count)),
-            Message = $"Running {step.Name}",
-        }, cancellationToken);
-        if (started is not { Changed: true })
+            return new StepOutcome(StepOutcomeKind.JobEnded, null, null, null);
+        }
+        if (!started.Changed && !JobTransitions.IsRunning(started.Job, request))
         {
-            var now = started?.Job ?? job;
-            return now.Status.IsTerminal()
-                ? new StepOutcome(StepOutcomeKind.JobEnded, null, null, now.Status)
+            return started.Job.Status.IsTerminal()
+                ? new StepOutcome(StepOutcomeKind.JobEnded, null, null, started.Job.Status)
                 : new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null);
         }
 
-        var attempt = started.Job.Attempt;
-        await logs.AppendAsync(job.Id, JobLogLevel.Information, $"Step {step.Name} started (attempt {attempt}).", step.Name, cancellationToken);
-        var reporter = new StoredStepReporter(store, logs, started.Job, step.Name, request.StepIndex, steps.Count);
-        using var context = new JobStepContext(job.Id, job.Owner, step.Name, request.StepIndex, steps.Count, attempt,
+        var attempt = request.Attempt;
+        await JobBookkeepingException.Guard("log the step's start", () =>
+            logs.AppendAsync(job.Id, JobLogLevel.Information, $"Step {request.StepName} started (attempt {attempt}).", request.StepName, cancellationToken));
+        var reporter = new StoredStepReporter(store, logs, started.Job, request.StepName, request.StepIndex, stepCount);
+        using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, attempt,
             request.PreviousOutput, reporter, cancellationToken);
         var clock = Stopwatch.StartNew();
         object? output;
         try
         {
-            output = await handler.RunStepAsync(request.StepIndex, input, context);
+            output = await handler.RunStepAsync(request.StepName, input, context);
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            await logs.AppendAsync(job.Id, JobLogLevel.Warning, $"Step {step.Name} stopped: the job was cancelled.", step.Name, CancellationToken.None);
+            await JobBookkeepingException.Guard("log the cancellation", () =>
+                logs.AppendAsync(job.Id, JobLogLevel.Warning, $"Step {request.StepName} stopped: the job was cancelled.", request.StepName, CancellationToken.None));
             return new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (reporter.Fault is { } fault && ex is not JobBookkeepingException)
         {
-            LogStepFailed(ex, job.Id, step.Name, attempt);
-            await logs.AppendAsync(job.Id, JobLogLevel.Error, $"Step {step.Name} failed (attempt {attempt}): {ex.Message}", step.Name, CancellationToken.None);
+            // The handler failed after one of its progress or log writes did: the engine's fault, not the handler's.
+            throw new JobBookkeepingException($"Bookkeeping failed while {request.StepName} ran: {fault.Message}", fault);
+        }
+        catch (Exception ex) when (ex is not JobBookkeepingException)
+        {
+            LogStepFailed(ex, job.Id, request.StepName, attempt);
+            await JobBookkeepingException.Guard("log the step's failure", () =>
+                logs.AppendAsync(job.Id, JobLogLevel.Error, $"Step {request.StepName} failed (attempt {attempt}): {ex.Message}", request.StepName, CancellationToken.None));
             throw;
         }
-        await logs.AppendAsync(job.Id, JobLogLevel.Information, $"Step {step.Name} completed in {clock.ElapsedMilliseconds} ms.", step.Name, cancellationToken);
+        // No write after the handler returned: its outcome is now the orchestration's to keep, and the next
+        // activity logs this step's completion, so no storage fault here can make a finished step run again.
         var serialized = output is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(output, JobJson.Options);
-        return new StepOutcome(StepOutcomeKind.Completed, serialized, new Dictionary<string, string>(context.ResultMetadata), null);
+        return new StepOutcome(StepOutcomeKind.Completed, serialized, new Dictionary<string, string>(context.ResultMetadata), null, clock.ElapsedMilliseconds);
     }
 
     /// <summary>Ends the job as the orchestration decided (see <see cref="JobEnding"/>), unless it already ended.</summary>
@@ -102,32 +113,25 @@ public sealed partial class JobActivities(
                     "ResultTooLarge", null, null),
             };
         }
-        var before = await store.GetAsync(request.JobId, cancellationToken)
-            ?? throw new InvalidOperationException($"Job {request.JobId} has no record.");
-        var update = await ending.EndAsync(before, request.Status,
-            $"Job {request.Status.ToWire()}: {request.Message}{(request.Error is null ? "" : $" ({request.Error.Message})")}",
-            current =>
-            {
-                var metadata = new Dictionary<string, string>(current.Metadata);
-                foreach (var (key, value) in request.Metadata ?? [])
-                {
-                    metadata[key] = value;
-                }
-                return current with
-                {
-                    Message = request.Message,
-                    Result = request.Result,
-                    Error = request.Error,
-                    Metadata = metadata,
-                    Progress = request.Status == JobStatus.Completed ? 100 : current.Progress,
-                };
-            }, cancellationToken);
+        await LogCompletedStepAsync(request.JobId, request.Completed, cancellationToken);
+        var before = await JobBookkeepingException.Guard("read the job", () => store.GetAsync(request.JobId, cancellationToken));
+        if (before is null)
+        {
+            return request.Status; // purged out of band: nothing left to record
+        }
+        var update = await JobBookkeepingException.Guard("end the job", () => ending.EndAsync(before, new JobOutcome(
+            request.Status, request.Result, request.Error, request.Message, request.Metadata), cancellationToken));
         if (update.Changed)
         {
             LogFinished(update.Job.Id, update.Job.Status.ToWire());
         }
         return update.Job.Status;
     }
+
+    private Task LogCompletedStepAsync(string jobId, CompletedStep? completed, CancellationToken cancellationToken) =>
+        completed is null ? Task.CompletedTask : JobBookkeepingException.Guard("log the previous step's completion", () =>
+            logs.AppendOnceAsync(jobId, JobLogLevel.Information, $"Step {completed.Name} completed in {completed.DurationMs} ms.", completed.Name,
+                completed.At, completed.Index, cancellationToken));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} step {Step} attempt {Attempt} failed.")]
     private partial void LogStepFailed(Exception exception, string jobId, string step, int attempt);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Jobs.Functions.Handlers;
 using Jobs.Functions.Model;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
@@ -8,9 +9,22 @@ namespace Jobs.Functions.Orchestration;
 /// <summary>
 /// Walks a job's steps, one durable activity each, racing them against the job's deadline. It does no I/O:
 /// every record write happens in <see cref="JobActivities"/>. A finished step is never run again on replay.
+/// Retries are the orchestration's own, so two kinds of failure stay apart: a handler's exception counts against
+/// the step's <see cref="StepRetryPolicy"/> and, when that is spent, fails the job; a failure of the engine's own
+/// bookkeeping (<see cref="JobBookkeepingException"/>) is retried with back-off until the deadline and never
+/// decides the outcome.
 /// </summary>
 public static class JobOrchestrator
 {
+    /// <summary>Back-off of bookkeeping retries: 1, 2, 4 … seconds, at most this long.</summary>
+    internal static readonly TimeSpan MaxBookkeepingBackoff = TimeSpan.FromSeconds(30);
+
+    /// <summary>Bound on a step's activity calls (handler attempts and bookkeeping retries): keeps the history finite.</summary>
+    internal const int MaxTriesPerStep = 500;
+
+    /// <summary>Tries of the final write. Its outcome is decided, so it is retried past the deadline too.</summary>
+    internal const int MaxFinishAttempts = 400;
+
     [Function(nameof(JobOrchestrator))]
     public static async Task<JobOutcome> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
     {
@@ -34,59 +48,124 @@ public static class JobOrchestrator
     private static async Task<JobOutcome> RunStepsAsync(TaskOrchestrationContext context, JobPlan plan, Task deadline)
     {
         JsonElement? previous = null;
+        CompletedStep? completed = null;
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var count = plan.Steps.Count;
+        var totalAttempts = 0;
         for (var index = 0; index < count; index++)
         {
             var step = plan.Steps[index];
             context.SetCustomStatus(new JobCustomStatus(JobProgress.AtStepStart(index, count), step.Name, index, count, $"Running {step.Name}"));
-            var retry = new RetryPolicy(step.Retry.MaxAttempts, step.Retry.FirstRetryInterval, step.Retry.BackoffCoefficient);
-            var work = context.CallActivityAsync<StepOutcome>(
-                nameof(JobActivities.RunJobStep), new StepRequest(plan.JobId, index, previous), TaskOptions.FromRetryPolicy(retry));
-
-            if (await Task.WhenAny(work, deadline) == deadline)
+            var attempt = 1;
+            var bookkeepingFailures = 0;
+            StepOutcome? outcome = null;
+            for (var tries = 1; outcome is null && tries <= MaxTriesPerStep; tries++)
             {
-                return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null);
+                var request = new StepRequest(plan.JobId, index, step.Name, attempt, totalAttempts + 1, previous, completed);
+                var work = context.CallActivityAsync<StepOutcome>(nameof(JobActivities.RunJobStep), request);
+                if (await Task.WhenAny(work, deadline) == deadline)
+                {
+                    return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, completed);
+                }
+                try
+                {
+                    outcome = await work;
+                    totalAttempts++;
+                }
+                catch (TaskFailedException failure) when (IsBookkeeping(failure))
+                {
+                    bookkeepingFailures++;
+                    if (!await DelayAsync(context, BookkeepingBackoff(bookkeepingFailures), deadline))
+                    {
+                        return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, completed);
+                    }
+                }
+                catch (TaskFailedException failure)
+                {
+                    totalAttempts++;
+                    completed = null; // the attempt that failed wrote the lines after it
+                    if (attempt >= step.Retry.MaxAttempts)
+                    {
+                        var details = failure.FailureDetails;
+                        var error = new JobError(details.ErrorMessage, details.ErrorType, details.StackTrace, step.Name);
+                        await FinishAsync(context, plan, index, JobStatus.Failed, $"Failed in {step.Name}", null, null, error, null);
+                        throw; // Keeps the failure visible on the orchestration as well as on the record.
+                    }
+                    var wait = step.Retry.FirstRetryInterval * Math.Pow(step.Retry.BackoffCoefficient, attempt - 1);
+                    attempt++;
+                    if (!await DelayAsync(context, wait, deadline))
+                    {
+                        return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, null);
+                    }
+                }
             }
 
-            StepOutcome outcome;
-            try
+            if (outcome is null)
             {
-                outcome = await work;
+                var error = new JobError($"The engine could not record step {step.Name} in {MaxTriesPerStep} tries.", typeof(JobBookkeepingException).FullName, null, step.Name);
+                return await FinishAsync(context, plan, index, JobStatus.Failed, $"Failed in {step.Name}", null, null, error, completed);
             }
-            catch (TaskFailedException failure)
-            {
-                var details = failure.FailureDetails;
-                var error = new JobError(details.ErrorMessage, details.ErrorType, details.StackTrace, step.Name);
-                await FinishAsync(context, plan, index, JobStatus.Failed, $"Failed in {step.Name}", null, null, error);
-                throw; // Keeps the failure visible on the orchestration as well as on the record.
-            }
-
             switch (outcome.Kind)
             {
                 case StepOutcomeKind.CancelRequested:
-                    return await FinishAsync(context, plan, index, JobStatus.Cancelled, $"Cancelled before {step.Name}", null, null, null);
+                    return await FinishAsync(context, plan, index, JobStatus.Cancelled, $"Cancelled before {step.Name}", null, null, null, completed);
                 case StepOutcomeKind.JobEnded:
                     return new JobOutcome(outcome.EndedAs ?? JobStatus.Cancelled, null, null);
             }
             previous = outcome.Output;
+            completed = new CompletedStep(step.Name, index, outcome.DurationMs, context.CurrentUtcDateTime);
             foreach (var (key, value) in outcome.ResultMetadata ?? [])
             {
                 metadata[key] = value;
             }
         }
-        return await FinishAsync(context, plan, count, JobStatus.Completed, "Completed", previous, metadata, null);
+        return await FinishAsync(context, plan, count, JobStatus.Completed, "Completed", previous, metadata, null, completed);
     }
 
+    /// <summary>Writes the ending the orchestration decided, retrying bookkeeping failures: the outcome is already fixed.</summary>
     private static async Task<JobOutcome> FinishAsync(
         TaskOrchestrationContext context, JobPlan plan, int stepsDone, JobStatus status, string message,
-        JsonElement? result, Dictionary<string, string>? metadata, JobError? error)
+        JsonElement? result, Dictionary<string, string>? metadata, JobError? error, CompletedStep? completed)
     {
-        var finalStatus = await context.CallActivityAsync<JobStatus>(
-            nameof(JobActivities.FinishJob), new FinishRequest(plan.JobId, status, message, result, metadata, error));
+        var request = new FinishRequest(plan.JobId, status, message, result, metadata, error, completed);
+        JobStatus finalStatus;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                finalStatus = await context.CallActivityAsync<JobStatus>(nameof(JobActivities.FinishJob), request);
+                break;
+            }
+            catch (TaskFailedException failure) when (IsBookkeeping(failure) && attempt < MaxFinishAttempts)
+            {
+                await context.CreateTimer(BookkeepingBackoff(attempt), CancellationToken.None);
+            }
+        }
         var count = plan.Steps.Count;
         var progress = status == JobStatus.Completed ? 100 : JobProgress.AtStepStart(stepsDone, count);
         context.SetCustomStatus(new JobCustomStatus(progress, null, Math.Min(stepsDone, count), count, message));
-        return new JobOutcome(finalStatus, finalStatus == status ? result : null, finalStatus == status ? error : null);
+        var same = finalStatus == status;
+        return new JobOutcome(finalStatus, same ? result : null, same ? error : null, same ? message : null, same ? metadata : null);
     }
+
+    /// <summary>Waits <paramref name="delay"/> on a durable timer; false when the deadline fires first.</summary>
+    private static async Task<bool> DelayAsync(TaskOrchestrationContext context, TimeSpan delay, Task deadline)
+    {
+        using var cancellation = new CancellationTokenSource();
+        var timer = context.CreateTimer(delay, cancellation.Token);
+        if (await Task.WhenAny(timer, deadline) == deadline)
+        {
+#pragma warning disable CA1849 // synchronous on purpose, as above
+            cancellation.Cancel();
+#pragma warning restore CA1849
+            return false;
+        }
+        return true;
+    }
+
+    internal static bool IsBookkeeping(TaskFailedException failure) =>
+        failure.FailureDetails.ErrorType == typeof(JobBookkeepingException).FullName;
+
+    internal static TimeSpan BookkeepingBackoff(int failures) =>
+        TimeSpan.FromSeconds(Math.Min(MaxBookkeepingBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures - 1, 16))));
 }

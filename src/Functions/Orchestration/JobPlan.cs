@@ -13,8 +13,19 @@ public sealed record JobPlan(string JobId, string Type, IReadOnlyList<JobStepPla
 /// <summary>What the orchestration publishes as its custom status at every step boundary.</summary>
 public sealed record JobCustomStatus(int Progress, string? Step, int StepIndex, int StepCount, string? Message);
 
-/// <summary>Input of the step activity.</summary>
-public sealed record StepRequest(string JobId, int StepIndex, JsonElement? PreviousOutput);
+/// <summary>
+/// Input of the step activity. The step is named (a redeploy that changes a type's steps must not run the wrong
+/// one); attempt numbers are the orchestration's, so a retried bookkeeping write is idempotent.
+/// <paramref name="Completed"/> is the step before it, whose closing log line this activity writes.
+/// </summary>
+public sealed record StepRequest(
+    string JobId, int StepIndex, string StepName, int Attempt, int TotalAttempts, JsonElement? PreviousOutput, CompletedStep? Completed);
+
+/// <summary>
+/// A step that returned, how long its successful attempt took, and when the orchestration learned of it (replay-safe):
+/// the next activity logs it once, keyed by that time and the step's index, so a re-delivered activity cannot repeat it.
+/// </summary>
+public sealed record CompletedStep(string Name, int Index, long DurationMs, DateTimeOffset At);
 
 /// <summary>How a step attempt ended when it did not throw.</summary>
 public enum StepOutcomeKind
@@ -25,10 +36,13 @@ public enum StepOutcomeKind
 }
 
 /// <summary>Output of the step activity.</summary>
-public sealed record StepOutcome(StepOutcomeKind Kind, JsonElement? Output, Dictionary<string, string>? ResultMetadata, JobStatus? EndedAs);
+public sealed record StepOutcome(StepOutcomeKind Kind, JsonElement? Output, Dictionary<string, string>? ResultMetadata, JobStatus? EndedAs, long DurationMs = 0);
 
 /// <summary>Input of the activity that writes a terminal state.</summary>
-public sealed record FinishRequest(string JobId, JobStatus Status, string Message, JsonElement? Result, Dictionary<string, string>? Metadata, JobError? Error);
+public sealed record FinishRequest(
+    string JobId, JobStatus Status, string Message, JsonElement? Result, Dictionary<string, string>? Metadata, JobError? Error, CompletedStep? Completed = null);
 
-/// <summary>The orchestration's output: how the job ended.</summary>
-public sealed record JobOutcome(JobStatus Status, JsonElement? Result, JobError? Error);
+/// <summary>
+/// The orchestration's output: how the job ended. The reconciler applies it to a record that missed its ending.
+/// </summary>
+public sealed record JobOutcome(JobStatus Status, JsonElement? Result, JobError? Error, string? Message = null, Dictionary<string, string>? Metadata = null);

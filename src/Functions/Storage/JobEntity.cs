@@ -44,6 +44,7 @@ public sealed class JobEntity : ITableEntity
     public DateTimeOffset? CompletedAt { get; set; }
     public DateTimeOffset? Deadline { get; set; }
     public DateTimeOffset IndexedAt { get; set; }
+    public DateTimeOffset? ListedAt { get; set; }
 
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
     internal const int MaxColumnChars = 30_000;
@@ -81,6 +82,7 @@ public sealed class JobEntity : ITableEntity
         CompletedAt = job.CompletedAt,
         Deadline = job.Deadline,
         IndexedAt = job.IndexedAt,
+        ListedAt = job.ListedAt,
     };
 
     public Job ToJob() => new()
@@ -114,6 +116,7 @@ public sealed class JobEntity : ITableEntity
         CompletedAt = CompletedAt,
         Deadline = Deadline,
         IndexedAt = IndexedAt,
+        ListedAt = ListedAt,
         ETag = ETag,
     };
 

@@ -34,8 +34,45 @@ public enum JobOrder
     Status,
 }
 
-/// <summary>Where the previous page stopped: the phase (for type/status orders) and the last RowKey read.</summary>
-public sealed record ListCursor(int Phase, string RowKey);
+/// <summary>A <c>next</c> token that is not one this listing handed out (or belongs to another ordering).</summary>
+public sealed class InvalidCursorException() : Exception("The cursor is not one from an earlier page of this listing.");
+
+/// <summary>
+/// Where the previous page stopped: the phase (for type/status orders) and the last RowKey read. Outside storage
+/// it exists only as an opaque token (<see cref="Encode"/>): callers never see or parse RowKeys.
+/// </summary>
+internal sealed partial record ListCursor(int Phase, string RowKey)
+{
+    // A token names the order it belongs to, so it cannot be replayed against another ordering.
+    public string Encode(JobListQuery query) =>
+        System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(
+            string.Join('|', "v1", query.OrderBy, query.Descending ? "desc" : "asc", Phase.ToString(System.Globalization.CultureInfo.InvariantCulture), RowKey)));
+
+    /// <summary>Reads a token of <paramref name="query"/>'s ordering; throws <see cref="InvalidCursorException"/> for anything else.</summary>
+    public static ListCursor Decode(string token, JobListQuery query, int phaseCount)
+    {
+        try
+        {
+            var parts = System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(token)).Split('|');
+            if (parts is ["v1", var order, var direction, var phaseText, var rowKey]
+                && order == query.OrderBy.ToString() && direction == (query.Descending ? "desc" : "asc")
+                && int.TryParse(phaseText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var phase)
+                && phase < phaseCount
+                && rowKey.StartsWith(TableKeys.FamilyPrefix(query.Family), StringComparison.Ordinal)
+                && IndexRowKey().IsMatch(rowKey))
+            {
+                return new ListCursor(phase, rowKey);
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        throw new InvalidCursorException();
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[cu][ad]-[0-9]{19}-[0-9a-f]{32}$")]
+    private static partial System.Text.RegularExpressions.Regex IndexRowKey();
+}
 
 /// <summary>A validated listing request: one scope, optional filters, an order, a page size and a cursor or offset.</summary>
 public sealed record JobListQuery
@@ -54,7 +91,9 @@ public sealed record JobListQuery
 
     /// <summary>Rows to skip before the page; each skipped row is still read (see docs/storage.md).</summary>
     public int Offset { get; init; }
-    public ListCursor? After { get; init; }
+
+    /// <summary>The opaque <c>next</c> token of the previous page, if any.</summary>
+    public string? After { get; init; }
 
     /// <summary>Every known job type, walked in order when ordering by type.</summary>
     public IReadOnlyList<string> KnownTypes { get; init; } = [];
@@ -73,5 +112,5 @@ public sealed record JobSummary(
     string Id, string Type, JobStatus Status, string Owner, EntityRef? Entity, string? CorrelationId,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-/// <summary>A page of a listing; <see cref="Next"/> is null on the last page.</summary>
-public sealed record JobPage(IReadOnlyList<JobSummary> Jobs, ListCursor? Next, int StorageRequests, int RowsRead);
+/// <summary>A page of a listing; <see cref="Next"/> (an opaque token) is null on the last page.</summary>
+public sealed record JobPage(IReadOnlyList<JobSummary> Jobs, string? Next, int StorageRequests, int RowsRead);

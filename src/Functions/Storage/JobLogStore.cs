@@ -12,11 +12,24 @@ public sealed class JobLogStore(StorageClients clients, TimeProvider time)
     private static long s_sequence;
     private readonly TableClient _table = clients.JobLogsTable;
 
-    public async Task<JobLogLine> AppendAsync(string jobId, JobLogLevel level, string message, string? step, CancellationToken cancellationToken)
+    /// <summary>Appends one line, at the current time.</summary>
+    public Task<JobLogLine> AppendAsync(string jobId, JobLogLevel level, string message, string? step, CancellationToken cancellationToken) =>
+        AppendCoreAsync(jobId, level, message, step, time.GetUtcNow(), Interlocked.Increment(ref s_sequence) % StableSequenceBase, cancellationToken);
+
+    /// <summary>
+    /// Appends a line whose key is fixed by the caller — a time the orchestration recorded and a number unique within
+    /// the job — so writing it again (a retried or re-delivered activity) leaves one line, not two.
+    /// </summary>
+    public Task<JobLogLine> AppendOnceAsync(string jobId, JobLogLevel level, string message, string? step, DateTimeOffset at, int number, CancellationToken cancellationToken) =>
+        AppendCoreAsync(jobId, level, message, step, at, StableSequenceBase + number % StableSequenceBase, cancellationToken);
+
+    // Sequences of ordinary lines stay below this; lines written once use it and above, so the two never collide.
+    private const long StableSequenceBase = 900_000;
+
+    private async Task<JobLogLine> AppendCoreAsync(
+        string jobId, JobLogLevel level, string message, string? step, DateTimeOffset now, long sequence, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         // The sequence keeps lines written in the same tick distinct and ordered within this process.
-        var sequence = Interlocked.Increment(ref s_sequence) % 1_000_000;
         var entity = new JobLogEntity
         {
             PartitionKey = jobId,
@@ -26,7 +39,15 @@ public sealed class JobLogStore(StorageClients clients, TimeProvider time)
             Message = message.Length <= MaxMessageChars ? message : message[..MaxMessageChars],
             Step = step,
         };
-        await _table.AddEntityAsync(entity, cancellationToken);
+        try
+        {
+            await _table.AddEntityAsync(entity, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            // The same RowKey is this very line: the storage client retried an insert whose first answer was lost,
+            // or a line written once (AppendOnceAsync) is written again. Either way it is there.
+        }
         return ToLine(entity);
     }
 

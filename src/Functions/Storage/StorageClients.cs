@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
@@ -8,12 +9,18 @@ using Microsoft.Extensions.Options;
 namespace Jobs.Functions.Storage;
 
 /// <summary>
+/// An extra Azure SDK pipeline policy for the service's own storage clients (tables, queues, blobs), registered in
+/// DI. Nothing in the product registers one; tests use it to inject storage faults into the app's real pipeline.
+/// </summary>
+public sealed record StoragePipelinePolicy(HttpPipelinePolicy Policy, HttpPipelinePosition Position);
+
+/// <summary>
 /// The service's Azure SDK clients, created once per process (they are thread-safe and pool connections).
 /// Every client shares <see cref="StorageRequestCounter"/> so the benchmark can count requests by kind.
 /// </summary>
 public sealed class StorageClients
 {
-    public StorageClients(IConfiguration configuration, IOptions<StorageOptions> options, StorageRequestCounter counter)
+    public StorageClients(IConfiguration configuration, IOptions<StorageOptions> options, StorageRequestCounter counter, IEnumerable<StoragePipelinePolicy> extraPolicies)
     {
         var settings = options.Value;
         var connectionString = configuration[settings.ConnectionSetting]
@@ -30,6 +37,12 @@ public sealed class StorageClients
         var blobOptions = new BlobClientOptions();
         blobOptions.Retry.MaxRetries = settings.MaxRetries;
         blobOptions.AddPolicy(counter.PolicyFor("blob"), HttpPipelinePosition.PerRetry);
+        foreach (var extra in extraPolicies)
+        {
+            tableOptions.AddPolicy(extra.Policy, extra.Position);
+            queueOptions.AddPolicy(extra.Policy, extra.Position);
+            blobOptions.AddPolicy(extra.Policy, extra.Position);
+        }
 
         Tables = new TableServiceClient(connectionString, tableOptions);
         Queues = new QueueServiceClient(connectionString, queueOptions);

@@ -33,6 +33,10 @@ public static class TableKeys
 
     public static string ActiveRowKey(DateTimeOffset deadline, string id) => TimeKey(IndexFamily.CreatedAscending, deadline) + "-" + id;
 
+    /// <summary>The deadline an <see cref="ActiveRowKey"/> sorts by.</summary>
+    public static DateTimeOffset ActiveDeadline(string rowKey) =>
+        new(long.Parse(rowKey.AsSpan(0, 19), NumberStyles.None, CultureInfo.InvariantCulture), TimeSpan.Zero);
+
     public static string OwnerIndexPartition(string owner) => "idx-owner-" + Encode(owner);
 
     public static string EntityIndexPartition(string entityType, string entityId) =>

@@ -65,7 +65,13 @@ public sealed partial class JobSubmissionService(
         return (handler!, input!);
     }
 
-    /// <summary>Creates (or, for a repeated idempotency key, finds) the job and starts it unless it is a draft.</summary>
+    /// <summary>
+    /// Creates (or, for a repeated idempotency key, finds) the job and starts it unless it is a draft.
+    /// Crash-consistent: the live-job row, then the record, then the list rows and the orchestration. Once the record
+    /// is written the job is accepted — a later failure (list rows, scheduling) is left to the reconciler, which
+    /// heals the rows and starts a pending job that has no orchestration — so the 202 is true. Before that, a failure
+    /// answers 503 and nothing is visible as live; a retry with the same <c>Idempotency-Key</c> finishes the work.
+    /// </summary>
     public async Task<CreateOutcome> CreateAsync(JobSubmission submission, string owner, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var (handler, input) = Validate(submission);
@@ -78,7 +84,7 @@ public sealed partial class JobSubmissionService(
                 var existing = await store.GetAsync(claimed, cancellationToken);
                 if (existing is not null)
                 {
-                    return new CreateOutcome(existing, false);
+                    return new CreateOutcome(await EnsureAcceptedAsync(existing, durable, cancellationToken), false);
                 }
                 // The first request claimed the key but has not written its record (yet, or ever): finish its work.
                 id = claimed;
@@ -109,33 +115,61 @@ public sealed partial class JobSubmissionService(
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            // A concurrent request with the same idempotency key wrote it first.
+            // A concurrent request with the same idempotency key wrote it first, or the storage client retried
+            // our own insert after its answer was lost: either way the record is there; make sure it runs.
             var winner = await store.GetAsync(id, cancellationToken) ?? throw new InvalidOperationException($"Job {id} vanished after a conflict.", ex);
-            return new CreateOutcome(winner, false);
-        }
-        if (!submission.Draft)
-        {
-            try
-            {
-                await StartAsync(job, handler, input, durable, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Nothing half-written: without its orchestration the job would never run, so it is removed.
-                LogScheduleFailed(ex, job.Id);
-                await store.DeleteAsync(job, CancellationToken.None);
-                throw;
-            }
+            return new CreateOutcome(await EnsureAcceptedAsync(winner, durable, cancellationToken), winner.CreatedAt == now);
         }
         LogCreated(job.Id, job.Type, owner, job.Status.ToWire());
-        return new CreateOutcome(job, true);
+        return new CreateOutcome(await EnsureAcceptedAsync(job, durable, cancellationToken, isNew: true), true);
     }
 
-    /// <summary>Schedules the orchestration of a pending job (instance id = job id).</summary>
-    private static Task StartAsync(Job job, IJobHandler handler, object input, DurableTaskClient durable, CancellationToken cancellationToken)
+    /// <summary>
+    /// Finishes what accepting a recorded job takes — its list rows, and its orchestration when it is pending and
+    /// has none — tolerating failures (the reconciler finishes it then). Idempotent, so repeats and retries use it.
+    /// </summary>
+    private async Task<Job> EnsureAcceptedAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken, bool isNew = false)
     {
+        try
+        {
+            if (job.ListingPending)
+            {
+                job = await store.ProjectAsync(job, null, cancellationToken);
+            }
+        }
+        catch (RequestFailedException ex)
+        {
+            LogAcceptPartial(ex, job.Id, "list rows");
+        }
+        if (job.Status != JobStatus.Pending || !handlers.TryGet(job.Type, out var handler))
+        {
+            return job;
+        }
+        try
+        {
+            await StartIfMissingAsync(job, handler, durable, cancellationToken, knownMissing: isNew);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogAcceptPartial(ex, job.Id, "orchestration");
+        }
+        return job;
+    }
+
+    /// <summary>
+    /// Schedules the orchestration of a pending job (instance id = job id) unless one exists. The Functions host
+    /// refuses to start an instance id that is still live, so an existing instance is never started twice.
+    /// </summary>
+    public async Task<bool> StartIfMissingAsync(Job job, IJobHandler handler, DurableTaskClient durable, CancellationToken cancellationToken, bool knownMissing = false)
+    {
+        if (!knownMissing && await durable.GetInstanceAsync(job.Id, cancellationToken) is not null)
+        {
+            return false;
+        }
+        var input = handler.ParseInput(job.Input);
         var plan = new JobPlan(job.Id, job.Type, handler.PlanSteps(input), job.Deadline ?? job.CreatedAt + handler.TimeoutFor(input));
-        return durable.ScheduleNewOrchestrationInstanceAsync(nameof(JobOrchestrator), plan, new StartOrchestrationOptions(job.Id), cancellationToken);
+        await durable.ScheduleNewOrchestrationInstanceAsync(nameof(JobOrchestrator), plan, new StartOrchestrationOptions(job.Id), cancellationToken);
+        return true;
     }
 
     /// <summary>Replaces a draft's input (and correlation id); the input is validated as on creation.</summary>
@@ -150,45 +184,29 @@ public sealed partial class JobSubmissionService(
         }
         var input = patch.Input ?? job.Input;
         var parsed = handler.ParseInput(input);
-        var update = await store.UpdateAsync(job, current => current.Status != JobStatus.Draft ? null : current with
-        {
-            Input = input,
-            CorrelationId = patch.CorrelationId ?? current.CorrelationId,
-            StepCount = handler.PlanSteps(parsed).Count,
-        }, cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
+        var stepCount = handler.PlanSteps(parsed).Count;
+        var update = await store.UpdateAsync(job, current => JobTransitions.EditDraft(current, input, patch.CorrelationId, stepCount), cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         return update.Job.Status == JobStatus.Draft
             ? update.Job
             : throw new JobStateException($"Job {job.Id} is {update.Job.Status.ToWire()}; only drafts can be edited.");
     }
 
-    /// <summary>Validates a draft and starts it. If scheduling fails the job goes back to being a draft.</summary>
+    /// <summary>
+    /// Validates a draft and starts it. Once it is recorded pending it is accepted: if scheduling fails here the
+    /// reconciler starts it (see <see cref="CreateAsync"/>).
+    /// </summary>
     public async Task<Job> SubmitDraftAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var handler = handlers.Get(job.Type);
         var input = handler.ParseInput(job.Input);
-        var update = await store.UpdateAsync(job, current => current.Status != JobStatus.Draft ? null : current with
-        {
-            Status = JobStatus.Pending,
-            Message = "Waiting to start",
-            Deadline = store.Now + handler.TimeoutFor(input),
-        }, cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
+        var deadline = store.Now + handler.TimeoutFor(input);
+        var update = await store.UpdateAsync(job, current => JobTransitions.Submit(current, deadline), cancellationToken)
+            ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         if (!update.Changed)
         {
             throw new JobStateException($"Job {job.Id} is {update.Job.Status.ToWire()}; only drafts can be submitted.");
         }
-        try
-        {
-            await StartAsync(update.Job, handler, input, durable, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogScheduleFailed(ex, job.Id);
-            await store.UpdateAsync(update.Job, current => current.Status == JobStatus.Pending
-                ? current with { Status = JobStatus.Draft, Message = "Draft: submission failed, try again", Deadline = null }
-                : null, CancellationToken.None);
-            throw;
-        }
-        return update.Job;
+        return await EnsureAcceptedAsync(update.Job, durable, cancellationToken);
     }
 
     /// <summary>Inserts the key's claim row naming <paramref name="jobId"/>; returns the job id that holds the key.</summary>
@@ -212,6 +230,6 @@ public sealed partial class JobSubmissionService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of type {Type} created for {Owner} as {Status}.")]
     private partial void LogCreated(string jobId, string type, string owner, string status);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} could not be scheduled; it was not started.")]
-    private partial void LogScheduleFailed(Exception exception, string jobId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} is accepted, but writing its {Part} failed; the reconciler will finish it.")]
+    private partial void LogAcceptPartial(Exception exception, string jobId, string part);
 }

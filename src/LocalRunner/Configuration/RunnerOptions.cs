@@ -19,4 +19,7 @@ public sealed record RunnerOptions
 
     public bool EnableQueueTriggers { get; init; } = true;
     public bool EnableTimerTriggers { get; init; } = true;
+
+    /// <summary>Extra registrations after the app's own (tests add storage fault policies this way).</summary>
+    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices { get; init; }
 }

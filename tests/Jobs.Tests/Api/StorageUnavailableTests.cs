@@ -79,23 +79,27 @@ public sealed class StorageUnavailableTests
     }
 
     [Fact]
-    public async Task SchedulingDown_Create_Is503_AndTheJobIsNotHalfWritten()
+    public async Task SchedulingDown_Create_IsAccepted_RecordedListedAndFindableByTheReconciler()
     {
+        // The record is the acceptance: once it is written, a durable backend that is down does not make the answer
+        // a lie. The job is pending, listed and in the live-job index, where the reconciler starts it (see
+        // FaultInjectionTests.PendingJobWithoutOrchestration_IsStartedByTheReconciler).
         var prefix = "u" + Guid.NewGuid().ToString("N")[..10];
         await using var services = Services(TestStorage.ConnectionString, prefix);
         var clients = services.GetRequiredService<StorageClients>();
         await clients.JobsTable.CreateIfNotExistsAsync();
         var owner = "half-" + Guid.NewGuid().ToString("N")[..6];
 
-        var (status, _, _) = await CreateAsync(services, DeadDurableClient(), owner, idempotencyKey: "k-1");
+        var (status, body, _) = await CreateAsync(services, DeadDurableClient(), owner, idempotencyKey: "k-1");
 
-        Assert.Equal(503, status);
-        // No record, no index rows, no idempotency claim: a retry starts from scratch.
-        var rows = new List<Azure.Data.Tables.TableEntity>();
-        await foreach (var row in clients.JobsTable.QueryAsync<Azure.Data.Tables.TableEntity>())
-        {
-            rows.Add(row);
-        }
-        Assert.Empty(rows);
+        Assert.Equal(202, status);
+        var id = (string)JsonNode.Parse(body)!["id"]!;
+        var job = await services.GetRequiredService<JobStore>().GetAsync(id, default);
+        Assert.Equal(Jobs.Functions.Model.JobStatus.Pending, job!.Status);
+        Assert.False(job.ListingPending);
+        var live = await services.GetRequiredService<LiveJobIndex>().ReadAsync(null, 10, default);
+        Assert.Equal([id], live.Select(r => r.JobId));
+        var page = await services.GetRequiredService<JobListIndex>().ListAsync(new JobListQuery { Scope = new JobListScope.Owner(owner) }, default);
+        Assert.Equal([id], page.Jobs.Select(j => j.Id));
     }
 }

@@ -47,7 +47,7 @@ public sealed class DemoStepsHandlerTests
         var input = _handler.ParseInput(Json("""{"steps":2,"delayMs":8}"""));
         using var context = RecordingReporter.Context(reporter);
 
-        var output = await _handler.RunStepAsync(0, input, context);
+        var output = await _handler.RunStepAsync("step-1", input, context);
 
         Assert.Equal([25, 50, 75, 100], reporter.Progress.Select(p => p.Percent));
         Assert.Single(reporter.Logs);
@@ -61,8 +61,8 @@ public sealed class DemoStepsHandlerTests
         using var first = RecordingReporter.Context(new RecordingReporter(), attempt: 1);
         using var second = RecordingReporter.Context(new RecordingReporter(), attempt: 2);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => _handler.RunStepAsync(0, input, first));
-        var output = await _handler.RunStepAsync(0, input, second);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _handler.RunStepAsync("step-1", input, first));
+        var output = await _handler.RunStepAsync("step-1", input, second);
 
         Assert.Contains("All 1 steps completed", JsonSerializer.Serialize(output), StringComparison.Ordinal);
     }
@@ -74,8 +74,8 @@ public sealed class DemoStepsHandlerTests
         using var step1 = RecordingReporter.Context(new RecordingReporter(), stepIndex: 0);
         using var step2 = RecordingReporter.Context(new RecordingReporter(), stepIndex: 1, attempt: 3);
 
-        await _handler.RunStepAsync(0, input, step1);
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => _handler.RunStepAsync(1, input, step2));
+        await _handler.RunStepAsync("step-1", input, step1);
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => _handler.RunStepAsync("step-2", input, step2));
         Assert.Contains("failAtStep is 2", ex.Message, StringComparison.Ordinal);
     }
 
@@ -86,7 +86,7 @@ public sealed class DemoStepsHandlerTests
         var input = _handler.ParseInput(Json("""{"steps":1,"delayMs":40}"""));
         using var context = RecordingReporter.Context(reporter);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _handler.RunStepAsync(0, input, context));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _handler.RunStepAsync("step-1", input, context));
         Assert.True(context.CancellationToken.IsCancellationRequested);
         Assert.Single(reporter.Progress);
     }
@@ -96,7 +96,7 @@ public sealed class DemoStepsHandlerTests
     {
         var input = _handler.ParseInput(null);
         using var context = RecordingReporter.Context(new RecordingReporter());
-        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = _handler.RunStepAsync(7, input, context); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = _handler.RunStepAsync("step-8", input, context); });
     }
 
     [Fact]

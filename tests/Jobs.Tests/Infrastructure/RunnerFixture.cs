@@ -32,6 +32,10 @@ public class RunnerFixture : IAsyncLifetime
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 
+    protected virtual void ConfigureServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         var settings = new Dictionary<string, string?>
@@ -57,6 +61,7 @@ public class RunnerFixture : IAsyncLifetime
             Settings = settings,
             EnableQueueTriggers = QueueTriggers,
             EnableTimerTriggers = TimerTriggers,
+            ConfigureServices = ConfigureServices,
         });
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
@@ -138,8 +143,9 @@ public sealed class MaintenanceRunnerFixture : RunnerFixture
 
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
     [
-        new("JobsTimeoutSweepSchedule", "*/1 * * * * *"),
-        new("JobsRetentionSchedule", "*/1 * * * * *"),
+        new("Jobs:Runner:Schedules:SweepTimedOutJobs", "*/1 * * * * *"),
+        new("Jobs:Runner:Schedules:PurgeOldJobs", "*/1 * * * * *"),
+        new("Jobs:Reconciler:GraceSeconds", "1"),
         new("Jobs:Retention:MaxAgeDays", RetentionDays.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
     ];
 }

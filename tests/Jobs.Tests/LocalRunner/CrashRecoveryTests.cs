@@ -36,8 +36,6 @@ public sealed class CrashRecoveryTests : IDisposable
                 ["Jobs__Identity__DevelopmentIdentity"] = "crash-tester",
                 // The queue is shared by the whole test run; the queue tests' runner consumes it, this one must not.
                 ["AzureWebJobs.SubmitFromQueue.Disabled"] = "true",
-                ["JobsTimeoutSweepSchedule"] = "0 */1 * * * *",
-                ["JobsRetentionSchedule"] = "0 0 3 * * *",
             },
         };
         File.WriteAllText(Path.Combine(_contentRoot, "local.settings.json"), settings.ToJsonString());

@@ -71,8 +71,10 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         Assert.Equal("orchestrationTrigger", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "JobOrchestrator"))["type"]);
         Assert.Equal("activityTrigger", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "RunJobStep"))["type"]);
         Assert.Equal("activityTrigger", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "FinishJob"))["type"]);
-        Assert.Equal("%JobsTimeoutSweepSchedule%", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "SweepTimedOutJobs"))["schedule"]);
-        Assert.Equal("%JobsRetentionSchedule%", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "PurgeOldJobs"))["schedule"]);
+        // Literal schedules: the Functions host puts a timer whose %Setting% is not set in error, so a deployment
+        // without app settings would never time out or purge anything.
+        Assert.Equal("0 */1 * * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "SweepTimedOutJobs"))["schedule"]);
+        Assert.Equal("0 0 3 * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "PurgeOldJobs"))["schedule"]);
     }
 
     [Fact]

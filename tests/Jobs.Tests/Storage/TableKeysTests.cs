@@ -35,7 +35,7 @@ public sealed class TableKeysTests
     [Fact]
     public void BuildFilter_QuoteLadenValues_StayInsideTheirLiterals()
     {
-        var filter = JobStore.BuildFilter(new JobListQuery
+        var filter = JobListIndex.BuildFilter(new JobListQuery
         {
             Scope = new JobListScope.Owner("x' or PartitionKey ne '"),
             Types = new HashSet<string> { "t' or '1' eq '1" },
@@ -53,22 +53,22 @@ public sealed class TableKeysTests
     public void Phases_OrderByStatus_WalksEachStatusOnce_InTheRequestedDirection()
     {
         var query = new JobListQuery { Scope = new JobListScope.All(), OrderBy = JobOrder.Status, Descending = false };
-        var phases = JobStore.Phases(query);
+        var phases = JobListIndex.Phases(query);
         Assert.Equal(7, phases.Count);
         Assert.Equal("Status eq 'cancelled'", phases[0]);
-        Assert.Equal("Status eq 'timed_out'", JobStore.Phases(query with { Descending = true })[0]);
-        Assert.Equal([null], JobStore.Phases(query with { OrderBy = JobOrder.UpdatedAt }));
-        Assert.Equal(["Type eq 'a'", "Type eq 'b'"], JobStore.Phases(query with { OrderBy = JobOrder.Type, KnownTypes = ["b", "a"] }));
+        Assert.Equal("Status eq 'timed_out'", JobListIndex.Phases(query with { Descending = true })[0]);
+        Assert.Equal([null], JobListIndex.Phases(query with { OrderBy = JobOrder.UpdatedAt }));
+        Assert.Equal(["Type eq 'a'", "Type eq 'b'"], JobListIndex.Phases(query with { OrderBy = JobOrder.Type, KnownTypes = ["b", "a"] }));
     }
 
     [Fact]
     public void BuildFilter_CreatedWindow_NarrowsTheKeyRange()
     {
         var from = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var filter = JobStore.BuildFilter(new JobListQuery { Scope = new JobListScope.All(), CreatedFrom = from, CreatedTo = from.AddDays(1) });
+        var filter = JobListIndex.BuildFilter(new JobListQuery { Scope = new JobListScope.All(), CreatedFrom = from, CreatedTo = from.AddDays(1) });
         Assert.Contains($"RowKey ge 'cd-{TableKeys.TimeKey(IndexFamily.CreatedDescending, from.AddDays(1))}'", filter, StringComparison.Ordinal);
         Assert.Contains($"RowKey lt 'cd-{TableKeys.TimeKey(IndexFamily.CreatedDescending, from)}.'", filter, StringComparison.Ordinal);
-        var updated = JobStore.BuildFilter(new JobListQuery { Scope = new JobListScope.All(), CreatedFrom = from, OrderBy = JobOrder.UpdatedAt });
+        var updated = JobListIndex.BuildFilter(new JobListQuery { Scope = new JobListScope.All(), CreatedFrom = from, OrderBy = JobOrder.UpdatedAt });
         Assert.Contains("CreatedAt ge datetime'2026-01-01T00:00:00Z'", updated, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,74 @@
+using Jobs.Functions.Model;
+using Jobs.Functions.Orchestration;
+
+namespace Jobs.Functions.Lifecycle;
+
+/// <summary>
+/// Every change a job's state may go through, and the rules of what may follow what — in one place. Each
+/// transition takes the current record and returns the next one, or null when the change is not allowed (or
+/// already made: every transition is idempotent, so a retried write after a storage fault changes nothing twice).
+/// Storage applies them under the record's ETag; the engine sets <c>updatedAt</c>.
+/// </summary>
+public static class JobTransitions
+{
+    /// <summary>draft → pending: the deadline starts now.</summary>
+    public static Job? Submit(Job current, DateTimeOffset deadline) => current.Status != JobStatus.Draft ? null : current with
+    {
+        Status = JobStatus.Pending,
+        Message = "Waiting to start",
+        Deadline = deadline,
+    };
+
+    /// <summary>A draft's input (and correlation id) replaced; nothing else may be edited.</summary>
+    public static Job? EditDraft(Job current, System.Text.Json.JsonElement? input, string? correlationId, int stepCount) =>
+        current.Status != JobStatus.Draft ? null : current with
+        {
+            Input = input,
+            CorrelationId = correlationId ?? current.CorrelationId,
+            StepCount = stepCount,
+        };
+
+    /// <summary>
+    /// pending/running → running one attempt of a step. Refused once the job ended or a cancel was asked for.
+    /// The attempt numbers come from the orchestration, so writing the same attempt twice is no change.
+    /// </summary>
+    public static Job? StartStep(Job current, StepRequest step, int stepCount, DateTimeOffset now) =>
+        current.Status.IsTerminal() || current.CancelRequested ? null : current with
+        {
+            Status = JobStatus.Running,
+            StartedAt = current.StartedAt ?? now,
+            Step = step.StepName,
+            StepIndex = step.StepIndex,
+            StepCount = stepCount,
+            Attempt = step.Attempt,
+            TotalAttempts = Math.Max(current.TotalAttempts, step.TotalAttempts),
+            Progress = JobProgress.Advance(current.Progress, JobProgress.AtStepStart(step.StepIndex, stepCount)),
+            Message = $"Running {step.StepName}",
+        };
+
+    /// <summary>True when <paramref name="current"/> already is this attempt of this step running (our own earlier write).</summary>
+    public static bool IsRunning(Job current, StepRequest step) =>
+        current.Status == JobStatus.Running && current.StepIndex == step.StepIndex && current.Step == step.StepName && current.Attempt == step.Attempt;
+
+    /// <summary>Progress within a live job: never down, never past 100.</summary>
+    public static Job? ReportProgress(Job current, int overall, string? message) => current.Status.IsTerminal() ? null : current with
+    {
+        Progress = JobProgress.Advance(current.Progress, overall),
+        Message = message ?? current.Message,
+    };
+
+    /// <summary>A running job is flagged; it stops at its next step boundary. Once only.</summary>
+    public static Job? RequestCancel(Job current, string requestedBy) => current.Status.IsTerminal() || current.CancelRequested ? null : current with
+    {
+        CancelRequested = true,
+        Message = $"Cancellation requested by {requestedBy}",
+    };
+
+    /// <summary>
+    /// Any live (or draft) job → a terminal state, with the ending's own fields added by <paramref name="fields"/>.
+    /// Terminal states never change again.
+    /// </summary>
+    public static Job? End(Job current, JobStatus status, DateTimeOffset now, Func<Job, Job?> fields) =>
+        !status.IsTerminal() || current.Status.IsTerminal() ? null
+        : fields(current) is { } ended ? ended with { Status = status, CompletedAt = now } : null;
+}

@@ -1,0 +1,189 @@
+using System.ComponentModel.DataAnnotations;
+using Jobs.Functions.Handlers;
+using Jobs.Functions.Lifecycle;
+using Jobs.Functions.Model;
+using Jobs.Functions.Orchestration;
+using Jobs.Functions.Storage;
+using Jobs.Functions.Submissions;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Jobs.Functions.Maintenance;
+
+/// <summary>Reconciler settings, bound from <c>Jobs:Reconciler</c>.</summary>
+public sealed class ReconcilerOptions
+{
+    public const string Section = "Jobs:Reconciler";
+
+    /// <summary>
+    /// How long a live job may go without a record write before its orchestration is checked, and how long a
+    /// pending job may wait for its orchestration to appear before it is started by the reconciler.
+    /// </summary>
+    [Range(0.0, 86_400.0)]
+    public double GraceSeconds { get; set; } = 60;
+
+    /// <summary>Most live-job rows visited per run; the next run continues.</summary>
+    [Range(1, 100_000)]
+    public int MaxPerRun { get; set; } = 1_000;
+}
+
+/// <summary>What the reconciler did to one job.</summary>
+public enum Reconciliation
+{
+    None,
+    Healed,
+    Started,
+    Completed,
+    Failed,
+    Cancelled,
+    TimedOut,
+    Removed,
+}
+
+/// <summary>
+/// Makes job records agree with their orchestrations, visiting only the live-job index (never all jobs):
+/// <list type="bullet">
+/// <item>an ended record whose projections are behind → list rows healed, live-job row removed;</item>
+/// <item>an orchestration that ended without the record noticing — completed, failed, or terminated through the native
+/// Durable API → the record takes that outcome (terminated → <c>cancelled</c> with the reason);</item>
+/// <item>no orchestration for a pending job past the grace period → started; for a running job (purged out of
+/// band) → <c>failed</c>, saying why (restarting would run finished steps again);</item>
+/// <item>a deadline passed → <c>timed_out</c> and the orchestration terminated;</item>
+/// <item>a live-job row with no record (a create that failed before its record) → removed.</item>
+/// </list>
+/// </summary>
+public sealed partial class JobReconciler(
+    JobStore store, LiveJobIndex live, JobEnding ending, JobCommands commands, JobSubmissionService submissions,
+    JobHandlerRegistry handlers, IOptions<ReconcilerOptions> options, ILogger<JobReconciler> logger)
+{
+    public async Task<IReadOnlyDictionary<Reconciliation, int>> RunAsync(DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<Reconciliation, int>();
+        foreach (var row in await live.ReadAsync(null, options.Value.MaxPerRun, cancellationToken))
+        {
+            Reconciliation done;
+            try
+            {
+                done = await ReconcileAsync(row, durable, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogFailed(ex, row.JobId); // one job's trouble must not stop the run; the next run tries again
+                continue;
+            }
+            if (done != Reconciliation.None)
+            {
+                counts[done] = counts.GetValueOrDefault(done) + 1;
+                LogReconciled(row.JobId, done.ToString());
+            }
+        }
+        return counts;
+    }
+
+    /// <summary>Reconciles one job of the live-job index.</summary>
+    public async Task<Reconciliation> ReconcileAsync(LiveJobRow row, DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        var now = store.Now;
+        var grace = TimeSpan.FromSeconds(options.Value.GraceSeconds);
+        var job = await store.GetAsync(row.JobId, cancellationToken);
+        if (job is null)
+        {
+            // Written before a record that never came; once past the grace no create can still be writing it.
+            if (row.Deadline < now || row.WrittenAt is not { } written || now - written > grace)
+            {
+                await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
+                return Reconciliation.Removed;
+            }
+            return Reconciliation.None;
+        }
+        if (!LiveJobIndex.IsLive(job) || job.Deadline != row.Deadline)
+        {
+            // Ended (or submitted again with another deadline) but not fully projected: finish the projection.
+            await store.HealAsync(job, cancellationToken);
+            if (job.Deadline != row.Deadline)
+            {
+                await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
+            }
+            return Reconciliation.Healed;
+        }
+        if (job.ListingPending && now - job.UpdatedAt > grace)
+        {
+            job = await store.HealAsync(job, cancellationToken);
+        }
+        var quiet = now - job.UpdatedAt > grace;
+        if (!quiet && job.Deadline > now)
+        {
+            return Reconciliation.None; // written recently: its orchestration is alive
+        }
+
+        var instance = await durable.GetInstanceAsync(job.Id, getInputsAndOutputs: true, cancellationToken);
+        switch (instance?.RuntimeStatus)
+        {
+            case OrchestrationRuntimeStatus.Completed:
+                var outcome = instance.ReadOutputAs<JobOutcome>();
+                return await EndAsync(job, outcome ?? new JobOutcome(JobStatus.Completed, null, null, "Completed"), cancellationToken);
+            case OrchestrationRuntimeStatus.Failed:
+                var failure = instance.FailureDetails;
+                return await EndAsync(job, new JobOutcome(JobStatus.Failed, null,
+                    new JobError(failure?.ErrorMessage ?? "The job's orchestration failed.", failure?.ErrorType, failure?.StackTrace, job.Step),
+                    "Failed"), cancellationToken);
+            case OrchestrationRuntimeStatus.Terminated:
+                var reason = instance.SerializedOutput is { Length: > 0 } output ? Unquote(output) : "no reason given";
+                return await EndAsync(job, new JobOutcome(JobStatus.Cancelled, null, null, Shorten($"Terminated: {reason}")), cancellationToken);
+        }
+        if (job.Deadline <= now)
+        {
+            return await commands.TimeOutAsync(job, durable, cancellationToken) ? Reconciliation.TimedOut : Reconciliation.None;
+        }
+        if (instance is not null || !quiet)
+        {
+            return Reconciliation.None;
+        }
+        if (job.Status == JobStatus.Pending && handlers.TryGet(job.Type, out var handler))
+        {
+            return await submissions.StartIfMissingAsync(job, handler, durable, cancellationToken) ? Reconciliation.Started : Reconciliation.None;
+        }
+        var why = job.Status == JobStatus.Pending
+            ? $"Its job type '{job.Type}' is no longer deployed, so it cannot start."
+            : "Its orchestration no longer exists (it was purged while the job ran), so the job cannot go on; finished steps are not run again.";
+        return await EndAsync(job, new JobOutcome(JobStatus.Failed, null, new JobError(why, "OrchestrationMissing", null, job.Step), "Failed: orchestration missing"),
+            cancellationToken);
+    }
+
+    private async Task<Reconciliation> EndAsync(Job job, JobOutcome outcome, CancellationToken cancellationToken)
+    {
+        var update = await ending.EndAsync(job, outcome, cancellationToken);
+        if (!update.Changed)
+        {
+            return Reconciliation.None;
+        }
+        return outcome.Status switch
+        {
+            JobStatus.Completed => Reconciliation.Completed,
+            JobStatus.Cancelled => Reconciliation.Cancelled,
+            JobStatus.TimedOut => Reconciliation.TimedOut,
+            _ => Reconciliation.Failed,
+        };
+    }
+
+    private static string Unquote(string json)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<string>(json) ?? json;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return json;
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 500 ? text : text[..500];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciler: job {JobId} {Action}.")]
+    private partial void LogReconciled(string jobId, string action);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reconciler: job {JobId} could not be reconciled this run.")]
+    private partial void LogFailed(Exception exception, string jobId);
+}

@@ -1,0 +1,205 @@
+using Azure;
+using Azure.Data.Tables;
+using Jobs.Functions.Model;
+
+namespace Jobs.Functions.Storage;
+
+/// <summary>
+/// The list rows of the <c>Jobs</c> table: projections of job records, written after the record and healed when
+/// they fall behind it (see <see cref="JobStore"/>). Reads a page as range queries over one RowKey family; type and
+/// status orders walk that family once per value (a "phase"). Filters go through the SDK's builder, never by hand.
+/// </summary>
+public sealed class JobListIndex(StorageClients clients)
+{
+    private readonly TableClient _table = clients.JobsTable;
+
+    /// <summary>
+    /// Writes the job's rows for its current status at <see cref="Job.IndexedAt"/>, per scope one entity-group
+    /// transaction that upserts the four rows and removes the "updated" rows at <paramref name="staleTimes"/> (earlier
+    /// status changes). Upserts, because rows are projections: the record is the truth, last writer wins here.
+    /// </summary>
+    public async Task WriteAsync(Job job, IEnumerable<DateTimeOffset?> staleTimes, CancellationToken cancellationToken)
+    {
+        var stale = staleTimes.OfType<DateTimeOffset>().Where(t => t != job.IndexedAt).Distinct().ToList();
+        foreach (var partition in JobIndexEntity.Partitions(job))
+        {
+            var upserts = JobIndexEntity.Rows(job, partition, job.IndexedAt)
+                .Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row))
+                .ToList();
+            var deletes = stale
+                .SelectMany(time => JobIndexEntity.UpdatedRows(job, partition, time))
+                .Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All))
+                .ToList();
+            try
+            {
+                await _table.SubmitTransactionAsync([.. upserts, .. deletes], cancellationToken);
+            }
+            catch (TableTransactionFailedException ex) when (deletes.Count > 0 && ex.Status == 404)
+            {
+                // Some old row was already gone (a retried or repeated projection): upsert, then delete one by one.
+                await _table.SubmitTransactionAsync(upserts, cancellationToken);
+                foreach (var delete in deletes)
+                {
+                    await DeleteIfExistsAsync(delete.Entity, cancellationToken);
+                }
+            }
+        }
+    }
+
+    /// <summary>Deletes every row the job may have: at its last status change and at its last confirmed projection.</summary>
+    public async Task DeleteAsync(Job job, CancellationToken cancellationToken)
+    {
+        foreach (var partition in JobIndexEntity.Partitions(job))
+        {
+            var rows = JobIndexEntity.Rows(job, partition, job.IndexedAt)
+                .Concat(job.ListedAt is { } listed && listed != job.IndexedAt ? JobIndexEntity.UpdatedRows(job, partition, listed) : [])
+                .ToList();
+            try
+            {
+                // One request per scope; a batch fails whole if a row is already gone (a retried purge).
+                await _table.SubmitTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 404)
+            {
+                foreach (var row in rows)
+                {
+                    await DeleteIfExistsAsync(row, cancellationToken);
+                }
+            }
+        }
+    }
+
+    private async Task DeleteIfExistsAsync(ITableEntity row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Already gone: the goal.
+        }
+    }
+
+    /// <summary>Reads one page; the cursor of the next page is opaque outside storage (see <see cref="ListCursor"/>).</summary>
+    public async Task<JobPage> ListAsync(JobListQuery query, CancellationToken cancellationToken)
+    {
+        var phases = Phases(query);
+        var wanted = query.Limit + 1;
+        var rows = new List<(int Phase, JobIndexEntity Row)>(wanted);
+        var skip = query.Offset;
+        var requests = 0;
+        var read = 0;
+        var after = query.After is { } token ? ListCursor.Decode(token, query, phases.Count) : null;
+        var first = after?.Phase ?? 0;
+        for (var phase = first; phase < phases.Count && rows.Count < wanted; phase++)
+        {
+            var filter = BuildFilter(query, phases[phase], phase == first ? after?.RowKey : null);
+            var perPage = Math.Min(1000, wanted - rows.Count + skip);
+            await foreach (var page in _table.QueryAsync<JobIndexEntity>(filter, maxPerPage: perPage, cancellationToken: cancellationToken).AsPages())
+            {
+                requests++;
+                foreach (var row in page.Values)
+                {
+                    read++;
+                    if (skip > 0)
+                    {
+                        skip--;
+                    }
+                    else if (rows.Count < wanted)
+                    {
+                        rows.Add((phase, row));
+                    }
+                }
+                if (rows.Count >= wanted)
+                {
+                    break;
+                }
+            }
+        }
+        var pageRows = rows.Take(query.Limit).ToList();
+        var next = rows.Count > query.Limit ? new ListCursor(pageRows[^1].Phase, pageRows[^1].Row.RowKey).Encode(query) : null;
+        var jobs = pageRows.Select(r => new JobSummary(
+            r.Row.JobId, r.Row.Type, JobStatusExtensions.TryParseWire(r.Row.Status, out var s) ? s : JobStatus.Pending, r.Row.Owner,
+            r.Row.EntityType is null || r.Row.EntityId is null ? null : new EntityRef(r.Row.EntityType, r.Row.EntityId),
+            r.Row.CorrelationId, r.Row.CreatedAt, r.Row.UpdatedAt)).ToList();
+        return new JobPage(jobs, next, requests, read);
+    }
+
+    /// <summary>The extra clause of each phase: one for time orders, one per value (in order) for type and status.</summary>
+    internal static IReadOnlyList<string?> Phases(JobListQuery query)
+    {
+        IEnumerable<string> values;
+        switch (query.OrderBy)
+        {
+            case JobOrder.Status:
+                values = (query.Statuses.Count > 0 ? (IEnumerable<JobStatus>)query.Statuses : Enum.GetValues<JobStatus>()).Select(s => s.ToWire()).Order(StringComparer.Ordinal);
+                return [.. (query.Descending ? values.Reverse() : values).Select(v => TableClient.CreateQueryFilter($"Status eq {v}"))];
+            case JobOrder.Type:
+                values = (query.Types.Count > 0 ? (IEnumerable<string>)query.Types : query.KnownTypes).Order(StringComparer.Ordinal);
+                return [.. (query.Descending ? values.Reverse() : values).Select(v => TableClient.CreateQueryFilter($"Type eq {v}"))];
+            default:
+                return [null];
+        }
+    }
+
+    internal static string BuildFilter(JobListQuery query, string? phase = null, string? after = null)
+    {
+        var family = query.Family;
+        var prefix = TableKeys.FamilyPrefix(family);
+        var descending = family is IndexFamily.CreatedDescending or IndexFamily.UpdatedDescending;
+        var created = family is IndexFamily.CreatedDescending or IndexFamily.CreatedAscending;
+        // The family's RowKeys lie in [prefix, prefix with '-' replaced by '.'): '.' sorts right after '-'.
+        var lower = prefix;
+        var upper = prefix[..^1] + ".";
+        if (created)
+        {
+            // Creation time is in the RowKey, so a time window narrows the key range itself.
+            if ((descending ? query.CreatedTo : query.CreatedFrom) is { } low)
+            {
+                lower = prefix + TableKeys.TimeKey(family, low);
+            }
+            if ((descending ? query.CreatedFrom : query.CreatedTo) is { } high)
+            {
+                upper = prefix + TableKeys.TimeKey(family, high) + ".";
+            }
+        }
+        var partition = query.Scope.Partition;
+        var clauses = new List<string>
+        {
+            TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {lower} and RowKey lt {upper}"),
+        };
+        if (after is not null)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"RowKey gt {after}"));
+        }
+        if (!created && query.CreatedFrom is { } from)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"CreatedAt ge {from}"));
+        }
+        if (!created && query.CreatedTo is { } to)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"CreatedAt le {to}"));
+        }
+        if (query.Statuses.Count > 0 && query.OrderBy != JobOrder.Status)
+        {
+            clauses.Add(AnyOf(query.Statuses.Select(s => TableClient.CreateQueryFilter($"Status eq {s.ToWire()}"))));
+        }
+        if (query.Types.Count > 0 && query.OrderBy != JobOrder.Type)
+        {
+            clauses.Add(AnyOf(query.Types.Select(t => TableClient.CreateQueryFilter($"Type eq {t}"))));
+        }
+        if (query.Owner is { } owner)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"Owner eq {owner}"));
+        }
+        if (phase is not null)
+        {
+            clauses.Add(phase);
+        }
+        return string.Join(" and ", clauses);
+    }
+
+    // Each part is already a parameterised filter from CreateQueryFilter; only those are joined.
+    private static string AnyOf(IEnumerable<string> parts) => "(" + string.Join(" or ", parts) + ")";
+}
