@@ -56,7 +56,7 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
         {
             LogStorageUnavailable(storage, request.Method, request.Path.Value);
             return Problems.Create(request, StatusCodes.Status503ServiceUnavailable, "Service unavailable",
-                "Job storage cannot be reached right now; nothing was changed. Try again shortly.").WithHeader("Retry-After", "5");
+                "Job storage cannot be reached right now. Try again shortly; a create repeated with the same Idempotency-Key returns the job if the first try recorded it.").WithHeader("Retry-After", "5");
         }
         catch (OperationCanceledException) when (request.HttpContext.RequestAborted.IsCancellationRequested)
         {

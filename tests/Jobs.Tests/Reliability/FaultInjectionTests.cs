@@ -1,0 +1,268 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
+using Jobs.Tests.Infrastructure;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Tests.Reliability;
+
+/// <summary>
+/// Breaks the app's storage on purpose, one write path at a time, both before a write is applied and after it was
+/// applied with its answer lost, and checks the invariant: the job ends with the outcome its handler decided, its
+/// record and list rows agree, and nothing is left in the live-job index. Every demo job here succeeds in every
+/// step, so anything but <c>completed</c> (or <c>cancelled</c> where the test cancels) is a bookkeeping failure
+/// that decided an outcome.
+/// </summary>
+[Collection(FaultRunnerCollection.Name)]
+public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
+{
+    private readonly string _owner = "fault-" + Guid.NewGuid().ToString("N")[..10];
+    private readonly int _injectedBefore = runner.Faults.Injected;
+
+    public void Dispose() => runner.Faults.Clear();
+
+    private static object Demo(string? key = null) =>
+        new { type = "demo.steps", input = new { steps = 3, delayMs = 300 }, idempotencyKey = key };
+
+    public static TheoryData<string, FaultTiming> WritePaths()
+    {
+        var data = new TheoryData<string, FaultTiming>();
+        foreach (var path in new[] { "list rows on create", "step start", "progress", "log line", "list rows on start", "projection confirm", "finish", "job event" })
+        {
+            data.Add(path, FaultTiming.BeforeApplied);
+            data.Add(path, FaultTiming.AfterApplied);
+        }
+        return data;
+    }
+
+    /// <summary>The request of each write path, as the storage pipeline sees it (for this test's owner or job).</summary>
+    private Func<StorageRequest, bool> PathOf(string path, Func<string?> jobId) => path switch
+    {
+        "list rows on create" => r => r.IsBatch && r.BodyHas(_owner) && r.BodyHas("\"Status\":\"pending\""),
+        "step start" => r => jobId() is { } id && r.IsRecordUpdate(runner.JobsTable, id) && r.BodyHas("\"Message\":\"Running step-2\""),
+        "progress" => r => jobId() is { } id && r.IsRecordUpdate(runner.JobsTable, id) && r.BodyHas("Step 2 of 3: 50%"),
+        "log line" => r => r.IsInsertInto(runner.LogsTable) && jobId() is { } id && r.BodyHas(id) && r.BodyHas("Step 2 of 3 did its work."),
+        "list rows on start" => r => r.IsBatch && r.BodyHas(_owner) && r.BodyHas("\"Status\":\"running\""),
+        // The second record write with status running confirms the projection (ListedAt) of the first, the change itself.
+        "projection confirm" => r => IsMyRecordUpdate(r) && r.BodyHas("\"Status\":\"running\""),
+        "finish" => r => IsMyRecordUpdate(r) && r.BodyHas("\"Status\":\"completed\""),
+        "job event" => r => r.IsQueueSend("job-events") && Decoded(r.Body).Contains(_owner, StringComparison.Ordinal),
+        _ => throw new ArgumentOutOfRangeException(nameof(path), path, null),
+    };
+
+    private bool IsMyRecordUpdate(StorageRequest r) =>
+        r.Method == "PUT" && r.Path.Contains($"{runner.JobsTable}(PartitionKey=", StringComparison.Ordinal) && r.Path.EndsWith("RowKey='job')", StringComparison.Ordinal)
+        && r.BodyHas(_owner);
+
+    [Theory]
+    [MemberData(nameof(WritePaths))]
+    public async Task FaultOnAWritePath_JobStillCompletes_WithATrueRecordAndListRows(string path, FaultTiming timing)
+    {
+        string? id = null;
+        runner.Faults.FailNth(PathOf(path, () => Volatile.Read(ref id)), path == "projection confirm" ? 2 : 1, timing);
+        using var client = runner.Client(_owner);
+
+        var created = await RunnerFixture.CreateJobAsync(client, Demo());
+        Volatile.Write(ref id, (string)created["id"]!);
+
+        await AssertEndsTrueAsync(client, id!, JobStatus.Completed);
+    }
+
+    [Theory]
+    [InlineData(FaultTiming.BeforeApplied)]
+    [InlineData(FaultTiming.AfterApplied)]
+    public async Task FaultOnCreate_Is503_AndARetryWithTheSameKey_GetsOneJobThatCompletes(FaultTiming timing)
+    {
+        runner.Faults.FailNth(r => r.IsInsertInto(runner.JobsTable) && r.BodyHas(_owner) && r.BodyHas("\"RowKey\":\"job\""), 1, timing);
+        using var client = runner.Client(_owner);
+
+        using (var first = await client.PostAsJsonAsync("/api/jobs", Demo("create-1")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        }
+        using var retry = await client.PostAsJsonAsync("/api/jobs", Demo("create-1"));
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        // After-applied, the first try did record the job: the retry must hand back that one, not a second.
+        Assert.Equal(timing == FaultTiming.AfterApplied, retry.Headers.Contains("Idempotent-Replayed"));
+        var id = (string)JsonNode.Parse(await retry.Content.ReadAsStringAsync())!["id"]!;
+
+        await AssertEndsTrueAsync(client, id, JobStatus.Completed);
+        var mine = JsonNode.Parse(await client.GetStringAsync("/api/jobs?limit=100"))!["jobs"]!.AsArray();
+        Assert.Equal([id], mine.Select(j => (string)j!["id"]!));
+    }
+
+    [Fact]
+    public async Task FaultAfterTheRecordIsWritten_WithNoRetry_TheReconcilerStartsTheJob()
+    {
+        // The record was applied, the answer lost: the client saw 503 and never retries. The job is in the
+        // live-job index, pending, with no orchestration: the reconciler must start it, and it must complete.
+        runner.Faults.FailNth(r => r.IsInsertInto(runner.JobsTable) && r.BodyHas(_owner) && r.BodyHas("\"RowKey\":\"job\""), 1, FaultTiming.AfterApplied);
+        using var client = runner.Client(_owner);
+        using (var first = await client.PostAsJsonAsync("/api/jobs", Demo()))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        }
+        var id = await WaitForListedJobAsync(client);
+
+        await AssertEndsTrueAsync(client, id, JobStatus.Completed);
+    }
+
+    [Theory]
+    [InlineData(FaultTiming.BeforeApplied)]
+    [InlineData(FaultTiming.AfterApplied)]
+    public async Task StatusChangeWhoseListRowsFailed_IsHealedByTheNextWrite_EvenOneThatChangesNothing(FaultTiming timing)
+    {
+        // A draft is in no live-job index, so the reconciler never visits it: only the store's own healing can fix it.
+        var store = runner.Store;
+        var now = store.Now;
+        var draft = await store.CreateAsync(new Job { Id = Guid.NewGuid().ToString("N"), Type = "demo.steps", Status = JobStatus.Draft, Owner = _owner, CreatedAt = now, UpdatedAt = now }, default);
+        draft = await store.ProjectAsync(draft, null, default);
+        runner.Faults.FailNth(r => r.IsBatch && r.BodyHas(draft.Id) && r.BodyHas("\"Status\":\"cancelled\""), 1, timing);
+
+        await Assert.ThrowsAsync<Azure.RequestFailedException>(() =>
+            store.UpdateAsync(draft, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, JobStatus.Cancelled, store.Now, j => j), default));
+        var stale = (await store.GetAsync(draft.Id, default))!;
+        Assert.Equal(JobStatus.Cancelled, stale.Status);
+        Assert.True(stale.ListingPending);
+
+        // A retried cancel finds the job already cancelled: no change to make, but the projection is healed.
+        var retried = await store.UpdateAsync(draft.Id, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, JobStatus.Cancelled, store.Now, j => j), default);
+        Assert.False(retried!.Changed);
+        Assert.Equal("", await ProjectionProblemsAsync(draft.Id));
+        Assert.Equal(_injectedBefore + 1, runner.Faults.Injected);
+    }
+
+    [Theory]
+    [InlineData(FaultTiming.BeforeApplied)]
+    [InlineData(FaultTiming.AfterApplied)]
+    public async Task FaultOnCancel_Is503_ARetriedCancelEndsTheJobCancelled(FaultTiming timing)
+    {
+        string? id = null;
+        runner.Faults.FailNth(r => Volatile.Read(ref id) is { } job && r.IsRecordUpdate(runner.JobsTable, job) && r.BodyHas("\"CancelRequested\":true"), 1, timing);
+        using var client = runner.Client(_owner);
+        var created = await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 3, delayMs = 1500 } });
+        Volatile.Write(ref id, (string)created["id"]!);
+        await RunnerFixture.PollStatusAsync(client, id!, s => (string?)s["status"] == "running");
+
+        using (var first = await client.PostAsync($"/api/jobs/{id}/cancel", null))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        }
+        using var retry = await client.PostAsync($"/api/jobs/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+
+        await AssertEndsTrueAsync(client, id!, JobStatus.Cancelled);
+    }
+
+    /// <summary>
+    /// Waits (bounded) for the job to end, then for its projections to settle, and checks them against the record:
+    /// the expected status with no error, list rows in every scope showing the record's status at its last status
+    /// change (and no rows of earlier changes), the projection confirmed, no live-job row.
+    /// </summary>
+    private async Task AssertEndsTrueAsync(HttpClient client, string id, JobStatus expected)
+    {
+        var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(90));
+        Assert.True((string?)end["status"] == expected.ToWire(), $"ended {end.ToJsonString()}");
+        Assert.True(runner.Faults.Injected == _injectedBefore + 1, $"{runner.Faults.Injected - _injectedBefore} faults were injected; the test is about exactly one");
+        var problems = "";
+        for (var i = 0; i < 150; i++)
+        {
+            problems = await ProjectionProblemsAsync(id);
+            if (problems.Length == 0)
+            {
+                break;
+            }
+            await Task.Delay(200);
+        }
+        Assert.True(problems.Length == 0, problems);
+        var job = (await runner.Store.GetAsync(id, CancellationToken.None))!;
+        Assert.Equal(expected, job.Status);
+        Assert.Null(job.Error);
+        // The orchestration agrees with the record: a completed job's instance completes (a bookkeeping failure that
+        // escaped would have failed it). It may still be retrying a write that followed the record's (the event).
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var instance = await runner.Services.GetRequiredService<DurableTaskClient>().WaitForInstanceCompletionAsync(id, wait.Token);
+        if (expected == JobStatus.Completed)
+        {
+            Assert.Equal(OrchestrationRuntimeStatus.Completed, instance?.RuntimeStatus);
+            Assert.Equal(100, job.Progress);
+            // One attempt per step: a bookkeeping fault is retried by the engine, not charged to the handler's policy.
+            Assert.Equal(3, job.TotalAttempts);
+            var logs = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray().Select(l => (string)l!["message"]!).ToList();
+            Assert.DoesNotContain(logs, l => l.Contains("failed", StringComparison.OrdinalIgnoreCase));
+            Assert.Equal(3, (int)JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/result"))!["result"]!["stepsCompleted"]!);
+        }
+    }
+
+    private async Task<string> ProjectionProblemsAsync(string id)
+    {
+        var job = (await runner.Store.GetAsync(id, CancellationToken.None))!;
+        var problems = new List<string>();
+        if (job.ListingPending)
+        {
+            problems.Add($"projection not confirmed (indexed {job.IndexedAt:O}, listed {job.ListedAt:O})");
+        }
+        var rows = new List<TableEntity>();
+        await foreach (var row in runner.Storage.JobsTable.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"JobId eq {id}")))
+        {
+            rows.Add(row);
+        }
+        var live = rows.Where(r => r.PartitionKey == TableKeys.ActivePartition).ToList();
+        if (live.Count > 0)
+        {
+            problems.Add("still in the live-job index");
+        }
+        foreach (var partition in new[] { TableKeys.AllIndexPartition, TableKeys.OwnerIndexPartition(job.Owner) })
+        {
+            var expected = JobIndexEntity.Rows(job, partition, job.IndexedAt).Select(r => r.RowKey).Order().ToList();
+            var actual = rows.Where(r => r.PartitionKey == partition).ToList();
+            if (!expected.SequenceEqual(actual.Select(r => r.RowKey).Order()))
+            {
+                problems.Add($"{partition}: rows {string.Join(",", actual.Select(r => r.RowKey[..2]))} instead of the four of the last status change");
+            }
+            foreach (var row in actual.Where(r => r.GetString("Status") != job.Status.ToWire()))
+            {
+                problems.Add($"{partition}/{row.RowKey[..2]} lists {row.GetString("Status")}, the record says {job.Status.ToWire()}");
+            }
+        }
+        return string.Join("; ", problems);
+    }
+
+    private static async Task<string> WaitForListedJobAsync(HttpClient client)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var jobs = JsonNode.Parse(await client.GetStringAsync("/api/jobs"))!["jobs"]!.AsArray();
+            if (jobs.Count == 1)
+            {
+                return (string)jobs[0]!["id"]!;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("The recorded job never showed up in the owner's list.");
+    }
+
+    private static string Decoded(string queueBody)
+    {
+        // Queue messages are base64 inside the XML envelope.
+        var start = queueBody.IndexOf("<MessageText>", StringComparison.Ordinal);
+        var end = queueBody.IndexOf("</MessageText>", StringComparison.Ordinal);
+        if (start < 0 || end < start)
+        {
+            return queueBody;
+        }
+        var text = queueBody[(start + "<MessageText>".Length)..end];
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(text));
+        }
+        catch (FormatException)
+        {
+            return text;
+        }
+    }
+}
