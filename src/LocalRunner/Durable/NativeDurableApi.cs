@@ -100,20 +100,18 @@ public static class NativeDurableApi
         await Execute(context, new ApiResult(StatusCodes.Status200OK, new JsonArray()));
     }
 
+    // As the extension's HttpApiHandler.HandleDeleteHistoryByIdRequestAsync (Azure/azure-functions-durable-extension):
+    // it purges whatever the storage backend purges — it does not check the runtime status itself — and answers 404
+    // when nothing was deleted. The Azure Storage backend purges a running instance too (the job's reconciler then
+    // ends the job, see JobReconciler).
     private static async Task PurgeInstanceAsync(HttpContext context, string instanceId, DurableTaskClient durable)
     {
-        var metadata = await durable.GetInstanceAsync(instanceId, context.RequestAborted);
-        if (metadata is null)
+        var result = await durable.PurgeInstanceAsync(instanceId, cancellation: context.RequestAborted);
+        if (result.PurgedInstanceCount == 0)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
-        if (DurableStatusPayload.IsRunning(metadata.RuntimeStatus))
-        {
-            context.Response.StatusCode = StatusCodes.Status412PreconditionFailed;
-            return;
-        }
-        var result = await durable.PurgeInstanceAsync(instanceId, cancellation: context.RequestAborted);
         await Execute(context, ApiResult.Ok(new { instancesDeleted = result.PurgedInstanceCount }));
     }
 

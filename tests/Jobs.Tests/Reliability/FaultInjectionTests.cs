@@ -167,6 +167,10 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
     {
         var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(90));
         Assert.True((string?)end["status"] == expected.ToWire(), $"ended {end.ToJsonString()}");
+        // The orchestration agrees with the record: its instance completes (a bookkeeping failure that escaped would
+        // have failed it). It may still be retrying a write that followed the record's (the event), so wait for it.
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var instance = await runner.Services.GetRequiredService<DurableTaskClient>().WaitForInstanceCompletionAsync(id, wait.Token);
         Assert.True(runner.Faults.Injected == _injectedBefore + 1, $"{runner.Faults.Injected - _injectedBefore} faults were injected; the test is about exactly one");
         var problems = "";
         for (var i = 0; i < 150; i++)
@@ -182,10 +186,6 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
         var job = (await runner.Store.GetAsync(id, CancellationToken.None))!;
         Assert.Equal(expected, job.Status);
         Assert.Null(job.Error);
-        // The orchestration agrees with the record: a completed job's instance completes (a bookkeeping failure that
-        // escaped would have failed it). It may still be retrying a write that followed the record's (the event).
-        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var instance = await runner.Services.GetRequiredService<DurableTaskClient>().WaitForInstanceCompletionAsync(id, wait.Token);
         if (expected == JobStatus.Completed)
         {
             Assert.Equal(OrchestrationRuntimeStatus.Completed, instance?.RuntimeStatus);

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Jobs.Functions.Model;
+using Jobs.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Tests.Reliability;
+
+/// <summary>
+/// Acts on job orchestrations through the native Durable Functions HTTP API — as admins, Durable Functions Monitor and
+/// the official Durable clients do, behind the service's back — and checks that the record still tells the truth
+/// once the reconciler (every second here, 1 s grace) has run.
+/// </summary>
+[Collection(FaultRunnerCollection.Name)]
+public sealed class OutOfBandTests(FaultRunnerFixture runner)
+{
+    private readonly string _owner = "oob-" + Guid.NewGuid().ToString("N")[..10];
+
+    private string Native(string id, string action = "") =>
+        $"/runtime/webhooks/durabletask/instances/{id}{action}{(action.Contains('?', StringComparison.Ordinal) ? "&" : "?")}code={runner.SystemKey}";
+
+    [Fact]
+    public async Task NativeTerminate_EndsTheJobCancelled_WithTheReason()
+    {
+        using var client = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 3, delayMs = 2000 } }))["id"]!;
+        await RunnerFixture.PollStatusAsync(client, id, s => (string?)s["status"] == "running");
+
+        using (var terminate = await client.PostAsync(Native(id, "/terminate?reason=ops%20stopped%20it"), null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, terminate.StatusCode);
+        }
+
+        var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
+        Assert.Equal("cancelled", (string?)end["status"]);
+        var job = (await runner.Store.GetAsync(id, default))!;
+        Assert.Contains("ops stopped it", job.Message, StringComparison.Ordinal);
+        Assert.True(job.Progress < 100);
+        var listed = JsonNode.Parse(await client.GetStringAsync("/api/jobs"))!["jobs"]!.AsArray().Single(j => (string?)j!["id"] == id)!;
+        Assert.Equal("cancelled", (string?)listed["status"]);
+    }
+
+    [Fact]
+    public async Task NativePurgeOfARunningJob_EndsItFailed_SayingTheOrchestrationIsGone()
+    {
+        using var client = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 3, delayMs = 1000 } }))["id"]!;
+        await RunnerFixture.PollStatusAsync(client, id, s => (string?)s["status"] == "running");
+
+        using (var purge = await client.DeleteAsync(Native(id)))
+        {
+            Assert.Equal(HttpStatusCode.OK, purge.StatusCode);
+        }
+
+        var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
+        Assert.Equal("failed", (string?)end["status"]);
+        var job = (await runner.Store.GetAsync(id, default))!;
+        Assert.Equal("OrchestrationMissing", job.Error?.Type);
+        Assert.Contains("purged", job.Error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RecordThatMissedItsCompletion_TakesTheOutcomeOfItsCompletedOrchestration()
+    {
+        // A job whose orchestration completed while its record still says running (the ending was lost, e.g. the
+        // record was rolled back by an operator's restore): the reconciler applies the orchestration's own outcome.
+        using var client = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(client, id);
+        var ended = (await runner.Store.GetAsync(id, default))!;
+        // Put the record back to running (and back into the live-job index) behind the engine's back.
+        var running = ended with { Status = JobStatus.Running, CompletedAt = null, Result = null, Progress = 50, Message = "Running step-1" };
+        await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(running), ended.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
+        await runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>().AddAsync(id, ended.Deadline!.Value, default);
+
+        var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
+        Assert.Equal("completed", (string?)end["status"]);
+        var job = (await runner.Store.GetAsync(id, default))!;
+        Assert.Equal(1, job.Result?.GetProperty("stepsCompleted").GetInt32());
+        Assert.Equal(100, job.Progress);
+    }
+}
