@@ -19,9 +19,23 @@ public sealed class BenchRunner : IAsyncDisposable
     public StorageRequestCounter AppRequests => _app.Services.GetRequiredService<StorageRequestCounter>();
     public StorageRequestCounter DurableRequests => _app.Services.GetRequiredService<DurableRequestCounter>().Counter;
     public StorageClients Storage => _app.Services.GetRequiredService<StorageClients>();
+    public JobStore Store => _app.Services.GetRequiredService<JobStore>();
 
-    public static async Task<BenchRunner> StartAsync(string repoRoot, string connectionString, string prefix)
+    public static async Task<BenchRunner> StartAsync(
+        string repoRoot, string connectionString, string prefix,
+        IReadOnlyDictionary<string, string?>? extraSettings = null, Action<IServiceCollection>? configureServices = null, bool timers = false)
     {
+        var settings = new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = connectionString,
+            ["Jobs:Storage:TablePrefix"] = prefix,
+            ["Jobs:Storage:ExportContainer"] = "exp-" + prefix.ToLowerInvariant(),
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
         var app = RunnerHost.Build(new RunnerOptions
         {
             ContentRoot = repoRoot,
@@ -29,14 +43,9 @@ public sealed class BenchRunner : IAsyncDisposable
             LoadLocalSettings = false,
             TaskHubOverride = "bench" + prefix,
             EnableQueueTriggers = false,
-            EnableTimerTriggers = false,
-            Settings = new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = connectionString,
-                ["Jobs:Storage:TablePrefix"] = prefix,
-                ["Jobs:Storage:ExportContainer"] = "exp-" + prefix.ToLowerInvariant(),
-                ["Logging:LogLevel:Default"] = "Warning",
-            },
+            EnableTimerTriggers = timers,
+            Settings = settings,
+            ConfigureServices = configureServices,
         });
         await app.StartAsync();
         return new BenchRunner(app);

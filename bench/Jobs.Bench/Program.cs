@@ -21,10 +21,17 @@ if (Arg("--render") is { } saved)
     // Re-render the report from saved raw results (e.g. after editing bench/ANALYSIS.md), without measuring.
     var results = JsonNode.Parse(await File.ReadAllTextAsync(saved))!.AsObject();
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
+    await Soak.RenderSavedAsync(repo, output);
     Console.WriteLine($"rendered {output} from {saved}");
     return;
 }
 var connection = Environment.GetEnvironmentVariable("JOBS_BENCH_STORAGE") ?? throw new InvalidOperationException("JOBS_BENCH_STORAGE is not set");
+if (Arg("--soak") is { } soakJobs)
+{
+    // The soak alone: jobs under random storage faults, checked for stranded jobs, wrong outcomes and stale rows.
+    await Soak.RunAsync(repo, connection, int.Parse(soakJobs, CultureInfo.InvariantCulture), double.Parse(Arg("--fault-rate") ?? "0.1", CultureInfo.InvariantCulture), output);
+    return;
+}
 const int Steps = 5;
 var clock = Stopwatch.StartNew();
 var report = new JsonObject
@@ -86,6 +93,7 @@ var raw = Path.Combine(repo, "bench", "results", "benchmarks.json");
 Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
 await File.WriteAllTextAsync(raw, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 await File.WriteAllTextAsync(output, Markdown.Render(report, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
+await Soak.RenderSavedAsync(repo, output);
 Console.WriteLine($"wrote {output} and {raw} in {clock.Elapsed.TotalSeconds:F0} s");
 return;
 
