@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Jobs.LocalRunner.Configuration;
 
 /// <summary>How to start the runner. The command line fills it; tests set it directly.</summary>
@@ -16,6 +18,9 @@ public sealed record RunnerOptions
 
     /// <summary>Read local.settings.json from the content root (off in tests, which pass every setting).</summary>
     public bool LoadLocalSettings { get; init; } = true;
+
+    /// <summary>Runs after the app's own registrations (tests add job types that exist only for them).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
 
     public bool EnableQueueTriggers { get; init; } = true;
     public bool EnableTimerTriggers { get; init; } = true;
