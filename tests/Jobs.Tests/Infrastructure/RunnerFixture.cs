@@ -1,9 +1,11 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Jobs.Functions.Handlers;
 using Jobs.Functions.Identity;
 using Jobs.Functions.Storage;
 using Jobs.LocalRunner;
 using Jobs.LocalRunner.Configuration;
+using Jobs.Tests.Handlers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -32,6 +34,11 @@ public class RunnerFixture : IAsyncLifetime
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 
+    /// <summary>Services added after the app's own, e.g. job types that exist only in tests.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         var settings = new Dictionary<string, string?>
@@ -57,6 +64,7 @@ public class RunnerFixture : IAsyncLifetime
             Settings = settings,
             EnableQueueTriggers = QueueTriggers,
             EnableTimerTriggers = TimerTriggers,
+            ConfigureServices = ConfigureServices,
         });
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
@@ -166,6 +174,18 @@ public sealed class KeyedRunnerFixture : RunnerFixture
 public sealed class KeyedRunnerCollection : ICollectionFixture<KeyedRunnerFixture>
 {
     public const string Name = "keyed-runner";
+}
+
+/// <summary>A runner with job types registered only for tests (<see cref="ImportHandler"/>).</summary>
+public sealed class TestHandlersRunnerFixture : RunnerFixture
+{
+    protected override void ConfigureServices(IServiceCollection services) => services.AddJobHandler<ImportHandler>();
+}
+
+[CollectionDefinition(Name)]
+public sealed class TestHandlersRunnerCollection : ICollectionFixture<TestHandlersRunnerFixture>
+{
+    public const string Name = "test-handlers-runner";
 }
 
 /// <summary>The fixture that also serves the job-submissions queue.</summary>
