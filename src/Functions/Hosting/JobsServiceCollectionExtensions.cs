@@ -21,6 +21,7 @@ public static class JobsServiceCollectionExtensions
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);
+        services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<StorageRequestCounter>();
@@ -32,6 +33,7 @@ public static class JobsServiceCollectionExtensions
 
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<ApiGuard>();
+        services.AddSingleton<PublicUrls>();
         services.AddSingleton<JobListing>();
         services.AddSingleton<JobSubmissionService>();
         services.AddSingleton<JobEnding>();

@@ -188,6 +188,18 @@ public sealed class TestHandlersRunnerCollection : ICollectionFixture<TestHandle
     public const string Name = "test-handlers-runner";
 }
 
+/// <summary>A runner that trusts the test client's address (127.0.0.1) as a reverse proxy.</summary>
+public sealed class TrustedProxyRunnerFixture : RunnerFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [new("Jobs:Http:TrustedProxies", "127.0.0.1")];
+}
+
+[CollectionDefinition(Name)]
+public sealed class TrustedProxyRunnerCollection : ICollectionFixture<TrustedProxyRunnerFixture>
+{
+    public const string Name = "trusted-proxy-runner";
+}
+
 /// <summary>The fixture that also serves the job-submissions queue.</summary>
 public sealed class QueueRunnerFixture : RunnerFixture
 {
