@@ -59,7 +59,7 @@ public sealed partial class PublicUrls(IOptions<HttpOptions> options)
         string.Join(',', values.ToArray()).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
 
     /// <summary>The parameters of the last element of a <c>Forwarded</c> header (names lower-cased, quoted values unquoted).</summary>
-    internal static Dictionary<string, string> LastElement(Microsoft.Extensions.Primitives.StringValues values)
+    private static Dictionary<string, string> LastElement(Microsoft.Extensions.Primitives.StringValues values)
     {
         var elements = Split(string.Join(',', values.ToArray()), ',');
         var last = elements.LastOrDefault(e => !string.IsNullOrWhiteSpace(e)) ?? "";
