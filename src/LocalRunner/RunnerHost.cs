@@ -68,7 +68,6 @@ public static class RunnerHost
 
         var services = builder.Services;
         services.AddJobs();
-        options.ConfigureServices?.Invoke(services);
         services.AddSingleton(host);
         services.AddSingleton(catalog);
         services.AddSingleton(new EngineSettings(hubName, connection, host, Environment.MachineName, NativeDurableApi.BasePath,
@@ -77,6 +76,7 @@ public static class RunnerHost
         services.AddSingleton<DurableEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<DurableEngine>());
         services.AddSingleton<DurableTaskClient>(sp => sp.GetRequiredService<DurableEngine>().Client);
+        options.ConfigureServices?.Invoke(services);
 
         // Triggers decode base64 themselves (per host.json), so a malformed message can be poisoned, not crash a batch.
         var rawQueues = new QueueServiceClient(connection, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });

@@ -10,7 +10,7 @@ namespace Jobs.Functions.Api;
 /// <c>POST|PUT /api/jobs/{id}/cancel</c>: 200 with the job when it is cancelled at once (draft, pending),
 /// 202 when a running job will stop at its next step boundary, 409 when it had already ended.
 /// </summary>
-public sealed class CancelJobFunction(ApiGuard guard, JobCommands commands)
+public sealed class CancelJobFunction(ApiGuard guard, JobCommands commands, PublicUrls urls)
 {
     [Function(nameof(CancelJob))]
     public Task<IActionResult> CancelJob(
@@ -23,8 +23,8 @@ public sealed class CancelJobFunction(ApiGuard guard, JobCommands commands)
             {
                 CancelEffect.AlreadyEnded => throw ApiProblemException.Conflict(
                     $"Job {job.Id} already ended as {outcome.Job.Status.ToWire()}; nothing was cancelled."),
-                CancelEffect.CancelledNow => ApiResult.Ok(JobRepresentation.Full(outcome.Job, request)),
-                _ => new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(outcome.Job, request)),
+                CancelEffect.CancelledNow => ApiResult.Ok(JobRepresentation.Full(outcome.Job, urls.BaseUrl(request))),
+                _ => new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(outcome.Job, urls.BaseUrl(request))),
             };
         });
 }

@@ -8,7 +8,7 @@ using Microsoft.DurableTask.Client;
 namespace Jobs.Functions.Api;
 
 /// <summary><c>POST /api/jobs</c>: accepts a job and returns at once; the work runs as an orchestration.</summary>
-public sealed class CreateJobFunction(ApiGuard guard, JobSubmissionService submissions)
+public sealed class CreateJobFunction(ApiGuard guard, JobSubmissionService submissions, PublicUrls urls)
 {
     public const string IdempotencyHeader = "Idempotency-Key";
 
@@ -34,14 +34,15 @@ public sealed class CreateJobFunction(ApiGuard guard, JobSubmissionService submi
 
             var job = outcome.Job;
             var status = job.Status == JobStatus.Draft ? StatusCodes.Status201Created : StatusCodes.Status202Accepted;
-            var body = JobRepresentation.Full(job, request);
+            var baseUrl = urls.BaseUrl(request);
+            var body = JobRepresentation.Full(job, baseUrl);
             if (caller.IsAdmin && job.Status != JobStatus.Draft)
             {
                 body["nativeManagementUrls"] = System.Text.Json.JsonSerializer.SerializeToNode(
-                    NativeManagementLinks.For(durable, request, job.Id), JobJson.Options);
+                    NativeManagementLinks.For(durable, baseUrl, job.Id), JobJson.Options);
             }
             var result = new ApiResult(status, body)
-                .WithHeader("Location", $"{JobLinks.BaseUrl(request)}/api/jobs/{job.Id}/status");
+                .WithHeader("Location", $"{baseUrl}/api/jobs/{job.Id}/status");
             return outcome.Created ? result : result.WithHeader("Idempotent-Replayed", "true");
         });
 }

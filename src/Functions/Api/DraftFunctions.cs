@@ -10,7 +10,7 @@ namespace Jobs.Functions.Api;
 /// Drafts: <c>PATCH /api/jobs/{id}</c> edits a draft's input; <c>POST /api/jobs/{id}/submit</c> validates and
 /// starts it (202, like creation). Both are 409 for a job that is no longer a draft.
 /// </summary>
-public sealed class DraftFunctions(ApiGuard guard, JobSubmissionService submissions)
+public sealed class DraftFunctions(ApiGuard guard, JobSubmissionService submissions, PublicUrls urls)
 {
     [Function(nameof(UpdateDraft))]
     public Task<IActionResult> UpdateDraft(
@@ -20,7 +20,7 @@ public sealed class DraftFunctions(ApiGuard guard, JobSubmissionService submissi
             var patch = await RequestBody.ReadAsync<DraftPatch>(request, request.HttpContext.RequestAborted);
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
             var updated = await submissions.UpdateDraftAsync(job, patch, request.HttpContext.RequestAborted);
-            return ApiResult.Ok(JobRepresentation.Full(updated, request));
+            return ApiResult.Ok(JobRepresentation.Full(updated, urls.BaseUrl(request)));
         });
 
     [Function(nameof(SubmitDraft))]
@@ -31,7 +31,8 @@ public sealed class DraftFunctions(ApiGuard guard, JobSubmissionService submissi
         {
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
             var submitted = await submissions.SubmitDraftAsync(job, durable, request.HttpContext.RequestAborted);
-            return new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(submitted, request))
-                .WithHeader("Location", $"{JobLinks.BaseUrl(request)}/api/jobs/{submitted.Id}/status");
+            var baseUrl = urls.BaseUrl(request);
+            return new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(submitted, baseUrl))
+                .WithHeader("Location", $"{baseUrl}/api/jobs/{submitted.Id}/status");
         });
 }

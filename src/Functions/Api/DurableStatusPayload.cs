@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Functions.Api;
 
@@ -40,19 +41,30 @@ public static class DurableStatusPayload
         or OrchestrationRuntimeStatus.ContinuedAsNew;
 #pragma warning restore CS0618
 
-    /// <summary>The response for an instance, with the status code and headers the HTTP API uses.</summary>
-    public static ApiResult Respond(HttpRequest request, OrchestrationMetadata metadata, bool showInput, JsonArray? history, bool returnInternalServerErrorOnFailure)
+    /// <summary>
+    /// The response for an instance, with the status code and headers the HTTP API uses; the <c>Location</c> of a
+    /// running instance is this request's URL under <paramref name="baseUrl"/> (<see cref="PublicUrls.BaseUrl"/>).
+    /// </summary>
+    public static ApiResult Respond(HttpRequest request, string baseUrl, OrchestrationMetadata metadata, bool showInput, JsonArray? history, bool returnInternalServerErrorOnFailure)
     {
         var body = Build(metadata, showInput, history);
         if (IsRunning(metadata.RuntimeStatus))
         {
             return new ApiResult(StatusCodes.Status202Accepted, body)
-                .WithHeader("Location", $"{JobLinks.BaseUrl(request)}{request.Path}{request.QueryString}")
+                .WithHeader("Location", $"{baseUrl}{request.Path}{request.QueryString}")
                 .WithHeader("Retry-After", "5");
         }
         var failed = metadata.RuntimeStatus == OrchestrationRuntimeStatus.Failed && returnInternalServerErrorOnFailure;
         return new ApiResult(failed ? StatusCodes.Status500InternalServerError : StatusCodes.Status200OK, body);
     }
+
+    /// <summary>
+    /// The same, for the local runner's native durable API, which hands over only the request: the base URL comes
+    /// from the <see cref="PublicUrls"/> of the request's services (the app's container in the runner).
+    /// </summary>
+    public static ApiResult Respond(HttpRequest request, OrchestrationMetadata metadata, bool showInput, JsonArray? history, bool returnInternalServerErrorOnFailure) =>
+        Respond(request, request.HttpContext.RequestServices.GetRequiredService<PublicUrls>().BaseUrl(request),
+            metadata, showInput, history, returnInternalServerErrorOnFailure);
 
     /// <summary>History events as JSON objects (each serialised as its concrete event type).</summary>
     public static JsonArray History(IEnumerable<object> events) =>

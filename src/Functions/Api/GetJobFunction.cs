@@ -5,7 +5,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Jobs.Functions.Api;
 
 /// <summary><c>GET /api/jobs/{id}</c>: the whole job record.</summary>
-public sealed class GetJobFunction(ApiGuard guard)
+public sealed class GetJobFunction(ApiGuard guard, PublicUrls urls)
 {
     [Function(nameof(GetJob))]
     public Task<IActionResult> GetJob(
@@ -13,6 +13,6 @@ public sealed class GetJobFunction(ApiGuard guard)
         guard.RunAsync(request, [], async caller =>
         {
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
-            return ApiResult.Ok(JobRepresentation.Full(job, request));
+            return ApiResult.Ok(JobRepresentation.Full(job, urls.BaseUrl(request)));
         });
 }

@@ -12,7 +12,7 @@ namespace Jobs.Functions.Api;
 /// <c>statusQueryGetUri</c>, <c>sendEventPostUri</c>, <c>terminatePostUri</c> and <c>purgeHistoryDeleteUri</c>
 /// handed out on creation, so a generic Durable Functions client works unchanged without the system key.
 /// </summary>
-public sealed class JobInstanceFunctions(ApiGuard guard, JobCommands commands)
+public sealed class JobInstanceFunctions(ApiGuard guard, JobCommands commands, PublicUrls urls)
 {
     private static readonly string[] StatusParameters = ["showHistory", "showHistoryOutput", "showInput", "returnInternalServerErrorOnFailure"];
 
@@ -32,7 +32,7 @@ public sealed class JobInstanceFunctions(ApiGuard guard, JobCommands commands)
             var history = showHistory
                 ? DurableStatusPayload.History(await durable.GetOrchestrationHistoryAsync(job.Id, request.HttpContext.RequestAborted))
                 : null;
-            return DurableStatusPayload.Respond(request, metadata, showInput, history, failAs500);
+            return DurableStatusPayload.Respond(request, urls.BaseUrl(request), metadata, showInput, history, failAs500);
         });
 
     /// <summary>Terminates the orchestration and records the job as cancelled, so record and instance agree.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace Jobs.Functions.Api;
 
 /// <summary>
@@ -8,17 +6,10 @@ namespace Jobs.Functions.Api;
 /// </summary>
 public sealed record JobLinks(string Id, string StatusQueryGetUri, string SendEventPostUri, string TerminatePostUri, string PurgeHistoryDeleteUri)
 {
-    public static JobLinks For(HttpRequest request, string id)
+    /// <summary>The links of job <paramref name="id"/> under a request's public base URL (<see cref="PublicUrls.BaseUrl"/>).</summary>
+    public static JobLinks For(string baseUrl, string id)
     {
-        var instance = $"{BaseUrl(request)}/api/jobs/{id}/instance";
+        var instance = $"{baseUrl}/api/jobs/{id}/instance";
         return new JobLinks(id, instance, instance + "/raiseEvent/{eventName}", instance + "/terminate?reason={text}", instance);
-    }
-
-    /// <summary>Scheme, host and path base of the request, honouring X-Forwarded-Proto/Host set by a front end.</summary>
-    public static string BaseUrl(HttpRequest request)
-    {
-        var scheme = request.Headers["X-Forwarded-Proto"].FirstOrDefault() ?? request.Scheme;
-        var host = request.Headers["X-Forwarded-Host"].FirstOrDefault() ?? request.Host.Value;
-        return $"{scheme}://{host}{request.PathBase}";
     }
 }

@@ -13,7 +13,7 @@ public sealed record Pagination(int Limit, bool HasNext, string? Next, string? N
 public sealed record JobListView(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
 
 /// <summary>Turns list query parameters into a <see cref="JobListQuery"/> the caller is allowed to run, and pages into responses.</summary>
-public sealed class JobListing(JobListIndex index, JobHandlerRegistry handlers)
+public sealed class JobListing(JobListIndex index, JobHandlerRegistry handlers, PublicUrls urls)
 {
     /// <summary>Deepest accepted offset: each skipped row is read, so an offset costs as much as that many rows.</summary>
     public const int MaxOffset = 10_000;
@@ -113,11 +113,11 @@ public sealed class JobListing(JobListIndex index, JobHandlerRegistry handlers)
         return new JobListView(page.Jobs, new Pagination(query.Limit, next is not null, next, next is null ? null : NextLink(request, next), page.Jobs.Count, offset));
     }
 
-    private static string NextLink(HttpRequest request, string next)
+    private string NextLink(HttpRequest request, string next)
     {
         var query = request.Query.Where(p => p.Key != "next")
             .SelectMany(p => p.Value.Select(v => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(v ?? "")}"))
             .Append("next=" + Uri.EscapeDataString(next));
-        return $"{JobLinks.BaseUrl(request)}{request.Path}?{string.Join("&", query)}";
+        return $"{urls.BaseUrl(request)}{request.Path}?{string.Join("&", query)}";
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Model;
-using Microsoft.AspNetCore.Http;
 
 namespace Jobs.Functions.Api;
 
@@ -13,11 +12,14 @@ public sealed record JobStatusView(
 /// <summary>How jobs look on the wire.</summary>
 public static class JobRepresentation
 {
-    /// <summary>The whole record plus its management URLs, as <c>GET /api/jobs/{id}</c> and creation return it.</summary>
-    public static JsonObject Full(Job job, HttpRequest request)
+    /// <summary>
+    /// The whole record plus its management URLs under <paramref name="baseUrl"/> (the request's
+    /// <see cref="PublicUrls.BaseUrl"/>), as <c>GET /api/jobs/{id}</c> and creation return it.
+    /// </summary>
+    public static JsonObject Full(Job job, string baseUrl)
     {
         var node = JsonSerializer.SerializeToNode(job, JobJson.Options)!.AsObject();
-        var links = JobLinks.For(request, job.Id);
+        var links = JobLinks.For(baseUrl, job.Id);
         node["statusQueryGetUri"] = links.StatusQueryGetUri;
         node["sendEventPostUri"] = links.SendEventPostUri;
         node["terminatePostUri"] = links.TerminatePostUri;

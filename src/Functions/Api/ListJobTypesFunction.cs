@@ -9,7 +9,10 @@ namespace Jobs.Functions.Api;
 /// <summary>One job type as <c>GET /api/job-types</c> describes it.</summary>
 public sealed record JobTypeView(string Type, string Description, IReadOnlyList<string> Steps, double TimeoutSeconds, JsonNode InputSchema);
 
-/// <summary><c>GET /api/job-types</c>: every type, its default steps, timeout and input schema.</summary>
+/// <summary>
+/// <c>GET /api/job-types</c>: every type, its steps (see <see cref="IJobHandler.DescribeSteps"/>), timeout and input
+/// schema. Needs no valid input, so a type whose input has required fields is listed like any other.
+/// </summary>
 public sealed class ListJobTypesFunction(ApiGuard guard, JobHandlerRegistry handlers)
 {
     [Function(nameof(ListJobTypes))]
@@ -18,7 +21,7 @@ public sealed class ListJobTypesFunction(ApiGuard guard, JobHandlerRegistry hand
         guard.RunAsync(request, [], _ =>
         {
             var types = handlers.All.OrderBy(h => h.Type, StringComparer.Ordinal).Select(h => new JobTypeView(
-                h.Type, h.Description, [.. h.PlanSteps(h.ParseInput(null)).Select(s => s.Name)], h.Timeout.TotalSeconds, h.InputSchema));
+                h.Type, h.Description, h.DescribeSteps(), h.Timeout.TotalSeconds, h.InputSchema));
             return Task.FromResult<IActionResult>(ApiResult.Ok(new { jobTypes = types.ToList() }));
         });
 }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 
@@ -10,11 +9,12 @@ namespace Jobs.Functions.Api;
 /// </summary>
 public static class NativeManagementLinks
 {
-    public static JobLinks For(DurableTaskClient durable, HttpRequest request, string instanceId)
+    /// <summary>The links of <paramref name="instanceId"/>; <paramref name="requestBaseUrl"/> is <see cref="PublicUrls.BaseUrl"/> of the request.</summary>
+    public static JobLinks For(DurableTaskClient durable, string requestBaseUrl, string instanceId)
     {
         if (durable is IDurableHttpEndpoint endpoint)
         {
-            var baseUrl = endpoint.HttpBaseUrl.StartsWith('/') ? JobLinks.BaseUrl(request) + endpoint.HttpBaseUrl : endpoint.HttpBaseUrl;
+            var baseUrl = endpoint.HttpBaseUrl.StartsWith('/') ? requestBaseUrl + endpoint.HttpBaseUrl : endpoint.HttpBaseUrl;
             var instance = $"{baseUrl}/instances/{Uri.EscapeDataString(instanceId)}";
             var query = endpoint.QueryString;
             return new JobLinks(instanceId, $"{instance}?{query}", $"{instance}/raiseEvent/{{eventName}}?{query}",

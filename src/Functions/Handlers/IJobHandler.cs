@@ -29,7 +29,14 @@ public interface IJobHandler
     /// <summary>Parses and validates input; throws <see cref="InputValidationException"/> naming the fields.</summary>
     object ParseInput(JsonElement? input);
 
+    /// <summary>The steps of a real job, for its validated input.</summary>
     IReadOnlyList<JobStepPlan> PlanSteps(object input);
+
+    /// <summary>
+    /// The step names <c>GET /api/job-types</c> shows, without a job's input: the steps of the default input
+    /// (<c>{}</c>) when it validates, otherwise the names the handler declares. Never throws for invalid input.
+    /// </summary>
+    IReadOnlyList<string> DescribeSteps();
 
     /// <summary>True when the plan for this input has a step of that name.</summary>
     bool HasStep(object input, string stepName);

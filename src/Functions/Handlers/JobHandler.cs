@@ -35,6 +35,13 @@ public abstract class JobHandler<TInput> : IJobHandler
     /// <summary>The ordered steps for this input. Must depend on nothing but the input.</summary>
     protected abstract IReadOnlyList<JobStep<TInput>> Steps(TInput input);
 
+    /// <summary>
+    /// The step names to describe the type by when the default input (<c>{}</c>) does not validate, e.g. because
+    /// <typeparamref name="TInput"/> has a <c>[Required]</c> field. Declare them when the steps do not depend on the
+    /// input; leave the list empty when they do, and the type is described without steps.
+    /// </summary>
+    protected virtual IReadOnlyList<string> DeclaredSteps => [];
+
     /// <summary>Rules DataAnnotations cannot express. Field names are paths below <c>input</c>.</summary>
     protected virtual IEnumerable<InputError> Validate(TInput input) => [];
 
@@ -75,6 +82,21 @@ public abstract class JobHandler<TInput> : IJobHandler
 
     public IReadOnlyList<JobStepPlan> PlanSteps(object input) =>
         [.. Steps((TInput)input).Select(s => new JobStepPlan(s.Name, s.Retry ?? DefaultRetry))];
+
+    public IReadOnlyList<string> DescribeSteps()
+    {
+        object defaults;
+        try
+        {
+            defaults = ParseInput(null);
+        }
+        catch (InputValidationException)
+        {
+            // The type cannot run without input (a required field): describe it by what it declares.
+            return DeclaredSteps;
+        }
+        return [.. PlanSteps(defaults).Select(s => s.Name)];
+    }
 
     public bool HasStep(object input, string stepName) => Steps((TInput)input).Any(s => s.Name == stepName);
 

@@ -22,6 +22,7 @@ public static class JobsServiceCollectionExtensions
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);
         services.AddOptions<ReconcilerOptions>().BindConfiguration(ReconcilerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<StorageRequestCounter>();
@@ -35,6 +36,7 @@ public static class JobsServiceCollectionExtensions
 
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<ApiGuard>();
+        services.AddSingleton<PublicUrls>();
         services.AddSingleton<JobListing>();
         services.AddSingleton<JobSubmissionService>();
         services.AddSingleton<JobEnding>();

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Jobs.Functions.Identity;
@@ -10,9 +11,10 @@ public sealed class InvalidPrincipalException(string message) : Exception(messag
 
 /// <summary>
 /// Reads the caller from App Service Authentication's <c>x-ms-client-principal</c> (base64 JSON with
-/// <c>claims</c>, <c>name_typ</c>, <c>role_typ</c>), or the development identity when one is configured.
+/// <c>claims</c>, <c>name_typ</c>, <c>role_typ</c>) where that header is trusted (see
+/// <see cref="IdentityOptions.TrustClientPrincipal"/>), or the development identity when one is configured.
 /// </summary>
-public sealed class CallerResolver(IOptions<IdentityOptions> options)
+public sealed class CallerResolver(IOptions<IdentityOptions> options, IConfiguration configuration)
 {
     public const string PrincipalHeader = "x-ms-client-principal";
 
@@ -24,11 +26,13 @@ public sealed class CallerResolver(IOptions<IdentityOptions> options)
         "sub",
     ];
 
+    private readonly bool _trustPrincipal = options.Value.TrustsClientPrincipal(configuration);
+
     /// <summary>The caller, or null when the request is anonymous.</summary>
     public Caller? Resolve(HttpRequest request)
     {
         var settings = options.Value;
-        if (settings.TrustClientPrincipal && request.Headers.TryGetValue(PrincipalHeader, out var header) && !string.IsNullOrEmpty(header))
+        if (_trustPrincipal && request.Headers.TryGetValue(PrincipalHeader, out var header) && !string.IsNullOrEmpty(header))
         {
             return Parse(header.ToString());
         }

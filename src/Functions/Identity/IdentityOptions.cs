@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Jobs.Functions.Identity;
 
 /// <summary>Identity settings, bound from <c>Jobs:Identity</c>.</summary>
@@ -6,10 +8,19 @@ public sealed class IdentityOptions
     public const string Section = "Jobs:Identity";
 
     /// <summary>
-    /// Trust the <c>x-ms-client-principal</c> header. Only safe behind App Service Authentication, which strips
-    /// the header from incoming requests and sets it itself. True by default: that is how the app is deployed.
+    /// The app setting App Service sets to <c>True</c> when App Service Authentication (Easy Auth) is on for the app.
+    /// Read from the root of the configuration, which includes the environment.
     /// </summary>
-    public bool TrustClientPrincipal { get; set; } = true;
+    public const string AppServiceAuthenticationSetting = "WEBSITE_AUTH_ENABLED";
+
+    /// <summary>
+    /// Trust the <c>x-ms-client-principal</c> header. It is only safe behind App Service Authentication, which strips
+    /// the header from incoming requests and sets it itself; anywhere else a caller with a function key could send a
+    /// forged admin principal. Unset (the default): trusted exactly when <see cref="AppServiceAuthenticationSetting"/>
+    /// says App Service Authentication is on. <c>true</c>: always trusted (local development, tests). <c>false</c>:
+    /// never trusted, whatever the platform says.
+    /// </summary>
+    public bool? TrustClientPrincipal { get; set; }
 
     /// <summary>
     /// When set, requests without a principal act as this user. For local development only: never set it in Azure.
@@ -18,4 +29,8 @@ public sealed class IdentityOptions
 
     /// <summary>Comma-separated roles of the development identity, e.g. <c>admin</c>.</summary>
     public string? DevelopmentRoles { get; set; }
+
+    /// <summary>Whether the principal header is trusted, given <paramref name="configuration"/> (for the platform's setting).</summary>
+    public bool TrustsClientPrincipal(IConfiguration configuration) =>
+        TrustClientPrincipal ?? (bool.TryParse(configuration[AppServiceAuthenticationSetting], out var enabled) && enabled);
 }

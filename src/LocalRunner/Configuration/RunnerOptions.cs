@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Jobs.LocalRunner.Configuration;
 
 /// <summary>How to start the runner. The command line fills it; tests set it directly.</summary>
@@ -17,9 +19,9 @@ public sealed record RunnerOptions
     /// <summary>Read local.settings.json from the content root (off in tests, which pass every setting).</summary>
     public bool LoadLocalSettings { get; init; } = true;
 
+    /// <summary>Runs after the app's own registrations (tests add job types and storage fault policies this way).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     public bool EnableQueueTriggers { get; init; } = true;
     public bool EnableTimerTriggers { get; init; } = true;
-
-    /// <summary>Extra registrations after the app's own (tests add storage fault policies this way).</summary>
-    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? ConfigureServices { get; init; }
 }

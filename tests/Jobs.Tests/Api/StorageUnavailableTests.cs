@@ -33,6 +33,7 @@ public sealed class StorageUnavailableTests
                 ["AzureWebJobsStorage"] = tablesConnection,
                 ["Jobs:Storage:MaxRetries"] = "0",
                 ["Jobs:Storage:TablePrefix"] = prefix,
+                ["Jobs:Identity:TrustClientPrincipal"] = "true",
             }).Build())
             .AddJobs()
             .BuildServiceProvider();

@@ -1,9 +1,11 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Jobs.Functions.Handlers;
 using Jobs.Functions.Identity;
 using Jobs.Functions.Storage;
 using Jobs.LocalRunner;
 using Jobs.LocalRunner.Configuration;
+using Jobs.Tests.Handlers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -32,7 +34,8 @@ public class RunnerFixture : IAsyncLifetime
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 
-    protected virtual void ConfigureServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
+    /// <summary>Services added after the app's own, e.g. job types that exist only in tests.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
     {
     }
 
@@ -172,6 +175,30 @@ public sealed class KeyedRunnerFixture : RunnerFixture
 public sealed class KeyedRunnerCollection : ICollectionFixture<KeyedRunnerFixture>
 {
     public const string Name = "keyed-runner";
+}
+
+/// <summary>A runner with job types registered only for tests (<see cref="ImportHandler"/>).</summary>
+public sealed class TestHandlersRunnerFixture : RunnerFixture
+{
+    protected override void ConfigureServices(IServiceCollection services) => services.AddJobHandler<ImportHandler>();
+}
+
+[CollectionDefinition(Name)]
+public sealed class TestHandlersRunnerCollection : ICollectionFixture<TestHandlersRunnerFixture>
+{
+    public const string Name = "test-handlers-runner";
+}
+
+/// <summary>A runner that trusts the test client's address (127.0.0.1) as a reverse proxy.</summary>
+public sealed class TrustedProxyRunnerFixture : RunnerFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [new("Jobs:Http:TrustedProxies", "127.0.0.1")];
+}
+
+[CollectionDefinition(Name)]
+public sealed class TrustedProxyRunnerCollection : ICollectionFixture<TrustedProxyRunnerFixture>
+{
+    public const string Name = "trusted-proxy-runner";
 }
 
 /// <summary>The fixture that also serves the job-submissions queue.</summary>

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Jobs.Functions.Api;
+
+/// <summary>
+/// The public base URL (scheme, host, path base) of a request, for the links and <c>Location</c> headers the API hands
+/// out. A front end's <c>Forwarded</c> (RFC 7239 <c>proto=</c>, <c>host=</c>) or, failing that,
+/// <c>X-Forwarded-Proto</c>/<c>X-Forwarded-Host</c> are honoured only when the request comes from one of
+/// <see cref="HttpOptions.TrustedProxies"/>; from anyone else they are ignored, so a caller cannot make the app hand
+/// out links to a host of their choosing.
+/// </summary>
+/// <remarks>
+/// The peer is <see cref="ConnectionInfo.RemoteIpAddress"/>. Under the Functions host that is already the address the
+/// host reports in <c>X-Forwarded-For</c> (the worker's ASP.NET Core integration applies it), in the local runner the
+/// TCP peer. Of a header listing several hops, only the last one — added by the trusted proxy itself — is used.
+/// </remarks>
+public sealed partial class PublicUrls(IOptions<HttpOptions> options)
+{
+    private readonly IReadOnlyList<IPNetwork> _trustedProxies = options.Value.TrustedProxyNetworks();
+
+    public string BaseUrl(HttpRequest request)
+    {
+        var scheme = request.Scheme;
+        var host = request.Host.Value;
+        if (IsTrustedProxy(request.HttpContext.Connection.RemoteIpAddress))
+        {
+            var forwarded = LastElement(request.Headers["Forwarded"]);
+            scheme = Proto(forwarded.GetValueOrDefault("proto")) ?? Proto(LastValue(request.Headers["X-Forwarded-Proto"])) ?? scheme;
+            host = Host(forwarded.GetValueOrDefault("host")) ?? Host(LastValue(request.Headers["X-Forwarded-Host"])) ?? host;
+        }
+        return $"{scheme}://{host}{request.PathBase}";
+    }
+
+    public bool IsTrustedProxy(IPAddress? address)
+    {
+        if (address is null || _trustedProxies.Count == 0)
+        {
+            return false;
+        }
+        // A dual-mode socket reports an IPv4 client as ::ffff:a.b.c.d; match it against the IPv4 entries.
+        var peer = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        return _trustedProxies.Any(network => network.Contains(peer));
+    }
+
+    private static string? Proto(string? value) =>
+        value is null ? null
+        : value.Equals("https", StringComparison.OrdinalIgnoreCase) ? "https"
+        : value.Equals("http", StringComparison.OrdinalIgnoreCase) ? "http"
+        : null;
+
+    /// <summary>A host name or IP literal with an optional port; anything else (a path, user info, spaces) is ignored.</summary>
+    private static string? Host(string? value) => value is not null && value.Length <= 255 && HostPattern().IsMatch(value) ? value : null;
+
+    private static string? LastValue(Microsoft.Extensions.Primitives.StringValues values) =>
+        string.Join(',', values.ToArray()).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+
+    /// <summary>The parameters of the last element of a <c>Forwarded</c> header (names lower-cased, quoted values unquoted).</summary>
+    private static Dictionary<string, string> LastElement(Microsoft.Extensions.Primitives.StringValues values)
+    {
+        var elements = Split(string.Join(',', values.ToArray()), ',');
+        var last = elements.LastOrDefault(e => !string.IsNullOrWhiteSpace(e)) ?? "";
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in Split(last, ';'))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0)
+            {
+                parameters[pair[..equals].Trim().ToLowerInvariant()] = Unquote(pair[(equals + 1)..].Trim());
+            }
+        }
+        return parameters;
+    }
+
+    /// <summary>Splits on <paramref name="separator"/> outside quoted strings.</summary>
+    private static List<string> Split(string text, char separator)
+    {
+        var parts = new List<string>();
+        var current = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted && c == '\\' && i + 1 < text.Length)
+            {
+                current.Append(c).Append(text[++i]);
+                continue;
+            }
+            if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            if (c == separator && !quoted)
+            {
+                parts.Add(current.ToString());
+                current.Clear();
+                continue;
+            }
+            current.Append(c);
+        }
+        parts.Add(current.ToString());
+        return parts;
+    }
+
+    private static string Unquote(string value)
+    {
+        if (value.Length < 2 || value[0] != '"' || value[^1] != '"')
+        {
+            return value;
+        }
+        var unquoted = new StringBuilder();
+        for (var i = 1; i < value.Length - 1; i++)
+        {
+            if (value[i] == '\\' && i + 1 < value.Length - 1)
+            {
+                i++;
+            }
+            unquoted.Append(value[i]);
+        }
+        return unquoted.ToString();
+    }
+
+    [GeneratedRegex(@"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")]
+    private static partial Regex HostPattern();
+}
