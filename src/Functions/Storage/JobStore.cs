@@ -108,8 +108,9 @@ public sealed partial class JobStore(StorageClients clients, JobListIndex list, 
     /// <summary>
     /// Writes the job's list rows for its current status and confirms them on the record (<see cref="Job.ListedAt"/>)
     /// under its ETag. A conflict means the record changed meanwhile; the rows are then rewritten from the fresh
-    /// record and confirmed again, so the last confirmed projection is always of the latest record. Returns the
-    /// record as stored afterwards.
+    /// record and confirmed again, so the last confirmed projection is always of the latest record. A failed row
+    /// write or confirm is treated alike (re-read, rewrite, confirm): rows written from a record that has since moved
+    /// on must not be left behind — nothing else knows they are there. Returns the record as stored afterwards.
     /// </summary>
     public async Task<Job> ProjectAsync(Job job, DateTimeOffset? previousIndexedAt, CancellationToken cancellationToken)
     {
@@ -117,23 +118,41 @@ public sealed partial class JobStore(StorageClients clients, JobListIndex list, 
         for (var attempt = 1; ; attempt++)
         {
             stale.Add(job.ListedAt);
-            await list.WriteAsync(job, stale, cancellationToken);
-            stale.Add(job.IndexedAt);
-            if (!job.ListingPending && attempt == 1)
-            {
-                return job;
-            }
             try
             {
+                await list.WriteAsync(job, stale, cancellationToken);
+                stale.Add(job.IndexedAt);
+                if (!job.ListingPending && attempt == 1)
+                {
+                    return job;
+                }
                 var confirmed = job with { ListedAt = job.IndexedAt };
                 var response = await _table.UpdateEntityAsync(JobEntity.FromJob(confirmed), job.ETag, TableUpdateMode.Replace, cancellationToken);
                 return confirmed with { ETag = response.Headers.ETag ?? default };
             }
-            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxConflictRetries)
+            catch (RequestFailedException ex) when (attempt < MaxConflictRetries)
             {
-                LogConflict(job.Id, attempt);
-                job = await GetAsync(job.Id, cancellationToken) ?? job;
+                // Rows for this state may have been written (a fault after they were applied): clean them if it is stale.
+                stale.Add(job.IndexedAt);
+                LogProjectionRetry(job.Id, attempt, ex.Status);
+                if (ex.Status != 412)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), time, cancellationToken);
+                }
+                job = await TryGetAsync(job.Id, cancellationToken) ?? job;
             }
+        }
+    }
+
+    private async Task<Job?> TryGetAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await GetAsync(id, cancellationToken);
+        }
+        catch (RequestFailedException)
+        {
+            return null; // the caller goes on with what it had and tries again
         }
     }
 
@@ -173,6 +192,9 @@ public sealed partial class JobStore(StorageClients clients, JobListIndex list, 
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} changed under us (attempt {Attempt}); re-reading.")]
     private partial void LogConflict(string jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId}: projecting again (attempt {Attempt}, storage said {Status}).")]
+    private partial void LogProjectionRetry(string jobId, int attempt, int status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ({Status}): healing its list rows and live-job index.")]
     private partial void LogHealing(string jobId, string status);

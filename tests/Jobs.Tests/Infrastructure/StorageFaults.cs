@@ -31,12 +31,15 @@ public sealed class StorageFaults : HttpPipelinePolicy
     /// <summary>How many faults were injected so far.</summary>
     public int Injected { get; private set; }
 
-    /// <summary>Fails the <paramref name="nth"/> request (1-based) that <paramref name="match"/> accepts, once.</summary>
-    public void FailNth(Func<StorageRequest, bool> match, int nth, FaultTiming timing)
+    /// <summary>
+    /// Fails the <paramref name="nth"/> request (1-based) that <paramref name="match"/> accepts, and the
+    /// <paramref name="times"/> − 1 matching requests after it.
+    /// </summary>
+    public void FailNth(Func<StorageRequest, bool> match, int nth, FaultTiming timing, int times = 1)
     {
         lock (_gate)
         {
-            _rules.Add(new Rule(match, nth, timing));
+            _rules.Add(new Rule(match, nth, timing, times));
         }
     }
 
@@ -83,8 +86,9 @@ public sealed class StorageFaults : HttpPipelinePolicy
         {
             foreach (var rule in _rules)
             {
-                if (rule.Remaining > 0 && rule.Match(request) && --rule.Remaining == 0)
+                if (rule.Times > 0 && rule.Match(request) && --rule.Remaining <= 0)
                 {
+                    rule.Times--;
                     Injected++;
                     return rule.Timing;
                 }
@@ -102,11 +106,12 @@ public sealed class StorageFaults : HttpPipelinePolicy
         new(0, $"Injected storage fault on {message.Request.Method} {message.Request.Uri.Path} {when}.",
             new IOException("The connection was reset (injected)."));
 
-    private sealed class Rule(Func<StorageRequest, bool> match, int nth, FaultTiming timing)
+    private sealed class Rule(Func<StorageRequest, bool> match, int nth, FaultTiming timing, int times)
     {
         public Func<StorageRequest, bool> Match { get; } = match;
         public FaultTiming Timing { get; } = timing;
         public int Remaining { get; set; } = nth;
+        public int Times { get; set; } = times;
     }
 }
 
