@@ -31,6 +31,8 @@ public sealed class BenchRunner : IAsyncDisposable
             ["Jobs:Storage:TablePrefix"] = prefix,
             ["Jobs:Storage:ExportContainer"] = "exp-" + prefix.ToLowerInvariant(),
             ["Logging:LogLevel:Default"] = "Warning",
+            // The bench signs its callers in with the principal header, as App Service Authentication would.
+            ["Jobs:Identity:TrustClientPrincipal"] = "true",
         };
         foreach (var (key, value) in extraSettings ?? new Dictionary<string, string?>())
         {

@@ -79,4 +79,23 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         Assert.Equal(1, job.Result?.GetProperty("stepsCompleted").GetInt32());
         Assert.Equal(100, job.Progress);
     }
+
+    [Fact]
+    public async Task LiveJobRowWithoutARecord_IsRemovedByTheReconciler()
+    {
+        // A create that wrote its live-job row and then failed before its record (a 503): nothing is live, and the
+        // row must not linger in the index the reconciler reads every minute.
+        var live = runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>();
+        var id = Guid.NewGuid().ToString("N");
+        var deadline = runner.Store.Now.AddHours(1);
+        await live.AddAsync(id, deadline, default);
+
+        var gone = false;
+        for (var i = 0; i < 100 && !gone; i++)
+        {
+            await Task.Delay(200);
+            gone = !(await live.ReadAsync(null, 10_000, default)).Any(r => r.JobId == id);
+        }
+        Assert.True(gone, "the stray live-job row was never removed");
+    }
 }
