@@ -124,10 +124,7 @@ public sealed partial class JobReconciler(
                 var outcome = instance.ReadOutputAs<JobOutcome>();
                 return await EndAsync(job, outcome ?? new JobOutcome(JobStatus.Completed, null, null, "Completed"), cancellationToken);
             case OrchestrationRuntimeStatus.Failed:
-                var failure = instance.FailureDetails;
-                return await EndAsync(job, new JobOutcome(JobStatus.Failed, null,
-                    new JobError(failure?.ErrorMessage ?? "The job's orchestration failed.", failure?.ErrorType, failure?.StackTrace, job.Step),
-                    "Failed"), cancellationToken);
+                return await EndAsync(job, new JobOutcome(JobStatus.Failed, null, FailureOf(instance, job.Step), "Failed"), cancellationToken);
             case OrchestrationRuntimeStatus.Terminated:
                 var reason = instance.SerializedOutput is { Length: > 0 } output ? Unquote(output) : "no reason given";
                 return await EndAsync(job, new JobOutcome(JobStatus.Cancelled, null, null, Shorten($"Terminated: {reason}")), cancellationToken);
@@ -165,6 +162,24 @@ public sealed partial class JobReconciler(
             JobStatus.TimedOut => Reconciliation.TimedOut,
             _ => Reconciliation.Failed,
         };
+    }
+
+    /// <summary>
+    /// The handler's own failure: the innermost failure details (the orchestration rethrows the step's
+    /// <c>TaskFailedException</c>). A backend that keeps only the failure's text in the output gives that text.
+    /// </summary>
+    private static JobError FailureOf(OrchestrationMetadata instance, string? step)
+    {
+        if (instance.FailureDetails is { } failure)
+        {
+            while (failure.InnerFailure is { } inner)
+            {
+                failure = inner;
+            }
+            return new JobError(failure.ErrorMessage, failure.ErrorType, failure.StackTrace, step);
+        }
+        var text = instance.SerializedOutput is { Length: > 0 } output ? Unquote(output) : "The job's orchestration failed.";
+        return new JobError(text.Length <= 4_000 ? text : text[..4_000], "OrchestrationFailed", null, step);
     }
 
     private static string Unquote(string json)

@@ -81,6 +81,27 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
     }
 
     [Fact]
+    public async Task RecordThatMissedItsFailure_TakesTheFailureDetailsOfItsFailedOrchestration()
+    {
+        using var client = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 2, failAtStep = 2 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(client, id);
+        var ended = (await runner.Store.GetAsync(id, default))!;
+        Assert.Equal(JobStatus.Failed, ended.Status);
+        var running = ended with { Status = JobStatus.Running, CompletedAt = null, Error = null, Message = "Running step-2" };
+        await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(running), ended.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
+        await runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>().AddAsync(id, ended.Deadline!.Value, default);
+
+        var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
+        Assert.Equal("failed", (string?)end["status"]);
+        var job = (await runner.Store.GetAsync(id, default))!;
+        // The orchestration's own failure names the handler's exception. (The Azure Storage backend under the runner
+        // keeps only its text, in the output; where failure details exist, the innermost one is used.)
+        Assert.Contains(ended.Error!.Message, job.Error?.Message, StringComparison.Ordinal);
+        Assert.Equal("step-2", job.Error?.Step);
+    }
+
+    [Fact]
     public async Task LiveJobRowWithoutARecord_IsRemovedByTheReconciler()
     {
         // A create that wrote its live-job row and then failed before its record (a 503): nothing is live, and the
