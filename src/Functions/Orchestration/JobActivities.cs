@@ -80,7 +80,7 @@ public sealed partial class JobActivities(
         catch (Exception ex) when (reporter.Fault is { } fault && ex is not JobBookkeepingException)
         {
             // The handler failed after one of its progress or log writes did: the engine's fault, not the handler's.
-            throw new JobBookkeepingException($"Bookkeeping failed while {request.StepName} ran: {fault.Message}", fault);
+            throw new JobBookkeepingException($"while {request.StepName} ran: {fault.Message}", fault);
         }
         catch (Exception ex) when (ex is not JobBookkeepingException)
         {

@@ -163,8 +163,22 @@ public static class JobOrchestrator
         return true;
     }
 
-    internal static bool IsBookkeeping(TaskFailedException failure) =>
-        failure.FailureDetails.ErrorType == typeof(JobBookkeepingException).FullName;
+    /// <summary>
+    /// True when the activity failed in the engine's bookkeeping: by type where the host keeps it (at any level of the
+    /// failure chain), else by the message prefix every <see cref="JobBookkeepingException"/> carries.
+    /// </summary>
+    internal static bool IsBookkeeping(TaskFailedException failure)
+    {
+        for (var details = failure.FailureDetails; details is not null; details = details.InnerFailure)
+        {
+            if (details.IsCausedBy<JobBookkeepingException>()
+                || details.ErrorMessage.StartsWith(JobBookkeepingException.MessagePrefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     internal static TimeSpan BookkeepingBackoff(int failures) =>
         TimeSpan.FromSeconds(Math.Min(MaxBookkeepingBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures - 1, 16))));
