@@ -126,6 +126,12 @@ public static class Soak
             ["extraHandlerAttempts"] = records.Values.Sum(j => Math.Max(0, j.TotalAttempts - 3)),
             ["staleListRows"] = stale.Length,
             ["staleExamples"] = new JsonArray([.. stale.Take(5).Select(s => (JsonNode?)s)]),
+            ["wrongOutcomeExamples"] = new JsonArray([.. records.Values.Where(j => j.Status != JobStatus.Completed).Take(5).Select(j => (JsonNode?)new JsonObject
+            {
+                ["id"] = j.Id, ["status"] = j.Status.ToWire(), ["message"] = j.Message, ["step"] = j.Step, ["attempt"] = j.Attempt,
+                ["totalAttempts"] = j.TotalAttempts, ["createdAt"] = j.CreatedAt, ["startedAt"] = j.StartedAt, ["completedAt"] = j.CompletedAt,
+                ["error"] = j.Error?.Message,
+            })]),
             ["leftInLiveIndex"] = live,
             ["listedJobs"] = listed.Count - 1, // minus the warm-up job
             ["duplicateJobs"] = listed.Count - 1 - ids.Values.Distinct().Count(),
