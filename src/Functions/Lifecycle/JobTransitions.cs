@@ -29,11 +29,13 @@ public static class JobTransitions
         };
 
     /// <summary>
-    /// pending/running → running one attempt of a step. Refused once the job ended or a cancel was asked for.
+    /// pending/running → running one attempt of a step. Refused once the job ended or a cancel was asked for, and
+    /// for an earlier step or attempt than the record shows (an activity message delivered again after the
+    /// orchestration moved on: its result will be ignored, so it must not rewind the record either).
     /// The attempt numbers come from the orchestration, so writing the same attempt twice is no change.
     /// </summary>
     public static Job? StartStep(Job current, StepRequest step, int stepCount, DateTimeOffset now) =>
-        current.Status.IsTerminal() || current.CancelRequested ? null : current with
+        current.Status.IsTerminal() || current.CancelRequested || IsBehind(current, step) ? null : current with
         {
             Status = JobStatus.Running,
             StartedAt = current.StartedAt ?? now,
@@ -45,6 +47,11 @@ public static class JobTransitions
             Progress = JobProgress.Advance(current.Progress, JobProgress.AtStepStart(step.StepIndex, stepCount)),
             Message = $"Running {step.StepName}",
         };
+
+    /// <summary>True when the record is already past this step attempt (see <see cref="StartStep"/>).</summary>
+    public static bool IsBehind(Job current, StepRequest step) =>
+        current.Status == JobStatus.Running
+        && (current.StepIndex > step.StepIndex || (current.StepIndex == step.StepIndex && current.Attempt > step.Attempt));
 
     /// <summary>True when <paramref name="current"/> already is this attempt of this step running (our own earlier write).</summary>
     public static bool IsRunning(Job current, StepRequest step) =>

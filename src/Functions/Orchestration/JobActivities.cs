@@ -52,6 +52,12 @@ public sealed partial class JobActivities(
         {
             return new StepOutcome(StepOutcomeKind.JobEnded, null, null, null);
         }
+        if (!started.Changed && JobTransitions.IsBehind(started.Job, request))
+        {
+            // A message delivered again after the orchestration moved on. Its result is ignored; make sure it is
+            // never read as a decision (a cancel) by failing it as the engine's, which at most retries it.
+            throw new JobBookkeepingException($"step {request.StepName} attempt {request.Attempt} arrived after the job moved on", new InvalidOperationException("stale activity"));
+        }
         if (!started.Changed && !JobTransitions.IsRunning(started.Job, request))
         {
             return started.Job.Status.IsTerminal()
