@@ -78,6 +78,15 @@ public sealed class TimerScheduleTests
     }
 
     [Fact]
+    public void Cron_PointInTime_StartedInTheSecondPassOfTheRepeatedHour_WaitsForTheNextDay()
+    {
+        // 01:29 PST is the second 01:29 that day: 01:30 already ran on daylight time.
+        var schedule = TimerSchedule.Create("0 30 1 * * *", Zone("America/Los_Angeles"));
+        Assert.Equal(DateTimeOffset.Parse("2025-11-03T09:30:00Z", System.Globalization.CultureInfo.InvariantCulture),
+            schedule.GetNextOccurrence(DateTimeOffset.Parse("2025-11-02T09:29:00Z", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
     public void Cron_Interval_RunsThroughTheRepeatedHour()
     {
         var schedule = TimerSchedule.Create("0 */30 * * * *", Zone("America/Los_Angeles"));
