@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Jobs.Functions.Api;
 using Jobs.Functions.Hosting;
@@ -89,9 +90,11 @@ public static class RunnerHost
         }
         if (options.EnableTimerTriggers)
         {
+            // The host's own blobs (timer schedule status, singleton locks) live on AzureWebJobsStorage, as the host keeps them.
+            var hostBlobs = new BlobServiceClient(connection);
             foreach (var function in catalog.Of(TriggerKind.Timer).Where(Enabled))
             {
-                services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<TimerTriggerListener>(sp, function));
+                services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<TimerTriggerListener>(sp, function, hostBlobs));
             }
         }
 

@@ -1,101 +1,194 @@
 using System.Text;
+using Azure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Functions;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.LocalRunner.Triggers;
 
 /// <summary>
-/// Serves one <c>[QueueTrigger]</c> function with the Functions host's semantics: batches of
-/// <c>batchSize</c>, a failed message becomes visible again after <c>visibilityTimeout</c>, and once it has been
-/// dequeued <c>maxDequeueCount</c> times it moves to <c>{queue}-poison</c>. A message that is not valid base64 is
-/// poisoned at once, as the host does. Polling backs off exponentially to <c>maxPollingInterval</c> when idle.
+/// Serves one <c>[QueueTrigger]</c> function as the WebJobs storage queues extension does (its <c>QueueListener</c> and
+/// <c>QueueProcessor</c>): messages are received <c>batchSize</c> at a time and leased for
+/// <see cref="HostSettings.QueueMessageLease"/>, renewed at half of it while the function runs; the next batch is
+/// fetched as soon as no more than <c>newBatchThreshold</c> messages are still running. A message whose dequeue count
+/// is already past <c>maxDequeueCount</c> moves to <c>{queue}-poison</c> without running; a failed one becomes visible
+/// again after <c>visibilityTimeout</c>, or moves to the poison queue on its last dequeue. A message that is not valid
+/// base64 is poisoned at once. Losing a message (deleted or taken over meanwhile) is ignored as the extension ignores
+/// it; any other storage failure after a run is logged, and the listener keeps serving. Polling backs off
+/// exponentially to <c>maxPollingInterval</c> when idle. <c>%Setting%</c> in the queue name is read from app settings.
 /// </summary>
 public sealed partial class QueueTriggerListener(
-    FunctionDescriptor function, QueueServiceClient queues, HostSettings host, DurableTaskClient durable,
-    IServiceProvider services, ILogger<QueueTriggerListener> logger) : BackgroundService
+    FunctionDescriptor function, QueueServiceClient queues, HostSettings host, IConfiguration configuration, DurableTaskClient durable,
+    TimeProvider time, IServiceProvider services, ILogger<QueueTriggerListener> logger) : BackgroundService
 {
     private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The queue this listener serves, with <c>%Setting%</c> resolved.</summary>
+    public string QueueName { get; } = AppSettingExpressions.Resolve(configuration, function.Queue!.QueueName, function.Name);
+
+    /// <summary>
+    /// The extension's default threshold is batchSize / 2 times the processor count (1 on the Consumption plan,
+    /// <c>WEBSITE_SKU=Dynamic</c>).
+    /// </summary>
+    internal int NewBatchThreshold => host.QueueNewBatchThreshold
+        ?? host.QueueBatchSize / 2 * (string.Equals(configuration["WEBSITE_SKU"], "Dynamic", StringComparison.OrdinalIgnoreCase) ? 1 : Environment.ProcessorCount);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var queueName = function.Queue!.QueueName;
-        var queue = queues.GetQueueClient(queueName);
-        var poison = queues.GetQueueClient(queueName + "-poison");
+        var queue = queues.GetQueueClient(QueueName);
+        var poison = queues.GetQueueClient(QueueName + "-poison");
         await queue.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
         await poison.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
 
-        var delay = MinPollingInterval;
-        while (!stoppingToken.IsCancellationRequested)
+        var processing = new List<Task>();
+        try
         {
-            QueueMessage[] batch;
-            try
+            var delay = MinPollingInterval;
+            while (!stoppingToken.IsCancellationRequested)
             {
-                batch = (await queue.ReceiveMessagesAsync(host.QueueBatchSize, TimeSpan.FromMinutes(5), stoppingToken)).Value;
+                QueueMessage[] batch;
+                try
+                {
+                    batch = (await queue.ReceiveMessagesAsync(host.QueueBatchSize, host.QueueMessageLease, stoppingToken)).Value;
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    LogPollFailed(ex, QueueName);
+                    batch = [];
+                }
+                if (batch.Length == 0)
+                {
+                    await Delay(delay, stoppingToken);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, host.QueueMaxPollingInterval.Ticks));
+                    continue;
+                }
+                delay = MinPollingInterval;
+                processing.AddRange(batch.Select(message => ProcessAsync(queue, poison, new LeasedMessage(message), stoppingToken)));
+                // Fetch again once no more than newBatchThreshold messages are still running.
+                processing.RemoveAll(task => task.IsCompleted);
+                while (processing.Count > NewBatchThreshold)
+                {
+                    processing.Remove(await Task.WhenAny(processing));
+                }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogPollFailed(ex, queueName);
-                batch = [];
-            }
-            if (batch.Length == 0)
-            {
-                await Delay(delay, stoppingToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, host.QueueMaxPollingInterval.Ticks));
-                continue;
-            }
-            delay = MinPollingInterval;
-            await Task.WhenAll(batch.Select(message => ProcessAsync(queue, poison, message, stoppingToken)));
+        }
+        finally
+        {
+            // Functions see the stopping token; let the ones still running finish and settle their messages.
+            await Task.WhenAll(processing);
         }
     }
 
-    private async Task ProcessAsync(QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken stoppingToken)
+    /// <summary>Runs the function for one message and settles it. Never throws: a failure here must not stop the listener.</summary>
+    private async Task ProcessAsync(QueueClient queue, QueueClient poison, LeasedMessage message, CancellationToken stoppingToken)
     {
         using var scope = logger.BeginScope("QueueMessageId:{QueueMessageId}", message.MessageId);
-        string text;
         try
         {
-            text = host.QueueMessagesBase64 ? Encoding.UTF8.GetString(Convert.FromBase64String(message.Body.ToString())) : message.Body.ToString();
-        }
-        catch (FormatException)
-        {
-            LogPoisoned(function.Name, message.MessageId, message.DequeueCount, "the message is not valid base64");
-            await MoveToPoisonAsync(queue, poison, message, stoppingToken);
-            return;
-        }
-        try
-        {
-            await FunctionInvoker.InvokeAsync(function, new InvocationContext(services, text, durable, stoppingToken));
-            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stoppingToken);
-        }
-        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-        {
-            if (message.DequeueCount >= host.QueueMaxDequeueCount)
+            if (message.DequeueCount > host.QueueMaxDequeueCount)
             {
-                LogPoisonedAfterFailure(ex, function.Name, message.MessageId, message.DequeueCount, ex.Message);
-                await MoveToPoisonAsync(queue, poison, message, stoppingToken);
+                LogPoisoned(function.Name, message.MessageId, message.DequeueCount, "its dequeue count is past maxDequeueCount");
+                await MoveToPoisonAsync(queue, poison, message);
+                return;
+            }
+            if (!TryDecode(message.Body, out var text))
+            {
+                LogPoisoned(function.Name, message.MessageId, message.DequeueCount, "the message is not valid base64");
+                await MoveToPoisonAsync(queue, poison, message);
+                return;
+            }
+            Exception? failure = null;
+            await using (MessageVisibilityRenewal.Start(queue, message, host.QueueMessageLease, time, logger))
+            {
+                try
+                {
+                    await FunctionInvoker.InvokeAsync(function, new InvocationContext(services, text, durable, stoppingToken));
+                }
+                catch (Exception ex)
+                {
+                    // As in the extension, a function cancelled by shutdown is a failed run like any other.
+                    failure = ex;
+                }
+            }
+            // Settling is not cancelled by shutdown (the extension passes CancellationToken.None here too).
+            if (failure is null)
+            {
+                await IgnoringLostAsync(() => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None), message, "delete");
+            }
+            else if (message.DequeueCount >= host.QueueMaxDequeueCount)
+            {
+                LogPoisonedAfterFailure(failure, function.Name, message.MessageId, message.DequeueCount, failure.Message);
+                await MoveToPoisonAsync(queue, poison, message);
             }
             else
             {
-                LogFailed(ex, function.Name, message.MessageId, message.DequeueCount);
-                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: host.QueueVisibilityTimeout, cancellationToken: stoppingToken);
+                LogFailed(failure, function.Name, message.MessageId, message.DequeueCount);
+                await IgnoringLostAsync(
+                    () => queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: host.QueueVisibilityTimeout, cancellationToken: CancellationToken.None),
+                    message, "release");
             }
+        }
+        catch (Exception ex)
+        {
+            // The message stays as it is and comes back when its lease ends; its dequeue count decides what happens then.
+            LogSettleFailed(ex, function.Name, message.MessageId);
         }
     }
 
-    private static async Task MoveToPoisonAsync(QueueClient queue, QueueClient poison, QueueMessage message, CancellationToken cancellationToken)
+    private bool TryDecode(BinaryData body, out string text)
     {
-        // The poison queue gets the message exactly as it arrived, so it can be inspected and replayed.
-        await poison.SendMessageAsync(message.Body, cancellationToken: cancellationToken);
-        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+        if (!host.QueueMessagesBase64)
+        {
+            text = body.ToString();
+            return true;
+        }
+        try
+        {
+            text = Encoding.UTF8.GetString(Convert.FromBase64String(body.ToString()));
+            return true;
+        }
+        catch (FormatException)
+        {
+            text = "";
+            return false;
+        }
+    }
+
+    private async Task MoveToPoisonAsync(QueueClient queue, QueueClient poison, LeasedMessage message)
+    {
+        // The poison queue gets the message exactly as it arrived, so it can be inspected and replayed; like the
+        // extension's AddMessageAndCreateIfNotExistsAsync, a poison queue deleted meanwhile is created again.
+        try
+        {
+            await poison.SendMessageAsync(message.Body, cancellationToken: CancellationToken.None);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "QueueNotFound")
+        {
+            await poison.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);
+            await poison.SendMessageAsync(message.Body, cancellationToken: CancellationToken.None);
+        }
+        await IgnoringLostAsync(() => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None), message, "delete");
+    }
+
+    private async Task IgnoringLostAsync(Func<Task> operation, LeasedMessage message, string what)
+    {
+        try
+        {
+            await operation();
+        }
+        catch (RequestFailedException ex) when (QueueOwnership.IsLost(ex))
+        {
+            LogLost(function.Name, what, message.MessageId, ex.Status, ex.ErrorCode);
+        }
     }
 
     private static async Task Delay(TimeSpan delay, CancellationToken cancellationToken)
@@ -120,4 +213,10 @@ public sealed partial class QueueTriggerListener(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Function}: message {MessageId} moved to the poison queue (dequeue count {DequeueCount}). Reason: {Reason}")]
     private partial void LogPoisoned(string function, string messageId, long dequeueCount, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Function}: could not {Operation} message {MessageId}, which is no longer ours ({Status} {ErrorCode}); ignored.")]
+    private partial void LogLost(string function, string operation, string messageId, int status, string? errorCode);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Function}: settling message {MessageId} failed; it stays in the queue and is seen again when its lease ends.")]
+    private partial void LogSettleFailed(Exception exception, string function, string messageId);
 }

@@ -5,6 +5,7 @@ using Jobs.Functions.Identity;
 using Jobs.Functions.Storage;
 using Jobs.LocalRunner;
 using Jobs.LocalRunner.Configuration;
+using Jobs.LocalRunner.Triggers;
 using Jobs.Tests.Handlers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,6 +49,9 @@ public class RunnerFixture : IAsyncLifetime
             ["Jobs:Storage:ExportContainer"] = "exp-" + TablePrefix.ToLowerInvariant(),
             ["Jobs:Identity:TrustClientPrincipal"] = "true",
             ["Jobs:Runner:SystemKey"] = SystemKey,
+            // Fixtures share one content root, so the default host id would be the same: each runner gets its own, or
+            // their timers would share one singleton lock and only one fixture's timers would run.
+            [HostId.Setting] = HubName,
             // Expected failures (failing steps, poisoned messages) would flood the test log; raise it to debug.
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("JOBS_TEST_LOG_LEVEL") ?? "Critical",
         };
