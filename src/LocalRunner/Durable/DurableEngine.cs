@@ -46,6 +46,8 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
             ControlQueueVisibilityTimeout = settings.Host.DurableControlQueueVisibilityTimeout,
             // A stable worker id lets a restarted runner take its own partition leases back at once.
             WorkerId = settings.WorkerId,
+            // As the extension's AzureStorageDurabilityProviderFactory: starting an id that is still live throws.
+            ThrowExceptionOnInvalidDedupeStatus = true,
             LoggerFactory = loggers,
         });
         // The service's JSON options, as the Functions worker is configured with (Program.cs): one shape everywhere.
@@ -69,7 +71,7 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
             StorageServiceClientProvider.ForTable(connectionString, table));
     }
 
-    public DurableTaskClient Client { get; }
+    public AzureStorageDurableTaskClient Client { get; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

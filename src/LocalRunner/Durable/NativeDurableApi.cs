@@ -104,15 +104,15 @@ public static class NativeDurableApi
     // it purges whatever the storage backend purges — it does not check the runtime status itself — and answers 404
     // when nothing was deleted. The Azure Storage backend purges a running instance too (the job's reconciler then
     // ends the job, see JobReconciler).
-    private static async Task PurgeInstanceAsync(HttpContext context, string instanceId, DurableTaskClient durable)
+    private static async Task PurgeInstanceAsync(HttpContext context, string instanceId, DurableEngine engine)
     {
-        var result = await durable.PurgeInstanceAsync(instanceId, cancellation: context.RequestAborted);
-        if (result.PurgedInstanceCount == 0)
+        var deleted = await engine.Client.PurgeStateAsync(instanceId);
+        if (deleted == 0)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
-        await Execute(context, ApiResult.Ok(new { instancesDeleted = result.PurgedInstanceCount }));
+        await Execute(context, ApiResult.Ok(new { instancesDeleted = deleted }));
     }
 
     private static async Task PurgeInstancesAsync(HttpContext context, DurableTaskClient durable)
