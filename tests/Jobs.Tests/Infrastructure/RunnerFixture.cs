@@ -218,3 +218,21 @@ public sealed class QueueRunnerCollection : ICollectionFixture<QueueRunnerFixtur
 {
     public const string Name = "queue-runner";
 }
+
+/// <summary>A runner whose <c>[DurableClient]</c> can be told to report an instance as it was earlier (<see cref="StaleStatusDurableClient"/>).</summary>
+public sealed class StaleStatusRunnerFixture : RunnerFixture
+{
+    public StaleStatusDurableClient Durable => Services.GetRequiredService<StaleStatusDurableClient>();
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.AddSingleton(sp => new StaleStatusDurableClient(sp.GetRequiredService<Jobs.LocalRunner.Durable.DurableEngine>().Client));
+        services.AddSingleton<Microsoft.DurableTask.Client.DurableTaskClient>(sp => sp.GetRequiredService<StaleStatusDurableClient>());
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class StaleStatusRunnerCollection : ICollectionFixture<StaleStatusRunnerFixture>
+{
+    public const string Name = "stale-status-runner";
+}
