@@ -36,9 +36,10 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
     private TaskHubWorker? _worker;
 
     public DurableEngine(
-        EngineSettings settings, FunctionCatalog catalog, DurableRequestCounter counter, IServiceProvider services, ILoggerFactory loggers, IHostEnvironment environment)
+        EngineSettings settings, FunctionCatalog catalog, DurableRequestCounter counter, IServiceProvider services, ILoggerFactory loggers,
+        IHostEnvironment environment, Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
-        _gracefulShutdownTimeout = DurableShutdownSettings.Load(Path.Combine(environment.ContentRootPath, "host.json")).GracefulShutdownTimeout;
+        _gracefulShutdownTimeout = DurableShutdownSettings.Load(Path.Combine(environment.ContentRootPath, "host.json"), configuration).GracefulShutdownTimeout;
         _logger = loggers.CreateLogger<DurableEngine>();
         _catalog = catalog;
         _services = services;
