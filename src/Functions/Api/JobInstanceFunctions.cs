@@ -50,8 +50,11 @@ public sealed class JobInstanceFunctions(ApiGuard guard, JobCommands commands, P
             {
                 return Problems.Create(request, StatusCodes.Status410Gone, "Gone", $"Job {job.Id} has already ended.");
             }
-            await commands.TerminateAsync(job, caller.Id, reason, durable, request.HttpContext.RequestAborted);
-            return new ApiResult(StatusCodes.Status202Accepted, null);
+            var ended = await commands.TerminateAsync(job, caller.Id, reason, durable, request.HttpContext.RequestAborted);
+            // The job can end another way between the read and the terminate: then nothing was terminated.
+            return ended.Status == JobStatus.Cancelled
+                ? new ApiResult(StatusCodes.Status202Accepted, null)
+                : Problems.Create(request, StatusCodes.Status410Gone, "Gone", $"Job {job.Id} has already ended.");
         });
 
     [Function(nameof(RaiseJobInstanceEvent))]
@@ -72,7 +75,19 @@ public sealed class JobInstanceFunctions(ApiGuard guard, JobCommands commands, P
             {
                 return Problems.Create(request, StatusCodes.Status410Gone, "Gone", $"Job {job.Id} has already ended.");
             }
-            await durable.RaiseEventAsync(job.Id, eventName, payload, request.HttpContext.RequestAborted);
+            try
+            {
+                await durable.RaiseEventAsync(job.Id, eventName, payload, request.HttpContext.RequestAborted);
+            }
+            catch (Exception ex) when (DurableInstanceErrors.IsEnded(ex))
+            {
+                // It ended (or was terminated) after the read: what the native API answers for an ended instance.
+                return Problems.Create(request, StatusCodes.Status410Gone, "Gone", $"Job {job.Id} has already ended.");
+            }
+            catch (Exception ex) when (DurableInstanceErrors.IsUnknown(ex))
+            {
+                throw ApiProblemException.NotFound($"The orchestration of job {job.Id}");
+            }
             return new ApiResult(StatusCodes.Status202Accepted, null);
         });
 

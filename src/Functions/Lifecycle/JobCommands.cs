@@ -77,8 +77,9 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     }
 
     /// <summary>
-    /// Terminates the job's orchestration if it still runs. Under the Functions host the durable client throws for
-    /// an instance that has ended or does not exist; the job's record already says how it ended, so that race is fine.
+    /// Terminates the job's orchestration if it still runs. Under the Functions host the durable client throws for an
+    /// instance that has ended or does not exist (<see cref="DurableInstanceErrors"/>); the job's record already says
+    /// how it ended, so losing that race is fine.
     /// </summary>
     public static async Task TerminateIfRunningAsync(DurableTaskClient durable, string id, string reason, CancellationToken cancellationToken)
     {
@@ -91,9 +92,9 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
         {
             await durable.TerminateInstanceAsync(id, reason, cancellationToken);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or Grpc.Core.RpcException)
+        catch (Exception ex) when (DurableInstanceErrors.IsEnded(ex) || DurableInstanceErrors.IsUnknown(ex))
         {
-            // Ended (or vanished) between the read and the terminate.
+            // Ended (or purged) between the read and the terminate.
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using DurableTask.Core.Exceptions;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
@@ -157,8 +158,9 @@ public sealed partial class JobSubmissionService(
     }
 
     /// <summary>
-    /// Schedules the orchestration of a pending job (instance id = job id) unless one exists. The Functions host
-    /// refuses to start an instance id that is still live, so an existing instance is never started twice.
+    /// Schedules the orchestration of a pending job (instance id = job id) unless one exists. The Functions host refuses
+    /// to start an instance id that is still live (<see cref="OrchestrationAlreadyExistsException"/>), so when another
+    /// caller started it between the read and the start, it counts as already started: false, as for one found by the read.
     /// </summary>
     public async Task<bool> StartIfMissingAsync(Job job, IJobHandler handler, DurableTaskClient durable, CancellationToken cancellationToken, bool knownMissing = false)
     {
@@ -168,7 +170,15 @@ public sealed partial class JobSubmissionService(
         }
         var input = handler.ParseInput(job.Input);
         var plan = new JobPlan(job.Id, job.Type, handler.PlanSteps(input), job.Deadline ?? job.CreatedAt + handler.TimeoutFor(input));
-        await durable.ScheduleNewOrchestrationInstanceAsync(nameof(JobOrchestrator), plan, new StartOrchestrationOptions(job.Id), cancellationToken);
+        try
+        {
+            await durable.ScheduleNewOrchestrationInstanceAsync(nameof(JobOrchestrator), plan, new StartOrchestrationOptions(job.Id), cancellationToken);
+        }
+        catch (OrchestrationAlreadyExistsException)
+        {
+            LogAlreadyStarted(job.Id);
+            return false;
+        }
         return true;
     }
 
@@ -229,6 +239,9 @@ public sealed partial class JobSubmissionService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of type {Type} created for {Owner} as {Status}.")]
     private partial void LogCreated(string jobId, string type, string owner, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}'s orchestration was started by another caller meanwhile.")]
+    private partial void LogAlreadyStarted(string jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} is accepted, but writing its {Part} failed; the reconciler will finish it.")]
     private partial void LogAcceptPartial(Exception exception, string jobId, string part);

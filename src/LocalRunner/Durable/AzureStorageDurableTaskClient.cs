@@ -1,7 +1,9 @@
 using System.Globalization;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
+using DurableTask.Core.Exceptions;
 using DurableTask.Core.History;
+using Grpc.Core;
 using Jobs.Functions.Api;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -15,13 +17,26 @@ namespace Jobs.LocalRunner.Durable;
 /// The <see cref="DurableTaskClient"/> that <c>[DurableClient]</c> parameters receive under the runner: the
 /// Durable Task Framework's Azure Storage backend driven directly. It serialises with the same
 /// <see cref="DataConverter"/> as the worker shims (System.Text.Json), so inputs round-trip exactly.
+/// It fails as the isolated worker's client does under the Functions host (Microsoft.Azure.WebJobs.Extensions.DurableTask
+/// 3.18.0, the version Worker.Extensions.DurableTask 1.21.1 loads; its TaskHubGrpcServer and DurableClient, read from
+/// the package): terminate, raise event, suspend and resume of an instance that does not exist throw an
+/// <see cref="RpcException"/> with <see cref="StatusCode.NotFound"/>, of one whose state refuses the operation
+/// <see cref="StatusCode.FailedPrecondition"/> (GrpcDurableTaskClient passes both through); starting an instance id
+/// that is still live throws <see cref="OrchestrationAlreadyExistsException"/>; purging a live instance throws
+/// <see cref="InvalidOperationException"/>.
 /// </summary>
 public sealed class AzureStorageDurableTaskClient(
     AzureStorageOrchestrationService service, DataConverter converter, string httpBaseUrl, string queryString)
     : DurableTaskClient("local-runner"), IDurableHttpEndpoint
 {
-    private static readonly Core.OrchestrationStatus[] RunningStatuses =
-        [Core.OrchestrationStatus.Pending, Core.OrchestrationStatus.Running, Core.OrchestrationStatus.Suspended];
+    /// <summary>
+    /// The statuses in which an instance id cannot be started again: the extension's default
+    /// <c>overridableExistingInstanceStates</c> (NonRunningStates), with <c>ThrowExceptionOnInvalidDedupeStatus</c> set.
+    /// </summary>
+    internal static readonly Core.OrchestrationStatus[] LiveStatuses =
+    [
+        Core.OrchestrationStatus.Running, Core.OrchestrationStatus.ContinuedAsNew, Core.OrchestrationStatus.Pending, Core.OrchestrationStatus.Suspended,
+    ];
 
     public string HttpBaseUrl => httpBaseUrl;
 
@@ -30,47 +45,90 @@ public sealed class AzureStorageDurableTaskClient(
     public override async Task<string> ScheduleNewOrchestrationInstanceAsync(
         TaskName orchestratorName, object? input = null, StartOrchestrationOptions? options = null, CancellationToken cancellation = default)
     {
-        var instance = new OrchestrationInstance
+        var instanceId = options?.InstanceId ?? Guid.NewGuid().ToString("N");
+        try
         {
-            InstanceId = options?.InstanceId ?? Guid.NewGuid().ToString("N"),
-            ExecutionId = Guid.NewGuid().ToString("N"),
-        };
+            await StartAsync(orchestratorName.Name, instanceId, converter.Serialize(input), options?.Version?.Version ?? "",
+                options?.StartAt?.UtcDateTime, options?.Tags?.ToDictionary(t => t.Key, t => t.Value));
+        }
+        catch (OrchestrationAlreadyExistsException)
+        {
+            // The host answers AlreadyExists with this text; GrpcDurableTaskClient turns it into the same exception type.
+            throw new OrchestrationAlreadyExistsException($"An Orchestration instance with the ID {instanceId} already exists.");
+        }
+        return instanceId;
+    }
+
+    /// <summary>
+    /// Schedules an instance with a raw (already serialised) input, refusing an id that is still live with the backend's
+    /// <see cref="OrchestrationAlreadyExistsException"/> — what the native HTTP API's start route reports as 409.
+    /// </summary>
+    internal Task StartAsync(string name, string instanceId, string? rawInput, string version, DateTime? startAt = null, IDictionary<string, string>? tags = null)
+    {
+        var instance = new OrchestrationInstance { InstanceId = instanceId, ExecutionId = Guid.NewGuid().ToString("N") };
         var message = new TaskMessage
         {
             OrchestrationInstance = instance,
-            Event = new ExecutionStartedEvent(-1, converter.Serialize(input))
+            Event = new ExecutionStartedEvent(-1, rawInput)
             {
-                Name = orchestratorName.Name,
-                Version = options?.Version?.Version ?? "",
+                Name = name,
+                Version = version,
                 OrchestrationInstance = instance,
-                ScheduledStartTime = options?.StartAt?.UtcDateTime,
-                Tags = options?.Tags?.ToDictionary(t => t.Key, t => t.Value) ?? [],
+                ScheduledStartTime = startAt,
+                Tags = tags ?? new Dictionary<string, string>(),
             },
         };
-        // Refuse to start over an instance that is still live, as Durable Functions does.
-        await service.CreateTaskOrchestrationAsync(message, RunningStatuses);
-        return instance.InstanceId;
+        return service.CreateTaskOrchestrationAsync(message, LiveStatuses);
     }
 
-    public override Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellation = default) =>
-        SendAsync(instanceId, new EventRaisedEvent(-1, converter.Serialize(eventPayload)) { Name = eventName });
-
-    public override Task SuspendInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) =>
-        SendAsync(instanceId, new ExecutionSuspendedEvent(-1, reason));
-
-    public override Task ResumeInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default) =>
-        SendAsync(instanceId, new ExecutionResumedEvent(-1, reason));
-
-    public override Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions? options = null, CancellationToken cancellation = default) =>
-        service.ForceTerminateTaskOrchestrationAsync(instanceId, converter.Serialize(options?.Output));
-
-    public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
+    // As DurableClient.RaiseEventInternalAsync with the Azure Storage provider's CheckStatusBeforeRaiseEvent, and
+    // TaskHubGrpcServer.RaiseEvent's mapping (unknown → NotFound with the ArgumentException's text; ended → FailedPrecondition).
+    public override async Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellation = default)
     {
-        var states = await service.GetOrchestrationStateAsync(instanceId, allExecutions: false);
-        // After a purge the backend answers with a list holding null rather than an empty list.
-        var state = states?.FirstOrDefault(s => s?.OrchestrationInstance is not null);
-        return state is null ? null : ToMetadata(state, getInputsAndOutputs);
+        var state = await GetStateAsync(instanceId)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, NoInstance(instanceId)));
+        if (!IsRunning(state.OrchestrationStatus))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "The orchestration instance with the provided instance id is not running."));
+        }
+        await SendAsync(instanceId, new EventRaisedEvent(-1, converter.Serialize(eventPayload)) { Name = eventName });
     }
+
+    // DurableClient.SuspendAsync: only Running, Pending and ContinuedAsNew instances can be suspended.
+    public override async Task SuspendInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default)
+    {
+        var state = await RequireStateAsync(instanceId);
+        if (state.OrchestrationStatus is not (Core.OrchestrationStatus.Running or Core.OrchestrationStatus.Pending or Core.OrchestrationStatus.ContinuedAsNew))
+        {
+            throw Refused("suspend", instanceId, state.OrchestrationStatus);
+        }
+        await SendAsync(instanceId, new ExecutionSuspendedEvent(-1, reason));
+    }
+
+    // DurableClient.ResumeAsync: only a Suspended instance can be resumed.
+    public override async Task ResumeInstanceAsync(string instanceId, string? reason = null, CancellationToken cancellation = default)
+    {
+        var state = await RequireStateAsync(instanceId);
+        if (state.OrchestrationStatus != Core.OrchestrationStatus.Suspended)
+        {
+            throw Refused("resume", instanceId, state.OrchestrationStatus);
+        }
+        await SendAsync(instanceId, new ExecutionResumedEvent(-1, reason));
+    }
+
+    // DurableClient.TerminateAsync: Running, Suspended, Pending and ContinuedAsNew instances can be terminated.
+    public override async Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions? options = null, CancellationToken cancellation = default)
+    {
+        var state = await RequireStateAsync(instanceId);
+        if (!IsRunning(state.OrchestrationStatus))
+        {
+            throw Refused("terminate", instanceId, state.OrchestrationStatus);
+        }
+        await service.ForceTerminateTaskOrchestrationAsync(instanceId, converter.Serialize(options?.Output));
+    }
+
+    public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
+        await GetStateAsync(instanceId) is { } state ? ToMetadata(state, getInputsAndOutputs) : null;
 
     public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) =>
         Pageable.Create(async (continuation, pageSize, cancellation) =>
@@ -116,11 +174,25 @@ public sealed class AzureStorageDurableTaskClient(
         }
     }
 
+    // TaskHubGrpcServer.PurgeInstances: an unknown instance purges nothing; a live one is refused (FailedPrecondition,
+    // which GrpcDurableTaskClient.PurgeInstanceAsync turns into an InvalidOperationException with the same text).
     public override async Task<PurgeResult> PurgeInstanceAsync(string instanceId, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
     {
-        var result = await service.PurgeInstanceHistoryAsync(instanceId);
-        return new PurgeResult(result.InstancesDeleted);
+        var state = await GetStateAsync(instanceId);
+        if (state is null)
+        {
+            return new PurgeResult(0);
+        }
+        if (IsRunning(state.OrchestrationStatus))
+        {
+            throw new InvalidOperationException(
+                $"Only orchestrations in a terminal state can be purged, but the orchestration with instance ID {instanceId} has status {state.OrchestrationStatus}");
+        }
+        return new PurgeResult(await PurgeStateAsync(instanceId));
     }
+
+    /// <summary>Purges an instance whatever its status, as the storage backend does (the native HTTP API's DELETE).</summary>
+    internal async Task<int> PurgeStateAsync(string instanceId) => (await service.PurgeInstanceHistoryAsync(instanceId)).InstancesDeleted;
 
     public override async Task<PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
     {
@@ -147,6 +219,28 @@ public sealed class AzureStorageDurableTaskClient(
     }
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private async Task<Core.OrchestrationState?> GetStateAsync(string instanceId)
+    {
+        var states = await service.GetOrchestrationStateAsync(instanceId, allExecutions: false);
+        // After a purge the backend answers with a list holding null rather than an empty list.
+        return states?.FirstOrDefault(s => s?.OrchestrationInstance is not null);
+    }
+
+    private async Task<Core.OrchestrationState> RequireStateAsync(string instanceId) =>
+        await GetStateAsync(instanceId)
+        ?? throw new RpcException(new Status(StatusCode.NotFound, $"ArgumentException: {NoInstance(instanceId)}"));
+
+    /// <summary>DurableClient's ArgumentException text for an unknown instance, parameter name included.</summary>
+    private static string NoInstance(string instanceId) =>
+        new ArgumentException($"No instance with ID '{instanceId}' was found.", nameof(instanceId)).Message;
+
+    private static RpcException Refused(string operation, string instanceId, Core.OrchestrationStatus status) =>
+        new(new Status(StatusCode.FailedPrecondition,
+            $"InvalidOperationException: Cannot {operation} the orchestration instance {instanceId} because instance is in the {status} state."));
+
+    private static bool IsRunning(Core.OrchestrationStatus status) => status is Core.OrchestrationStatus.Running
+        or Core.OrchestrationStatus.Suspended or Core.OrchestrationStatus.Pending or Core.OrchestrationStatus.ContinuedAsNew;
 
     private Task SendAsync(string instanceId, HistoryEvent @event) =>
         service.SendTaskOrchestrationMessageAsync(new TaskMessage { OrchestrationInstance = new OrchestrationInstance { InstanceId = instanceId }, Event = @event });

@@ -17,10 +17,17 @@ namespace Jobs.LocalRunner.Durable;
 /// Runs the app's orchestrators and activities on the Durable Task Framework's Azure Storage backend — the
 /// provider Durable Functions uses by default — with the task hub from host.json. State lives in storage,
 /// so a killed runner resumes its orchestrations at the step that had not finished.
+/// <para>Stopping (SIGTERM, Ctrl+C, <see cref="StopAsync"/>) is graceful: no new work is taken, running activities get
+/// <see cref="DurableShutdownSettings.GracefulShutdownTimeout"/> to finish and their results are kept, and what is still
+/// running then is told to stop and released (abandoned), so a restart picks it up at once instead of after the work
+/// item's visibility timeout. A killed process (<c>kill -9</c>) recovers as before, through the visibility timeouts.</para>
 /// </summary>
-public sealed class DurableEngine : IHostedService, IAsyncDisposable
+public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
 {
     private readonly AzureStorageOrchestrationService _service;
+    private readonly DrainingOrchestrationService _workerService;
+    private readonly TimeSpan _gracefulShutdownTimeout;
+    private readonly ILogger _logger;
     private readonly FunctionCatalog _catalog;
     private readonly IServiceProvider _services;
     private readonly ILoggerFactory _loggers;
@@ -28,8 +35,12 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
     private readonly DataConverter _converter;
     private TaskHubWorker? _worker;
 
-    public DurableEngine(EngineSettings settings, FunctionCatalog catalog, DurableRequestCounter counter, IServiceProvider services, ILoggerFactory loggers)
+    public DurableEngine(
+        EngineSettings settings, FunctionCatalog catalog, DurableRequestCounter counter, IServiceProvider services, ILoggerFactory loggers,
+        IHostEnvironment environment, Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
+        _gracefulShutdownTimeout = DurableShutdownSettings.Load(Path.Combine(environment.ContentRootPath, "host.json"), configuration).GracefulShutdownTimeout;
+        _logger = loggers.CreateLogger<DurableEngine>();
         _catalog = catalog;
         _services = services;
         _loggers = loggers;
@@ -46,8 +57,11 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
             ControlQueueVisibilityTimeout = settings.Host.DurableControlQueueVisibilityTimeout,
             // A stable worker id lets a restarted runner take its own partition leases back at once.
             WorkerId = settings.WorkerId,
+            // As the extension's AzureStorageDurabilityProviderFactory: starting an id that is still live throws.
+            ThrowExceptionOnInvalidDedupeStatus = true,
             LoggerFactory = loggers,
         });
+        _workerService = new DrainingOrchestrationService(_service);
         // The service's JSON options, as the Functions worker is configured with (Program.cs): one shape everywhere.
         _converter = new JsonDataConverter(JobJson.Options);
         Client = new AzureStorageDurableTaskClient(_service, _converter, settings.HttpBaseUrl, settings.QueryString);
@@ -69,13 +83,13 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
             StorageServiceClientProvider.ForTable(connectionString, table));
     }
 
-    public DurableTaskClient Client { get; }
+    public AzureStorageDurableTaskClient Client { get; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _service.CreateIfNotExistsAsync();
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions { DataConverter = _converter }, _loggers);
-        _worker = new TaskHubWorker(_service, _loggers) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
+        _worker = new TaskHubWorker(_workerService, _loggers) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
         _worker.AddTaskOrchestrations([.. _catalog.Of(TriggerKind.Orchestration).Select(f =>
             new FactoryCreator<TaskOrchestration>(f.Name, () => shims.CreateOrchestration(new TaskName(f.Name), new FunctionOrchestrator(f, _services, Client, _converter, _loggers))))]);
         _worker.AddTaskActivities([.. _catalog.Of(TriggerKind.Activity).Select(f =>
@@ -83,14 +97,60 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
         await _worker.StartAsync();
     }
 
+    /// <summary>
+    /// Stops gracefully (see the class summary). The order matters: activities stop being taken first; orchestration
+    /// replays in flight finish (DurableTask.Core's WorkItemDispatcher.StopAsync(forced: false) waits for them); the
+    /// service then releases its control-queue leases and stops listening (AzureStorageOrchestrationService.StopAsync);
+    /// only then do results of activities that finish meanwhile go to their control queues, where the next start finds
+    /// them. At the deadline the activities still running see their cancellation token, and one that fails because of
+    /// it is abandoned (visible again within seconds) instead of failed. The host's own shutdown token is not used as
+    /// the bound: this setting is.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
-        if (_worker is not null)
+        if (_worker is null)
         {
-            await _worker.StopAsync(isForced: true);
+            await _stopping.CancelAsync();
+            return;
+        }
+        var deadline = DateTime.UtcNow + _gracefulShutdownTimeout;
+        _workerService.BeginDrain();
+        await _worker.TaskActivityDispatcher.StopAsync(forced: true);
+        await _worker.TaskOrchestrationDispatcher.StopAsync(forced: false);
+        await _worker.StopAsync(isForced: false);
+        _workerService.ReleaseCompletions();
+        LogDraining(_workerService.HeldActivities, _gracefulShutdownTimeout);
+
+        await WaitForHeldActivitiesAsync(deadline);
+        if (_workerService.HeldActivities > 0)
+        {
+            LogReleasing(_workerService.HeldActivities);
+            await _stopping.CancelAsync();
+            // An activity that ignores its token keeps its work item until the visibility timeout, as after a kill.
+            await WaitForHeldActivitiesAsync(DateTime.UtcNow + AbandonGrace);
+        }
+        await _stopping.CancelAsync();
+        LogStopped(_workerService.HeldActivities);
+    }
+
+    private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(10);
+
+    private async Task WaitForHeldActivitiesAsync(DateTime until)
+    {
+        while (_workerService.HeldActivities > 0 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Durable worker stopping: {Running} activity work item(s) running, up to {Timeout} to finish.")]
+    private partial void LogDraining(int running, TimeSpan timeout);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Durable worker stopping: {Running} activity work item(s) still running at the deadline; cancelling and releasing them.")]
+    private partial void LogReleasing(int running);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Durable worker stopped; {Left} activity work item(s) left to their visibility timeout.")]
+    private partial void LogStopped(int left);
 
     /// <summary>The instance's history events as the backend stores them (for <c>showHistory=true</c>).</summary>
     public async Task<System.Text.Json.Nodes.JsonArray> ReadHistoryAsync(string instanceId)

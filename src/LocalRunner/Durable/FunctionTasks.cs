@@ -22,13 +22,27 @@ internal sealed class FunctionOrchestrator(
     }
 }
 
-/// <summary>An <c>[ActivityTrigger]</c> function presented to the Durable Task shims.</summary>
+/// <summary>
+/// An <c>[ActivityTrigger]</c> function presented to the Durable Task shims. Its cancellation token is the host's
+/// "stopping" signal; a function that fails once that signal is given is abandoned rather than failed, so its work item
+/// runs again after a restart and no retry is charged — as the extension's OutOfProcMiddleware.CallActivityAsync does
+/// (it throws SessionAbortedException, which DurableTask.Core's TaskActivityDispatcher turns into an abandon).
+/// </summary>
 internal sealed class FunctionActivity(FunctionDescriptor function, IServiceProvider services, DurableTaskClient client, CancellationToken stopping) : ITaskActivity
 {
     public Type InputType => function.TriggerType;
 
     public Type OutputType => function.ResultType ?? typeof(object);
 
-    public Task<object?> RunAsync(TaskActivityContext context, object? input) =>
-        FunctionInvoker.InvokeAsync(function, new InvocationContext(services, input, client, stopping));
+    public async Task<object?> RunAsync(TaskActivityContext context, object? input)
+    {
+        try
+        {
+            return await FunctionInvoker.InvokeAsync(function, new InvocationContext(services, input, client, stopping));
+        }
+        catch (Exception ex) when (stopping.IsCancellationRequested)
+        {
+            throw new DurableTask.Core.Exceptions.SessionAbortedException("The Functions/WebJobs runtime is shutting down!", ex);
+        }
+    }
 }

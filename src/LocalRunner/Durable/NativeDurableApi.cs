@@ -1,22 +1,27 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
-using DurableTask.AzureStorage;
+using DurableTask.Core.Exceptions;
+using Grpc.Core;
 using Jobs.Functions.Api;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+using CoreStatus = DurableTask.Core.OrchestrationStatus;
 
 namespace Jobs.LocalRunner.Durable;
 
 /// <summary>
 /// The Durable Functions extension's HTTP API (<c>/runtime/webhooks/durabletask</c>), which the Functions host
-/// serves beside the app's own routes. Behaviour follows the extension's HttpApiHandler: status codes,
-/// Location/Retry-After, body shapes, filters and <c>x-ms-continuation-token</c> paging. Every call needs the
-/// system key (<c>code</c>), which opens every instance of the task hub.
+/// serves beside the app's own routes. Behaviour follows the extension's HttpApiHandler (3.18.0, the version the app's
+/// worker extension names): status codes, empty bodies where it answers with a bare status, its error bodies
+/// (<c>{"Message": …}</c>), Location/Retry-After, body shapes, filters, <c>x-ms-continuation-token</c> paging and the
+/// start route. Every call needs the system key (<c>code</c>), which opens every instance of the task hub.
 /// </summary>
 public static class NativeDurableApi
 {
@@ -31,16 +36,19 @@ public static class NativeDurableApi
             var code = request.Query["code"].FirstOrDefault() ?? request.Headers["x-functions-key"].FirstOrDefault();
             if (!string.Equals(code, systemKey, StringComparison.Ordinal))
             {
-                return Results.Problem(statusCode: 401, title: "Unauthorized", detail: "The durable task HTTP API needs the system key.");
+                // The host's key check answers with a bare 401.
+                return Bare(context.HttpContext, StatusCodes.Status401Unauthorized);
             }
             var hub = request.Query["taskHub"].FirstOrDefault();
             if (hub is not null && !string.Equals(hub, hubName, StringComparison.OrdinalIgnoreCase))
             {
-                return Results.Problem(statusCode: 404, title: "Not found", detail: $"This host serves task hub {hubName} only.");
+                // The extension looks the instance up in the named hub, where this host has none: a bare 404.
+                return Bare(context.HttpContext, StatusCodes.Status404NotFound);
             }
             return await next(context);
         });
 
+        group.MapPost("/orchestrators/{functionName}/{instanceId?}", StartAsync);
         group.MapGet("/instances/{instanceId}", GetInstanceAsync);
         group.MapGet("/instances", ListInstancesAsync);
         group.MapDelete("/instances/{instanceId}", PurgeInstanceAsync);
@@ -52,31 +60,131 @@ public static class NativeDurableApi
         group.MapPost("/instances/{instanceId}/resume", (HttpContext c, string instanceId, DurableTaskClient d) =>
             ControlAsync(c, instanceId, d, (id, reason) => d.ResumeInstanceAsync(id, reason, c.RequestAborted)));
         group.MapPost("/instances/{instanceId}/raiseEvent/{eventName}", RaiseEventAsync);
+        // Anything else under the base path: the handler's bare 404.
+        group.Map("/{**rest}", (HttpContext c) => Bare(c, StatusCodes.Status404NotFound));
+    }
+
+    /// <summary>
+    /// POST <c>/orchestrators/{functionName}[/{instanceId}]</c>: the body (JSON, optional) is the input; an id that is
+    /// still live is refused with 409; with <c>timeout</c> and <c>pollingInterval</c> (seconds) it waits for the end.
+    /// </summary>
+    private static async Task StartAsync(HttpContext context, string functionName, string? instanceId, DurableEngine engine)
+    {
+        var request = context.Request;
+        using var reader = new StreamReader(request.Body);
+        var text = await reader.ReadToEndAsync(context.RequestAborted);
+        string? input = null;
+        if (text.Length > 0)
+        {
+            try
+            {
+                using var _ = JsonDocument.Parse(text);
+            }
+            catch (JsonException ex)
+            {
+                await Error(context, StatusCodes.Status400BadRequest, "Invalid JSON content", ex);
+                return;
+            }
+            input = text;
+        }
+        var id = string.IsNullOrEmpty(instanceId) ? Guid.NewGuid().ToString("N") : instanceId;
+        var timeout = Seconds(request, "timeout");
+        var interval = Seconds(request, "pollingInterval");
+        if (timeout is { } total && interval is { } every && every > total)
+        {
+            await Error(context, StatusCodes.Status400BadRequest,
+                $"Total timeout {total.TotalSeconds} should be bigger than retry timeout {every.TotalSeconds}");
+            return;
+        }
+        try
+        {
+            await engine.Client.StartAsync(functionName, id, input, request.Query["version"].FirstOrDefault() ?? "");
+        }
+        catch (OrchestrationAlreadyExistsException ex)
+        {
+            await Error(context, StatusCodes.Status409Conflict, ex.Message);
+            return;
+        }
+        if (timeout is { } wait && interval is { } poll)
+        {
+            var metadata = await WaitForEndAsync(engine.Client, id, wait, poll, context.RequestAborted);
+            if (metadata?.RuntimeStatus == OrchestrationRuntimeStatus.Completed)
+            {
+                await Execute(context, new ApiResult(StatusCodes.Status200OK, DurableStatusPayload.Build(metadata, true, null)["output"] ?? JsonValue.Create((string?)null)));
+                return;
+            }
+            if (metadata is { IsCompleted: true })
+            {
+                await Execute(context, DurableStatusPayload.Respond(request, metadata, true, null, false));
+                return;
+            }
+        }
+        var links = Links(context, engine, id);
+        await Execute(context, new ApiResult(StatusCodes.Status202Accepted, links)
+            .WithHeader("Location", (string)links["statusQueryGetUri"]!)
+            .WithHeader("Retry-After", "10"));
+    }
+
+    private static async Task<OrchestrationMetadata?> WaitForEndAsync(DurableTaskClient durable, string id, TimeSpan timeout, TimeSpan interval, CancellationToken cancellation)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var metadata = await durable.GetInstanceAsync(id, getInputsAndOutputs: true, cancellation);
+            if (metadata is { IsCompleted: true } || clock.Elapsed >= timeout)
+            {
+                return metadata;
+            }
+            var left = timeout - clock.Elapsed;
+            await Task.Delay(left > interval ? interval : left, cancellation);
+        }
+    }
+
+    /// <summary>The check-status payload, as HttpApiHandler.CreateCheckStatusResponseMessage writes it.</summary>
+    private static JsonObject Links(HttpContext context, DurableEngine engine, string id)
+    {
+        var baseUrl = context.RequestServices.GetRequiredService<PublicUrls>().BaseUrl(context.Request);
+        var instance = $"{baseUrl}{BasePath}/instances/{Uri.EscapeDataString(id)}";
+        var query = engine.Client.QueryString;
+        return new JsonObject
+        {
+            ["id"] = id,
+            ["statusQueryGetUri"] = $"{instance}?{query}",
+            ["sendEventPostUri"] = $"{instance}/raiseEvent/{{eventName}}?{query}",
+            ["terminatePostUri"] = $"{instance}/terminate?reason={{text}}&{query}",
+            ["purgeHistoryDeleteUri"] = $"{instance}?{query}",
+            ["restartPostUri"] = $"{instance}/restart?{query}",
+            ["suspendPostUri"] = $"{instance}/suspend?reason={{text}}&{query}",
+            ["resumePostUri"] = $"{instance}/resume?reason={{text}}&{query}",
+        };
     }
 
     private static async Task GetInstanceAsync(HttpContext context, string instanceId, DurableTaskClient durable, DurableEngine engine)
     {
         var request = context.Request;
         var showHistory = Flag(request, "showHistory", false);
+        var showHistoryOutput = Flag(request, "showHistoryOutput", false);
         var showInput = Flag(request, "showInput", true);
         var failAs500 = Flag(request, "returnInternalServerErrorOnFailure", false);
         var metadata = await durable.GetInstanceAsync(instanceId, getInputsAndOutputs: true, context.RequestAborted);
         if (metadata is null)
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await Bare(context, StatusCodes.Status404NotFound).ExecuteAsync(context);
             return;
         }
-        var history = showHistory ? await engine.ReadHistoryAsync(instanceId) : null;
+        // The extension reads no history for an instance that has not started.
+        var history = showHistory && metadata.RuntimeStatus != OrchestrationRuntimeStatus.Pending
+            ? DurableHistory.Shape(await engine.ReadHistoryAsync(instanceId), showHistoryOutput, showInput)
+            : null;
         await Execute(context, DurableStatusPayload.Respond(request, metadata, showInput, history, failAs500));
     }
 
     private static async Task ListInstancesAsync(HttpContext context, DurableTaskClient durable)
     {
         var request = context.Request;
-        var statuses = request.Query["runtimeStatus"].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Select(s => Enum.Parse<OrchestrationRuntimeStatus>(s, ignoreCase: true)).ToList();
-        var top = int.TryParse(request.Query["top"].FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var t) ? t : 100;
-        var showInput = Flag(request, "showInput", false);
+        var statuses = Statuses<OrchestrationRuntimeStatus>(request);
+        var top = int.TryParse(request.Query["top"].FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var t) ? t : 100;
+        var showInput = Flag(request, "showInput", true);
         var query = new OrchestrationQuery
         {
             Statuses = statuses.Count == 0 ? null : statuses,
@@ -100,19 +208,25 @@ public static class NativeDurableApi
         await Execute(context, new ApiResult(StatusCodes.Status200OK, new JsonArray()));
     }
 
-    // As the extension's HttpApiHandler.HandleDeleteHistoryByIdRequestAsync (Azure/azure-functions-durable-extension):
-    // it purges whatever the storage backend purges — it does not check the runtime status itself — and answers 404
-    // when nothing was deleted. The Azure Storage backend purges a running instance too (the job's reconciler then
-    // ends the job, see JobReconciler).
-    private static async Task PurgeInstanceAsync(HttpContext context, string instanceId, DurableTaskClient durable)
+    // As the extension 3.18.0's HttpApiHandler.HandleDeleteHistoryByIdRequestAsync (the version the worker extension
+    // loads): unknown → 404 with no body; not in a terminal state → 412 with its message as a JSON string; else the
+    // purge result. (An earlier handler did not check; 3.18.0 does. The filtered purge below does not check.)
+    private static async Task PurgeInstanceAsync(HttpContext context, string instanceId, DurableEngine engine)
     {
-        var result = await durable.PurgeInstanceAsync(instanceId, cancellation: context.RequestAborted);
-        if (result.PurgedInstanceCount == 0)
+        var metadata = await engine.Client.GetInstanceAsync(instanceId, context.RequestAborted);
+        if (metadata is null)
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await Bare(context, StatusCodes.Status404NotFound).ExecuteAsync(context);
             return;
         }
-        await Execute(context, ApiResult.Ok(new { instancesDeleted = result.PurgedInstanceCount }));
+        if (!IsEnded(metadata.RuntimeStatus))
+        {
+            await Execute(context, new ApiResult(StatusCodes.Status412PreconditionFailed,
+                $"Only orchestrations in a terminal state can be purged, but the orchestration with instance ID {instanceId} has status {metadata.RuntimeStatus}"));
+            return;
+        }
+        var deleted = await engine.Client.PurgeStateAsync(instanceId);
+        await Execute(context, ApiResult.Ok(new { instancesDeleted = deleted }));
     }
 
     private static async Task PurgeInstancesAsync(HttpContext context, DurableTaskClient durable)
@@ -120,61 +234,141 @@ public static class NativeDurableApi
         var from = Time(context.Request, "createdTimeFrom");
         if (from is null)
         {
-            await Execute(context, Problems.Create(context.Request, 400, "Invalid request", "createdTimeFrom is required."));
+            // The handler answers with a bare JSON string here, not an error object.
+            await Execute(context, new ApiResult(StatusCodes.Status400BadRequest, "Please provide value for 'createdTimeFrom' parameter."));
             return;
         }
-        var statuses = context.Request.Query["runtimeStatus"].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
-            .Select(s => Enum.Parse<OrchestrationRuntimeStatus>(s, ignoreCase: true)).ToList();
+        var statuses = Statuses<CoreStatus>(context.Request).Select(s => (OrchestrationRuntimeStatus)(int)s).ToList();
         var result = await durable.PurgeAllInstancesAsync(
-            new PurgeInstancesFilter(from, Time(context.Request, "createdTimeTo"), statuses.Count == 0 ? null : statuses), cancellation: context.RequestAborted);
+            new PurgeInstancesFilter(from, Time(context.Request, "createdTimeTo") ?? DateTimeOffset.UtcNow, statuses.Count == 0 ? null : statuses),
+            cancellation: context.RequestAborted);
         if (result.PurgedInstanceCount == 0)
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await Bare(context, StatusCodes.Status404NotFound).ExecuteAsync(context);
             return;
         }
         await Execute(context, ApiResult.Ok(new { instancesDeleted = result.PurgedInstanceCount }));
     }
 
-    private static async Task ControlAsync(HttpContext context, string instanceId, DurableTaskClient durable, Func<string, string, Task> action)
+    /// <summary>
+    /// Terminate, suspend, resume: 404 for an unknown instance, 410 for one that has ended, else 202. When the client
+    /// refuses anyway (resume of a running instance, suspend of a suspended one, or it ended after the read) the
+    /// handler's catch-all answers 500 with the exception, as here.
+    /// </summary>
+    private static async Task ControlAsync(HttpContext context, string instanceId, DurableTaskClient durable, Func<string, string?, Task> action)
     {
-        if (await RefuseUnlessLiveAsync(context, instanceId, durable))
+        if (await RefuseUnlessLiveAsync(context, instanceId, durable, ended: IsEnded))
         {
             return;
         }
-        await action(instanceId, context.Request.Query["reason"].FirstOrDefault() ?? "");
-        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        try
+        {
+            await action(instanceId, context.Request.Query["reason"].FirstOrDefault());
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound)
+        {
+            await Error(context, StatusCodes.Status500InternalServerError, "Something went wrong while processing your request", Unwrapped(ex));
+            return;
+        }
+        await Bare(context, StatusCodes.Status202Accepted).ExecuteAsync(context);
     }
 
     /// <summary>404 for an unknown instance, 410 for one that has ended: true when it answered.</summary>
-    private static async Task<bool> RefuseUnlessLiveAsync(HttpContext context, string instanceId, DurableTaskClient durable)
+    private static async Task<bool> RefuseUnlessLiveAsync(HttpContext context, string instanceId, DurableTaskClient durable, Func<OrchestrationRuntimeStatus, bool> ended)
     {
         var metadata = await durable.GetInstanceAsync(instanceId, context.RequestAborted);
-        if (metadata is not null && DurableStatusPayload.IsRunning(metadata.RuntimeStatus))
+        if (metadata is not null && !ended(metadata.RuntimeStatus))
         {
             return false;
         }
-        context.Response.StatusCode = metadata is null ? StatusCodes.Status404NotFound : StatusCodes.Status410Gone;
+        await Bare(context, metadata is null ? StatusCodes.Status404NotFound : StatusCodes.Status410Gone).ExecuteAsync(context);
         return true;
     }
 
+    /// <summary>The instance's status first (404/410), then the content type (400), then the JSON (400), as the handler checks.</summary>
     private static async Task RaiseEventAsync(HttpContext context, string instanceId, string eventName, DurableTaskClient durable)
     {
+        if (await RefuseUnlessLiveAsync(context, instanceId, durable, ended: IsEnded))
+        {
+            return;
+        }
         if (!string.Equals(context.Request.ContentType?.Split(';')[0].Trim(), "application/json", StringComparison.OrdinalIgnoreCase))
         {
-            await Execute(context, Problems.Create(context.Request, 400, "Invalid request", "Only application/json request content is supported."));
+            await Error(context, StatusCodes.Status400BadRequest, "Only application/json request content is supported");
             return;
         }
-        if (await RefuseUnlessLiveAsync(context, instanceId, durable))
+        JsonNode? payload;
+        try
         {
+            payload = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            await Error(context, StatusCodes.Status400BadRequest, "Invalid JSON content", ex);
             return;
         }
-        var payload = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-        await durable.RaiseEventAsync(instanceId, eventName, payload, context.RequestAborted);
-        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        try
+        {
+            await durable.RaiseEventAsync(instanceId, eventName, payload, context.RequestAborted);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound)
+        {
+            await Error(context, StatusCodes.Status500InternalServerError, "Something went wrong while processing your request", Unwrapped(ex));
+            return;
+        }
+        await Bare(context, StatusCodes.Status202Accepted).ExecuteAsync(context);
     }
+
+    /// <summary>HttpApiHandler.IsCompletedStatus: the statuses it answers 410 for.</summary>
+    private static bool IsEnded(OrchestrationRuntimeStatus status) => status is OrchestrationRuntimeStatus.Completed
+        or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated
+#pragma warning disable CS0618 // Canceled is obsolete in the SDK but is one of the ended statuses the handler lists.
+        or OrchestrationRuntimeStatus.Canceled;
+#pragma warning restore CS0618
+
+    /// <summary>A status with no body (and no status-code page written over it).</summary>
+    private static IResult Bare(HttpContext context, int status)
+    {
+        if (context.Features.Get<IStatusCodePagesFeature>() is { } pages)
+        {
+            pages.Enabled = false;
+        }
+        return Results.StatusCode(status);
+    }
+
+    /// <summary>The extension's error body: <c>{"Message": …}</c>, with the exception's details when there is one.</summary>
+    private static Task Error(HttpContext context, int status, string message, Exception? exception = null)
+    {
+        var body = new JsonObject { ["Message"] = message };
+        if (exception is not null)
+        {
+            body["ExceptionMessage"] = exception.Message;
+            body["ExceptionType"] = exception.GetType().FullName;
+            body["StackTrace"] = exception.StackTrace;
+        }
+        return Execute(context, new ApiResult(status, body));
+    }
+
+    /// <summary>What the in-process DurableClient threw, which the handler reports (the gRPC text carries its type first).</summary>
+    private static Exception Unwrapped(RpcException exception)
+    {
+        var detail = exception.Status.Detail;
+        const string invalid = "InvalidOperationException: ", argument = "ArgumentException: ";
+        return detail.StartsWith(invalid, StringComparison.Ordinal) ? new InvalidOperationException(detail[invalid.Length..])
+            : detail.StartsWith(argument, StringComparison.Ordinal) ? new ArgumentException(detail[argument.Length..])
+            : new InvalidOperationException(detail);
+    }
+
+    /// <summary>Comma-separated status names; the handler skips the ones it cannot parse (case-sensitive, as Enum.TryParse).</summary>
+    private static List<T> Statuses<T>(HttpRequest request) where T : struct, Enum =>
+        [.. request.Query["runtimeStatus"].SelectMany(v => (v ?? "").Split(','))
+            .Select(s => Enum.TryParse<T>(s, out var status) ? (T?)status : null).OfType<T>()];
 
     private static bool Flag(HttpRequest request, string name, bool fallback) =>
         bool.TryParse(request.Query[name].FirstOrDefault(), out var value) ? value : fallback;
+
+    private static TimeSpan? Seconds(HttpRequest request, string name) =>
+        double.TryParse(request.Query[name].FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? TimeSpan.FromSeconds(value) : null;
 
     private static DateTimeOffset? Time(HttpRequest request, string name) =>
         DateTimeOffset.TryParse(request.Query[name].FirstOrDefault(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value) ? value : null;

@@ -52,6 +52,8 @@ public class RunnerFixture : IAsyncLifetime
             // Fixtures share one content root, so the default host id would be the same: each runner gets its own, or
             // their timers would share one singleton lock and only one fixture's timers would run.
             [HostId.Setting] = HubName,
+            // Jobs still running when a fixture stops are released after 2 s instead of the 30 s a deployment gets.
+            [Jobs.LocalRunner.Durable.DurableShutdownSettings.OverrideKey] = "00:00:02",
             // Expected failures (failing steps, poisoned messages) would flood the test log; raise it to debug.
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("JOBS_TEST_LOG_LEVEL") ?? "Critical",
         };
@@ -221,4 +223,22 @@ public sealed class RunnerCollection : ICollectionFixture<RunnerFixture>
 public sealed class QueueRunnerCollection : ICollectionFixture<QueueRunnerFixture>
 {
     public const string Name = "queue-runner";
+}
+
+/// <summary>A runner whose <c>[DurableClient]</c> can be told to report an instance as it was earlier (<see cref="StaleStatusDurableClient"/>).</summary>
+public sealed class StaleStatusRunnerFixture : RunnerFixture
+{
+    public StaleStatusDurableClient Durable => Services.GetRequiredService<StaleStatusDurableClient>();
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.AddSingleton(sp => new StaleStatusDurableClient(sp.GetRequiredService<Jobs.LocalRunner.Durable.DurableEngine>().Client));
+        services.AddSingleton<Microsoft.DurableTask.Client.DurableTaskClient>(sp => sp.GetRequiredService<StaleStatusDurableClient>());
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class StaleStatusRunnerCollection : ICollectionFixture<StaleStatusRunnerFixture>
+{
+    public const string Name = "stale-status-runner";
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Jobs.Tests.Infrastructure;
 
@@ -11,52 +10,27 @@ namespace Jobs.Tests.LocalRunner;
 /// </summary>
 public sealed class CrashRecoveryTests : IDisposable
 {
-    private readonly string _contentRoot = Directory.CreateTempSubdirectory("jobs-crash-").FullName;
-    private readonly int _port = TestStorage.FreePort();
-    private Process? _runner;
-
-    public CrashRecoveryTests()
+    // Messages a killed worker held reappear after their visibility timeout (5 minutes by default, which host.json
+    // keeps for production); 30 s keeps this test short.
+    private readonly RunnerProcess _runner = new(durable =>
     {
-        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
-        host["extensions"]!["durableTask"]!["hubName"] = "crash" + Guid.NewGuid().ToString("N")[..10];
-        // Messages a killed worker held reappear after their visibility timeout (5 minutes by default, which
-        // host.json keeps for production); 30 s keeps this test short.
-        host["extensions"]!["durableTask"]!["storageProvider"]!["workItemQueueVisibilityTimeout"] = "00:00:30";
-        host["extensions"]!["durableTask"]!["storageProvider"]!["controlQueueVisibilityTimeout"] = "00:00:30";
-        File.WriteAllText(Path.Combine(_contentRoot, "host.json"), host.ToJsonString());
-        var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
-        var settings = new JsonObject
-        {
-            ["IsEncrypted"] = false,
-            ["Values"] = new JsonObject
-            {
-                ["AzureWebJobsStorage"] = TestStorage.ConnectionString,
-                ["Jobs__Storage__TablePrefix"] = prefix,
-                ["Jobs__Storage__ExportContainer"] = "exp-" + prefix,
-                ["Jobs__Identity__DevelopmentIdentity"] = "crash-tester",
-                // The queue is shared by the whole test run; the queue tests' runner consumes it, this one must not.
-                ["AzureWebJobs.SubmitFromQueue.Disabled"] = "true",
-            },
-        };
-        File.WriteAllText(Path.Combine(_contentRoot, "local.settings.json"), settings.ToJsonString());
-    }
+        durable["storageProvider"]!["workItemQueueVisibilityTimeout"] = "00:00:30";
+        durable["storageProvider"]!["controlQueueVisibilityTimeout"] = "00:00:30";
+    });
 
     [Fact]
     public async Task KilledMidJob_ResumesAtTheUnfinishedStep_AndFinishes()
     {
-        StartRunner();
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
-        await WaitUntilServingAsync(client);
+        await _runner.StartAsync();
+        var client = _runner.Client;
 
         var created = await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 4, delayMs = 2000 } });
         var id = (string)created["id"]!;
         // Step 3 running means steps 1 and 2 have finished and are in the durable history.
         await RunnerFixture.PollStatusAsync(client, id, s => (int)s["stepIndex"]! == 2 && (string?)s["status"] == "running", TimeSpan.FromSeconds(60));
 
-        _runner!.Kill(entireProcessTree: true);
-        await _runner.WaitForExitAsync();
-        StartRunner();
-        await WaitUntilServingAsync(client);
+        await _runner.KillAsync();
+        await _runner.StartAsync();
 
         var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(150));
         Assert.Equal("completed", (string?)end["status"]);
@@ -84,60 +58,5 @@ public sealed class CrashRecoveryTests : IDisposable
         Assert.Equal(4, (int)job["result"]!["stepsCompleted"]!);
     }
 
-    private void StartRunner()
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Jobs.LocalRunner.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { dll, "--content-root", _contentRoot, "--urls", $"http://127.0.0.1:{_port}" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        _runner = Process.Start(start)!;
-        _runner.OutputDataReceived += (_, _) => { };
-        _runner.ErrorDataReceived += (_, _) => { };
-        _runner.BeginOutputReadLine();
-        _runner.BeginErrorReadLine();
-    }
-
-    private static async Task WaitUntilServingAsync(HttpClient client)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                using var response = await client.GetAsync("/api/job-types");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("The runner did not start serving.");
-    }
-
-    public void Dispose()
-    {
-        if (_runner is { HasExited: false })
-        {
-            _runner.Kill(entireProcessTree: true);
-            _runner.WaitForExit();
-        }
-        _runner?.Dispose();
-        try
-        {
-            Directory.Delete(_contentRoot, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _runner.Dispose();
 }
