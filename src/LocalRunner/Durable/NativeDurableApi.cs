@@ -15,24 +15,19 @@ namespace Jobs.LocalRunner.Durable;
 /// <summary>
 /// The Durable Functions extension's HTTP API (<c>/runtime/webhooks/durabletask</c>), which the Functions host
 /// serves beside the app's own routes. Behaviour follows the extension's HttpApiHandler: status codes,
-/// Location/Retry-After, body shapes, filters and <c>x-ms-continuation-token</c> paging. Every call needs the
-/// system key (<c>code</c>), which opens every instance of the task hub.
+/// Location/Retry-After, body shapes, filters and <c>x-ms-continuation-token</c> paging. Keys are checked by the
+/// caller's routing (RunnerHost), as the host checks a webhook's system key before the extension sees the request.
 /// </summary>
 public static class NativeDurableApi
 {
     public const string BasePath = "/runtime/webhooks/durabletask";
     private const string ContinuationHeader = "x-ms-continuation-token";
 
-    public static void Map(IEndpointRouteBuilder app, string systemKey, string hubName)
+    public static void Map(IEndpointRouteBuilder app, string hubName)
     {
         var group = app.MapGroup(BasePath).AddEndpointFilter(async (context, next) =>
         {
             var request = context.HttpContext.Request;
-            var code = request.Query["code"].FirstOrDefault() ?? request.Headers["x-functions-key"].FirstOrDefault();
-            if (!string.Equals(code, systemKey, StringComparison.Ordinal))
-            {
-                return Results.Problem(statusCode: 401, title: "Unauthorized", detail: "The durable task HTTP API needs the system key.");
-            }
             var hub = request.Query["taskHub"].FirstOrDefault();
             if (hub is not null && !string.Equals(hub, hubName, StringComparison.OrdinalIgnoreCase))
             {
