@@ -41,7 +41,7 @@ public static partial class RunnerHost
             console.UseUtcTimestamp = true;
         });
 
-        var host = HostSettings.Load(Path.Combine(options.ContentRoot, "host.json"));
+        var host = HostSettings.Load(Path.Combine(options.ContentRoot, "host.json"), builder.Configuration);
         var catalog = new FunctionCatalog(typeof(JobsServiceCollectionExtensions).Assembly);
         // The host's own switch: AzureWebJobs.<FunctionName>.Disabled=true turns a trigger off.
         bool Enabled(FunctionDescriptor function) =>
@@ -51,14 +51,16 @@ public static partial class RunnerHost
         var runnerKeys = builder.Configuration.GetSection(RunnerKeys.Section).Get<RunnerKeys>() ?? new RunnerKeys();
         var keys = LoadKeys(builder.Configuration, options.ContentRoot, connection, runnerKeys);
         var hubName = options.TaskHubOverride ?? host.HubName;
+        // The task hub lives on storageProvider.connectionName when host.json names one, else on AzureWebJobsStorage.
+        var durableConnection = StorageConnections.Resolve(builder.Configuration, host.StorageConnectionName);
 
         var services = builder.Services;
         services.AddJobs();
         services.AddSingleton(host);
         services.AddSingleton(catalog);
         services.AddSingleton(keys);
-        services.AddSingleton(new EngineSettings(hubName, connection, host, Environment.MachineName, NativeDurableApi.BasePath,
-            $"taskHub={Uri.EscapeDataString(hubName)}&connection=Storage&code={Uri.EscapeDataString(keys.DurableTaskSystemKey)}"));
+        services.AddSingleton(new EngineSettings(hubName, durableConnection, host, Environment.MachineName, NativeDurableApi.BasePath,
+            $"taskHub={Uri.EscapeDataString(hubName)}&connection={Uri.EscapeDataString(host.StorageConnectionName)}&code={Uri.EscapeDataString(keys.DurableTaskSystemKey)}"));
         services.AddSingleton<DurableRequestCounter>();
         services.AddSingleton<DurableEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<DurableEngine>());
@@ -84,6 +86,10 @@ public static partial class RunnerHost
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Jobs.LocalRunner");
+        foreach (var applied in host.TestOverridesApplied)
+        {
+            LogTestOverride(logger, applied);
+        }
         app.Use((context, next) => HandleExceptionsAsync(context, next, logger));
         app.UseRouting();
         app.Use((context, next) => AuthorizeAsync(context, next, runnerKeys.RequireKeys, keys));
@@ -233,6 +239,9 @@ public static partial class RunnerHost
             }
         }).WithName(function.Name).WithMetadata(new KeyRequirement(function.Http.AuthLevel));
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TEST-ONLY override in effect (the Functions host has no such setting): {Override}")]
+    private static partial void LogTestOverride(ILogger logger, string @override);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed; answered 500.")]
     private static partial void LogRequestFailed(ILogger logger, Exception exception, string method, string path);

@@ -7,7 +7,8 @@ namespace Jobs.Tests.LocalRunner;
 /// <summary>
 /// <c>kill -9</c> of the runner in the middle of a job, then a fresh start: the job finishes, no finished step runs
 /// again, nothing is lost. The runner runs as a real child process (the published Jobs.LocalRunner.dll), with a
-/// content root of its own: host.json with a private task hub, local.settings.json pointing at the test Azurite.
+/// content root of its own: the repository's host.json unchanged, and a local.settings.json that points at the test
+/// Azurite and gives the run a private task hub through the host's own override (AzureFunctionsJobHost__…).
 /// </summary>
 public sealed class CrashRecoveryTests : IDisposable
 {
@@ -17,13 +18,7 @@ public sealed class CrashRecoveryTests : IDisposable
 
     public CrashRecoveryTests()
     {
-        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
-        host["extensions"]!["durableTask"]!["hubName"] = "crash" + Guid.NewGuid().ToString("N")[..10];
-        // Messages a killed worker held reappear after their visibility timeout (5 minutes by default, which
-        // host.json keeps for production); 30 s keeps this test short.
-        host["extensions"]!["durableTask"]!["storageProvider"]!["workItemQueueVisibilityTimeout"] = "00:00:30";
-        host["extensions"]!["durableTask"]!["storageProvider"]!["controlQueueVisibilityTimeout"] = "00:00:30";
-        File.WriteAllText(Path.Combine(_contentRoot, "host.json"), host.ToJsonString());
+        File.Copy(Path.Combine(RepoPaths.Root, "host.json"), Path.Combine(_contentRoot, "host.json"));
         var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
         var settings = new JsonObject
         {
@@ -31,6 +26,12 @@ public sealed class CrashRecoveryTests : IDisposable
             ["Values"] = new JsonObject
             {
                 ["AzureWebJobsStorage"] = TestStorage.ConnectionString,
+                ["AzureFunctionsJobHost__extensions__durableTask__hubName"] = "crash" + Guid.NewGuid().ToString("N")[..10],
+                // Messages a killed worker held reappear after their visibility timeout (5 minutes by default). The
+                // extension refuses a control-queue timeout under 1 minute, so host.json cannot shorten it to 30 s:
+                // the runner's TEST-ONLY overrides do.
+                ["Jobs__Runner__TestOverrides__WorkItemVisibilityTimeout"] = "00:00:30",
+                ["Jobs__Runner__TestOverrides__ControlQueueVisibilityTimeout"] = "00:00:30",
                 ["Jobs__Storage__TablePrefix"] = prefix,
                 ["Jobs__Storage__ExportContainer"] = "exp-" + prefix,
                 ["Jobs__Identity__DevelopmentIdentity"] = "crash-tester",
