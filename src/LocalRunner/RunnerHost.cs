@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.WebJobs.Host;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,6 +27,9 @@ namespace Jobs.LocalRunner;
 /// </summary>
 public static partial class RunnerHost
 {
+    /// <summary>How long a timed-out HTTP function may keep its request before the runner lets the request go.</summary>
+    private static readonly TimeSpan TimedOutRequestGrace = TimeSpan.FromSeconds(30);
+
     public static WebApplication Build(RunnerOptions options)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = options.ContentRoot, Args = [] });
@@ -176,7 +180,9 @@ public static partial class RunnerHost
     }
 
     /// <summary>
-    /// As the host's ExceptionMiddleware: a function that throws is logged and answered 500 with no body.
+    /// As the host's ExceptionMiddleware: a function that throws is logged and answered 500 with no body. A function
+    /// that timed out keeps its request until it stops (up to a grace period) after the 500 has been sent, so it can
+    /// never touch a request context that serves someone else.
     /// </summary>
     private static async Task HandleExceptionsAsync(HttpContext context, RequestDelegate next, ILogger logger)
     {
@@ -189,6 +195,14 @@ public static partial class RunnerHost
             LogRequestFailed(logger, ex, context.Request.Method, context.Request.Path.ToString());
             context.Response.Clear();
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            if (ex is FunctionTimeoutException { Task: { } invocation })
+            {
+                await context.Response.CompleteAsync();
+                if (await Task.WhenAny(invocation, Task.Delay(TimedOutRequestGrace)) != invocation)
+                {
+                    LogStillRunning(logger, context.Request.Method, context.Request.Path.ToString(), TimedOutRequestGrace);
+                }
+            }
         }
     }
 
@@ -245,4 +259,7 @@ public static partial class RunnerHost
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed; answered 500.")]
     private static partial void LogRequestFailed(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} timed out and its function still runs after {Grace}; the request is released anyway (the Functions host would restart the worker).")]
+    private static partial void LogStillRunning(ILogger logger, string method, string path, TimeSpan grace);
 }
