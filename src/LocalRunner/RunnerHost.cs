@@ -27,15 +27,34 @@ namespace Jobs.LocalRunner;
 /// </summary>
 public static partial class RunnerHost
 {
+    /// <summary>The app setting that names the environment (Core Tools sets it to Development; Azure to Production).</summary>
+    public const string EnvironmentSetting = "AZURE_FUNCTIONS_ENVIRONMENT";
+
     /// <summary>How long a timed-out HTTP function may keep its request before the runner lets the request go.</summary>
     private static readonly TimeSpan TimedOutRequestGrace = TimeSpan.FromSeconds(30);
 
     public static WebApplication Build(RunnerOptions options)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = options.ContentRoot, Args = [] });
         // Same precedence as the Functions host: local.settings.json, then the environment, then explicit overrides.
+        var appSettings = AddAppSettings(new ConfigurationBuilder(), options).Build();
+        // The worker's environment comes from AZURE_FUNCTIONS_ENVIRONMENT (ConfigureFunctionsWorkerDefaults adds the
+        // AZURE_FUNCTIONS_ variables to the host configuration); in Development its HostApplicationBuilder validates
+        // DI scopes and the whole container at build time, so the runner does too.
+        var environment = appSettings[EnvironmentSetting] ?? Environments.Production;
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = options.ContentRoot,
+            EnvironmentName = environment,
+            Args = [],
+        });
         builder.Configuration.Sources.Clear();
         AddAppSettings(builder.Configuration, options);
+        var development = builder.Environment.IsDevelopment();
+        builder.Host.UseDefaultServiceProvider(provider =>
+        {
+            provider.ValidateScopes = development;
+            provider.ValidateOnBuild = development;
+        });
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>

@@ -48,6 +48,8 @@ public class RunnerFixture : IAsyncLifetime
             ["Jobs:Storage:ExportContainer"] = "exp-" + TablePrefix.ToLowerInvariant(),
             ["Jobs:Identity:TrustClientPrincipal"] = "true",
             ["Jobs:Runner:SystemKey"] = SystemKey,
+            // As under Core Tools (func start sets it): DI scopes and the container are validated, so a scope bug fails here.
+            [RunnerHost.EnvironmentSetting] = "Development",
             // Expected failures (failing steps, poisoned messages) would flood the test log; raise it to debug.
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("JOBS_TEST_LOG_LEVEL") ?? "Critical",
         };
