@@ -214,7 +214,7 @@ public static partial class RunnerHost
             LogRequestFailed(logger, ex, context.Request.Method, context.Request.Path.ToString());
             context.Response.Clear();
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-            if (ex is FunctionTimeoutException { Task: { } invocation })
+            if (ex is FunctionTimeoutException { Task: var invocation })
             {
                 await context.Response.CompleteAsync();
                 if (await Task.WhenAny(invocation, Task.Delay(TimedOutRequestGrace)) != invocation)

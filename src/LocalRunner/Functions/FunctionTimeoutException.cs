@@ -9,20 +9,6 @@ namespace Microsoft.Azure.WebJobs.Host;
 /// </summary>
 public sealed class FunctionTimeoutException : Exception
 {
-    public FunctionTimeoutException()
-    {
-    }
-
-    public FunctionTimeoutException(string message)
-        : base(message)
-    {
-    }
-
-    public FunctionTimeoutException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-
     internal FunctionTimeoutException(string message, Task invocation)
         : base(message)
     {
@@ -30,5 +16,5 @@ public sealed class FunctionTimeoutException : Exception
     }
 
     /// <summary>The invocation that timed out, still running until it observes its cancellation (as the SDK's <c>Task</c>).</summary>
-    public Task? Task { get; }
+    public Task Task { get; }
 }
