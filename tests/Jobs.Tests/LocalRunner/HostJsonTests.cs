@@ -36,6 +36,7 @@ public sealed class HostJsonTests : IDisposable
               // comments and trailing commas are accepted, as by the host's parser
               "Version": "2.0",
               "FunctionTimeout": "00:10:00",
+              "watchDirectories": [ "Shared", null ],
               "Extensions": { "HTTP": { "RoutePrefix": "v1" },
                               "DurableTASK": { "HubName": "CasedHub", "StorageProvider": { "PartitionCount": 2 } },
                               "QUEUES": { "MaxDequeueCount": 3, "MessageEncoding": "None" } },
