@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.WebJobs.Host;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,28 +25,36 @@ namespace Jobs.LocalRunner;
 /// Hosts the Functions app without the Functions host: the same function classes and services, every HTTP trigger
 /// on its route, queue and timer triggers with the host's semantics, and the durable engine on Azure Storage.
 /// </summary>
-public static class RunnerHost
+public static partial class RunnerHost
 {
+    /// <summary>The app setting that names the environment (Core Tools sets it to Development; Azure to Production).</summary>
+    public const string EnvironmentSetting = "AZURE_FUNCTIONS_ENVIRONMENT";
+
+    /// <summary>How long a timed-out HTTP function may keep its request before the runner lets the request go.</summary>
+    private static readonly TimeSpan TimedOutRequestGrace = TimeSpan.FromSeconds(30);
+
     public static WebApplication Build(RunnerOptions options)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = options.ContentRoot, Args = [] });
         // Same precedence as the Functions host: local.settings.json, then the environment, then explicit overrides.
-        builder.Configuration.Sources.Clear();
-        // Quiet defaults for chatty libraries, overridable like any setting (Logging__LogLevel__DurableTask=Information).
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var appSettings = AddAppSettings(new ConfigurationBuilder(), options).Build();
+        // The worker's environment comes from AZURE_FUNCTIONS_ENVIRONMENT (ConfigureFunctionsWorkerDefaults adds the
+        // AZURE_FUNCTIONS_ variables to the host configuration); in Development its HostApplicationBuilder validates
+        // DI scopes and the whole container at build time, so the runner does too.
+        var environment = appSettings[EnvironmentSetting] ?? Environments.Production;
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            ["Logging:LogLevel:Default"] = "Information",
-            ["Logging:LogLevel:DurableTask"] = "Warning",
-            ["Logging:LogLevel:Azure"] = "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-            ["Logging:LogLevel:Microsoft.DurableTask"] = "Warning",
+            ContentRootPath = options.ContentRoot,
+            EnvironmentName = environment,
+            Args = [],
         });
-        if (options.LoadLocalSettings)
+        builder.Configuration.Sources.Clear();
+        AddAppSettings(builder.Configuration, options);
+        var development = builder.Environment.IsDevelopment();
+        builder.Host.UseDefaultServiceProvider(provider =>
         {
-            builder.Configuration.AddInMemoryCollection(LocalSettings.Load(Path.Combine(options.ContentRoot, "local.settings.json")));
-        }
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddInMemoryCollection(options.Settings);
+            provider.ValidateScopes = development;
+            provider.ValidateOnBuild = development;
+        });
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
@@ -55,24 +64,26 @@ public static class RunnerHost
             console.UseUtcTimestamp = true;
         });
 
-        var host = HostSettings.Load(Path.Combine(options.ContentRoot, "host.json"));
+        var host = HostSettings.Load(Path.Combine(options.ContentRoot, "host.json"), builder.Configuration);
         var catalog = new FunctionCatalog(typeof(JobsServiceCollectionExtensions).Assembly);
         // The host's own switch: AzureWebJobs.<FunctionName>.Disabled=true turns a trigger off.
         bool Enabled(FunctionDescriptor function) =>
             !builder.Configuration.GetValue<bool>($"AzureWebJobs.{function.Name}.Disabled");
-        var keys = builder.Configuration.GetSection(RunnerKeys.Section).Get<RunnerKeys>() ?? new RunnerKeys();
-        // The system key opens every instance of the task hub: generated per process unless configured, never logged.
-        var systemKey = string.IsNullOrEmpty(keys.SystemKey) ? Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)) : keys.SystemKey;
-        var hubName = options.TaskHubOverride ?? host.HubName;
         var connection = builder.Configuration["AzureWebJobsStorage"]
             ?? throw new InvalidOperationException("AzureWebJobsStorage is not set (local.settings.json or the environment).");
+        var runnerKeys = builder.Configuration.GetSection(RunnerKeys.Section).Get<RunnerKeys>() ?? new RunnerKeys();
+        var keys = LoadKeys(builder.Configuration, options.ContentRoot, connection, runnerKeys);
+        var hubName = options.TaskHubOverride ?? host.HubName;
+        // The task hub lives on storageProvider.connectionName when host.json names one, else on AzureWebJobsStorage.
+        var durableConnection = StorageConnections.Resolve(builder.Configuration, host.StorageConnectionName);
 
         var services = builder.Services;
         services.AddJobs();
         services.AddSingleton(host);
         services.AddSingleton(catalog);
-        services.AddSingleton(new EngineSettings(hubName, connection, host, Environment.MachineName, NativeDurableApi.BasePath,
-            $"taskHub={Uri.EscapeDataString(hubName)}&connection=Storage&code={systemKey}"));
+        services.AddSingleton(keys);
+        services.AddSingleton(new EngineSettings(hubName, durableConnection, host, Environment.MachineName, NativeDurableApi.BasePath,
+            $"taskHub={Uri.EscapeDataString(hubName)}&connection={Uri.EscapeDataString(host.StorageConnectionName)}&code={Uri.EscapeDataString(keys.DurableTaskSystemKey)}"));
         services.AddSingleton<DurableRequestCounter>();
         services.AddSingleton<DurableEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<DurableEngine>());
@@ -99,22 +110,22 @@ public static class RunnerHost
         }
 
         var app = builder.Build();
-        app.UseStatusCodePages(async context =>
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Jobs.LocalRunner");
+        foreach (var applied in host.TestOverridesApplied)
         {
-            // Unmatched routes and methods get problem+json like every other error.
-            var request = context.HttpContext.Request;
-            var status = context.HttpContext.Response.StatusCode;
-            var detail = status == StatusCodes.Status405MethodNotAllowed
-                ? $"{request.Method} is not allowed on {request.Path}."
-                : $"Nothing is served at {request.Path}.";
-            await Problems.Create(request, status, status == 405 ? "Method not allowed" : "Not found", detail)
-                .ExecuteResultAsync(new ActionContext(context.HttpContext, new RouteData(), new ActionDescriptor()));
-        });
+            LogTestOverride(logger, applied);
+        }
+        app.Use((context, next) => HandleExceptionsAsync(context, next, logger));
+        app.UseRouting();
+        app.Use((context, next) => AuthorizeAsync(context, next, runnerKeys.RequireKeys, keys));
+        var homepageDisabled = string.Equals(builder.Configuration["AzureWebJobsDisableHomepage"], bool.TrueString, StringComparison.OrdinalIgnoreCase);
+        app.Use((context, next) => context.GetEndpoint() is null && context.Request.Path.Value == "/" ? HomepageAsync(context, homepageDisabled) : next(context));
         foreach (var function in catalog.Of(TriggerKind.Http).Where(Enabled))
         {
-            MapHttpFunction(app, host, function, keys, systemKey);
+            MapHttpFunction(app, host, function);
         }
-        NativeDurableApi.Map(app, systemKey, hubName);
+        // The host serves extension webhooks behind the extension's system key (DefaultScriptWebHookProvider).
+        NativeDurableApi.Map(app.MapGroup("").WithMetadata(new KeyRequirement(AuthorizationLevel.System, HostKeys.DurableTaskSystemKeyName)), hubName);
         return app;
     }
 
@@ -122,7 +133,119 @@ public static class RunnerHost
     internal static string RouteOf(HostSettings host, FunctionDescriptor function) =>
         "/" + string.Join('/', new[] { host.RoutePrefix, function.Http!.Route ?? function.Name }.Where(p => !string.IsNullOrEmpty(p)));
 
-    private static void MapHttpFunction(WebApplication app, HostSettings host, FunctionDescriptor function, RunnerKeys keys, string systemKey)
+    private static IConfigurationBuilder AddAppSettings(IConfigurationBuilder configuration, RunnerOptions options)
+    {
+        // Quiet defaults for chatty libraries, overridable like any setting (Logging__LogLevel__DurableTask=Information).
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:DurableTask"] = "Warning",
+            ["Logging:LogLevel:Azure"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            ["Logging:LogLevel:Microsoft.DurableTask"] = "Warning",
+        });
+        if (options.LoadLocalSettings)
+        {
+            configuration.AddInMemoryCollection(LocalSettings.Load(Path.Combine(options.ContentRoot, "local.settings.json")));
+        }
+        configuration.AddEnvironmentVariables();
+        configuration.AddInMemoryCollection(options.Settings);
+        return configuration;
+    }
+
+    /// <summary>
+    /// The keys the host would hold: read from (or created in) the host's secrets blob when one is needed — the master
+    /// key when keys are checked, the system key when no setting gives it — with Jobs:Runner:FunctionKey and
+    /// Jobs:Runner:SystemKey replacing the stored <c>default</c> function key and <c>durabletask_extension</c> key.
+    /// </summary>
+    private static HostKeys LoadKeys(IConfiguration configuration, string contentRoot, string connection, RunnerKeys settings)
+    {
+        var stored = settings.RequireKeys || string.IsNullOrEmpty(settings.SystemKey)
+            ? new HostSecretsStore(new BlobContainerClient(connection, HostSecretsStore.ContainerName), HostSecretsStore.HostIdFor(configuration, contentRoot))
+                .LoadOrCreate(HostKeys.DurableTaskSystemKeyName)
+            : new HostKeys(null, new Dictionary<string, string>(), new Dictionary<string, string>());
+        var functionKeys = new Dictionary<string, string>(stored.FunctionKeys, StringComparer.OrdinalIgnoreCase);
+        if (!string.IsNullOrEmpty(settings.FunctionKey))
+        {
+            functionKeys[HostKeys.DefaultFunctionKeyName] = settings.FunctionKey;
+        }
+        var systemKeys = new Dictionary<string, string>(stored.SystemKeys, StringComparer.OrdinalIgnoreCase);
+        if (!string.IsNullOrEmpty(settings.SystemKey))
+        {
+            systemKeys[HostKeys.DurableTaskSystemKeyName] = settings.SystemKey;
+        }
+        return stored with { FunctionKeys = functionKeys, SystemKeys = systemKeys };
+    }
+
+    /// <summary>
+    /// After routing, as the host's pipeline: a path whose methods do not include the request's is not a route there
+    /// (WebScriptHostHttpRoutesManager constrains each route with HttpMethodRouteConstraint), so ASP.NET Core's own
+    /// 405 answer becomes the host's empty 404; and when keys are on, a request without the key its route needs is an
+    /// empty 401 (FunctionInvocationMiddleware returns UnauthorizedResult).
+    /// </summary>
+    private static Task AuthorizeAsync(HttpContext context, RequestDelegate next, bool requireKeys, HostKeys keys)
+    {
+        if (context.GetEndpoint() is { } endpoint)
+        {
+            if (endpoint.Metadata.GetMetadata<KeyRequirement>() is not { } requirement)
+            {
+                context.SetEndpoint(null);
+            }
+            else if (requireKeys && !keys.Authorizes(context.Request, requirement))
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return Task.CompletedTask;
+            }
+        }
+        return next(context);
+    }
+
+    /// <summary>
+    /// As the host's ExceptionMiddleware: a function that throws is logged and answered 500 with no body. A function
+    /// that timed out keeps its request until it stops (up to a grace period) after the 500 has been sent, so it can
+    /// never touch a request context that serves someone else.
+    /// </summary>
+    private static async Task HandleExceptionsAsync(HttpContext context, RequestDelegate next, ILogger logger)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            LogRequestFailed(logger, ex, context.Request.Method, context.Request.Path.ToString());
+            context.Response.Clear();
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            if (ex is FunctionTimeoutException { Task: var invocation })
+            {
+                await context.Response.CompleteAsync();
+                if (await Task.WhenAny(invocation, Task.Delay(TimedOutRequestGrace)) != invocation)
+                {
+                    LogStillRunning(logger, context.Request.Method, context.Request.Path.ToString(), TimedOutRequestGrace);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// As the host's HomepageMiddleware: a request to "/" that no function took gets an HTML page saying the app runs
+    /// (the host's own page is its text, not this), or 204 when AzureWebJobsDisableHomepage is true.
+    /// </summary>
+    private static Task HomepageAsync(HttpContext context, bool disabled)
+    {
+        if (disabled)
+        {
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return Task.CompletedTask;
+        }
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/html";
+        return context.Response.WriteAsync(
+            "<!DOCTYPE html><html><head><title>Jobs</title></head><body><p>Your Functions app (Jobs, local runner) is up and running.</p></body></html>",
+            context.RequestAborted);
+    }
+
+    private static void MapHttpFunction(WebApplication app, HostSettings host, FunctionDescriptor function)
     {
         var methods = (function.Http!.Methods ?? ["get", "post", "put", "delete", "patch", "head", "options"]).Select(m => m.ToUpperInvariant()).ToArray();
         app.MapMethods(RouteOf(host, function), methods, async context =>
@@ -132,18 +255,12 @@ public static class RunnerHost
             using var logScope = jobId is null
                 ? logger.BeginScope("Function:{FunctionName}", function.Name)
                 : logger.BeginScope("Function:{FunctionName} JobId:{JobId}", function.Name, jobId);
-            if (keys.RequireKeys && function.Http.AuthLevel != AuthorizationLevel.Anonymous && !HasKey(context.Request, keys, systemKey))
-            {
-                await Execute(context, Problems.Create(context.Request, StatusCodes.Status401Unauthorized, "Unauthorized",
-                    "A function key is required (code query parameter or x-functions-key header)."));
-                return;
-            }
             var durable = context.RequestServices.GetRequiredService<DurableTaskClient>();
             var result = await FunctionInvoker.InvokeAsync(function, new InvocationContext(context.RequestServices, null, durable, context.RequestAborted, context));
             switch (result)
             {
                 case IActionResult action:
-                    await Execute(context, action);
+                    await action.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
                     break;
                 case IResult plain:
                     await plain.ExecuteAsync(context);
@@ -152,18 +269,18 @@ public static class RunnerHost
                     context.Response.StatusCode = StatusCodes.Status204NoContent;
                     break;
                 default:
-                    await Execute(context, ApiResult.Ok(result));
+                    await ApiResult.Ok(result).ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
                     break;
             }
-        }).WithName(function.Name);
+        }).WithName(function.Name).WithMetadata(new KeyRequirement(function.Http.AuthLevel));
     }
 
-    private static bool HasKey(HttpRequest request, RunnerKeys keys, string systemKey)
-    {
-        var given = request.Query["code"].FirstOrDefault() ?? request.Headers["x-functions-key"].FirstOrDefault();
-        return given is not null && (string.Equals(given, keys.FunctionKey, StringComparison.Ordinal) || string.Equals(given, systemKey, StringComparison.Ordinal));
-    }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TEST-ONLY override in effect (the Functions host has no such setting): {Override}")]
+    private static partial void LogTestOverride(ILogger logger, string @override);
 
-    private static Task Execute(HttpContext context, IActionResult result) =>
-        result.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor()));
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed; answered 500.")]
+    private static partial void LogRequestFailed(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} timed out and its function still runs after {Grace}; the request is released anyway (the Functions host would restart the worker).")]
+    private static partial void LogStillRunning(ILogger logger, string method, string path, TimeSpan grace);
 }

@@ -1,16 +1,43 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
 
 namespace Jobs.LocalRunner.Configuration;
 
-/// <summary>The parts of <c>host.json</c> the runner honours, with the Functions host's defaults.</summary>
-public sealed record HostSettings
+/// <summary>
+/// The parts of <c>host.json</c> the runner honours, read the way the Functions host reads them: keys are
+/// case-insensitive configuration keys under <c>AzureFunctionsJobHost</c>, app settings named
+/// <c>AzureFunctionsJobHost__…</c> override them, <c>%Setting%</c> hub names are resolved, and values are validated
+/// with the Durable extension's own rules. Defaults are the host's for a non-Consumption plan (what Core Tools runs).
+/// </summary>
+public sealed partial record HostSettings
 {
+    /// <summary>The configuration section host.json is read into (the host's <c>ConfigurationSectionNames.JobHost</c>).</summary>
+    public const string JobHostSection = "AzureFunctionsJobHost";
+
+    /// <summary>Test-only settings the Functions host does not have (see README); they bypass the extension's limits.</summary>
+    public const string TestOverridesSection = "Jobs:Runner:TestOverrides";
+
+    /// <summary>The connection name the Durable extension uses when host.json names none (AzureWebJobsStorage).</summary>
+    public const string DefaultConnectionName = "Storage";
+
     public string RoutePrefix { get; init; } = "api";
+
+    /// <summary>How long a function may run; null means unlimited (<c>functionTimeout: "-1"</c>).</summary>
+    public TimeSpan? FunctionTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
     public string HubName { get; init; } = "TestHubName";
+
+    /// <summary>The connection the task hub lives on (<c>storageProvider.connectionName</c>).</summary>
+    public string StorageConnectionName { get; init; } = DefaultConnectionName;
+
     public int PartitionCount { get; init; } = 4;
-    public int MaxConcurrentActivities { get; init; } = 10;
-    public int MaxConcurrentOrchestrators { get; init; } = 10;
+
+    // The extension's defaults outside Consumption: 10 per processor (AzureStorageDurabilityProviderFactory).
+    public int MaxConcurrentActivities { get; init; } = 10 * Environment.ProcessorCount;
+    public int MaxConcurrentOrchestrators { get; init; } = 10 * Environment.ProcessorCount;
     public TimeSpan DurableMaxQueuePollingInterval { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan DurableWorkItemVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
     public TimeSpan DurableControlQueueVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -37,35 +64,203 @@ public sealed record HostSettings
     /// <summary><c>singleton.listenerLockRecoveryPollingInterval</c>: how often a host without a timer's lock tries again.</summary>
     public TimeSpan ListenerLockRecoveryPollingInterval { get; init; } = TimeSpan.FromMinutes(1);
 
-    public static HostSettings Load(string path)
+    /// <summary>The test-only overrides that were applied, by setting name (empty in normal use).</summary>
+    public IReadOnlyList<string> TestOverridesApplied { get; init; } = [];
+
+    /// <summary>
+    /// Reads host.json at <paramref name="path"/> with the app settings in <paramref name="appSettings"/> (which
+    /// resolve <c>%Setting%</c> and may override any value as <c>AzureFunctionsJobHost:…</c>). Throws, as the host
+    /// and the extension do at start-up, for a value they would refuse.
+    /// </summary>
+    public static HostSettings Load(string path, IConfiguration appSettings)
     {
-        var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
-            ?? throw new InvalidDataException($"{path} is not a JSON object.");
-        var extensions = root["extensions"];
-        var durable = extensions?["durableTask"];
-        var queues = extensions?["queues"];
+        var jobHost = Read(path, appSettings).GetSection(JobHostSection);
+        var durable = jobHost.GetSection("extensions:durableTask");
+        var storage = durable.GetSection("storageProvider");
+        var queues = jobHost.GetSection("extensions:queues");
         var defaults = new HostSettings();
-        return new HostSettings
+
+        var providerType = storage["type"];
+        if (providerType is not null && !string.Equals(providerType, "AzureStorage", StringComparison.OrdinalIgnoreCase))
         {
-            RoutePrefix = (string?)extensions?["http"]?["routePrefix"] ?? defaults.RoutePrefix,
-            HubName = (string?)durable?["hubName"] ?? defaults.HubName,
-            PartitionCount = (int?)durable?["storageProvider"]?["partitionCount"] ?? defaults.PartitionCount,
-            DurableMaxQueuePollingInterval = Time(durable?["storageProvider"]?["maxQueuePollingInterval"]) ?? defaults.DurableMaxQueuePollingInterval,
-            DurableWorkItemVisibilityTimeout = Time(durable?["storageProvider"]?["workItemQueueVisibilityTimeout"]) ?? defaults.DurableWorkItemVisibilityTimeout,
-            DurableControlQueueVisibilityTimeout = Time(durable?["storageProvider"]?["controlQueueVisibilityTimeout"]) ?? defaults.DurableControlQueueVisibilityTimeout,
-            MaxConcurrentActivities = (int?)durable?["maxConcurrentActivityFunctions"] ?? defaults.MaxConcurrentActivities,
-            MaxConcurrentOrchestrators = (int?)durable?["maxConcurrentOrchestratorFunctions"] ?? defaults.MaxConcurrentOrchestrators,
-            QueueMaxDequeueCount = (int?)queues?["maxDequeueCount"] ?? defaults.QueueMaxDequeueCount,
-            QueueVisibilityTimeout = Time(queues?["visibilityTimeout"]) ?? defaults.QueueVisibilityTimeout,
-            QueueBatchSize = (int?)queues?["batchSize"] ?? defaults.QueueBatchSize,
-            QueueMaxPollingInterval = Time(queues?["maxPollingInterval"]) ?? defaults.QueueMaxPollingInterval,
-            QueueMessagesBase64 = !string.Equals((string?)queues?["messageEncoding"], "none", StringComparison.OrdinalIgnoreCase),
-            QueueNewBatchThreshold = (int?)queues?["newBatchThreshold"] is { } threshold
+            throw new NotSupportedException($"host.json: the local runner runs the AzureStorage durability provider only, not '{providerType}'.");
+        }
+
+        var settings = new HostSettings
+        {
+            RoutePrefix = jobHost["extensions:http:routePrefix"] ?? defaults.RoutePrefix,
+            FunctionTimeout = FunctionTimeoutOf(jobHost["functionTimeout"], defaults.FunctionTimeout),
+            HubName = ResolveHubName(durable["hubName"], appSettings) ?? defaults.HubName,
+            StorageConnectionName = storage["connectionName"] ?? storage["connectionStringName"] ?? defaults.StorageConnectionName,
+            PartitionCount = Int(storage, "partitionCount") ?? defaults.PartitionCount,
+            DurableMaxQueuePollingInterval = Time(storage, "maxQueuePollingInterval") ?? defaults.DurableMaxQueuePollingInterval,
+            DurableWorkItemVisibilityTimeout = Time(storage, "workItemQueueVisibilityTimeout") ?? defaults.DurableWorkItemVisibilityTimeout,
+            DurableControlQueueVisibilityTimeout = Time(storage, "controlQueueVisibilityTimeout") ?? defaults.DurableControlQueueVisibilityTimeout,
+            MaxConcurrentActivities = Int(durable, "maxConcurrentActivityFunctions") ?? defaults.MaxConcurrentActivities,
+            MaxConcurrentOrchestrators = Int(durable, "maxConcurrentOrchestratorFunctions") ?? defaults.MaxConcurrentOrchestrators,
+            QueueMaxDequeueCount = Int(queues, "maxDequeueCount") ?? defaults.QueueMaxDequeueCount,
+            QueueVisibilityTimeout = Time(queues, "visibilityTimeout") ?? defaults.QueueVisibilityTimeout,
+            QueueBatchSize = Int(queues, "batchSize") ?? defaults.QueueBatchSize,
+            QueueMaxPollingInterval = Time(queues, "maxPollingInterval") ?? defaults.QueueMaxPollingInterval,
+            QueueMessagesBase64 = !string.Equals(queues["messageEncoding"], "none", StringComparison.OrdinalIgnoreCase),
+            QueueNewBatchThreshold = Int(queues, "newBatchThreshold") is { } threshold
                 ? (threshold >= 0 ? threshold : throw new InvalidDataException("extensions.queues.newBatchThreshold must not be negative."))
                 : null,
-            ListenerLockPeriod = LockPeriod(Time(root["singleton"]?["listenerLockPeriod"])) ?? defaults.ListenerLockPeriod,
-            ListenerLockRecoveryPollingInterval = Time(root["singleton"]?["listenerLockRecoveryPollingInterval"]) ?? defaults.ListenerLockRecoveryPollingInterval,
+            ListenerLockPeriod = LockPeriod(Time(jobHost.GetSection("singleton"), "listenerLockPeriod")) ?? defaults.ListenerLockPeriod,
+            ListenerLockRecoveryPollingInterval = Time(jobHost.GetSection("singleton"), "listenerLockRecoveryPollingInterval") ?? defaults.ListenerLockRecoveryPollingInterval,
         };
+        settings.ValidateDurable();
+        return settings.WithTestOverrides(appSettings.GetSection(TestOverridesSection));
+    }
+
+    /// <summary>
+    /// host.json flattened into configuration keys under <c>AzureFunctionsJobHost</c> (as the host's
+    /// HostJsonFileConfigurationSource does), then the app's <c>AzureFunctionsJobHost:…</c> settings over it.
+    /// </summary>
+    private static IConfiguration Read(string path, IConfiguration appSettings)
+    {
+        var text = File.ReadAllText(path);
+        var root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })
+            as JsonObject ?? throw new InvalidDataException($"{path} is not a JSON object.");
+        var flattened = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        Flatten(root, JobHostSection, flattened);
+        // The host refuses a host.json without "version": "2.0" (HostJsonFileConfigurationSource.InitializeHostConfig).
+        var version = flattened.GetValueOrDefault(JobHostSection + ":version");
+        if (version != "2.0")
+        {
+            throw new InvalidDataException(string.IsNullOrEmpty(version)
+                ? $"{path} is missing the required 'version' property (\"2.0\")."
+                : $"'{version}' is an invalid value for host.json 'version' property: use \"2.0\".");
+        }
+        var overrides = appSettings.GetSection(JobHostSection).AsEnumerable().Where(pair => pair.Value is not null);
+        return new ConfigurationBuilder().AddInMemoryCollection(flattened).AddInMemoryCollection(overrides).Build();
+    }
+
+    private static void Flatten(JsonNode? node, string path, Dictionary<string, string?> into)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (name, child) in obj)
+                {
+                    Flatten(child, path + ConfigurationPath.KeyDelimiter + name, into);
+                }
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    Flatten(array[i], path + ConfigurationPath.KeyDelimiter + i.ToString(CultureInfo.InvariantCulture), into);
+                }
+                break;
+            case JsonValue value:
+                into[path] = value.GetValueKind() switch
+                {
+                    JsonValueKind.String => value.GetValue<string>(),
+                    JsonValueKind.True => bool.TrueString,
+                    JsonValueKind.False => bool.FalseString,
+                    _ => value.ToJsonString(),
+                };
+                break;
+            default:
+                into[path] = "";
+                break;
+        }
+    }
+
+    /// <summary>
+    /// As the Durable extension's <c>DurableTaskOptions.ResolveAppSettingOptions</c> (INameResolver.TryResolveWholeString):
+    /// a hub name that is exactly <c>%Name%</c> becomes the app setting <c>Name</c>; one that does not resolve stays as
+    /// written and then fails the hub name rule, as under the host.
+    /// </summary>
+    private static string? ResolveHubName(string? configured, IConfiguration appSettings)
+    {
+        if (configured is { Length: > 2 } && configured[0] == '%' && configured[^1] == '%' && configured.IndexOf('%', 1) == configured.Length - 1
+            && appSettings[configured[1..^1]] is { } resolved)
+        {
+            return resolved;
+        }
+        return configured;
+    }
+
+    /// <summary>
+    /// The extension's start-up checks (Azure/azure-functions-durable-extension: AzureStorageOptions.Validate and
+    /// ValidateHubName, DurableTaskOptions.Validate). The work-item visibility timeout has no limit there.
+    /// </summary>
+    private void ValidateDurable()
+    {
+        // ValidateHubName: a valid blob, container, table and queue name, at most 50 characters — alphanumeric, starting with a letter.
+        if (!HubNameRule().IsMatch(HubName))
+        {
+            throw new ArgumentException($"Task hub name '{HubName}' should contain only alphanumeric characters, start with a letter, and have length between 3 and 45.");
+        }
+        if (PartitionCount is < 1 or > 16)
+        {
+            throw new InvalidOperationException("PartitionCount must be an integer value between 1 and 16.");
+        }
+        if (DurableControlQueueVisibilityTimeout < TimeSpan.FromMinutes(1) || DurableControlQueueVisibilityTimeout > TimeSpan.FromMinutes(60))
+        {
+            throw new InvalidOperationException("ControlQueueVisibilityTimeout must be between 1 and 60 minutes.");
+        }
+        if (DurableMaxQueuePollingInterval <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException("MaxQueuePollingInterval must be non-negative.");
+        }
+        if (MaxConcurrentActivities <= 0)
+        {
+            throw new InvalidOperationException("MaxConcurrentActivityFunctions must be a positive integer value.");
+        }
+        if (MaxConcurrentOrchestrators <= 0)
+        {
+            throw new InvalidOperationException("MaxConcurrentOrchestratorFunctions must be a positive integer value.");
+        }
+    }
+
+    /// <summary>
+    /// TEST-ONLY: <c>Jobs:Runner:TestOverrides:{WorkItemVisibilityTimeout,ControlQueueVisibilityTimeout}</c> replace the
+    /// durable queues' visibility timeouts after validation, so a crash test need not wait the 1-minute minimum the
+    /// extension enforces. The Functions host has no such setting.
+    /// </summary>
+    private HostSettings WithTestOverrides(IConfiguration overrides)
+    {
+        var workItem = Time(overrides, "WorkItemVisibilityTimeout");
+        var control = Time(overrides, "ControlQueueVisibilityTimeout");
+        var applied = new List<string>();
+        if (workItem is not null)
+        {
+            applied.Add($"{TestOverridesSection}:WorkItemVisibilityTimeout={workItem}");
+        }
+        if (control is not null)
+        {
+            applied.Add($"{TestOverridesSection}:ControlQueueVisibilityTimeout={control}");
+        }
+        return this with
+        {
+            DurableWorkItemVisibilityTimeout = workItem ?? DurableWorkItemVisibilityTimeout,
+            DurableControlQueueVisibilityTimeout = control ?? DurableControlQueueVisibilityTimeout,
+            TestOverridesApplied = applied,
+        };
+    }
+
+    /// <summary>
+    /// As the host's ScriptJobHostOptionsSetup.ConfigureFunctionTimeout outside Consumption: unset is 30 minutes,
+    /// <c>-1</c> (one negative day when parsed) is unlimited, anything else must be at least one second.
+    /// </summary>
+    private static TimeSpan? FunctionTimeoutOf(string? configured, TimeSpan? fallback)
+    {
+        if (configured is null)
+        {
+            return fallback;
+        }
+        var timeout = ParseTime("functionTimeout", configured);
+        if (timeout == TimeSpan.FromDays(-1))
+        {
+            return null;
+        }
+        if (timeout < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentException($"FunctionTimeout must be greater than {TimeSpan.FromSeconds(1)} and less than {TimeSpan.MaxValue}.");
+        }
+        return timeout;
     }
 
     // The host refuses a listener lock period outside 15 to 60 seconds (SingletonOptions).
@@ -74,6 +269,21 @@ public sealed record HostSettings
             ? value
             : throw new InvalidDataException("singleton.listenerLockPeriod must be between 00:00:15 and 00:01:00.");
 
-    private static TimeSpan? Time(JsonNode? node) =>
-        node is null ? null : TimeSpan.Parse((string)node!, CultureInfo.InvariantCulture);
+    private static int? Int(IConfiguration section, string key) =>
+        section[key] is { } value
+            ? int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : throw new InvalidDataException($"host.json: '{key}' is not an integer: '{value}'.")
+            : null;
+
+    private static TimeSpan? Time(IConfiguration section, string key) =>
+        section[key] is { } value ? ParseTime(key, value) : null;
+
+    private static TimeSpan ParseTime(string key, string value) =>
+        TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : throw new InvalidDataException($"host.json: '{key}' is not a time span: '{value}'.");
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9]{2,49}$")]
+    private static partial Regex HubNameRule();
 }

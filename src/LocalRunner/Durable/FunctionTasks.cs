@@ -18,7 +18,7 @@ internal sealed class FunctionOrchestrator(
     {
         var raw = input is System.Text.Json.JsonElement element ? element.GetRawText() : null;
         var functionContext = new FunctionOrchestrationContext(context, raw, converter, loggers);
-        return FunctionInvoker.InvokeAsync(function, new InvocationContext(services, functionContext, client, CancellationToken.None));
+        return FunctionInvoker.InvokeOrchestratorAsync(function, new InvocationContext(services, functionContext, client, CancellationToken.None));
     }
 }
 

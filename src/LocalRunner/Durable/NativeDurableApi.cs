@@ -21,24 +21,19 @@ namespace Jobs.LocalRunner.Durable;
 /// serves beside the app's own routes. Behaviour follows the extension's HttpApiHandler (3.18.0, the version the app's
 /// worker extension names): status codes, empty bodies where it answers with a bare status, its error bodies
 /// (<c>{"Message": …}</c>), Location/Retry-After, body shapes, filters, <c>x-ms-continuation-token</c> paging and the
-/// start route. Every call needs the system key (<c>code</c>), which opens every instance of the task hub.
+/// start route. Keys are checked by the runner's routing (RunnerHost), as the host checks a webhook's system key
+/// before the extension sees the request.
 /// </summary>
 public static class NativeDurableApi
 {
     public const string BasePath = "/runtime/webhooks/durabletask";
     private const string ContinuationHeader = "x-ms-continuation-token";
 
-    public static void Map(IEndpointRouteBuilder app, string systemKey, string hubName)
+    public static void Map(IEndpointRouteBuilder app, string hubName)
     {
         var group = app.MapGroup(BasePath).AddEndpointFilter(async (context, next) =>
         {
             var request = context.HttpContext.Request;
-            var code = request.Query["code"].FirstOrDefault() ?? request.Headers["x-functions-key"].FirstOrDefault();
-            if (!string.Equals(code, systemKey, StringComparison.Ordinal))
-            {
-                // The host's key check answers with a bare 401.
-                return Bare(context.HttpContext, StatusCodes.Status401Unauthorized);
-            }
             var hub = request.Query["taskHub"].FirstOrDefault();
             if (hub is not null && !string.Equals(hub, hubName, StringComparison.OrdinalIgnoreCase))
             {

@@ -1,9 +1,12 @@
 using System.Globalization;
 using System.Reflection;
-using Microsoft.Azure.Functions.Worker;
+using Jobs.LocalRunner.Configuration;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.WebJobs.Host;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Jobs.LocalRunner.Functions;
 
@@ -13,9 +16,10 @@ public sealed record InvocationContext(
 
 /// <summary>
 /// Calls a function method the way the isolated worker does: the class is created from DI for each invocation,
-/// parameters are bound from the trigger, route values, <c>[DurableClient]</c> and the cancellation token.
+/// parameters are bound from the trigger, route values, <c>[DurableClient]</c> and the cancellation token. Every
+/// invocation but an orchestrator episode is bounded by host.json's <c>functionTimeout</c>, as the host bounds it.
 /// </summary>
-public static class FunctionInvoker
+public static partial class FunctionInvoker
 {
     /// <summary>Non-trigger parameters the runner knows how to supply.</summary>
     public static bool CanBind(ParameterInfo parameter) =>
@@ -23,7 +27,73 @@ public static class FunctionInvoker
         || parameter.GetCustomAttribute<DurableClientAttribute>() is not null
         || parameter.ParameterType == typeof(string) || parameter.ParameterType == typeof(int) || parameter.ParameterType == typeof(Guid);
 
+    /// <summary>
+    /// Invokes <paramref name="function"/>. When it runs past <c>functionTimeout</c> it is handled as the WebJobs SDK's
+    /// FunctionExecutor handles it with ThrowOnTimeout (which the host sets, JobHostFunctionTimeoutOptionsSetup): the
+    /// error "Timeout value of … exceeded by function …" is logged, the function's cancellation token is cancelled, and
+    /// the invocation fails at once with a <see cref="FunctionTimeoutException"/> — without waiting for the function
+    /// to stop. (The host then restarts an isolated worker whose function ignores the token; the runner cannot, see
+    /// docs/host-fidelity.md.) Orchestrator episodes are not timed here: the host times them too, but aborts the
+    /// episode for a replay instead of failing it, and an orchestrator does no I/O, so an episode never waits.
+    /// </summary>
     public static async Task<object?> InvokeAsync(FunctionDescriptor function, InvocationContext context)
+    {
+        var timeout = function.Kind == TriggerKind.Orchestration ? null : context.Services.GetService<HostSettings>()?.FunctionTimeout;
+        if (timeout is not { } limit)
+        {
+            return await InvokeCoreAsync(function, context);
+        }
+
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation);
+        if (context.Http is { } http)
+        {
+            // HTTP functions read cancellation from the request: make its abort token the invocation's as well.
+            http.RequestAborted = cancellation.Token;
+        }
+        var invocation = InvokeCoreAsync(function, context with { Cancellation = cancellation.Token });
+        using (var timer = new CancellationTokenSource())
+        {
+            var expiry = Task.Delay(limit, timer.Token);
+            if (await Task.WhenAny(invocation, expiry) == invocation)
+            {
+                await timer.CancelAsync();
+                if (context.Http is { } finished)
+                {
+                    finished.RequestAborted = context.Cancellation;
+                }
+                cancellation.Dispose();
+                return await invocation;
+            }
+        }
+
+        var invocationId = Guid.NewGuid();
+        var message = string.Format(CultureInfo.InvariantCulture,
+            "Timeout value of {0} exceeded by function 'Functions.{1}' (Id: '{2}'). Initiating cancellation.", limit, function.Name, invocationId);
+        var logger = context.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Jobs.LocalRunner.FunctionTimeout");
+        LogTimedOut(logger, message);
+        await cancellation.CancelAsync();
+        // The invocation is abandoned, not awaited: dispose its token source once it stops, and observe how it ends.
+        _ = invocation.ContinueWith(ended =>
+        {
+            cancellation.Dispose();
+            if (ended.IsFaulted)
+            {
+                LogEndedAfterTimeout(logger, ended.Exception, function.Name, invocationId);
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        throw new FunctionTimeoutException(message, invocation);
+    }
+
+    /// <summary>
+    /// Runs one orchestrator episode, untimed (see <see cref="InvokeAsync"/>). A separate entry point keeps the timer,
+    /// the clock and the logging of the timed path out of the orchestrator's call graph, which the Durable analyzers check.
+    /// </summary>
+    public static Task<object?> InvokeOrchestratorAsync(FunctionDescriptor function, InvocationContext context) =>
+        function.Kind == TriggerKind.Orchestration
+            ? InvokeCoreAsync(function, context)
+            : throw new ArgumentException($"{function.Name} is not an orchestrator.", nameof(function));
+
+    private static async Task<object?> InvokeCoreAsync(FunctionDescriptor function, InvocationContext context)
     {
         await using var scope = context.Services.CreateAsyncScope();
         var target = function.Method.IsStatic
@@ -71,4 +141,10 @@ public static class FunctionInvoker
             : parameter.ParameterType == typeof(int) ? int.Parse(raw, CultureInfo.InvariantCulture)
             : Guid.Parse(raw);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Message}")]
+    private static partial void LogTimedOut(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Function {Function} (Id: '{InvocationId}') failed after its timeout had already ended the invocation.")]
+    private static partial void LogEndedAfterTimeout(ILogger logger, Exception? exception, string function, Guid invocationId);
 }

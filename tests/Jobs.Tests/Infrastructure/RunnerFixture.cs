@@ -54,6 +54,8 @@ public class RunnerFixture : IAsyncLifetime
             [HostId.Setting] = HubName,
             // Jobs still running when a fixture stops are released after 2 s instead of the 30 s a deployment gets.
             [Jobs.LocalRunner.Durable.DurableShutdownSettings.OverrideKey] = "00:00:02",
+            // As under Core Tools (func start sets it): DI scopes and the container are validated, so a scope bug fails here.
+            [RunnerHost.EnvironmentSetting] = "Development",
             // Expected failures (failing steps, poisoned messages) would flood the test log; raise it to debug.
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("JOBS_TEST_LOG_LEVEL") ?? "Critical",
         };
@@ -165,16 +167,39 @@ public sealed class MaintenanceRunnerCollection : ICollectionFixture<Maintenance
     public const string Name = "maintenance-runner";
 }
 
-/// <summary>A runner that demands a function key, as Azure does.</summary>
+/// <summary>
+/// A runner that checks keys as the host in Azure does, with a host id of its own, so its stored keys (the master
+/// key among them) are in a secrets blob no other fixture uses.
+/// </summary>
 public sealed class KeyedRunnerFixture : RunnerFixture
 {
     public const string FunctionKey = "fn-key-for-tests";
+
+    public string HostId { get; } = "keyed" + Guid.NewGuid().ToString("N")[..12];
 
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
     [
         new("Jobs:Runner:RequireKeys", "true"),
         new("Jobs:Runner:FunctionKey", FunctionKey),
+        new("AzureFunctionsWebHost:hostid", HostId),
     ];
+
+    /// <summary>The host secrets the runner stored, read as a user would read them from storage.</summary>
+    public Task<JsonObject> StoredSecretsAsync() => HostSecretsBlob.ReadAsync(HostId);
+}
+
+/// <summary>Reads <c>azure-webjobs-secrets/{hostId}/host.json</c> from the test storage account.</summary>
+public static class HostSecretsBlob
+{
+    public static async Task<JsonObject> ReadAsync(string hostId)
+    {
+        var blob = new Azure.Storage.Blobs.BlobContainerClient(TestStorage.ConnectionString, "azure-webjobs-secrets").GetBlobClient($"{hostId}/host.json");
+        return JsonNode.Parse((await blob.DownloadContentAsync()).Value.Content.ToString())!.AsObject();
+    }
+
+    /// <summary>The value of the key named <paramref name="name"/> in a key list (<c>functionKeys</c> / <c>systemKeys</c>).</summary>
+    public static string KeyValue(JsonObject secrets, string list, string name) =>
+        (string)secrets[list]!.AsArray().Single(k => (string?)k!["name"] == name)!["value"]!;
 }
 
 [CollectionDefinition(Name)]
@@ -241,4 +266,10 @@ public sealed class StaleStatusRunnerFixture : RunnerFixture
 public sealed class StaleStatusRunnerCollection : ICollectionFixture<StaleStatusRunnerFixture>
 {
     public const string Name = "stale-status-runner";
+}
+
+/// <summary>A runner with settings of the test's choosing, started and stopped by the test itself.</summary>
+public sealed class CustomRunner(params (string Key, string? Value)[] settings) : RunnerFixture
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value));
 }

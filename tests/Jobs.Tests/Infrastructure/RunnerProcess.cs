@@ -15,7 +15,8 @@ public sealed class RunnerProcess : IDisposable
     private Process? _process;
 
     /// <param name="editHost">Changes to host.json's <c>extensions.durableTask</c> section.</param>
-    public RunnerProcess(Action<JsonNode> editHost)
+    /// <param name="settings">More app settings for local.settings.json's <c>Values</c>.</param>
+    public RunnerProcess(Action<JsonNode> editHost, IReadOnlyDictionary<string, string>? settings = null)
     {
         var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
         var durable = host["extensions"]!["durableTask"]!;
@@ -23,7 +24,7 @@ public sealed class RunnerProcess : IDisposable
         editHost(durable);
         File.WriteAllText(Path.Combine(_contentRoot, "host.json"), host.ToJsonString());
         var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
-        var settings = new JsonObject
+        var local = new JsonObject
         {
             ["IsEncrypted"] = false,
             ["Values"] = new JsonObject
@@ -36,7 +37,11 @@ public sealed class RunnerProcess : IDisposable
                 ["AzureWebJobs.SubmitFromQueue.Disabled"] = "true",
             },
         };
-        File.WriteAllText(Path.Combine(_contentRoot, "local.settings.json"), settings.ToJsonString());
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            local["Values"]![key] = value;
+        }
+        File.WriteAllText(Path.Combine(_contentRoot, "local.settings.json"), local.ToJsonString());
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 

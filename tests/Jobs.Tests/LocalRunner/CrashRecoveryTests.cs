@@ -6,16 +6,18 @@ namespace Jobs.Tests.LocalRunner;
 /// <summary>
 /// <c>kill -9</c> of the runner in the middle of a job, then a fresh start: the job finishes, no finished step runs
 /// again, nothing is lost. The runner runs as a real child process (the published Jobs.LocalRunner.dll), with a
-/// content root of its own: host.json with a private task hub, local.settings.json pointing at the test Azurite.
+/// content root of its own: the repository's host.json unchanged, and a local.settings.json that points at the test
+/// Azurite and gives the run a private task hub through the host's own override (AzureFunctionsJobHost__…).
 /// </summary>
 public sealed class CrashRecoveryTests : IDisposable
 {
     // Messages a killed worker held reappear after their visibility timeout (5 minutes by default, which host.json
-    // keeps for production); 30 s keeps this test short.
-    private readonly RunnerProcess _runner = new(durable =>
+    // keeps for production). The extension refuses a control-queue timeout under 1 minute, so host.json cannot
+    // shorten it to 30 s: the runner's TEST-ONLY overrides do.
+    private readonly RunnerProcess _runner = new(_ => { }, new Dictionary<string, string>
     {
-        durable["storageProvider"]!["workItemQueueVisibilityTimeout"] = "00:00:30";
-        durable["storageProvider"]!["controlQueueVisibilityTimeout"] = "00:00:30";
+        ["Jobs__Runner__TestOverrides__WorkItemVisibilityTimeout"] = "00:00:30",
+        ["Jobs__Runner__TestOverrides__ControlQueueVisibilityTimeout"] = "00:00:30",
     });
 
     [Fact]

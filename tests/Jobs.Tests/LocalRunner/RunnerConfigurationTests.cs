@@ -1,5 +1,6 @@
 using Jobs.LocalRunner.Configuration;
 using Jobs.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 
 namespace Jobs.Tests.LocalRunner;
 
@@ -8,7 +9,7 @@ public sealed class RunnerConfigurationTests
     [Fact]
     public void HostJson_OfTheRepository_IsReadLikeTheFunctionsHostReadsIt()
     {
-        var host = HostSettings.Load(Path.Combine(RepoPaths.Root, "host.json"));
+        var host = HostSettings.Load(Path.Combine(RepoPaths.Root, "host.json"), new ConfigurationBuilder().Build());
         Assert.Equal("api", host.RoutePrefix);
         Assert.Equal("JobsHub", host.HubName);
         Assert.Equal(5, host.QueueMaxDequeueCount);
@@ -25,7 +26,7 @@ public sealed class RunnerConfigurationTests
         File.WriteAllText(path, """{"version":"2.0","extensions":{"queues":{"messageEncoding":"none"}}}""");
         try
         {
-            var host = HostSettings.Load(path);
+            var host = HostSettings.Load(path, new ConfigurationBuilder().Build());
             Assert.Equal("TestHubName", host.HubName);
             Assert.Equal(5, host.QueueMaxDequeueCount);
             Assert.False(host.QueueMessagesBase64);

@@ -11,7 +11,7 @@ public sealed class TriggerHostSettingsTests
         File.WriteAllText(path, json);
         try
         {
-            return HostSettings.Load(path);
+            return HostSettings.Load(path, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         }
         finally
         {

@@ -76,7 +76,15 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         using var client = runner.Client(_owner);
         var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
         await RunnerFixture.WaitForEndAsync(client, id);
+        // The ending is followed by one more write to the record (its list rows confirmed, ListedAt): wait for it
+        // (bounded), or the rollback below races it and fails on the ETag.
         var ended = (await runner.Store.GetAsync(id, default))!;
+        for (var i = 0; i < 100 && ended.ListingPending; i++)
+        {
+            await Task.Delay(50);
+            ended = (await runner.Store.GetAsync(id, default))!;
+        }
+        Assert.False(ended.ListingPending);
         // Put the record back to running (and back into the live-job index) behind the engine's back.
         var running = ended with { Status = JobStatus.Running, CompletedAt = null, Result = null, Progress = 50, Message = "Running step-1" };
         await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(running), ended.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
