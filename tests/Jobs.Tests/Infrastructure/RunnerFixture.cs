@@ -141,6 +141,22 @@ public class RunnerFixture : IAsyncLifetime
         throw new TimeoutException($"{statusUri} never reached {runtimeStatus}; last seen: {last?.ToJsonString()}");
     }
 
+    /// <summary>The messages of a completed job's log, once its closing line is there (it follows the record's end; bounded wait).</summary>
+    public static async Task<List<string>> LogMessagesOfEndedJobAsync(HttpClient client, string id)
+    {
+        List<string> lines = [];
+        for (var i = 0; i < 100 && !lines.Any(l => l.StartsWith("Job completed", StringComparison.Ordinal)); i++)
+        {
+            if (i > 0)
+            {
+                await Task.Delay(50);
+            }
+            lines = [.. JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray()
+                .Select(l => (string)l!["message"]!)];
+        }
+        return lines;
+    }
+
     public static Task<JsonObject> WaitForEndAsync(HttpClient client, string id, TimeSpan? timeout = null) =>
         PollStatusAsync(client, id, s => (string?)s["status"] is "completed" or "failed" or "cancelled" or "timed_out", timeout);
 }

@@ -37,17 +37,7 @@ public sealed class CrashRecoveryTests : IDisposable
         var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(150));
         Assert.Equal("completed", (string?)end["status"]);
 
-        // The closing log line is appended just after the record turns completed: wait for it (bounded).
-        List<string> lines = [];
-        for (var i = 0; i < 100 && !lines.Any(l => l.StartsWith("Job completed", StringComparison.Ordinal)); i++)
-        {
-            if (i > 0)
-            {
-                await Task.Delay(50);
-            }
-            lines = [.. JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray()
-                .Select(l => (string)l!["message"]!)];
-        }
+        var lines = await RunnerFixture.LogMessagesOfEndedJobAsync(client, id);
         // Finished steps ran exactly once; the interrupted step ran again; nothing ran twice to completion.
         Assert.Single(lines, l => l.StartsWith("Step step-1 started", StringComparison.Ordinal));
         Assert.Single(lines, l => l.StartsWith("Step step-2 started", StringComparison.Ordinal));

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Jobs.Tests.Infrastructure;
 
 namespace Jobs.Tests.LocalRunner;
@@ -28,7 +27,7 @@ public sealed class GracefulShutdownTests
         var end = await RunnerFixture.WaitForEndAsync(runner.Client, id, TimeSpan.FromSeconds(60));
         Assert.Equal("completed", (string?)end["status"]);
         Assert.True(restarted.Elapsed < TimeSpan.FromSeconds(60), $"took {restarted.Elapsed} after the restart");
-        var lines = await LogLinesAsync(runner.Client, id);
+        var lines = await RunnerFixture.LogMessagesOfEndedJobAsync(runner.Client, id);
         foreach (var step in new[] { "step-1", "step-2", "step-3", "step-4" })
         {
             // The step running at SIGTERM finished during the stop: it was not run again.
@@ -55,7 +54,7 @@ public sealed class GracefulShutdownTests
         var end = await RunnerFixture.WaitForEndAsync(runner.Client, id, TimeSpan.FromSeconds(60));
         Assert.Equal("completed", (string?)end["status"]);
         Assert.True(restarted.Elapsed < TimeSpan.FromSeconds(60), $"took {restarted.Elapsed} after the restart");
-        var lines = await LogLinesAsync(runner.Client, id);
+        var lines = await RunnerFixture.LogMessagesOfEndedJobAsync(runner.Client, id);
         // The interrupted attempt was released, not failed: the step ran again as the same attempt and completed once.
         Assert.Equal(2, lines.Count(l => l.StartsWith("Step step-1 started (attempt 1)", StringComparison.Ordinal)));
         Assert.DoesNotContain(lines, l => l.StartsWith("Step step-1 started (attempt 2)", StringComparison.Ordinal));
@@ -66,20 +65,4 @@ public sealed class GracefulShutdownTests
 
     private static async Task<string> StartJobAsync(RunnerProcess runner, int steps, int delayMs) =>
         (string)(await RunnerFixture.CreateJobAsync(runner.Client, new { type = "demo.steps", input = new { steps, delayMs } }))["id"]!;
-
-    /// <summary>The job's log, once its closing line is there (it is appended just after the record ends).</summary>
-    private static async Task<List<string>> LogLinesAsync(HttpClient client, string id)
-    {
-        List<string> lines = [];
-        for (var i = 0; i < 100 && !lines.Any(l => l.StartsWith("Job completed", StringComparison.Ordinal)); i++)
-        {
-            if (i > 0)
-            {
-                await Task.Delay(50);
-            }
-            lines = [.. JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray()
-                .Select(l => (string)l!["message"]!)];
-        }
-        return lines;
-    }
 }
