@@ -221,7 +221,7 @@ public static class Soak
         text.AppendLine(CultureInfo.InvariantCulture, $"| creates answered 503 and retried | {r["createRetries"]} | |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| jobs stranded (not ended) | {r["stranded"]} | 0 |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| jobs with a wrong outcome (not `completed`) | {r["wrongOutcome"]} | 0 |");
-        text.AppendLine(CultureInfo.InvariantCulture, $"| jobs with stale or leftover list rows | {r["staleListRows"]} | 0 |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| list scopes (job × partition) with stale or leftover rows | {r["staleListRows"]} | 0 |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| rows left in the live-job index | {r["leftInLiveIndex"]} | 0 |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| duplicate jobs (listed beyond one per key) | {r["duplicateJobs"]} | 0 |");
         text.AppendLine(CultureInfo.InvariantCulture, $"| handler attempts charged for bookkeeping faults | {r["extraHandlerAttempts"]} | 0 |");
