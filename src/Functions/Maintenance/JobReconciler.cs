@@ -97,14 +97,16 @@ public sealed partial class JobReconciler(
             }
             return Reconciliation.None;
         }
-        if (!LiveJobIndex.IsLive(job) || job.Deadline != row.Deadline)
+        if (job.Deadline != row.Deadline)
         {
-            // Ended (or submitted again with another deadline) but not fully projected: finish the projection.
+            // A row of an earlier try of this job's create (its retry recorded another deadline): only the row goes.
+            await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
+            return Reconciliation.Removed;
+        }
+        if (!LiveJobIndex.IsLive(job))
+        {
+            // Ended but not fully projected (the live-job row goes last): finish the projection.
             await store.HealAsync(job, cancellationToken);
-            if (job.Deadline != row.Deadline)
-            {
-                await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
-            }
             return Reconciliation.Healed;
         }
         if (job.ListingPending && now - job.UpdatedAt > grace)

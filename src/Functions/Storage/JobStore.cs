@@ -122,10 +122,8 @@ public sealed partial class JobStore(StorageClients clients, JobListIndex list, 
             {
                 await list.WriteAsync(job, stale, cancellationToken);
                 stale.Add(job.IndexedAt);
-                if (!job.ListingPending && attempt == 1)
-                {
-                    return job;
-                }
+                // Confirmed even when the record already says so: only a write under the ETag that was read proves
+                // the rows just written are of the latest record (a heal racing a status change wrote stale rows).
                 var confirmed = job with { ListedAt = job.IndexedAt };
                 var response = await _table.UpdateEntityAsync(JobEntity.FromJob(confirmed), job.ETag, TableUpdateMode.Replace, cancellationToken);
                 return confirmed with { ETag = response.Headers.ETag ?? default };
