@@ -45,8 +45,15 @@ public sealed partial class RetentionFunction(
                     LogSkippedLive(job.Id, job.Status.ToWire());
                     continue;
                 }
-                if (await durable.GetInstanceAsync(job.Id, cancellationToken) is not null)
+                if (await durable.GetInstanceAsync(job.Id, cancellationToken) is { } instance)
                 {
+                    if (!instance.IsCompleted)
+                    {
+                        // The record ended but its orchestration still runs (finishing its last write): the host's
+                        // client refuses to purge a live instance, so this job waits for the next run.
+                        LogSkippedLive(job.Id, $"{job.Status.ToWire()} (orchestration {instance.RuntimeStatus})");
+                        continue;
+                    }
                     await durable.PurgeInstanceAsync(job.Id, cancellation: cancellationToken);
                 }
                 var lines = await logs.DeleteAllAsync(job.Id, cancellationToken);

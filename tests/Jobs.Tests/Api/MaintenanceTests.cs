@@ -81,6 +81,33 @@ public sealed class MaintenanceTests(MaintenanceRunnerFixture runner)
         Assert.Empty(active);
     }
 
+    [Fact]
+    public async Task Retention_SkipsAnEndedJobWhoseOrchestrationStillRuns_AndStillRemovesTheOthers()
+    {
+        // The host's durable client refuses to purge a live instance; one such job must not stop the run.
+        using var client = runner.Client("ret-live-" + Guid.NewGuid().ToString("N")[..8]);
+        var live = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1, delayMs = 30_000 } }))["id"]!;
+        await RunnerFixture.PollStatusAsync(client, live, s => (string?)s["status"] == "running");
+        // Its record ends behind the orchestration's back; the step keeps running.
+        await runner.Store.UpdateAsync(live, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, JobStatus.Cancelled, runner.Store.Now, j => j), CancellationToken.None);
+        var done = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(client, done);
+
+        // Retention here is a few seconds; the timer runs every second. The ended job goes; the live one stays.
+        var deadline = DateTime.UtcNow.AddSeconds(40);
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(500);
+            using var response = await client.GetAsync($"/api/jobs/{done}");
+            status = response.StatusCode;
+        }
+        while (status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.NotNull(await runner.Store.GetAsync(live, CancellationToken.None));
+        Assert.True((await runner.Services.GetRequiredService<DurableTaskClient>().GetInstanceAsync(live))?.IsRunning);
+    }
+
     private static async Task<string> OwnerOf(HttpClient client) =>
         (string)JsonNode.Parse(await client.GetStringAsync("/api/jobs?limit=1"))!["jobs"]!.AsArray().FirstOrDefault()?["owner"]!
         ?? client.DefaultRequestHeaders.GetValues(Jobs.Functions.Identity.CallerResolver.PrincipalHeader).Select(h => Jobs.Functions.Identity.CallerResolver.Parse(h).Id).First();
