@@ -76,15 +76,7 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         using var client = runner.Client(_owner);
         var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
         await RunnerFixture.WaitForEndAsync(client, id);
-        // The ending is followed by one more write to the record (its list rows confirmed, ListedAt): wait for it
-        // (bounded), or the rollback below races it and fails on the ETag.
-        var ended = (await runner.Store.GetAsync(id, default))!;
-        for (var i = 0; i < 100 && ended.ListingPending; i++)
-        {
-            await Task.Delay(50);
-            ended = (await runner.Store.GetAsync(id, default))!;
-        }
-        Assert.False(ended.ListingPending);
+        var ended = await SettledAsync(id);
         // Put the record back to running (and back into the live-job index) behind the engine's back.
         var running = ended with { Status = JobStatus.Running, CompletedAt = null, Result = null, Progress = 50, Message = "Running step-1" };
         await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(running), ended.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
@@ -103,7 +95,7 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         using var client = runner.Client(_owner);
         var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 2, failAtStep = 2 } }))["id"]!;
         await RunnerFixture.WaitForEndAsync(client, id);
-        var ended = (await runner.Store.GetAsync(id, default))!;
+        var ended = await SettledAsync(id);
         Assert.Equal(JobStatus.Failed, ended.Status);
         var running = ended with { Status = JobStatus.Running, CompletedAt = null, Error = null, Message = "Running step-2" };
         await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(running), ended.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
@@ -116,6 +108,26 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         // keeps only its text, in the output; where failure details exist, the innermost one is used.)
         Assert.Contains(ended.Error!.Message, job.Error?.Message, StringComparison.Ordinal);
         Assert.Equal("step-2", job.Error?.Step);
+    }
+
+    /// <summary>
+    /// The ended record once its ending is fully projected: the record turns terminal first, then its list rows are
+    /// confirmed (ListedAt) and its live-job row removed. A rollback before that would race the removal (losing the
+    /// live-job row it re-adds) or the confirm (failing on the ETag). Bounded.
+    /// </summary>
+    private async Task<Job> SettledAsync(string id)
+    {
+        var live = runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>();
+        for (var i = 0; i < 200; i++)
+        {
+            var job = (await runner.Store.GetAsync(id, default))!;
+            if (!job.ListingPending && !(await live.ReadAsync(null, 10_000, default)).Any(r => r.JobId == id))
+            {
+                return job;
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"The ending of job {id} was never fully projected.");
     }
 
     [Fact]
