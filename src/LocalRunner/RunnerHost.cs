@@ -161,7 +161,7 @@ public static partial class RunnerHost
     private static HostKeys LoadKeys(IConfiguration configuration, string contentRoot, string connection, RunnerKeys settings)
     {
         var stored = settings.RequireKeys || string.IsNullOrEmpty(settings.SystemKey)
-            ? new HostSecretsStore(new BlobContainerClient(connection, HostSecretsStore.ContainerName), HostSecretsStore.HostIdFor(configuration, contentRoot))
+            ? new HostSecretsStore(new BlobContainerClient(connection, HostSecretsStore.ContainerName), HostId.Resolve(configuration, contentRoot))
                 .LoadOrCreate(HostKeys.DurableTaskSystemKeyName)
             : new HostKeys(null, new Dictionary<string, string>(), new Dictionary<string, string>());
         var functionKeys = new Dictionary<string, string>(stored.FunctionKeys, StringComparer.OrdinalIgnoreCase);

@@ -19,40 +19,8 @@ namespace Jobs.LocalRunner.Configuration;
 public sealed class HostSecretsStore(BlobContainerClient container, string hostId)
 {
     public const string ContainerName = "azure-webjobs-secrets";
-    public const string HostIdSetting = "AzureFunctionsWebHost:hostid";
-    private const int MaxHostIdLength = 32;
 
     public string BlobName { get; } = hostId.ToLowerInvariant() + "/host.json";
-
-    /// <summary>
-    /// The host id as ScriptHostIdProvider computes it outside Azure: <c>AzureFunctionsWebHost:hostid</c> when set,
-    /// else the machine name's letters and digits, a dash and the absolute stable hash of the script root, cut to 32
-    /// characters, lower case, without trailing dashes.
-    /// </summary>
-    public static string HostIdFor(IConfiguration appSettings, string scriptPath)
-    {
-        if (appSettings[HostIdSetting] is { Length: > 0 } configured)
-        {
-            return configured;
-        }
-        var machine = new string([.. Environment.MachineName.Where(char.IsLetterOrDigit)]);
-        var id = $"{machine}-{Math.Abs((long)StableHash(scriptPath)).ToString(CultureInfo.InvariantCulture)}";
-        return (id.Length > MaxHostIdLength ? id[..MaxHostIdLength] : id).ToLowerInvariant().TrimEnd('-');
-    }
-
-    /// <summary>The host's Utility.GetStableHash: a string hash that does not change between processes.</summary>
-    internal static int StableHash(string value)
-    {
-        unchecked
-        {
-            var hash = 23;
-            foreach (var c in value)
-            {
-                hash = (hash * 31) + c;
-            }
-            return hash;
-        }
-    }
 
     /// <summary>Reads the stored keys, creating them (or a missing system key) under optimistic concurrency.</summary>
     public HostKeys LoadOrCreate(string systemKeyName)
@@ -129,7 +97,7 @@ public sealed class HostSecretsStore(BlobContainerClient container, string hostI
         if ((bool?)key["encrypted"] == true)
         {
             // Keys a host in Azure wrote are encrypted with that site's machine key, which is not available here.
-            throw new NotSupportedException($"The stored key '{(string?)key["name"]}' is encrypted; give the runner its own host id ({HostIdSetting}).");
+            throw new NotSupportedException($"The stored key '{(string?)key["name"]}' is encrypted; give the runner its own host id ({HostId.Setting}).");
         }
         return (string?)key["name"] is { } name && (string?)key["value"] is { Length: > 0 } value ? new(name, value) : null;
     }

@@ -5,7 +5,6 @@ using Jobs.Functions.Identity;
 using Jobs.Functions.Storage;
 using Jobs.LocalRunner;
 using Jobs.LocalRunner.Configuration;
-using Jobs.LocalRunner.Triggers;
 using Jobs.Tests.Handlers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

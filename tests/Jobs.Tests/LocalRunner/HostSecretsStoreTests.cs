@@ -21,25 +21,25 @@ public sealed class HostSecretsStoreTests
     public void TheStableHash_IsTheHosts()
     {
         // ((23 * 31 + 'a') * 31 + 'b') * 31 + 'c', in 32-bit arithmetic that may wrap.
-        Assert.Equal(781547, HostSecretsStore.StableHash("abc"));
-        Assert.Equal(23, HostSecretsStore.StableHash(""));
-        Assert.Equal(HostSecretsStore.StableHash("/home/app"), HostSecretsStore.StableHash("/home/app"));
+        Assert.Equal(781547, HostId.StableHash("abc"));
+        Assert.Equal(23, HostId.StableHash(""));
+        Assert.Equal(HostId.StableHash("/home/app"), HostId.StableHash("/home/app"));
     }
 
     [Fact]
     public void TheLocalHostId_IsMachineDashHash_Lowercase_AtMost32_UnlessConfigured()
     {
         var none = new ConfigurationBuilder().Build();
-        var id = HostSecretsStore.HostIdFor(none, "/srv/apps/jobs");
+        var id = HostId.Resolve(none, "/srv/apps/jobs");
         var machine = new string([.. Environment.MachineName.Where(char.IsLetterOrDigit)]).ToLowerInvariant();
-        var expected = $"{machine}-{Math.Abs((long)HostSecretsStore.StableHash("/srv/apps/jobs"))}";
+        var expected = $"{machine}-{Math.Abs((long)HostId.StableHash("/srv/apps/jobs"))}";
         Assert.Equal((expected.Length > 32 ? expected[..32] : expected).TrimEnd('-'), id);
         Assert.True(id.Length <= 32);
         Assert.Equal(id.ToLowerInvariant(), id);
-        Assert.NotEqual(id, HostSecretsStore.HostIdFor(none, "/srv/apps/other"));
+        Assert.NotEqual(id, HostId.Resolve(none, "/srv/apps/other"));
 
         var configured = new ConfigurationBuilder().AddInMemoryCollection([new("AzureFunctionsWebHost:hostid", "my-host")]).Build();
-        Assert.Equal("my-host", HostSecretsStore.HostIdFor(configured, "/srv/apps/jobs"));
+        Assert.Equal("my-host", HostId.Resolve(configured, "/srv/apps/jobs"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Triggers;
 using Jobs.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;

@@ -1,13 +1,13 @@
 using System.Text;
 using Microsoft.Extensions.Configuration;
 
-namespace Jobs.LocalRunner.Triggers;
+namespace Jobs.LocalRunner.Configuration;
 
 /// <summary>
 /// The host id that names the host's own blobs (timer status, singleton locks), as the Functions host's
 /// <c>ScriptHostIdProvider</c> makes it when running locally: <c>AzureFunctionsWebHost:hostid</c> if set, else the
 /// machine name (letters and digits) and a stable hash of the script root, at most 32 characters, lower case,
-/// without a trailing '-'. Two hosts with the same id share their timers' status and locks.
+/// without a trailing '-'. Two hosts with the same id share their keys (secrets), timers' status and locks.
 /// </summary>
 public static class HostId
 {
@@ -31,7 +31,7 @@ public static class HostId
     }
 
     /// <summary>The host's <c>Utility.GetStableHash</c>: the same on every run, unlike <see cref="string.GetHashCode()"/>.</summary>
-    private static int StableHash(string value)
+    internal static int StableHash(string value)
     {
         unchecked
         {
