@@ -23,16 +23,7 @@ public sealed class MaintenanceTests(MaintenanceRunnerFixture runner)
         Assert.NotEmpty(JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs"))!["lines"]!.AsArray());
 
         // Retention here is a few seconds; the timer runs every second.
-        var deadline = DateTime.UtcNow.AddSeconds(40);
-        HttpStatusCode status;
-        do
-        {
-            await Task.Delay(500);
-            using var response = await client.GetAsync($"/api/jobs/{id}");
-            status = response.StatusCode;
-        }
-        while (status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
-        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal(HttpStatusCode.NotFound, await StatusOnceRetentionRanAsync(client, id));
 
         var table = runner.Storage.JobsTable;
         var leftovers = await table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"JobId eq {id}")).ToListAsync();
@@ -94,18 +85,24 @@ public sealed class MaintenanceTests(MaintenanceRunnerFixture runner)
         await RunnerFixture.WaitForEndAsync(client, done);
 
         // Retention here is a few seconds; the timer runs every second. The ended job goes; the live one stays.
+        Assert.Equal(HttpStatusCode.NotFound, await StatusOnceRetentionRanAsync(client, done));
+        Assert.NotNull(await runner.Store.GetAsync(live, CancellationToken.None));
+        Assert.True((await runner.Services.GetRequiredService<DurableTaskClient>().GetInstanceAsync(live))?.IsRunning);
+    }
+
+    /// <summary>Polls the job (bounded, 40 s) until retention has removed it; returns the last status seen.</summary>
+    private static async Task<HttpStatusCode> StatusOnceRetentionRanAsync(HttpClient client, string id)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(40);
         HttpStatusCode status;
         do
         {
             await Task.Delay(500);
-            using var response = await client.GetAsync($"/api/jobs/{done}");
+            using var response = await client.GetAsync($"/api/jobs/{id}");
             status = response.StatusCode;
         }
         while (status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
-        Assert.Equal(HttpStatusCode.NotFound, status);
-        Assert.NotNull(await runner.Store.GetAsync(live, CancellationToken.None));
-        Assert.True((await runner.Services.GetRequiredService<DurableTaskClient>().GetInstanceAsync(live))?.IsRunning);
+        return status;
     }
 
     private static async Task<string> OwnerOf(HttpClient client) =>
