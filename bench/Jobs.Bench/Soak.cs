@@ -180,11 +180,9 @@ public static class Soak
             live += mine.Count(r => r.PartitionKey == TableKeys.ActivePartition);
             foreach (var partition in new[] { TableKeys.AllIndexPartition, TableKeys.OwnerIndexPartition(Owner) })
             {
-                var expected = JobIndexEntity.Rows(job, partition, job.IndexedAt).Select(r => r.RowKey).Order().ToList();
-                var actual = mine.Where(r => r.PartitionKey == partition).ToList();
-                if (!expected.SequenceEqual(actual.Select(r => r.RowKey).Order()) || actual.Any(r => r.GetString("Status") != job.Status.ToWire()) || job.ListingPending)
+                if (ProjectionCheck.ListRowProblem(job, partition, [.. mine.Where(r => r.PartitionKey == partition)]) is { } problem)
                 {
-                    stale.Add($"{id} ({job.Status.ToWire()}) in {partition}: {string.Join(",", actual.Select(r => $"{r.RowKey[..2]}={r.GetString("Status")}"))}");
+                    stale.Add($"{id} ({job.Status.ToWire()}) in {problem}");
                 }
             }
         }

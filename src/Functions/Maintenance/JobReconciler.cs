@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
@@ -10,23 +9,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Jobs.Functions.Maintenance;
-
-/// <summary>Reconciler settings, bound from <c>Jobs:Reconciler</c>.</summary>
-public sealed class ReconcilerOptions
-{
-    public const string Section = "Jobs:Reconciler";
-
-    /// <summary>
-    /// How long a live job may go without a record write before its orchestration is checked, and how long a
-    /// pending job may wait for its orchestration to appear before it is started by the reconciler.
-    /// </summary>
-    [Range(0.0, 86_400.0)]
-    public double GraceSeconds { get; set; } = 60;
-
-    /// <summary>Most live-job rows visited per run; the next run continues.</summary>
-    [Range(1, 100_000)]
-    public int MaxPerRun { get; set; } = 1_000;
-}
 
 /// <summary>What the reconciler did to one job.</summary>
 public enum Reconciliation

@@ -205,31 +205,20 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
     {
         var job = (await runner.Store.GetAsync(id, CancellationToken.None))!;
         var problems = new List<string>();
-        if (job.ListingPending)
-        {
-            problems.Add($"projection not confirmed (indexed {job.IndexedAt:O}, listed {job.ListedAt:O})");
-        }
         var rows = new List<TableEntity>();
         await foreach (var row in runner.Storage.JobsTable.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"JobId eq {id}")))
         {
             rows.Add(row);
         }
-        var live = rows.Where(r => r.PartitionKey == TableKeys.ActivePartition).ToList();
-        if (live.Count > 0)
+        if (rows.Any(r => r.PartitionKey == TableKeys.ActivePartition))
         {
             problems.Add("still in the live-job index");
         }
         foreach (var partition in new[] { TableKeys.AllIndexPartition, TableKeys.OwnerIndexPartition(job.Owner) })
         {
-            var expected = JobIndexEntity.Rows(job, partition, job.IndexedAt).Select(r => r.RowKey).Order().ToList();
-            var actual = rows.Where(r => r.PartitionKey == partition).ToList();
-            if (!expected.SequenceEqual(actual.Select(r => r.RowKey).Order()))
+            if (ProjectionCheck.ListRowProblem(job, partition, [.. rows.Where(r => r.PartitionKey == partition)]) is { } problem)
             {
-                problems.Add($"{partition}: rows {string.Join(",", actual.Select(r => r.RowKey[..2]))} instead of the four of the last status change");
-            }
-            foreach (var row in actual.Where(r => r.GetString("Status") != job.Status.ToWire()))
-            {
-                problems.Add($"{partition}/{row.RowKey[..2]} lists {row.GetString("Status")}, the record says {job.Status.ToWire()}");
+                problems.Add(problem);
             }
         }
         return string.Join("; ", problems);

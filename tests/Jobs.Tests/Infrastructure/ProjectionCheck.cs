@@ -1,0 +1,34 @@
+using Azure.Data.Tables;
+using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
+
+namespace Jobs.Tests.Infrastructure;
+
+/// <summary>
+/// Whether a job's list rows agree with its record: the fault tests and the bench's soak judge projections by this
+/// one rule (the bench links this file).
+/// </summary>
+public static class ProjectionCheck
+{
+    /// <summary>
+    /// Null when <paramref name="rows"/> (the job's rows in one list partition) are exactly the four of the record's
+    /// last status change, each listing the record's status, and the projection is confirmed on the record;
+    /// otherwise what is wrong.
+    /// </summary>
+    public static string? ListRowProblem(Job job, string partition, IReadOnlyCollection<TableEntity> rows)
+    {
+        var problems = new List<string>();
+        if (job.ListingPending)
+        {
+            problems.Add($"projection not confirmed (indexed {job.IndexedAt:O}, listed {job.ListedAt:O})");
+        }
+        var expected = JobIndexEntity.Rows(job, partition, job.IndexedAt).Select(r => r.RowKey).Order().ToList();
+        if (!expected.SequenceEqual(rows.Select(r => r.RowKey).Order()))
+        {
+            problems.Add($"rows {string.Join(",", rows.Select(r => $"{r.RowKey[..2]}={r.GetString("Status")}"))} instead of the four of the last status change");
+        }
+        problems.AddRange(rows.Where(r => r.GetString("Status") != job.Status.ToWire())
+            .Select(r => $"{r.RowKey[..2]} lists {r.GetString("Status")}, the record says {job.Status.ToWire()}"));
+        return problems.Count == 0 ? null : $"{partition}: {string.Join("; ", problems)}";
+    }
+}
