@@ -38,9 +38,6 @@ public interface IJobHandler
     /// </summary>
     IReadOnlyList<string> DescribeSteps();
 
-    /// <summary>True when the plan for this input has a step of that name.</summary>
-    bool HasStep(object input, string stepName);
-
     /// <summary>Runs the step of that name (steps are found by name, never by position).</summary>
     Task<object?> RunStepAsync(string stepName, object input, JobStepContext context);
 }

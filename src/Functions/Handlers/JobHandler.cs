@@ -98,8 +98,6 @@ public abstract class JobHandler<TInput> : IJobHandler
         return [.. PlanSteps(defaults).Select(s => s.Name)];
     }
 
-    public bool HasStep(object input, string stepName) => Steps((TInput)input).Any(s => s.Name == stepName);
-
     public Task<object?> RunStepAsync(string stepName, object input, JobStepContext context)
     {
         var typed = (TInput)input;

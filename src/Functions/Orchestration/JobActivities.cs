@@ -39,8 +39,9 @@ public sealed partial class JobActivities(
 
         var handler = handlers.Get(job.Type);
         var input = handler.ParseInput(job.Input);
-        var stepCount = handler.PlanSteps(input).Count;
-        if (!handler.HasStep(input, request.StepName))
+        var steps = handler.PlanSteps(input);
+        var stepCount = steps.Count;
+        if (!steps.Any(s => s.Name == request.StepName))
         {
             throw new InvalidOperationException(
                 $"Job type {job.Type} has no step named '{request.StepName}' any more: its steps changed after this job started.");
