@@ -46,7 +46,7 @@ public static class Soak
         }
         var warmId = (string)JsonNode.Parse(await (await client.GetAsync("/api/jobs?limit=1")).Content.ReadAsStringAsync())!["jobs"]![0]!["id"]!;
 
-        var tables = new[] { prefix + "Jobs", prefix + "JobLogs" };
+        var tables = new[] { prefix + "Jobs" };
         faults.FailRandomly(r => r.Method is "PUT" or "POST" or "MERGE" or "DELETE"
             && (tables.Any(t => r.Path.Contains("/" + t, StringComparison.Ordinal)) || r.Path.EndsWith("/$batch", StringComparison.Ordinal) || r.Path.Contains("/job-events/", StringComparison.Ordinal)),
             faultRate, seed: 20261124);
@@ -163,7 +163,7 @@ public static class Soak
     {
         var table = runner.Storage.JobsTable;
         var rows = new Dictionary<string, List<TableEntity>>();
-        foreach (var partition in new[] { TableKeys.AllIndexPartition, TableKeys.OwnerIndexPartition(Owner), TableKeys.ActivePartition })
+        foreach (var partition in new[] { TableKeys.AllIndexPartition, TableKeys.OwnerIndexPartition(Owner) })
         {
             await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}")))
             {
@@ -177,7 +177,7 @@ public static class Soak
         {
             var job = (await runner.Store.GetAsync(id, CancellationToken.None))!;
             var mine = rows.GetValueOrDefault(id) ?? [];
-            live += mine.Count(r => r.PartitionKey == TableKeys.ActivePartition);
+            live += mine.Count(ProjectionCheck.IsLiveRow);
             foreach (var partition in new[] { TableKeys.AllIndexPartition, TableKeys.OwnerIndexPartition(Owner) })
             {
                 if (ProjectionCheck.ListRowProblem(job, partition, [.. mine.Where(r => r.PartitionKey == partition)]) is { } problem)
@@ -211,7 +211,7 @@ public static class Soak
         text.AppendLine("## Trust soak: jobs under injected storage faults");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Run {r["date"]} on {r["machine"]} (`scripts/bench.sh --soak {r["jobs"]}`, raw: `bench/results/soak.json`).");
-        text.AppendLine(CultureInfo.InvariantCulture, $"{r["jobs"]} `demo.steps` jobs (3 steps of 300 ms) while {(double)r["faultRate"]! * 100:F0}% of the app's own writes (`Jobs`, `JobLogs`, list-row batches, `job-events`) failed, half before being applied and half after (answer lost), with the storage client's retries off. Creates answered 503 were retried with their `Idempotency-Key`.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{r["jobs"]} `demo.steps` jobs (3 steps of 300 ms) while {(double)r["faultRate"]! * 100:F0}% of the app's own writes (`Jobs` records and log lines, list-row batches, `job-events`) failed, half before being applied and half after (answer lost), with the storage client's retries off. Creates answered 503 were retried with their `Idempotency-Key`.");
         text.AppendLine();
         text.AppendLine("| measure | value | must be |");
         text.AppendLine("| --- | ---: | ---: |");

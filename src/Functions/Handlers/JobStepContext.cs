@@ -22,7 +22,7 @@ public sealed class JobStepContext : IDisposable
         Attempt = attempt;
         PreviousOutput = previousOutput;
         _reporter = reporter;
-        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(hostStopping);
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, reporter.Cancelled);
     }
 
     public string JobId { get; }

@@ -29,6 +29,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<StorageClients>();
         services.AddHostedService<StorageInitializer>();
         services.AddSingleton<JobStore>();
+        services.AddSingleton<JobRecordCache>();
         services.AddSingleton<JobListIndex>();
         services.AddSingleton<LiveJobIndex>();
         services.AddSingleton<JobLogStore>();

@@ -28,14 +28,14 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
             job = ended.Job; // it started, or ended, meanwhile
         }
 
-        var update = await store.UpdateAsync(job, current => JobTransitions.RequestCancel(current, requestedBy), cancellationToken)
+        var write = new JobWrite { ChangeLines = [logs.NewLine(JobLogLevel.Warning, JobTransitions.CancelRequestedMessage(requestedBy), null)] };
+        var update = await store.UpdateAsync(job, current => JobTransitions.RequestCancel(current, requestedBy), cancellationToken, write)
             ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         var stored = update.Job;
         if (!update.Changed)
         {
             return new CancelOutcome(stored, stored.Status.IsTerminal() ? CancelEffect.AlreadyEnded : CancelEffect.Requested);
         }
-        await logs.AppendAsync(stored.Id, JobLogLevel.Warning, stored.Message!, null, cancellationToken);
         LogCancel(stored.Id, requestedBy, stored.Status.ToWire());
         return new CancelOutcome(stored, CancelEffect.Requested);
     }

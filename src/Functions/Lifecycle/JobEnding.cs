@@ -6,8 +6,8 @@ namespace Jobs.Functions.Lifecycle;
 
 /// <summary>
 /// The one way a job reaches a terminal state — completion, failure, cancellation, termination, timeout — so every
-/// ending behaves alike: the closing log line is written first (a client that sees the end finds the whole log),
-/// the terminal state is written under the ETag (a job ends once), and the ending goes to <c>job-events</c>.
+/// ending behaves alike: the terminal state is written under the ETag (a job ends once) in one transaction with the
+/// closing log line (a client that sees the end finds the whole log), and the ending goes to <c>job-events</c>.
 /// Repeating an ending that already happened (a retry after a storage fault) writes nothing twice but publishes
 /// again, so an event lost to a fault is sent on the retry.
 /// </summary>
@@ -18,20 +18,13 @@ public sealed class JobEnding(JobStore store, JobLogStore logs, JobEventPublishe
     /// to the current record, or returns null when this job must not end this way (the engine sets status and time).
     /// Publishing is at least once.
     /// </summary>
-    public async Task<JobUpdate> EndAsync(Job known, JobStatus status, string logLine, Func<Job, Job?> fields, CancellationToken cancellationToken)
+    public async Task<JobUpdate> EndAsync(Job known, JobStatus status, string logLine, Func<Job, Job?> fields, CancellationToken cancellationToken, JobWrite? write = null)
     {
-        var ending = JobTransitions.End(known, status, store.Now, fields) is not null;
-        if (ending)
-        {
-            await logs.AppendAsync(known.Id, status == JobStatus.Completed ? JobLogLevel.Information : JobLogLevel.Warning, logLine, null, cancellationToken);
-        }
-        var update = await store.UpdateAsync(known, current => JobTransitions.End(current, status, store.Now, fields), cancellationToken)
+        var line = logs.NewLine(status == JobStatus.Completed ? JobLogLevel.Information : JobLogLevel.Warning, logLine, null);
+        // The closing line is written in the same transaction as the terminal state, and only with it.
+        write = (write ?? JobWrite.None) with { ChangeLines = [line] };
+        var update = await store.UpdateAsync(known, current => JobTransitions.End(current, status, store.Now, fields), cancellationToken, write)
             ?? throw new InvalidOperationException($"Job {known.Id} vanished.");
-        if (ending && !update.Changed && update.Job.Status != status)
-        {
-            await logs.AppendAsync(known.Id, JobLogLevel.Warning,
-                $"The line above does not apply: the job changed meanwhile and is {update.Job.Status.ToWire()}.", null, cancellationToken);
-        }
         if (update.Job.Status == status)
         {
             await events.PublishAsync(update.Job, cancellationToken);
@@ -40,7 +33,7 @@ public sealed class JobEnding(JobStore store, JobLogStore logs, JobEventPublishe
     }
 
     /// <summary>Ends a job with the outcome its orchestration decided: status, result or error, message and result metadata.</summary>
-    public Task<JobUpdate> EndAsync(Job known, JobOutcome outcome, CancellationToken cancellationToken)
+    public Task<JobUpdate> EndAsync(Job known, JobOutcome outcome, CancellationToken cancellationToken, JobWrite? write = null)
     {
         var message = outcome.Message ?? outcome.Status.ToWire();
         return EndAsync(known, outcome.Status,
@@ -60,6 +53,6 @@ public sealed class JobEnding(JobStore store, JobLogStore logs, JobEventPublishe
                     Metadata = metadata,
                     Progress = outcome.Status == JobStatus.Completed ? 100 : current.Progress,
                 };
-            }, cancellationToken);
+            }, cancellationToken, write);
     }
 }

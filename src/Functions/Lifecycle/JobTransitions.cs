@@ -68,8 +68,10 @@ public static class JobTransitions
     public static Job? RequestCancel(Job current, string requestedBy) => current.Status.IsTerminal() || current.CancelRequested ? null : current with
     {
         CancelRequested = true,
-        Message = $"Cancellation requested by {requestedBy}",
+        Message = CancelRequestedMessage(requestedBy),
     };
+
+    public static string CancelRequestedMessage(string requestedBy) => $"Cancellation requested by {requestedBy}";
 
     /// <summary>
     /// Any live (or draft) job → a terminal state, with the ending's own fields added by <paramref name="fields"/>.

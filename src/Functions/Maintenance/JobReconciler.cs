@@ -32,11 +32,11 @@ public enum Reconciliation
 /// <item>no orchestration for a pending job past the grace period → started; for a running job (purged out of
 /// band) → <c>failed</c>, saying why (restarting would run finished steps again);</item>
 /// <item>a deadline passed → <c>timed_out</c> and the orchestration terminated;</item>
-/// <item>a live-job row with no record (a create that failed before its record) → removed.</item>
+/// <item>a live-job row with no record (a create that failed before its record) → removed, with the list rows written with it.</item>
 /// </list>
 /// </summary>
 public sealed partial class JobReconciler(
-    JobStore store, LiveJobIndex live, JobEnding ending, JobCommands commands, JobSubmissionService submissions,
+    JobStore store, LiveJobIndex live, JobListIndex list, JobEnding ending, JobCommands commands, JobSubmissionService submissions,
     JobHandlerRegistry handlers, IOptions<ReconcilerOptions> options, ILogger<JobReconciler> logger)
 {
     public async Task<IReadOnlyDictionary<Reconciliation, int>> RunAsync(DurableTaskClient durable, CancellationToken cancellationToken)
@@ -71,9 +71,14 @@ public sealed partial class JobReconciler(
         var job = await store.GetAsync(row.JobId, cancellationToken);
         if (job is null)
         {
-            // Written before a record that never came; once past the grace no create can still be writing it.
+            // Written before a record that never came; once past the grace no create can still be writing it. The list
+            // rows written with it go first (the row says where they are), the row that finds them last.
             if (row.Deadline < now || row.WrittenAt is not { } written || now - written > grace)
             {
+                if (row.Job is { } orphan)
+                {
+                    await list.DeleteAsync(orphan, cancellationToken);
+                }
                 await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
                 return Reconciliation.Removed;
             }
@@ -81,7 +86,12 @@ public sealed partial class JobReconciler(
         }
         if (job.Deadline != row.Deadline)
         {
-            // A row of an earlier try of this job's create (its retry recorded another deadline): only the row goes.
+            // A row of an earlier try of this job's create (its retry recorded another deadline): that try's list rows
+            // go too when they were written at another time; the job's own rows stay.
+            if (row.Job is { } earlierTry && earlierTry.CreatedAt != job.CreatedAt)
+            {
+                await list.DeleteAsync(earlierTry, cancellationToken);
+            }
             await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
             return Reconciliation.Removed;
         }

@@ -57,6 +57,14 @@ public sealed record Job
     [System.Text.Json.Serialization.JsonIgnore]
     public DateTimeOffset? ListedAt { get; init; }
 
+    /// <summary>
+    /// The status change before <see cref="IndexedAt"/>, kept by an ending whose list rows are written after its record:
+    /// until they are, the "updated" rows of that earlier change may still be listed, and whoever finishes the
+    /// projection (a retry, the reconciler, retention) must remove them; storage bookkeeping only.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? PreviousIndexedAt { get; init; }
+
     /// <summary>True while the list rows may not show this record's status (see <see cref="ListedAt"/>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool ListingPending => ListedAt != IndexedAt;

@@ -15,26 +15,28 @@ namespace Jobs.Functions.Orchestration;
 /// <see cref="JobBookkeepingException"/>, which the orchestration retries instead of failing the job.
 /// </summary>
 public sealed partial class JobActivities(
-    JobStore store, JobLogStore logs, JobHandlerRegistry handlers, JobEnding ending, ILogger<JobActivities> logger)
+    JobStore store, JobLogStore logs, JobHandlerRegistry handlers, JobEnding ending, TimeProvider time, ILogger<JobActivities> logger)
 {
     /// <summary>Runs one attempt of one step. Throws when the step throws, so the orchestration's retry policy applies.</summary>
     [Function(nameof(RunJobStep))]
     public async Task<StepOutcome> RunJobStep([ActivityTrigger] StepRequest request, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
-        await LogCompletedStepAsync(request.JobId, request.Completed, cancellationToken);
-        var job = await JobBookkeepingException.Guard("read the job", () => store.GetAsync(request.JobId, cancellationToken));
+        // Lines that happened before this activity: written with this activity's record change, whatever it is.
+        var earlier = EarlierLines(request.Completed, request.Carried);
+        var job = await JobBookkeepingException.Guard("read the job", () => store.GetForWriteAsync(request.JobId, cancellationToken));
         if (job is null)
         {
             return new StepOutcome(StepOutcomeKind.JobEnded, null, null, null); // purged out of band: nothing to record
         }
         if (job.Status.IsTerminal())
         {
+            await JobBookkeepingException.Guard("write the previous step's lines", () => logs.WriteAsync(job.Id, earlier, cancellationToken));
             return new StepOutcome(StepOutcomeKind.JobEnded, null, null, job.Status);
         }
         if (job.CancelRequested)
         {
-            return new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null);
+            return new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null, Lines: earlier); // FinishJob writes them
         }
 
         var handler = handlers.Get(job.Type);
@@ -47,8 +49,15 @@ public sealed partial class JobActivities(
                 $"Job type {job.Type} has no step named '{request.StepName}' any more: its steps changed after this job started.");
         }
 
+        var attempt = request.Attempt;
+        var write = new JobWrite
+        {
+            Lines = earlier,
+            ChangeLines = [logs.NewLine(JobLogLevel.Information, $"Step {request.StepName} started (attempt {attempt}).", request.StepName)],
+            OrchestratedAt = request.At ?? store.Now,
+        };
         var started = await JobBookkeepingException.Guard("record the step's start", () =>
-            store.UpdateAsync(job, current => JobTransitions.StartStep(current, request, stepCount, store.Now), cancellationToken));
+            store.UpdateAsync(job, current => JobTransitions.StartStep(current, request, stepCount, store.Now), cancellationToken, write));
         if (started is null)
         {
             return new StepOutcome(StepOutcomeKind.JobEnded, null, null, null);
@@ -66,10 +75,7 @@ public sealed partial class JobActivities(
                 : new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null);
         }
 
-        var attempt = request.Attempt;
-        await JobBookkeepingException.Guard("log the step's start", () =>
-            logs.AppendAsync(job.Id, JobLogLevel.Information, $"Step {request.StepName} started (attempt {attempt}).", request.StepName, cancellationToken));
-        var reporter = new StoredStepReporter(store, logs, started.Job, request.StepName, request.StepIndex, stepCount);
+        var reporter = new BufferedStepReporter(store, logs, started.Job, request.StepName, request.StepIndex, stepCount, time, logger);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, attempt,
             request.PreviousOutput, reporter, cancellationToken);
         var clock = Stopwatch.StartNew();
@@ -80,26 +86,28 @@ public sealed partial class JobActivities(
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            await JobBookkeepingException.Guard("log the cancellation", () =>
-                logs.AppendAsync(job.Id, JobLogLevel.Warning, $"Step {request.StepName} stopped: the job was cancelled.", request.StepName, CancellationToken.None));
-            return new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null);
+            var stopped = logs.NewLine(JobLogLevel.Warning, $"Step {request.StepName} stopped: the job was cancelled.", request.StepName);
+            return new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null, Lines: [.. await reporter.CloseAsync(), stopped]);
         }
         catch (Exception ex) when (reporter.Fault is { } fault && ex is not JobBookkeepingException)
         {
-            // The handler failed after one of its progress or log writes did: the engine's fault, not the handler's.
+            // The handler failed after the engine could not write its lines: the engine's fault, not the handler's.
             throw new JobBookkeepingException($"while {request.StepName} ran: {fault.Message}", fault);
         }
         catch (Exception ex) when (ex is not JobBookkeepingException)
         {
             LogStepFailed(ex, job.Id, request.StepName, attempt);
-            await JobBookkeepingException.Guard("log the step's failure", () =>
-                logs.AppendAsync(job.Id, JobLogLevel.Error, $"Step {request.StepName} failed (attempt {attempt}): {ex.Message}", request.StepName, CancellationToken.None));
+            var failed = logs.NewLine(JobLogLevel.Error, $"Step {request.StepName} failed (attempt {attempt}): {ex.Message}", request.StepName);
+            IReadOnlyList<JobLogLine> lines = [.. await reporter.CloseAsync(), failed];
+            await JobBookkeepingException.Guard("log the step's failure", () => logs.WriteAsync(job.Id, lines, CancellationToken.None));
             throw;
         }
-        // No write after the handler returned: its outcome is now the orchestration's to keep, and the next
-        // activity logs this step's completion, so no storage fault here can make a finished step run again.
+        // No write after the handler returned: its outcome is now the orchestration's to keep. Its unwritten lines and
+        // its closing line go with the next activity's write, so no storage fault here can make a finished step run again.
+        var unwritten = await reporter.CloseAsync();
         var serialized = output is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(output, JobJson.Options);
-        return new StepOutcome(StepOutcomeKind.Completed, serialized, new Dictionary<string, string>(context.ResultMetadata), null, clock.ElapsedMilliseconds);
+        return new StepOutcome(StepOutcomeKind.Completed, serialized, new Dictionary<string, string>(context.ResultMetadata), null, clock.ElapsedMilliseconds,
+            unwritten.Count > 0 ? unwritten : null);
     }
 
     /// <summary>Ends the job as the orchestration decided (see <see cref="JobEnding"/>), unless it already ended.</summary>
@@ -120,14 +128,14 @@ public sealed partial class JobActivities(
                     "ResultTooLarge", null, null),
             };
         }
-        await LogCompletedStepAsync(request.JobId, request.Completed, cancellationToken);
-        var before = await JobBookkeepingException.Guard("read the job", () => store.GetAsync(request.JobId, cancellationToken));
+        var before = await JobBookkeepingException.Guard("read the job", () => store.GetForWriteAsync(request.JobId, cancellationToken));
         if (before is null)
         {
             return request.Status; // purged out of band: nothing left to record
         }
+        var write = new JobWrite { Lines = EarlierLines(request.Completed, request.Carried), OrchestratedAt = request.At ?? store.Now };
         var update = await JobBookkeepingException.Guard("end the job", () => ending.EndAsync(before, new JobOutcome(
-            request.Status, request.Result, request.Error, request.Message, request.Metadata), cancellationToken));
+            request.Status, request.Result, request.Error, request.Message, request.Metadata), cancellationToken, write));
         if (update.Changed)
         {
             LogFinished(update.Job.Id, update.Job.Status.ToWire());
@@ -135,10 +143,12 @@ public sealed partial class JobActivities(
         return update.Job.Status;
     }
 
-    private Task LogCompletedStepAsync(string jobId, CompletedStep? completed, CancellationToken cancellationToken) =>
-        completed is null ? Task.CompletedTask : JobBookkeepingException.Guard("log the previous step's completion", () =>
-            logs.AppendOnceAsync(jobId, JobLogLevel.Information, $"Step {completed.Name} completed in {completed.DurationMs} ms.", completed.Name,
-                completed.At, completed.Index, cancellationToken));
+    /// <summary>The lines the previous step made but did not write, then its closing line (keyed once: see <see cref="CompletedStep"/>).</summary>
+    private static IReadOnlyList<JobLogLine> EarlierLines(CompletedStep? completed, IReadOnlyList<JobLogLine>? carried) =>
+        [.. carried ?? [], .. completed is null ? [] : new[]
+        {
+            JobLogStore.OnceLine(completed.At, completed.Index, JobLogLevel.Information, $"Step {completed.Name} completed in {completed.DurationMs} ms.", completed.Name),
+        }];
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} step {Step} attempt {Attempt} failed.")]
     private partial void LogStepFailed(Exception exception, string jobId, string step, int attempt);

@@ -49,6 +49,7 @@ public static class JobOrchestrator
     {
         JsonElement? previous = null;
         CompletedStep? completed = null;
+        IReadOnlyList<JobLogLine>? carried = null; // lines the last step made and did not write
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var count = plan.Steps.Count;
         var totalAttempts = 0;
@@ -56,16 +57,17 @@ public static class JobOrchestrator
         {
             var step = plan.Steps[index];
             context.SetCustomStatus(new JobCustomStatus(JobProgress.AtStepStart(index, count), step.Name, index, count, $"Running {step.Name}"));
+            var stepAt = context.CurrentUtcDateTime;
             var attempt = 1;
             var bookkeepingFailures = 0;
             StepOutcome? outcome = null;
             for (var tries = 1; outcome is null && tries <= MaxTriesPerStep; tries++)
             {
-                var request = new StepRequest(plan.JobId, index, step.Name, attempt, totalAttempts + 1, previous, completed);
+                var request = new StepRequest(plan.JobId, index, step.Name, attempt, totalAttempts + 1, previous, completed, stepAt, carried);
                 var work = context.CallActivityAsync<StepOutcome>(nameof(JobActivities.RunJobStep), request);
                 if (await Task.WhenAny(work, deadline) == deadline)
                 {
-                    return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, completed);
+                    return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, completed, carried);
                 }
                 try
                 {
@@ -77,13 +79,14 @@ public static class JobOrchestrator
                     bookkeepingFailures++;
                     if (!await DelayAsync(context, BookkeepingBackoff(bookkeepingFailures), deadline))
                     {
-                        return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, completed);
+                        return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, completed, carried);
                     }
                 }
                 catch (TaskFailedException failure)
                 {
                     totalAttempts++;
-                    completed = null; // the attempt that failed wrote the lines after it
+                    completed = null; // the attempt that failed wrote the lines before it and its own
+                    carried = null;
                     if (attempt >= step.Retry.MaxAttempts)
                     {
                         var details = failure.FailureDetails;
@@ -103,31 +106,33 @@ public static class JobOrchestrator
             if (outcome is null)
             {
                 var error = new JobError($"The engine could not record step {step.Name} in {MaxTriesPerStep} tries.", typeof(JobBookkeepingException).FullName, null, step.Name);
-                return await FinishAsync(context, plan, index, JobStatus.Failed, $"Failed in {step.Name}", null, null, error, completed);
+                return await FinishAsync(context, plan, index, JobStatus.Failed, $"Failed in {step.Name}", null, null, error, completed, carried);
             }
             switch (outcome.Kind)
             {
                 case StepOutcomeKind.CancelRequested:
-                    return await FinishAsync(context, plan, index, JobStatus.Cancelled, $"Cancelled before {step.Name}", null, null, null, completed);
+                    return await FinishAsync(context, plan, index, JobStatus.Cancelled, $"Cancelled before {step.Name}", null, null, null, completed,
+                        [.. carried ?? [], .. outcome.Lines ?? []]);
                 case StepOutcomeKind.JobEnded:
                     return new JobOutcome(outcome.EndedAs ?? JobStatus.Cancelled, null, null);
             }
             previous = outcome.Output;
             completed = new CompletedStep(step.Name, index, outcome.DurationMs, context.CurrentUtcDateTime);
+            carried = outcome.Lines;
             foreach (var (key, value) in outcome.ResultMetadata ?? [])
             {
                 metadata[key] = value;
             }
         }
-        return await FinishAsync(context, plan, count, JobStatus.Completed, "Completed", previous, metadata, null, completed);
+        return await FinishAsync(context, plan, count, JobStatus.Completed, "Completed", previous, metadata, null, completed, carried);
     }
 
     /// <summary>Writes the ending the orchestration decided, retrying bookkeeping failures: the outcome is already fixed.</summary>
     private static async Task<JobOutcome> FinishAsync(
         TaskOrchestrationContext context, JobPlan plan, int stepsDone, JobStatus status, string message,
-        JsonElement? result, Dictionary<string, string>? metadata, JobError? error, CompletedStep? completed)
+        JsonElement? result, Dictionary<string, string>? metadata, JobError? error, CompletedStep? completed, IReadOnlyList<JobLogLine>? carried = null)
     {
-        var request = new FinishRequest(plan.JobId, status, message, result, metadata, error, completed);
+        var request = new FinishRequest(plan.JobId, status, message, result, metadata, error, completed, context.CurrentUtcDateTime, carried);
         JobStatus finalStatus;
         for (var attempt = 1; ; attempt++)
         {

@@ -16,10 +16,14 @@ public sealed record JobCustomStatus(int Progress, string? Step, int StepIndex, 
 /// <summary>
 /// Input of the step activity. The step is named (a redeploy that changes a type's steps must not run the wrong
 /// one); attempt numbers are the orchestration's, so a retried bookkeeping write is idempotent.
-/// <paramref name="Completed"/> is the step before it, whose closing log line this activity writes.
+/// <paramref name="Completed"/> is the step before it, whose closing log line this activity writes, with
+/// <paramref name="Carried"/>, the lines the step before made but did not write. <paramref name="At"/> is when the
+/// orchestration began this step: the same for every try, so a status change it makes is stamped the same each time.
+/// (The trailing members are optional so that instances started before they existed replay.)
 /// </summary>
 public sealed record StepRequest(
-    string JobId, int StepIndex, string StepName, int Attempt, int TotalAttempts, JsonElement? PreviousOutput, CompletedStep? Completed);
+    string JobId, int StepIndex, string StepName, int Attempt, int TotalAttempts, JsonElement? PreviousOutput, CompletedStep? Completed,
+    DateTimeOffset? At = null, IReadOnlyList<JobLogLine>? Carried = null);
 
 /// <summary>
 /// A step that returned, how long its successful attempt took, and when the orchestration learned of it (replay-safe):
@@ -35,12 +39,15 @@ public enum StepOutcomeKind
     JobEnded,
 }
 
-/// <summary>Output of the step activity.</summary>
-public sealed record StepOutcome(StepOutcomeKind Kind, JsonElement? Output, Dictionary<string, string>? ResultMetadata, JobStatus? EndedAs, long DurationMs = 0);
+/// <summary>Output of the step activity; <paramref name="Lines"/> are the step's lines it did not write, for the next activity.</summary>
+public sealed record StepOutcome(
+    StepOutcomeKind Kind, JsonElement? Output, Dictionary<string, string>? ResultMetadata, JobStatus? EndedAs, long DurationMs = 0,
+    IReadOnlyList<JobLogLine>? Lines = null);
 
-/// <summary>Input of the activity that writes a terminal state.</summary>
+/// <summary>Input of the activity that writes a terminal state (see <see cref="StepRequest"/> for the trailing members).</summary>
 public sealed record FinishRequest(
-    string JobId, JobStatus Status, string Message, JsonElement? Result, Dictionary<string, string>? Metadata, JobError? Error, CompletedStep? Completed = null);
+    string JobId, JobStatus Status, string Message, JsonElement? Result, Dictionary<string, string>? Metadata, JobError? Error, CompletedStep? Completed = null,
+    DateTimeOffset? At = null, IReadOnlyList<JobLogLine>? Carried = null);
 
 /// <summary>
 /// The orchestration's output: how the job ended. The reconciler applies it to a record that missed its ending.

@@ -45,6 +45,7 @@ public sealed class JobEntity : ITableEntity
     public DateTimeOffset? Deadline { get; set; }
     public DateTimeOffset IndexedAt { get; set; }
     public DateTimeOffset? ListedAt { get; set; }
+    public DateTimeOffset? PreviousIndexedAt { get; set; }
 
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
     internal const int MaxColumnChars = 30_000;
@@ -83,6 +84,7 @@ public sealed class JobEntity : ITableEntity
         Deadline = job.Deadline,
         IndexedAt = job.IndexedAt,
         ListedAt = job.ListedAt,
+        PreviousIndexedAt = job.PreviousIndexedAt,
     };
 
     public Job ToJob() => new()
@@ -117,6 +119,7 @@ public sealed class JobEntity : ITableEntity
         Deadline = Deadline,
         IndexedAt = IndexedAt,
         ListedAt = ListedAt,
+        PreviousIndexedAt = PreviousIndexedAt,
         ETag = ETag,
     };
 

@@ -17,11 +17,15 @@ public sealed class JobListIndex(StorageClients clients)
     /// Writes the job's rows for its current status at <see cref="Job.IndexedAt"/>, per scope one entity-group
     /// transaction that upserts the four rows and removes the "updated" rows at <paramref name="staleTimes"/> (earlier
     /// status changes). Upserts, because rows are projections: the record is the truth, last writer wins here.
+    /// <paramref name="liveRow"/> (the job's live-job row, an upsert or a delete) rides in its partition's transaction:
+    /// written first when it adds the row (no list row without a live-job row that leads to it), last when it removes
+    /// it (every other scope is projected by then).
     /// </summary>
-    public async Task WriteAsync(Job job, IEnumerable<DateTimeOffset?> staleTimes, CancellationToken cancellationToken)
+    public async Task WriteAsync(Job job, IEnumerable<DateTimeOffset?> staleTimes, CancellationToken cancellationToken, TableTransactionAction? liveRow = null)
     {
         var stale = staleTimes.OfType<DateTimeOffset>().Where(t => t != job.IndexedAt).Distinct().ToList();
-        foreach (var partition in JobIndexEntity.Partitions(job))
+        var removesLiveRow = liveRow?.ActionType == TableTransactionActionType.Delete;
+        foreach (var partition in JobIndexEntity.Partitions(job).OrderBy(p => p == liveRow?.Entity.PartitionKey == removesLiveRow))
         {
             var upserts = JobIndexEntity.Rows(job, partition, job.IndexedAt)
                 .Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row))
@@ -30,6 +34,10 @@ public sealed class JobListIndex(StorageClients clients)
                 .SelectMany(time => JobIndexEntity.UpdatedRows(job, partition, time))
                 .Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All))
                 .ToList();
+            if (liveRow is not null && partition == liveRow.Entity.PartitionKey)
+            {
+                (liveRow.ActionType == TableTransactionActionType.Delete ? deletes : upserts).Add(liveRow);
+            }
             try
             {
                 await _table.SubmitTransactionAsync([.. upserts, .. deletes], cancellationToken);
@@ -46,13 +54,14 @@ public sealed class JobListIndex(StorageClients clients)
         }
     }
 
-    /// <summary>Deletes every row the job may have: at its last status change and at its last confirmed projection.</summary>
+    /// <summary>Deletes every row the job may have: at its last status change, its last confirmed projection and the change before.</summary>
     public async Task DeleteAsync(Job job, CancellationToken cancellationToken)
     {
         foreach (var partition in JobIndexEntity.Partitions(job))
         {
             var rows = JobIndexEntity.Rows(job, partition, job.IndexedAt)
-                .Concat(job.ListedAt is { } listed && listed != job.IndexedAt ? JobIndexEntity.UpdatedRows(job, partition, listed) : [])
+                .Concat(new[] { job.ListedAt, job.PreviousIndexedAt }.OfType<DateTimeOffset>().Where(t => t != job.IndexedAt).Distinct()
+                    .SelectMany(time => JobIndexEntity.UpdatedRows(job, partition, time)))
                 .ToList();
             try
             {

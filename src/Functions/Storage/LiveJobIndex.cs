@@ -4,25 +4,38 @@ using Jobs.Functions.Model;
 
 namespace Jobs.Functions.Storage;
 
-/// <summary>A row of the live-job index: which job, the deadline its RowKey sorts by, and when the row was written.</summary>
-public sealed record LiveJobRow(string JobId, DateTimeOffset Deadline, DateTimeOffset? WrittenAt = null);
+/// <summary>
+/// A row of the live-job index: which job, the deadline its RowKey sorts by, when the row was written, and the job
+/// as it was when the row was written (<see cref="Job"/>: owner, entity and creation time — enough to find the list
+/// rows of a create that never wrote its record).
+/// </summary>
+public sealed record LiveJobRow(string JobId, DateTimeOffset Deadline, DateTimeOffset? WrittenAt = null, Job? Job = null);
 
 /// <summary>
-/// The live-job index (<c>idx-active</c>, RowKey = deadline ticks + id): every job that is pending or running, and
-/// every job whose ending has not been fully projected yet. It is written before a job becomes live and removed
-/// only after its terminal state is projected, so the reconciler finds every job that still needs attention by
-/// reading this one small partition — never the whole table.
+/// The live-job index (RowKey family <c>live-</c> of the all-jobs partition, RowKey = deadline ticks + id): every job
+/// that is pending or running, and every job whose ending has not been fully projected yet. It is written no later
+/// than the job's list rows and before its record, and removed only after the terminal state is projected, so the
+/// reconciler finds every job that still needs attention by reading this one key range — never the whole table.
+/// Living in the all-jobs partition lets the row ride in the same transaction as the job's all-jobs list rows.
 /// </summary>
 public sealed class LiveJobIndex(StorageClients clients)
 {
     private readonly TableClient _table = clients.JobsTable;
 
-    /// <summary>Adds (or keeps) the job's row for its deadline. Idempotent.</summary>
-    public async Task AddAsync(string jobId, DateTimeOffset deadline, CancellationToken cancellationToken)
+    /// <summary>The job's row for its deadline (carrying what finds its list rows), for a transaction of the all-jobs partition.</summary>
+    public static TableEntity Row(Job job, DateTimeOffset deadline) => new(TableKeys.ActivePartition, TableKeys.ActiveRowKey(deadline, job.Id))
     {
-        var row = new TableEntity(TableKeys.ActivePartition, TableKeys.ActiveRowKey(deadline, jobId)) { ["JobId"] = jobId };
-        await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
-    }
+        ["JobId"] = job.Id,
+        ["Type"] = job.Type,
+        ["Owner"] = job.Owner,
+        ["EntityType"] = job.Entity?.Type,
+        ["EntityId"] = job.Entity?.Id,
+        ["CreatedAt"] = job.CreatedAt,
+    };
+
+    /// <summary>Adds (or keeps) the job's row for its deadline. Idempotent.</summary>
+    public async Task AddAsync(Job job, DateTimeOffset deadline, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(Row(job, deadline), TableUpdateMode.Replace, cancellationToken);
 
     /// <summary>Removes the job's row for that deadline; a row already gone is fine.</summary>
     public async Task RemoveAsync(string jobId, DateTimeOffset deadline, CancellationToken cancellationToken)
@@ -40,7 +53,7 @@ public sealed class LiveJobIndex(StorageClients clients)
     /// <summary>Keeps the index in step with a record: a row while it is live, none once it is not.</summary>
     public Task SyncAsync(Job job, CancellationToken cancellationToken) =>
         job.Deadline is not { } deadline ? Task.CompletedTask
-        : IsLive(job) ? AddAsync(job.Id, deadline, cancellationToken)
+        : IsLive(job) ? AddAsync(job, deadline, cancellationToken)
         : RemoveAsync(job.Id, deadline, cancellationToken);
 
     public static bool IsLive(Job job) => job.Status is JobStatus.Pending or JobStatus.Running;
@@ -49,17 +62,37 @@ public sealed class LiveJobIndex(StorageClients clients)
     public async Task<IReadOnlyList<LiveJobRow>> ReadAsync(DateTimeOffset? before, int max, CancellationToken cancellationToken)
     {
         var rows = new List<LiveJobRow>();
-        var filter = before is { } time
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ActivePartition} and RowKey lt {TableKeys.TimeKey(IndexFamily.CreatedAscending, time)}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ActivePartition}");
-        await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), select: ["RowKey", "JobId", "Timestamp"], cancellationToken: cancellationToken))
+        var upper = before is { } time ? TableKeys.ActiveRowKeyPrefix + TableKeys.TimeKey(IndexFamily.CreatedAscending, time) : TableKeys.ActiveRowKeyEnd;
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {TableKeys.ActivePartition} and RowKey ge {TableKeys.ActiveRowKeyPrefix} and RowKey lt {upper}");
+        await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken))
         {
-            rows.Add(new LiveJobRow(row.GetString("JobId"), TableKeys.ActiveDeadline(row.RowKey), row.Timestamp));
+            rows.Add(ToRow(row));
             if (rows.Count >= max)
             {
                 break;
             }
         }
         return rows;
+    }
+
+    private static LiveJobRow ToRow(TableEntity row)
+    {
+        var id = row.GetString("JobId");
+        var deadline = TableKeys.ActiveDeadline(row.RowKey);
+        Job? job = row.GetString("Owner") is { } owner && row.GetDateTimeOffset("CreatedAt") is { } created
+            ? new Job
+            {
+                Id = id,
+                Type = row.GetString("Type") ?? "",
+                Status = JobStatus.Pending,
+                Owner = owner,
+                Entity = row.GetString("EntityType") is { } entityType && row.GetString("EntityId") is { } entityId ? new EntityRef(entityType, entityId) : null,
+                CreatedAt = created,
+                IndexedAt = created,
+                Deadline = deadline,
+            }
+            : null;
+        return new LiveJobRow(id, deadline, row.Timestamp, job);
     }
 }

@@ -49,7 +49,6 @@ public sealed class StorageClients
         Blobs = new BlobServiceClient(connectionString, blobOptions);
 
         JobsTable = Tables.GetTableClient(settings.TablePrefix + "Jobs");
-        JobLogsTable = Tables.GetTableClient(settings.TablePrefix + "JobLogs");
         EventsQueue = Queues.GetQueueClient(QueueNames.Events);
         SubmissionsQueue = Queues.GetQueueClient(QueueNames.Submissions);
         SubmissionsPoisonQueue = Queues.GetQueueClient(QueueNames.SubmissionsPoison);
@@ -60,7 +59,6 @@ public sealed class StorageClients
     public QueueServiceClient Queues { get; }
     public BlobServiceClient Blobs { get; }
     public TableClient JobsTable { get; }
-    public TableClient JobLogsTable { get; }
     public QueueClient EventsQueue { get; }
     public QueueClient SubmissionsQueue { get; }
     public QueueClient SubmissionsPoisonQueue { get; }

@@ -8,7 +8,6 @@ public sealed class StorageInitializer(StorageClients clients) : IHostedService
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await clients.JobsTable.CreateIfNotExistsAsync(cancellationToken);
-        await clients.JobLogsTable.CreateIfNotExistsAsync(cancellationToken);
         await clients.EventsQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await clients.SubmissionsQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await clients.SubmissionsPoisonQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);

@@ -19,6 +19,8 @@ public enum IndexFamily
 /// In each, four RowKey families: <c>cd-</c>/<c>ca-</c> (created, newest/oldest first) and <c>ud-</c>/<c>ua-</c>
 /// (last status change), each followed by 19-digit ticks (inverted for descending) and the id. One scope's rows
 /// share a partition, so they are rewritten in one entity-group transaction.</item>
+/// <item>Log lines: in the job's partition, RowKey = <c>log-</c> + cursor. Live-job rows: in <c>idx-all</c>, RowKey =
+/// <c>live-</c> + deadline ticks + id.</item>
 /// <item>Idempotency rows: PartitionKey = <c>idem-{owner}</c>, RowKey = the key; they name the job.</item>
 /// </list>
 /// User values inside keys are percent-encoded, so <c>/ \ # ?</c> and control characters never reach a key.
@@ -28,14 +30,32 @@ public static class TableKeys
     public const string RecordRowKey = "job";
     public const string AllIndexPartition = "idx-all";
 
-    /// <summary>Live (pending/running) jobs by deadline, so the timeout sweep is one short range read.</summary>
-    public const string ActivePartition = "idx-active";
+    /// <summary>
+    /// Live (pending/running) jobs by deadline: a RowKey family of the all-jobs partition, so the row is written in the
+    /// same transaction as the job's all-jobs list rows, and the reconciler reads one short range.
+    /// </summary>
+    public const string ActivePartition = AllIndexPartition;
 
-    public static string ActiveRowKey(DateTimeOffset deadline, string id) => TimeKey(IndexFamily.CreatedAscending, deadline) + "-" + id;
+    public const string ActiveRowKeyPrefix = "live-";
+
+    /// <summary>The end of the live family's key range ('.' sorts right after '-').</summary>
+    public const string ActiveRowKeyEnd = "live.";
+
+    public static string ActiveRowKey(DateTimeOffset deadline, string id) => ActiveRowKeyPrefix + TimeKey(IndexFamily.CreatedAscending, deadline) + "-" + id;
 
     /// <summary>The deadline an <see cref="ActiveRowKey"/> sorts by.</summary>
     public static DateTimeOffset ActiveDeadline(string rowKey) =>
-        new(long.Parse(rowKey.AsSpan(0, 19), NumberStyles.None, CultureInfo.InvariantCulture), TimeSpan.Zero);
+        new(long.Parse(rowKey.AsSpan(ActiveRowKeyPrefix.Length, 19), NumberStyles.None, CultureInfo.InvariantCulture), TimeSpan.Zero);
+
+    /// <summary>Log lines are rows of their job's partition: <c>log-</c> + the line's cursor.</summary>
+    public const string LogRowKeyPrefix = "log-";
+
+    /// <summary>The end of the log family's key range.</summary>
+    public const string LogRowKeyEnd = "log.";
+
+    public static string LogRowKey(string cursor) => LogRowKeyPrefix + cursor;
+
+    public static string LogCursor(string rowKey) => rowKey[LogRowKeyPrefix.Length..];
 
     public static string OwnerIndexPartition(string owner) => "idx-owner-" + Encode(owner);
 

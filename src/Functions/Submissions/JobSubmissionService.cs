@@ -68,7 +68,7 @@ public sealed partial class JobSubmissionService(
 
     /// <summary>
     /// Creates (or, for a repeated idempotency key, finds) the job and starts it unless it is a draft.
-    /// Crash-consistent: the live-job row, then the record, then the list rows and the orchestration. Once the record
+    /// Crash-consistent: the list rows with the live-job row, then the record, then the orchestration. Once the record
     /// is written the job is accepted — a later failure (list rows, scheduling) is left to the reconciler, which
     /// heals the rows and starts a pending job that has no orchestration — so the 202 is true. Before that, a failure
     /// answers 503 and nothing is visible as live; a retry with the same <c>Idempotency-Key</c> finishes the work.
@@ -77,9 +77,10 @@ public sealed partial class JobSubmissionService(
     {
         var (handler, input) = Validate(submission);
         var id = Guid.NewGuid().ToString("N");
+        var now = store.Now;
         if (submission.IdempotencyKey is { } key)
         {
-            var claimed = await ClaimIdempotencyKeyAsync(owner, key, id, cancellationToken);
+            var (claimed, claimedAt) = await ClaimIdempotencyKeyAsync(owner, key, id, now, cancellationToken);
             if (claimed != id)
             {
                 var existing = await store.GetAsync(claimed, cancellationToken);
@@ -87,12 +88,13 @@ public sealed partial class JobSubmissionService(
                 {
                     return new CreateOutcome(await EnsureAcceptedAsync(existing, durable, cancellationToken), false);
                 }
-                // The first request claimed the key but has not written its record (yet, or ever): finish its work.
+                // The first request claimed the key but has not written its record (yet, or ever): finish its work,
+                // as of its time, so the list rows and live-job row it may have written are the ones written again.
                 id = claimed;
+                now = claimedAt ?? now;
             }
         }
 
-        var now = store.Now;
         var steps = handler.PlanSteps(input);
         var job = new Job
         {
@@ -135,7 +137,7 @@ public sealed partial class JobSubmissionService(
         {
             if (job.ListingPending)
             {
-                job = await store.ProjectAsync(job, null, cancellationToken);
+                job = await store.ProjectAsync(job, [], cancellationToken);
             }
         }
         catch (RequestFailedException ex)
@@ -219,19 +221,23 @@ public sealed partial class JobSubmissionService(
         return await EnsureAcceptedAsync(update.Job, durable, cancellationToken);
     }
 
-    /// <summary>Inserts the key's claim row naming <paramref name="jobId"/>; returns the job id that holds the key.</summary>
-    private async Task<string> ClaimIdempotencyKeyAsync(string owner, string key, string jobId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts the key's claim row naming <paramref name="jobId"/> and its creation time; returns the job id that holds
+    /// the key and the creation time it claimed (null for claims written before claims kept it).
+    /// </summary>
+    private async Task<(string JobId, DateTimeOffset? CreatedAt)> ClaimIdempotencyKeyAsync(
+        string owner, string key, string jobId, DateTimeOffset createdAt, CancellationToken cancellationToken)
     {
-        var claim = new TableEntity(TableKeys.IdempotencyPartition(owner), TableKeys.IdempotencyRowKey(key)) { ["JobId"] = jobId };
+        var claim = new TableEntity(TableKeys.IdempotencyPartition(owner), TableKeys.IdempotencyRowKey(key)) { ["JobId"] = jobId, ["CreatedAt"] = createdAt };
         try
         {
             await clients.JobsTable.AddEntityAsync(claim, cancellationToken);
-            return jobId;
+            return (jobId, createdAt);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
             var existing = await clients.JobsTable.GetEntityAsync<TableEntity>(claim.PartitionKey, claim.RowKey, cancellationToken: cancellationToken);
-            return existing.Value.GetString("JobId");
+            return (existing.Value.GetString("JobId"), existing.Value.GetDateTimeOffset("CreatedAt"));
         }
     }
 

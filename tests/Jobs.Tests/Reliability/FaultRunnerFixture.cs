@@ -29,7 +29,6 @@ public sealed class FaultRunnerFixture : RunnerFixture
 
     public string JobsTable => TablePrefix + "Jobs";
 
-    public string LogsTable => TablePrefix + "JobLogs";
 }
 
 [CollectionDefinition(Name)]

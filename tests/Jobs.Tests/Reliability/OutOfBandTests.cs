@@ -80,7 +80,7 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         // Put the record back to running (and back into the live-job index) behind the engine's back.
         var running = ended with { Status = JobStatus.Running, CompletedAt = null, Result = null, Progress = 50, Message = "Running step-1" };
         await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(running), ended.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
-        await runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>().AddAsync(id, ended.Deadline!.Value, default);
+        await runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>().AddAsync(running, ended.Deadline!.Value, default);
 
         var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
         Assert.Equal("completed", (string?)end["status"]);
@@ -99,7 +99,7 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         Assert.Equal(JobStatus.Failed, ended.Status);
         var running = ended with { Status = JobStatus.Running, CompletedAt = null, Error = null, Message = "Running step-2" };
         await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(running), ended.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
-        await runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>().AddAsync(id, ended.Deadline!.Value, default);
+        await runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>().AddAsync(running, ended.Deadline!.Value, default);
 
         var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
         Assert.Equal("failed", (string?)end["status"]);
@@ -131,21 +131,39 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
     }
 
     [Fact]
-    public async Task LiveJobRowWithoutARecord_IsRemovedByTheReconciler()
+    public async Task ListRowsAndLiveJobRowWithoutARecord_AreRemovedByTheReconciler()
     {
-        // A create that wrote its live-job row and then failed before its record (a 503): nothing is live, and the
-        // row must not linger in the index the reconciler reads every minute.
+        // A create that wrote its list rows and live-job row and then failed before its record (a 503, no retry):
+        // nothing is live, and neither a phantom listing nor the row may linger.
         var live = runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>();
-        var id = Guid.NewGuid().ToString("N");
-        var deadline = runner.Store.Now.AddHours(1);
-        await live.AddAsync(id, deadline, default);
+        var index = runner.Services.GetRequiredService<Jobs.Functions.Storage.JobListIndex>();
+        var now = runner.Store.Now;
+        var phantom = new Job
+        {
+            Id = Guid.NewGuid().ToString("N"), Type = "demo.steps", Status = JobStatus.Pending, Owner = _owner,
+            Entity = new EntityRef("order", "o-1"), CreatedAt = now, UpdatedAt = now, IndexedAt = now, Deadline = now.AddHours(1),
+        };
+        await index.WriteAsync(phantom, [], default,
+            new Azure.Data.Tables.TableTransactionAction(Azure.Data.Tables.TableTransactionActionType.UpsertReplace, Jobs.Functions.Storage.LiveJobIndex.Row(phantom, phantom.Deadline.Value)));
+        Assert.Equal(12, await RowsOfAsync(phantom.Id)); // four in each of three scopes; the live-job row is not one
 
         var gone = false;
         for (var i = 0; i < 100 && !gone; i++)
         {
             await Task.Delay(200);
-            gone = !(await live.ReadAsync(null, 10_000, default)).Any(r => r.JobId == id);
+            gone = !(await live.ReadAsync(null, 10_000, default)).Any(r => r.JobId == phantom.Id);
         }
         Assert.True(gone, "the stray live-job row was never removed");
+        Assert.Equal(0, await RowsOfAsync(phantom.Id));
+    }
+
+    private async Task<int> RowsOfAsync(string id)
+    {
+        var rows = 0;
+        await foreach (var row in runner.Storage.JobsTable.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"JobId eq {id}")))
+        {
+            rows += ProjectionCheck.IsLiveRow(row) ? 0 : 1;
+        }
+        return rows;
     }
 }

@@ -1,0 +1,32 @@
+using Jobs.Functions.Model;
+
+namespace Jobs.Functions.Storage;
+
+/// <summary>
+/// What a record update carries besides the change: log lines for the same transaction, and — for the orchestration's
+/// activities — the orchestration's time, which makes the update repeatable and lets its projection take the cheaper
+/// order (see <see cref="JobStore"/>).
+/// </summary>
+public sealed record JobWrite
+{
+    public static readonly JobWrite None = new();
+
+    /// <summary>
+    /// Lines that happened whatever the record says (a step's lines, the previous step's closing line): written in the
+    /// record's transaction, or alone when the change turns out to be none.
+    /// </summary>
+    public IReadOnlyList<JobLogLine> Lines { get; init; } = [];
+
+    /// <summary>Lines that describe the change itself ("step started", an ending's line): written only with it.</summary>
+    public IReadOnlyList<JobLogLine> ChangeLines { get; init; } = [];
+
+    /// <summary>
+    /// Set by an activity of the job's orchestration: when the orchestration decided the change. A status change is
+    /// stamped with it, so a retried activity writes the same list-row keys; and since the orchestration retries the
+    /// activity until it succeeds, the activity may write a change's rows before its record and leave an ending's rows
+    /// for after it, with no confirming write (the retry finishes what a failure left).
+    /// </summary>
+    public DateTimeOffset? OrchestratedAt { get; init; }
+
+    public bool Orchestrated => OrchestratedAt is not null;
+}
