@@ -24,6 +24,7 @@ public sealed class StorageFaults : HttpPipelinePolicy
 {
     private readonly object _gate = new();
     private readonly List<Rule> _rules = [];
+    private readonly List<(Func<StorageRequest, bool> Match, System.Collections.Concurrent.ConcurrentQueue<string> Seen)> _watches = [];
     private Random? _random;
     private Func<StorageRequest, bool>? _randomMatch;
     private double _randomRate;
@@ -54,11 +55,23 @@ public sealed class StorageFaults : HttpPipelinePolicy
         }
     }
 
+    /// <summary>Counts every request <paramref name="match"/> accepts from now on (until <see cref="Clear"/>), as "METHOD path".</summary>
+    public IReadOnlyCollection<string> Watch(Func<StorageRequest, bool> match)
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        lock (_gate)
+        {
+            _watches.Add((match, seen));
+        }
+        return seen;
+    }
+
     public void Clear()
     {
         lock (_gate)
         {
             _rules.Clear();
+            _watches.Clear();
             _randomMatch = null;
         }
     }
@@ -84,6 +97,10 @@ public sealed class StorageFaults : HttpPipelinePolicy
     {
         lock (_gate)
         {
+            foreach (var (_, seen) in _watches.Where(w => w.Match(request)))
+            {
+                seen.Enqueue($"{request.Method} {request.Path}");
+            }
             foreach (var rule in _rules)
             {
                 if (rule.Times > 0 && rule.Match(request) && --rule.Remaining <= 0)
