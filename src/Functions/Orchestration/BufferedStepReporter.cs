@@ -25,6 +25,9 @@ internal sealed partial class BufferedStepReporter(
     /// <summary>Lines gathered that make the handler wait for a write at once (and the most a step hands back, normally).</summary>
     internal const int FlushAtLines = 50;
 
+    /// <summary>Characters gathered that do the same: lines handed back travel in the orchestration's history, so keep them small.</summary>
+    internal const int FlushAtChars = 16_000;
+
     /// <summary>Lines kept while writes fail before the step itself fails as the engine's fault.</summary>
     internal const int MaxHeldLines = 1_000;
 
@@ -56,14 +59,14 @@ internal sealed partial class BufferedStepReporter(
 
     public async Task LogAsync(JobLogLevel level, string message, CancellationToken cancellationToken)
     {
-        int held;
+        bool full;
         lock (_gate)
         {
             _pending.Add(logs.NewLine(level, message, step));
-            held = _pending.Count;
+            full = _pending.Count >= FlushAtLines || _pending.Sum(line => line.Message.Length) >= FlushAtChars;
             ArmFlush();
         }
-        if (held < FlushAtLines)
+        if (!full)
         {
             return;
         }
