@@ -65,6 +65,13 @@ public sealed record Job
     [System.Text.Json.Serialization.JsonIgnore]
     public DateTimeOffset? PreviousIndexedAt { get; init; }
 
+    /// <summary>
+    /// Which create request wrote the record: of concurrent requests with one idempotency key (which share the id and
+    /// creation time), the one whose insert landed reports the creation and the others replay it; storage only.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? CreatedBy { get; init; }
+
     /// <summary>True while the list rows may not show this record's status (see <see cref="ListedAt"/>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool ListingPending => ListedAt != IndexedAt;

@@ -46,6 +46,7 @@ public sealed class JobEntity : ITableEntity
     public DateTimeOffset IndexedAt { get; set; }
     public DateTimeOffset? ListedAt { get; set; }
     public DateTimeOffset? PreviousIndexedAt { get; set; }
+    public string? CreatedBy { get; set; }
 
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
     internal const int MaxColumnChars = 30_000;
@@ -85,6 +86,7 @@ public sealed class JobEntity : ITableEntity
         IndexedAt = job.IndexedAt,
         ListedAt = job.ListedAt,
         PreviousIndexedAt = job.PreviousIndexedAt,
+        CreatedBy = job.CreatedBy,
     };
 
     public Job ToJob() => new()
@@ -120,6 +122,7 @@ public sealed class JobEntity : ITableEntity
         IndexedAt = IndexedAt,
         ListedAt = ListedAt,
         PreviousIndexedAt = PreviousIndexedAt,
+        CreatedBy = CreatedBy,
         ETag = ETag,
     };
 

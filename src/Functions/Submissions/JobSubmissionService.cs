@@ -108,6 +108,7 @@ public sealed partial class JobSubmissionService(
             CorrelationId = submission.CorrelationId,
             Entity = submission.Entity,
             IdempotencyKey = submission.IdempotencyKey,
+            CreatedBy = Guid.NewGuid().ToString("N"),
             CreatedAt = now,
             UpdatedAt = now,
             Deadline = submission.Draft ? null : now + handler.TimeoutFor(input),
@@ -121,7 +122,7 @@ public sealed partial class JobSubmissionService(
             // A concurrent request with the same idempotency key wrote it first, or the storage client retried
             // our own insert after its answer was lost: either way the record is there; make sure it runs.
             var winner = await store.GetAsync(id, cancellationToken) ?? throw new InvalidOperationException($"Job {id} vanished after a conflict.", ex);
-            return new CreateOutcome(await EnsureAcceptedAsync(winner, durable, cancellationToken), winner.CreatedAt == now);
+            return new CreateOutcome(await EnsureAcceptedAsync(winner, durable, cancellationToken), winner.CreatedBy == job.CreatedBy);
         }
         LogCreated(job.Id, job.Type, owner, job.Status.ToWire());
         return new CreateOutcome(await EnsureAcceptedAsync(job, durable, cancellationToken, isNew: true), true);
