@@ -33,6 +33,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobListIndex>();
         services.AddSingleton<LiveJobIndex>();
         services.AddSingleton<JobLogStore>();
+        services.AddSingleton<JobPartitionReader>();
         services.AddSingleton<JobEventPublisher>();
 
         services.AddSingleton<CallerResolver>();
