@@ -172,6 +172,7 @@ internal sealed partial class BufferedStepReporter(
             lock (_gate)
             {
                 _progress ??= progress;
+                ArmFlush(); // try again in a moment, so the lines still show while the step runs
             }
             LogWriteFailed(ex, _known.Id, step, lines.Count);
         }

@@ -1,3 +1,4 @@
+using Jobs.Functions.Handlers;
 using Jobs.Functions.Storage;
 using Jobs.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,8 +25,11 @@ public sealed class FaultRunnerFixture : RunnerFixture
         new("AzureWebJobs.PurgeOldJobs.Disabled", "true"),
     ];
 
-    protected override void ConfigureServices(IServiceCollection services) =>
+    protected override void ConfigureServices(IServiceCollection services)
+    {
         services.AddSingleton(new StoragePipelinePolicy(Faults, Azure.Core.HttpPipelinePosition.PerRetry));
+        services.AddJobHandler<ChattyHandler>();
+    }
 
     public string JobsTable => TablePrefix + "Jobs";
 
