@@ -75,6 +75,13 @@ public sealed partial class JobActivities(
                 : new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null);
         }
 
+        if (!started.Changed)
+        {
+            // This attempt's start is already recorded: its earlier run was cut off (a host stop, a crash) and the
+            // message came back. Say so, since the handler runs it again.
+            await JobBookkeepingException.Guard("log the step's restart", () => logs.AppendAsync(job.Id, JobLogLevel.Warning,
+                $"Step {request.StepName} started (attempt {attempt}) again: its earlier run was interrupted.", request.StepName, cancellationToken));
+        }
         var reporter = new BufferedStepReporter(store, logs, started.Job, request.StepName, request.StepIndex, stepCount, time, logger);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, attempt,
             request.PreviousOutput, reporter, cancellationToken);
