@@ -3,6 +3,7 @@ using Jobs.Functions.Model;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Jobs.Functions.Api;
 
@@ -14,11 +15,12 @@ public sealed class CancelJobFunction(ApiGuard guard, JobCommands commands, Publ
 {
     [Function(nameof(CancelJob))]
     public Task<IActionResult> CancelJob(
-        [HttpTrigger(AuthorizationLevel.Function, "post", "put", Route = "jobs/{id}/cancel")] HttpRequest request, string id) =>
+        [HttpTrigger(AuthorizationLevel.Function, "post", "put", Route = "jobs/{id}/cancel")] HttpRequest request, string id,
+        [DurableClient] DurableTaskClient durable) =>
         guard.RunAsync(request, [], async caller =>
         {
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
-            var outcome = await commands.CancelAsync(job, caller.Id, request.HttpContext.RequestAborted);
+            var outcome = await commands.CancelAsync(job, caller.Id, request.HttpContext.RequestAborted, durable);
             return outcome.Effect switch
             {
                 CancelEffect.AlreadyEnded => throw ApiProblemException.Conflict(

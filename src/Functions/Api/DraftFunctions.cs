@@ -8,7 +8,8 @@ namespace Jobs.Functions.Api;
 
 /// <summary>
 /// Drafts: <c>PATCH /api/jobs/{id}</c> edits a draft's input; <c>POST /api/jobs/{id}/submit</c> validates and
-/// starts it (202, like creation). Both are 409 for a job that is no longer a draft.
+/// starts it (202, like creation; an optional body <c>{"notBefore": "…Z"}</c> schedules it). Both are 409 for a job
+/// that is no longer a draft.
 /// </summary>
 public sealed class DraftFunctions(ApiGuard guard, JobSubmissionService submissions, PublicUrls urls)
 {
@@ -29,10 +30,14 @@ public sealed class DraftFunctions(ApiGuard guard, JobSubmissionService submissi
         string id, [DurableClient] DurableTaskClient durable) =>
         guard.RunAsync(request, [], async caller =>
         {
+            var options = await RequestBody.ReadOptionalAsync<SubmitOptions>(request, request.HttpContext.RequestAborted);
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
-            var submitted = await submissions.SubmitDraftAsync(job, durable, request.HttpContext.RequestAborted);
+            var submitted = await submissions.SubmitDraftAsync(job, durable, request.HttpContext.RequestAborted, options?.NotBefore);
             var baseUrl = urls.BaseUrl(request);
             return new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(submitted, baseUrl))
                 .WithHeader("Location", $"{baseUrl}/api/jobs/{submitted.Id}/status");
         });
 }
+
+/// <summary>The optional body of <c>POST /api/jobs/{id}/submit</c>.</summary>
+public sealed record SubmitOptions(DateTimeOffset? NotBefore);

@@ -7,7 +7,8 @@ using Microsoft.Azure.Functions.Worker;
 namespace Jobs.Functions.Api;
 
 /// <summary>One job type as <c>GET /api/job-types</c> describes it.</summary>
-public sealed record JobTypeView(string Type, string Description, IReadOnlyList<string> Steps, double TimeoutSeconds, JsonNode InputSchema);
+public sealed record JobTypeView(
+    string Type, string Description, IReadOnlyList<string> Steps, double TimeoutSeconds, JsonNode InputSchema, IReadOnlyDictionary<string, string> StaticMetadata);
 
 /// <summary>
 /// <c>GET /api/job-types</c>: every type, its steps (see <see cref="IJobHandler.DescribeSteps"/>), timeout and input
@@ -21,7 +22,7 @@ public sealed class ListJobTypesFunction(ApiGuard guard, JobHandlerRegistry hand
         guard.RunAsync(request, [], _ =>
         {
             var types = handlers.All.OrderBy(h => h.Type, StringComparer.Ordinal).Select(h => new JobTypeView(
-                h.Type, h.Description, h.DescribeSteps(), h.Timeout.TotalSeconds, h.InputSchema));
+                h.Type, h.Description, h.DescribeSteps(), h.Timeout.TotalSeconds, h.InputSchema, h.StaticMetadata));
             return Task.FromResult<IActionResult>(ApiResult.Ok(new { jobTypes = types.ToList() }));
         });
 }

@@ -12,6 +12,11 @@ public static class RequestBody
     public const int MaxBytes = 64 * 1024;
 
     public static async Task<T> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class =>
+        await ReadOptionalAsync<T>(request, cancellationToken) ?? throw ApiProblemException.BadParameter("body", "a JSON object is required");
+
+    /// <summary>As <see cref="ReadAsync{T}"/>, but an empty body is null (for requests whose body is optional).</summary>
+    public static async Task<T?> ReadOptionalAsync<T>(HttpRequest request, CancellationToken cancellationToken)
         where T : class
     {
         if (request.ContentLength > MaxBytes)
@@ -37,7 +42,7 @@ public static class RequestBody
         }
         if (buffer.Length == 0)
         {
-            throw ApiProblemException.BadParameter("body", "a JSON object is required");
+            return null;
         }
         try
         {

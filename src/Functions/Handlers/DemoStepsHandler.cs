@@ -41,6 +41,8 @@ public sealed class DemoStepsHandler : JobHandler<DemoStepsInput>
 
     public override string Description => "Runs a configurable number of timed steps; can fail or be flaky on demand.";
 
+    public override IReadOnlyDictionary<string, string> StaticMetadata { get; } = new Dictionary<string, string> { ["operation"] = "demo" };
+
     public override TimeSpan Timeout => TimeSpan.FromHours(2);
 
     protected override StepRetryPolicy DefaultRetry { get; } = new(3, TimeSpan.FromMilliseconds(500));

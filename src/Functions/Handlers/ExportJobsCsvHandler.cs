@@ -35,6 +35,8 @@ public sealed class ExportJobsCsvHandler(JobListIndex index, StorageClients clie
 
     public override string Description => "Exports your jobs (optionally filtered by status and type) as a CSV blob.";
 
+    public override IReadOnlyDictionary<string, string> StaticMetadata { get; } = new Dictionary<string, string> { ["operation"] = "export_csv" };
+
     public override TimeSpan Timeout => TimeSpan.FromMinutes(30);
 
     protected override IEnumerable<InputError> Validate(ExportJobsCsvInput input)

@@ -38,6 +38,9 @@ public interface IJobHandler
     /// </summary>
     IReadOnlyList<string> DescribeSteps();
 
+    /// <summary>Key/values every job of this type carries in its <c>metadata</c> from creation on.</summary>
+    IReadOnlyDictionary<string, string> StaticMetadata { get; }
+
     /// <summary>Runs the step of that name (steps are found by name, never by position).</summary>
     Task<object?> RunStepAsync(string stepName, object input, JobStepContext context);
 }

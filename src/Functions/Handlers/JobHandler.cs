@@ -27,6 +27,9 @@ public abstract class JobHandler<TInput> : IJobHandler
     /// <summary>Override when the input decides the timeout.</summary>
     protected virtual TimeSpan TimeoutFor(TInput input) => Timeout;
 
+    /// <summary>Key/values every job of this type carries in its <c>metadata</c> from creation on (a result may add more).</summary>
+    public virtual IReadOnlyDictionary<string, string> StaticMetadata { get; } = new Dictionary<string, string>();
+
     /// <summary>Retry policy for steps that do not name their own.</summary>
     protected virtual StepRetryPolicy DefaultRetry => StepRetryPolicy.Default;
 

@@ -12,7 +12,11 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     /// Cancels a job: drafts and pending jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
     /// the next step boundary (or when the step reports progress and sees its token cancelled).
     /// </summary>
-    public async Task<CancelOutcome> CancelAsync(Job job, string requestedBy, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A pending job's orchestration, if <paramref name="durable"/> is given, is terminated once the record says
+    /// cancelled: it may be waiting on a scheduled start (<see cref="Job.NotBefore"/>) for days, and it has run no step.
+    /// </remarks>
+    public async Task<CancelOutcome> CancelAsync(Job job, string requestedBy, CancellationToken cancellationToken, DurableTaskClient? durable = null)
     {
         if (job.Status is JobStatus.Draft or JobStatus.Pending)
         {
@@ -23,6 +27,10 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
             if (ended.Changed)
             {
                 LogCancel(job.Id, requestedBy, ended.Job.Status.ToWire());
+                if (durable is not null && job.Status == JobStatus.Pending)
+                {
+                    await TerminateIfRunningAsync(durable, job.Id, $"cancelled by {requestedBy} before it started", cancellationToken);
+                }
                 return new CancelOutcome(ended.Job, CancelEffect.CancelledNow);
             }
             job = ended.Job; // it started, or ended, meanwhile

@@ -11,12 +11,13 @@ namespace Jobs.Functions.Lifecycle;
 /// </summary>
 public static class JobTransitions
 {
-    /// <summary>draft → pending: the deadline starts now.</summary>
-    public static Job? Submit(Job current, DateTimeOffset deadline) => current.Status != JobStatus.Draft ? null : current with
+    /// <summary>draft → pending: the deadline counts from now, or from the scheduled start.</summary>
+    public static Job? Submit(Job current, DateTimeOffset deadline, DateTimeOffset? notBefore, string message) => current.Status != JobStatus.Draft ? null : current with
     {
         Status = JobStatus.Pending,
-        Message = "Waiting to start",
+        Message = message,
         Deadline = deadline,
+        NotBefore = notBefore,
     };
 
     /// <summary>A draft's input (and correlation id) replaced; nothing else may be edited.</summary>

@@ -42,6 +42,9 @@ public sealed record Job
     public DateTimeOffset UpdatedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>A scheduled start: the job stays pending until then (null: as soon as possible).</summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
     /// <summary>When a pending or running job is given up as <see cref="JobStatus.TimedOut"/>.</summary>
     public DateTimeOffset? Deadline { get; init; }
 

@@ -33,6 +33,19 @@ public static class JobOrchestrator
         var deadline = context.CreateTimer(plan.Deadline.UtcDateTime, deadlineCancellation.Token);
         try
         {
+            if (plan.NotBefore is { } notBefore && notBefore > context.CurrentUtcDateTime)
+            {
+                // A scheduled start: a durable timer, not a polling loop. The deadline counts from it, so it comes later;
+                // a cancel meanwhile ends the record and terminates this instance.
+                var count = plan.Steps.Count;
+                context.SetCustomStatus(new JobCustomStatus(0, null, 0, count, $"Scheduled to start at {notBefore:O}"));
+                // Queue-backed timers can fire up to a second early (message visibility is in whole seconds): a start
+                // must never come before its time, so wait again, a second past it, when that happens.
+                for (var wait = 0; wait < 3 && context.CurrentUtcDateTime < notBefore; wait++)
+                {
+                    await context.CreateTimer((notBefore + TimeSpan.FromSeconds(wait)).UtcDateTime, CancellationToken.None);
+                }
+            }
             return await RunStepsAsync(context, plan, deadline);
         }
         finally

@@ -8,7 +8,8 @@ namespace Jobs.Functions.Orchestration;
 /// The orchestrator's input, fixed when the job starts: its steps with their retry policies and its deadline.
 /// Carrying the plan (rather than looking the handler up) keeps replays deterministic across deployments.
 /// </summary>
-public sealed record JobPlan(string JobId, string Type, IReadOnlyList<JobStepPlan> Steps, DateTimeOffset Deadline);
+/// <paramref name="NotBefore"/> is a scheduled start the orchestration waits for on a durable timer.
+public sealed record JobPlan(string JobId, string Type, IReadOnlyList<JobStepPlan> Steps, DateTimeOffset Deadline, DateTimeOffset? NotBefore = null);
 
 /// <summary>What the orchestration publishes as its custom status at every step boundary.</summary>
 public sealed record JobCustomStatus(int Progress, string? Step, int StepIndex, int StepCount, string? Message);

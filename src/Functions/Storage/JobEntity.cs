@@ -46,6 +46,7 @@ public sealed class JobEntity : ITableEntity
     public DateTimeOffset IndexedAt { get; set; }
     public DateTimeOffset? ListedAt { get; set; }
     public DateTimeOffset? PreviousIndexedAt { get; set; }
+    public DateTimeOffset? NotBefore { get; set; }
     public string? CreatedBy { get; set; }
 
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
@@ -86,6 +87,7 @@ public sealed class JobEntity : ITableEntity
         IndexedAt = job.IndexedAt,
         ListedAt = job.ListedAt,
         PreviousIndexedAt = job.PreviousIndexedAt,
+        NotBefore = job.NotBefore,
         CreatedBy = job.CreatedBy,
     };
 
@@ -122,6 +124,7 @@ public sealed class JobEntity : ITableEntity
         IndexedAt = IndexedAt,
         ListedAt = ListedAt,
         PreviousIndexedAt = PreviousIndexedAt,
+        NotBefore = NotBefore,
         CreatedBy = CreatedBy,
         ETag = ETag,
     };

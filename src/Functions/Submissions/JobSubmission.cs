@@ -15,6 +15,12 @@ public sealed record JobSubmission
     public EntityRef? Entity { get; init; }
     public string? IdempotencyKey { get; init; }
 
+    /// <summary>
+    /// Start no earlier than this (UTC, at most <see cref="SubmissionRules.MaxScheduleAhead"/> ahead): the job stays
+    /// <c>pending</c> until then and its deadline counts from then. A time already past starts it at once.
+    /// </summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
     /// <summary>Store the job without running it; <c>POST /api/jobs/{id}/submit</c> starts it.</summary>
     public bool Draft { get; init; }
 

@@ -38,6 +38,7 @@ public sealed partial class JobSubmissionService(
         }
         SubmissionRules.CheckText(errors, "correlationId", submission.CorrelationId);
         SubmissionRules.CheckText(errors, "idempotencyKey", submission.IdempotencyKey);
+        SubmissionRules.CheckNotBefore(errors, submission.NotBefore, store.Now);
         if (submission.Entity is { } entity)
         {
             SubmissionRules.CheckText(errors, "entity.type", entity.Type, required: true);
@@ -103,7 +104,9 @@ public sealed partial class JobSubmissionService(
             Status = submission.Draft ? JobStatus.Draft : JobStatus.Pending,
             Owner = owner,
             StepCount = steps.Count,
-            Message = submission.Draft ? "Draft: not submitted" : "Waiting to start",
+            Message = submission.Draft ? "Draft: not submitted" : WaitingMessage(submission.NotBefore, now),
+            NotBefore = submission.NotBefore,
+            Metadata = new Dictionary<string, string>(handler.StaticMetadata),
             Input = submission.Input,
             CorrelationId = submission.CorrelationId,
             Entity = submission.Entity,
@@ -111,7 +114,7 @@ public sealed partial class JobSubmissionService(
             CreatedBy = Guid.NewGuid().ToString("N"),
             CreatedAt = now,
             UpdatedAt = now,
-            Deadline = submission.Draft ? null : now + handler.TimeoutFor(input),
+            Deadline = submission.Draft ? null : SubmissionRules.StartAt(submission.NotBefore, now) + handler.TimeoutFor(input),
         };
         try
         {
@@ -172,7 +175,7 @@ public sealed partial class JobSubmissionService(
             return false;
         }
         var input = handler.ParseInput(job.Input);
-        var plan = new JobPlan(job.Id, job.Type, handler.PlanSteps(input), job.Deadline ?? job.CreatedAt + handler.TimeoutFor(input));
+        var plan = new JobPlan(job.Id, job.Type, handler.PlanSteps(input), job.Deadline ?? job.CreatedAt + handler.TimeoutFor(input), job.NotBefore);
         try
         {
             await durable.ScheduleNewOrchestrationInstanceAsync(nameof(JobOrchestrator), plan, new StartOrchestrationOptions(job.Id), cancellationToken);
@@ -208,12 +211,21 @@ public sealed partial class JobSubmissionService(
     /// Validates a draft and starts it. Once it is recorded pending it is accepted: if scheduling fails here the
     /// reconciler starts it (see <see cref="CreateAsync"/>).
     /// </summary>
-    public async Task<Job> SubmitDraftAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken)
+    public async Task<Job> SubmitDraftAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken, DateTimeOffset? notBefore = null)
     {
         var handler = handlers.Get(job.Type);
         var input = handler.ParseInput(job.Input);
-        var deadline = store.Now + handler.TimeoutFor(input);
-        var update = await store.UpdateAsync(job, current => JobTransitions.Submit(current, deadline), cancellationToken)
+        var now = store.Now;
+        var errors = new List<InputError>();
+        SubmissionRules.CheckNotBefore(errors, notBefore, now);
+        if (errors.Count > 0)
+        {
+            throw new InputValidationException(errors);
+        }
+        // A time given on submit replaces one the draft was created with.
+        notBefore ??= job.NotBefore;
+        var deadline = SubmissionRules.StartAt(notBefore, now) + handler.TimeoutFor(input);
+        var update = await store.UpdateAsync(job, current => JobTransitions.Submit(current, deadline, notBefore, WaitingMessage(notBefore, now)), cancellationToken)
             ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         if (!update.Changed)
         {
@@ -241,6 +253,9 @@ public sealed partial class JobSubmissionService(
             return (existing.Value.GetString("JobId"), existing.Value.GetDateTimeOffset("CreatedAt"));
         }
     }
+
+    private static string WaitingMessage(DateTimeOffset? notBefore, DateTimeOffset now) =>
+        notBefore is { } time && time > now ? $"Scheduled to start at {time:O}" : "Waiting to start";
 
     private static string Shorten(string value) => value.Length <= 64 ? value : value[..64] + "…";
 

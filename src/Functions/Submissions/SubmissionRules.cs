@@ -10,6 +10,25 @@ public static class SubmissionRules
     /// <summary>Largest accepted <c>input</c>, in UTF-8 bytes of its JSON: it must fit one Table column.</summary>
     public const int MaxInputBytes = 32 * 1024;
 
+    /// <summary>How far ahead a job may be scheduled (<c>notBefore</c>).</summary>
+    public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(30);
+
+    /// <summary>Adds an error when a scheduled start is too far ahead (a time with an offset is the same instant in UTC).</summary>
+    public static void CheckNotBefore(List<InputError> errors, DateTimeOffset? notBefore, DateTimeOffset now)
+    {
+        if (notBefore is not { } time)
+        {
+            return;
+        }
+        if (time > now + MaxScheduleAhead)
+        {
+            errors.Add(new InputError("notBefore", $"must be at most {MaxScheduleAhead.TotalDays:0} days ahead"));
+        }
+    }
+
+    /// <summary>When a job submitted at <paramref name="now"/> may start: its <c>notBefore</c> if that is later.</summary>
+    public static DateTimeOffset StartAt(DateTimeOffset? notBefore, DateTimeOffset now) => notBefore is { } time && time > now ? time : now;
+
     /// <summary>Adds an error when a value is too long or holds control characters; optionally when it is missing.</summary>
     public static void CheckText(List<InputError> errors, string field, string? value, bool required = false, int maxLength = MaxTextLength)
     {

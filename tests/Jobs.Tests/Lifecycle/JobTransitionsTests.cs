@@ -62,9 +62,9 @@ public sealed class JobTransitionsTests
     public void Submit_OnlyADraft_StartsItsDeadline()
     {
         var draft = Pending() with { Status = JobStatus.Draft };
-        var submitted = JobTransitions.Submit(draft, Now.AddHours(1))!;
+        var submitted = JobTransitions.Submit(draft, Now.AddHours(1), null, "Waiting to start")!;
         Assert.Equal(JobStatus.Pending, submitted.Status);
         Assert.Equal(Now.AddHours(1), submitted.Deadline);
-        Assert.Null(JobTransitions.Submit(submitted, Now));
+        Assert.Null(JobTransitions.Submit(submitted, Now, null, "Waiting to start"));
     }
 }
