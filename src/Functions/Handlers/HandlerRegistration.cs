@@ -9,6 +9,8 @@ public static class HandlerRegistration
     {
         services.AddJobHandler<DemoStepsHandler>();
         services.AddJobHandler<ExportJobsCsvHandler>();
+        services.AddJobHandler<DemoFanOutHandler>();
+        services.AddJobHandler<BulkCancelHandler>();
         services.AddSingleton<JobHandlerRegistry>();
         return services;
     }

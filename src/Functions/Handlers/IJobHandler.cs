@@ -4,7 +4,14 @@ using System.Text.Json.Nodes;
 namespace Jobs.Functions.Handlers;
 
 /// <summary>The plan of a job: its steps (with retry policies) for one validated input.</summary>
-public sealed record JobStepPlan(string Name, StepRetryPolicy Retry);
+/// <summary>
+/// A step as the orchestration runs it: its name and retry policy, and for a parallel step its maximum parallelism
+/// (0: an ordinary step) and what a failed item does.
+/// </summary>
+public sealed record JobStepPlan(string Name, StepRetryPolicy Retry, int MaxParallelism = 0, ItemFailureMode OnItemFailure = ItemFailureMode.FailFast)
+{
+    public bool IsParallel => MaxParallelism > 0;
+}
 
 /// <summary>
 /// What the engine needs from a job type. Implement it by deriving from <see cref="JobHandler{TInput}"/>,
@@ -41,6 +48,9 @@ public interface IJobHandler
     /// <summary>Key/values every job of this type carries in its <c>metadata</c> from creation on.</summary>
     IReadOnlyDictionary<string, string> StaticMetadata { get; }
 
-    /// <summary>Runs the step of that name (steps are found by name, never by position).</summary>
+    /// <summary>Runs the step of that name (steps are found by name, never by position). A parallel step lists its items.</summary>
     Task<object?> RunStepAsync(string stepName, object input, JobStepContext context);
+
+    /// <summary>Runs one item of the parallel step of that name.</summary>
+    Task<object?> RunItemAsync(string stepName, object input, JsonElement item, JobStepContext context);
 }

@@ -84,7 +84,7 @@ public abstract class JobHandler<TInput> : IJobHandler
     }
 
     public IReadOnlyList<JobStepPlan> PlanSteps(object input) =>
-        [.. Steps((TInput)input).Select(s => new JobStepPlan(s.Name, s.Retry ?? DefaultRetry))];
+        [.. Steps((TInput)input).Select(s => new JobStepPlan(s.Name, s.Retry ?? DefaultRetry, s.Parallel?.MaxParallelism ?? 0, s.Parallel?.OnItemFailure ?? ItemFailureMode.FailFast))];
 
     public IReadOnlyList<string> DescribeSteps()
     {
@@ -101,11 +101,17 @@ public abstract class JobHandler<TInput> : IJobHandler
         return [.. PlanSteps(defaults).Select(s => s.Name)];
     }
 
-    public Task<object?> RunStepAsync(string stepName, object input, JobStepContext context)
+    public Task<object?> RunStepAsync(string stepName, object input, JobStepContext context) =>
+        Step((TInput)input, stepName).Run((TInput)input, context);
+
+    public Task<object?> RunItemAsync(string stepName, object input, JsonElement item, JobStepContext context)
     {
-        var typed = (TInput)input;
-        var step = Steps(typed).FirstOrDefault(s => s.Name == stepName)
-            ?? throw new ArgumentOutOfRangeException(nameof(stepName), stepName, $"{Type} has no step named '{stepName}'.");
-        return step.Run(typed, context);
+        var parallel = Step((TInput)input, stepName).Parallel
+            ?? throw new InvalidOperationException($"{Type}'s step '{stepName}' is not a parallel step.");
+        return parallel.RunItem((TInput)input, item, context);
     }
+
+    private JobStep<TInput> Step(TInput input, string stepName) =>
+        Steps(input).FirstOrDefault(s => s.Name == stepName)
+        ?? throw new ArgumentOutOfRangeException(nameof(stepName), stepName, $"{Type} has no step named '{stepName}'.");
 }

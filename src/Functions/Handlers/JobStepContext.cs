@@ -12,8 +12,10 @@ public sealed class JobStepContext : IDisposable
 
     public JobStepContext(
         string jobId, string owner, string stepName, int stepIndex, int stepCount, int attempt,
-        JsonElement? previousOutput, IJobStepReporter reporter, CancellationToken hostStopping)
+        JsonElement? previousOutput, IJobStepReporter reporter, CancellationToken hostStopping, int? itemIndex = null, int? itemCount = null)
     {
+        ItemIndex = itemIndex;
+        ItemCount = itemCount;
         JobId = jobId;
         Owner = owner;
         StepName = stepName;
@@ -31,7 +33,12 @@ public sealed class JobStepContext : IDisposable
     public int StepIndex { get; }
     public int StepCount { get; }
 
-    /// <summary>1 on the first try of this step, 2 on the first retry, and so on.</summary>
+    /// <summary>In an item of a parallel step: its 0-based index, and how many items the step has.</summary>
+    public int? ItemIndex { get; }
+
+    public int? ItemCount { get; }
+
+    /// <summary>1 on the first try of this step (or item), 2 on the first retry, and so on.</summary>
     public int Attempt { get; }
 
     /// <summary>The value the previous step returned (null for the first step).</summary>

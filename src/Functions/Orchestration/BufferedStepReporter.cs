@@ -15,8 +15,12 @@ namespace Jobs.Functions.Orchestration;
 /// A write that fails keeps its lines for the next one (lines are keyed when made, so writing twice is harmless),
 /// never failing the step; a cancel request or ending seen by a write cancels <see cref="Cancelled"/>.
 /// </summary>
+/// <remarks>
+/// For an item of a parallel step (<paramref name="item"/> names it), lines are prefixed with the item and progress is
+/// the orchestration's to aggregate: a report only makes the next write look whether the job was asked to cancel.
+/// </remarks>
 internal sealed partial class BufferedStepReporter(
-    JobStore store, JobLogStore logs, Job started, string step, int stepIndex, int stepCount, TimeProvider time, ILogger logger)
+    JobStore store, JobLogStore logs, Job started, string step, int stepIndex, int stepCount, TimeProvider time, ILogger logger, string? item = null)
     : IJobStepReporter
 {
     /// <summary>Longest a line or a progress report waits before it is written.</summary>
@@ -62,7 +66,7 @@ internal sealed partial class BufferedStepReporter(
         bool full;
         lock (_gate)
         {
-            _pending.Add(logs.NewLine(level, message, step));
+            _pending.Add(logs.NewLine(level, item is null ? message : $"[{item}] {message}", step));
             full = _pending.Count >= FlushAtLines || _pending.Sum(line => line.Message.Length) >= FlushAtChars;
             ArmFlush();
         }
@@ -145,7 +149,15 @@ internal sealed partial class BufferedStepReporter(
         }
         try
         {
-            if (progress is { } report)
+            if (progress is not null && item is not null)
+            {
+                await logs.WriteAsync(_known.Id, lines, CancellationToken.None);
+                if (await store.GetAsync(_known.Id, CancellationToken.None) is not { } current || current.CancelRequested || current.Status.IsTerminal())
+                {
+                    await _cancelled.CancelAsync();
+                }
+            }
+            else if (progress is { } report)
             {
                 var update = await store.UpdateAsync(_known, current => JobTransitions.ReportProgress(current, report.Overall, report.Message),
                     CancellationToken.None, new JobWrite { Lines = lines });

@@ -117,6 +117,74 @@ public sealed partial class JobActivities(
             unwritten.Count > 0 ? unwritten : null);
     }
 
+    /// <summary>
+    /// Runs one attempt of one item of a parallel step. It writes nothing of its own before the handler runs (the step's
+    /// start is recorded); its lines are written batched while it runs, and the rest go back to the orchestration.
+    /// </summary>
+    [Function(nameof(RunJobItem))]
+    public async Task<ItemOutcome> RunJobItem([ActivityTrigger] ItemRequest request, CancellationToken cancellationToken)
+    {
+        using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
+        var job = await JobBookkeepingException.Guard("read the job", () => store.GetForWriteAsync(request.JobId, cancellationToken));
+        if (job is null || job.Status.IsTerminal())
+        {
+            return new ItemOutcome(StepOutcomeKind.JobEnded, null, null);
+        }
+        if (job.CancelRequested)
+        {
+            return new ItemOutcome(StepOutcomeKind.CancelRequested, null, null);
+        }
+        var handler = handlers.Get(job.Type);
+        var input = handler.ParseInput(job.Input);
+        var stepCount = handler.PlanSteps(input).Count;
+        var label = $"item {request.ItemIndex + 1} of {request.ItemCount}";
+        var reporter = new BufferedStepReporter(store, logs, job, request.StepName, request.StepIndex, stepCount, time, logger, label);
+        using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, request.Attempt,
+            null, reporter, cancellationToken, request.ItemIndex, request.ItemCount);
+        object? output;
+        try
+        {
+            output = await handler.RunItemAsync(request.StepName, input, request.Item, context);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var stopped = logs.NewLine(JobLogLevel.Warning, $"[{label}] stopped: the job was cancelled.", request.StepName);
+            return new ItemOutcome(StepOutcomeKind.CancelRequested, null, [.. await reporter.CloseAsync(), stopped]);
+        }
+        catch (Exception ex) when (reporter.Fault is { } fault && ex is not JobBookkeepingException)
+        {
+            throw new JobBookkeepingException($"while {label} of {request.StepName} ran: {fault.Message}", fault);
+        }
+        catch (Exception ex) when (ex is not JobBookkeepingException)
+        {
+            LogItemFailed(ex, job.Id, request.StepName, request.ItemIndex, request.Attempt);
+            var failed = logs.NewLine(JobLogLevel.Error, $"[{label}] failed (attempt {request.Attempt}): {ex.Message}", request.StepName);
+            IReadOnlyList<JobLogLine> lines = [.. await reporter.CloseAsync(), failed];
+            await JobBookkeepingException.Guard("log the item's failure", () => logs.WriteAsync(job.Id, lines, CancellationToken.None));
+            throw;
+        }
+        var unwritten = await reporter.CloseAsync();
+        var serialized = output is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(output, JobJson.Options);
+        return new ItemOutcome(StepOutcomeKind.Completed, serialized, unwritten.Count > 0 ? unwritten : null);
+    }
+
+    /// <summary>
+    /// Records how far a parallel step is (items done of items total, within the step's share of the job) with the
+    /// items' lines so far; returns true when the job was asked to cancel or has ended, so no new item starts.
+    /// </summary>
+    [Function(nameof(RecordItemsProgress))]
+    public async Task<bool> RecordItemsProgress([ActivityTrigger] ItemsProgress request, CancellationToken cancellationToken)
+    {
+        var overall = JobProgress.Within(request.StepIndex, request.StepCount, request.Total == 0 ? 100 : request.Done * 100 / request.Total);
+        var message = $"Running {request.StepName}: {request.Done} of {request.Total} items done";
+        var update = await JobBookkeepingException.Guard("record the items' progress", async () =>
+            await store.GetForWriteAsync(request.JobId, cancellationToken) is { } known
+                ? await store.UpdateAsync(known, current => JobTransitions.ReportProgress(current, overall, message), cancellationToken,
+                    new JobWrite { Lines = request.Lines, OrchestratedAt = store.Now }) // so a refusal is checked against a fresh read
+                : null);
+        return update is null || update.Job.CancelRequested || update.Job.Status.IsTerminal();
+    }
+
     /// <summary>Ends the job as the orchestration decided (see <see cref="JobEnding"/>), unless it already ended.</summary>
     [Function(nameof(FinishJob))]
     public async Task<JobStatus> FinishJob([ActivityTrigger] FinishRequest request, CancellationToken cancellationToken)
@@ -159,6 +227,9 @@ public sealed partial class JobActivities(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} step {Step} attempt {Attempt} failed.")]
     private partial void LogStepFailed(Exception exception, string jobId, string step, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} step {Step} item {Item} attempt {Attempt} failed.")]
+    private partial void LogItemFailed(Exception exception, string jobId, string step, int item, int attempt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ended {Status}.")]
     private partial void LogFinished(string jobId, string status);

@@ -130,8 +130,31 @@ public static class JobOrchestrator
                     return new JobOutcome(outcome.EndedAs ?? JobStatus.Cancelled, null, null);
             }
             previous = outcome.Output;
-            completed = new CompletedStep(step.Name, index, outcome.DurationMs, context.CurrentUtcDateTime);
             carried = outcome.Lines;
+            var duration = outcome.DurationMs;
+            if (step.IsParallel)
+            {
+                // The step listed its items; now each runs as an activity of its own.
+                IReadOnlyList<JsonElement> items = outcome.Output is { ValueKind: JsonValueKind.Array } list ? [.. list.EnumerateArray().Select(e => e.Clone())] : [];
+                var startedAt = context.CurrentUtcDateTime;
+                var result = await ParallelStep.RunAsync(context, plan, index, step, items, deadline, carried);
+                switch (result.End)
+                {
+                    case ParallelEnd.TimedOut:
+                        return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, null, result.Lines);
+                    case ParallelEnd.JobEnded:
+                        return new JobOutcome(JobStatus.Cancelled, null, null);
+                    case ParallelEnd.Cancelled:
+                        return await FinishAsync(context, plan, index, JobStatus.Cancelled, $"Cancelled during {step.Name}", null, null, null, null, result.Lines);
+                    case ParallelEnd.Failed:
+                        return await FinishAsync(context, plan, index, JobStatus.Failed, $"Failed in {step.Name}", null, null,
+                            ParallelStep.Error(step.Name, result.Failures), null, result.Lines);
+                }
+                previous = result.Outputs;
+                carried = result.Lines;
+                duration += (long)(context.CurrentUtcDateTime - startedAt).TotalMilliseconds;
+            }
+            completed = new CompletedStep(step.Name, index, duration, context.CurrentUtcDateTime);
             foreach (var (key, value) in outcome.ResultMetadata ?? [])
             {
                 metadata[key] = value;

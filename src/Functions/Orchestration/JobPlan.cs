@@ -45,6 +45,15 @@ public sealed record StepOutcome(
     StepOutcomeKind Kind, JsonElement? Output, Dictionary<string, string>? ResultMetadata, JobStatus? EndedAs, long DurationMs = 0,
     IReadOnlyList<JobLogLine>? Lines = null);
 
+/// <summary>Input of the activity that runs one item of a parallel step (<paramref name="ItemIndex"/> is 0-based).</summary>
+public sealed record ItemRequest(string JobId, int StepIndex, string StepName, int ItemIndex, int ItemCount, JsonElement Item, int Attempt);
+
+/// <summary>Output of the item activity; <paramref name="Lines"/> are the item's lines it did not write.</summary>
+public sealed record ItemOutcome(StepOutcomeKind Kind, JsonElement? Output, IReadOnlyList<JobLogLine>? Lines);
+
+/// <summary>Input of the activity that records a parallel step's progress (and the items' lines so far).</summary>
+public sealed record ItemsProgress(string JobId, int StepIndex, int StepCount, string StepName, int Done, int Total, IReadOnlyList<JobLogLine> Lines);
+
 /// <summary>Input of the activity that writes a terminal state (see <see cref="StepRequest"/> for the trailing members).</summary>
 public sealed record FinishRequest(
     string JobId, JobStatus Status, string Message, JsonElement? Result, Dictionary<string, string>? Metadata, JobError? Error, CompletedStep? Completed = null,

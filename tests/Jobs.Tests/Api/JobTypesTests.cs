@@ -20,11 +20,11 @@ public sealed class JobTypesTests(TestHandlersRunnerFixture runner)
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
 
         var types = JsonNode.Parse(text)!["jobTypes"]!.AsArray();
-        Assert.Equal(["demo.steps", "jobs.export-csv", ImportHandler.TypeName], types.Select(t => (string)t!["type"]!));
+        Assert.Equal(["demo.fanout", "demo.steps", "jobs.bulk-cancel", "jobs.export-csv", ImportHandler.TypeName], types.Select(t => (string)t!["type"]!));
         var import = types.Single(t => (string)t!["type"]! == ImportHandler.TypeName)!;
         Assert.Equal(["fetch", "import"], import["steps"]!.AsArray().Select(s => (string)s!));
         Assert.NotNull(import["inputSchema"]!["properties"]!["source"]);
-        Assert.Equal(5, types[0]!["steps"]!.AsArray().Count);
+        Assert.Equal(5, types.Single(t => (string)t!["type"]! == "demo.steps")!["steps"]!.AsArray().Count);
     }
 
     [Fact]

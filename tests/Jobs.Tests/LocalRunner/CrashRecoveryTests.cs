@@ -50,5 +50,32 @@ public sealed class CrashRecoveryTests : IDisposable
         Assert.Equal(4, (int)job["result"]!["stepsCompleted"]!);
     }
 
+    [Fact]
+    public async Task KilledInAParallelStep_RunsOnlyTheUnfinishedItemsAgain()
+    {
+        await _runner.StartAsync();
+        var client = _runner.Client;
+        var created = await RunnerFixture.CreateJobAsync(client, new { type = "demo.fanout", input = new { items = new[] { "a", "b", "c", "d" }, parallelism = 2, delayMs = 2500 } });
+        var id = (string)created["id"]!;
+        // At least one item has finished (and is in the durable history) once the record counts it.
+        await RunnerFixture.PollStatusAsync(client, id, s => ((string?)s["message"])?.Contains(" of 4 items done", StringComparison.Ordinal) == true
+            && !((string?)s["message"])!.Contains(" 0 of 4", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var killedAt = DateTimeOffset.UtcNow;
+        await _runner.KillAsync();
+        await _runner.StartAsync();
+
+        var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(150));
+        Assert.Equal("completed", (string?)end["status"]);
+        var results = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/result"))!["result"]!["results"]!.AsArray();
+        Assert.Equal(["a", "b", "c", "d"], results.Select(r => (string)r!["item"]!));
+        // Each item ran to its end once: an item finished before the kill kept its first run's result; the rest ran after.
+        Assert.Contains(results, r => r!["endedAt"]!.GetValue<DateTimeOffset>() < killedAt);
+        var lines = await RunnerFixture.LogMessagesOfEndedJobAsync(client, id);
+        foreach (var item in new[] { "a", "b", "c", "d" })
+        {
+            Assert.Single(lines, l => l.EndsWith($"processed '{item}'", StringComparison.Ordinal));
+        }
+    }
+
     public void Dispose() => _runner.Dispose();
 }

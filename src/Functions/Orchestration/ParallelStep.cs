@@ -1,0 +1,160 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Jobs.Functions.Handlers;
+using Jobs.Functions.Model;
+using Microsoft.DurableTask;
+
+namespace Jobs.Functions.Orchestration;
+
+/// <summary>How a parallel step's items ended.</summary>
+internal enum ParallelEnd
+{
+    Completed,
+    Failed,
+    Cancelled,
+    TimedOut,
+    JobEnded,
+}
+
+/// <summary>The items' results in item order (when completed), their failures, and their lines not yet written.</summary>
+internal sealed record ParallelResult(ParallelEnd End, JsonElement? Outputs, IReadOnlyList<(int Item, JobError Error)> Failures, IReadOnlyList<JobLogLine> Lines);
+
+/// <summary>
+/// Fan-out / fan-in inside <see cref="JobOrchestrator"/>: one <see cref="JobActivities.RunJobItem"/> activity per item,
+/// at most the step's parallelism at once, each with the step's retry policy for its handler's failures and the
+/// engine's back-off for bookkeeping ones. Finished items are in the history, so a replay or a crash never runs them
+/// again. Progress (items done / total, within the step's share) goes to the custom status at once and to the record at
+/// most once a second, with the items' lines; a cancel seen there stops new items from starting.
+/// </summary>
+internal static class ParallelStep
+{
+    private static readonly TimeSpan RecordEvery = TimeSpan.FromSeconds(1);
+
+    public static async Task<ParallelResult> RunAsync(
+        TaskOrchestrationContext context, JobPlan plan, int stepIndex, JobStepPlan step, IReadOnlyList<JsonElement> items, Task deadline,
+        IReadOnlyList<JobLogLine>? earlierLines)
+    {
+        var total = items.Count;
+        var outputs = new JsonNode?[total];
+        var attempts = new int[total];
+        var bookkeepingFailures = new int[total];
+        var failures = new List<(int Item, JobError Error)>();
+        var lines = new List<JobLogLine>(earlierLines ?? []);
+        var waiting = new Queue<int>(Enumerable.Range(0, total));
+        var running = new Dictionary<Task<ItemOutcome>, int>();
+        var done = 0;
+        var stop = false;
+        var cancelled = false;
+        var lastRecorded = DateTime.MinValue; // the first item done is recorded at once, then at most once a second
+
+        void Start(int item, TimeSpan delay)
+        {
+            attempts[item] = Math.Max(attempts[item], 1);
+            running[RunItemAsync(context, new ItemRequest(plan.JobId, stepIndex, step.Name, item, total, items[item], attempts[item]), delay)] = item;
+        }
+
+        void Fill()
+        {
+            while (!stop && waiting.Count > 0 && running.Count < step.MaxParallelism)
+            {
+                Start(waiting.Dequeue(), TimeSpan.Zero);
+            }
+        }
+
+        Fill();
+        while (running.Count > 0)
+        {
+            var finished = await Task.WhenAny([.. running.Keys.Cast<Task>(), deadline]);
+            if (finished == deadline)
+            {
+                return new ParallelResult(ParallelEnd.TimedOut, null, failures, lines);
+            }
+            var task = (Task<ItemOutcome>)finished;
+            var item = running[task];
+            running.Remove(task);
+            try
+            {
+                var outcome = await task;
+                lines.AddRange(outcome.Lines ?? []);
+                switch (outcome.Kind)
+                {
+                    case StepOutcomeKind.JobEnded:
+                        return new ParallelResult(ParallelEnd.JobEnded, null, failures, lines);
+                    case StepOutcomeKind.CancelRequested:
+                        stop = cancelled = true;
+                        break;
+                    default:
+                        outputs[item] = outcome.Output is { } output ? JsonNode.Parse(output.GetRawText()) : null;
+                        done++;
+                        break;
+                }
+            }
+            catch (TaskFailedException failure) when (JobOrchestrator.IsBookkeeping(failure))
+            {
+                Start(item, JobOrchestrator.BookkeepingBackoff(++bookkeepingFailures[item]));
+            }
+            catch (TaskFailedException failure)
+            {
+                if (attempts[item] < step.Retry.MaxAttempts)
+                {
+                    var wait = step.Retry.FirstRetryInterval * Math.Pow(step.Retry.BackoffCoefficient, attempts[item] - 1);
+                    attempts[item]++;
+                    Start(item, wait);
+                }
+                else
+                {
+                    var details = failure.FailureDetails;
+                    failures.Add((item, new JobError($"Item {item + 1} of {total}: {details.ErrorMessage}", details.ErrorType, details.StackTrace, step.Name)));
+                    if (step.OnItemFailure == ItemFailureMode.FailFast)
+                    {
+                        return new ParallelResult(ParallelEnd.Failed, null, failures, lines);
+                    }
+                }
+            }
+            Fill();
+            var count = plan.Steps.Count;
+            var percent = total == 0 ? 100 : done * 100 / total;
+            context.SetCustomStatus(new JobCustomStatus(JobProgress.Within(stepIndex, count, percent), step.Name, stepIndex, count, $"Running {step.Name}: {done} of {total} items done"));
+            if (!stop && (running.Count == 0 || context.CurrentUtcDateTime - lastRecorded >= RecordEvery))
+            {
+                lastRecorded = context.CurrentUtcDateTime;
+                try
+                {
+                    var written = lines.ToList();
+                    stop = cancelled = await context.CallActivityAsync<bool>(nameof(JobActivities.RecordItemsProgress),
+                        new ItemsProgress(plan.JobId, stepIndex, count, step.Name, done, total, written));
+                    lines.RemoveRange(0, written.Count);
+                }
+                catch (TaskFailedException)
+                {
+                    // Only progress: the lines stay for the next record or the next step's write.
+                }
+            }
+        }
+        if (cancelled)
+        {
+            return new ParallelResult(ParallelEnd.Cancelled, null, failures, lines);
+        }
+        if (failures.Count > 0)
+        {
+            return new ParallelResult(ParallelEnd.Failed, null, failures, lines);
+        }
+        return new ParallelResult(ParallelEnd.Completed, JsonSerializer.SerializeToElement(new JsonArray(outputs), JobJson.Options), failures, lines);
+    }
+
+    /// <summary>One try of one item, after <paramref name="delay"/> (a retry's back-off) on a durable timer.</summary>
+    private static async Task<ItemOutcome> RunItemAsync(TaskOrchestrationContext context, ItemRequest request, TimeSpan delay)
+    {
+        if (delay > TimeSpan.Zero)
+        {
+            await context.CreateTimer(delay, CancellationToken.None);
+        }
+        return await context.CallActivityAsync<ItemOutcome>(nameof(JobActivities.RunJobItem), request);
+    }
+
+    /// <summary>One error for the job from its failed items, each named.</summary>
+    public static JobError Error(string step, IReadOnlyList<(int Item, JobError Error)> failures) => failures.Count == 1
+        ? failures[0].Error
+        : new JobError($"{failures.Count} items of {step} failed: {string.Join("; ", failures.Select(f => f.Error.Message))}",
+            failures[0].Error.Type, failures[0].Error.StackTrace, step);
+}
