@@ -234,8 +234,10 @@ public sealed class JobLifecycleTests(RunnerFixture runner)
     {
         var body = JsonNode.Parse(await _alice.GetStringAsync("/api/job-types"))!;
         var types = body["jobTypes"]!.AsArray();
-        Assert.Equal(["demo.steps", "jobs.export-csv"], types.Select(t => (string)t!["type"]!));
-        Assert.Equal(5, types[0]!["steps"]!.AsArray().Count);
-        Assert.NotNull(types[0]!["inputSchema"]!["properties"]!["steps"]);
+        Assert.Equal(["demo.fanout", "demo.steps", "jobs.bulk-cancel", "jobs.export-csv"], types.Select(t => (string)t!["type"]!));
+        var demo = types.Single(t => (string)t!["type"]! == "demo.steps")!;
+        Assert.Equal(5, demo["steps"]!.AsArray().Count);
+        Assert.NotNull(demo["inputSchema"]!["properties"]!["steps"]);
+        Assert.Equal(["process", "gather"], types.Single(t => (string)t!["type"]! == "demo.fanout")!["steps"]!.AsArray().Select(s => (string)s!));
     }
 }
