@@ -24,8 +24,9 @@ public sealed class JobListIndex(StorageClients clients)
     public async Task WriteAsync(Job job, IEnumerable<DateTimeOffset?> staleTimes, CancellationToken cancellationToken, TableTransactionAction? liveRow = null)
     {
         var stale = staleTimes.OfType<DateTimeOffset>().Where(t => t != job.IndexedAt).Distinct().ToList();
-        var removesLiveRow = liveRow?.ActionType == TableTransactionActionType.Delete;
-        foreach (var partition in JobIndexEntity.Partitions(job).OrderBy(p => p == liveRow?.Entity.PartitionKey == removesLiveRow))
+        var livePartition = liveRow?.Entity.PartitionKey;
+        var liveLast = liveRow?.ActionType == TableTransactionActionType.Delete;
+        foreach (var partition in JobIndexEntity.Partitions(job).OrderBy(p => p != livePartition ? 0 : liveLast ? 1 : -1))
         {
             var upserts = JobIndexEntity.Rows(job, partition, job.IndexedAt)
                 .Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row))
