@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Runs the benchmark (bench/Jobs.Bench, Release) against the local runner on a private in-memory Azurite and
-# writes docs/benchmarks.md and bench/results/benchmarks.json. About 7 minutes on 2 cores by default.
-# Options are passed through: --sizes 200,1000 (throughput runs; 1,000 jobs take ~20 min on Azurite here),
-# --scale 10000 (jobs stored for the listing measurements), --render FILE.json (re-render only),
+# Runs the benchmark (bench/Jobs.Bench, Release) against the local runner and writes docs/benchmarks.md and
+# bench/results/benchmarks.json. Every phase starts in-memory Azurite processes of its own (from node_modules), so
+# no phase runs on an emulator still busy with the previous one. About 15 minutes on 2 cores by default.
+# Options are passed through: --pair-size 300 --pairs 3 (alternating runs of ours and the bare engine, per layout),
+# --layouts shared,split, --large 2000 (one run of that many jobs; 0 skips it), --load-fraction 0.5 (latency load
+# as a fraction of the sustained throughput), --scale 10000,100000 (jobs stored for the listing measurements),
+# --no-stall-check, --render FILE.json (re-render only),
 # --soak 300 [--fault-rate 0.1] (only the trust soak: jobs under injected storage faults; ~3 minutes).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -11,6 +14,9 @@ ensure_azurite
 echo "==> building (Release)"
 dotnet build bench/Jobs.Bench/Jobs.Bench.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
 
-start_private_azurite JOBS_BENCH_STORAGE
+export JOBS_AZURITE="$REPO_ROOT/node_modules/.bin/azurite"
+if [[ " $* " == *" --soak "* ]]; then
+  start_private_azurite JOBS_BENCH_STORAGE
+fi
 
 dotnet bench/Jobs.Bench/bin/Release/net10.0/Jobs.Bench.dll --repo "$REPO_ROOT" "$@"

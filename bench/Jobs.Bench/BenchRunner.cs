@@ -20,10 +20,12 @@ public sealed class BenchRunner : IAsyncDisposable
     public StorageRequestCounter DurableRequests => _app.Services.GetRequiredService<DurableRequestCounter>().Counter;
     public StorageClients Storage => _app.Services.GetRequiredService<StorageClients>();
     public JobStore Store => _app.Services.GetRequiredService<JobStore>();
+    public Microsoft.DurableTask.Client.DurableTaskClient Durable => _app.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
 
     public static async Task<BenchRunner> StartAsync(
         string repoRoot, string connectionString, string prefix,
-        IReadOnlyDictionary<string, string?>? extraSettings = null, Action<IServiceCollection>? configureServices = null, bool timers = false)
+        IReadOnlyDictionary<string, string?>? extraSettings = null, Action<IServiceCollection>? configureServices = null, bool timers = false,
+        string? taskHubConnection = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -34,6 +36,12 @@ public sealed class BenchRunner : IAsyncDisposable
             // The bench signs its callers in with the principal header, as App Service Authentication would.
             ["Jobs:Identity:TrustClientPrincipal"] = "true",
         };
+        if (taskHubConnection is not null)
+        {
+            // The task hub on a storage connection of its own, named in host.json as a user would (here by the host's override).
+            settings["DurableStorage"] = taskHubConnection;
+            settings["AzureFunctionsJobHost:extensions:durableTask:storageProvider:connectionName"] = "DurableStorage";
+        }
         foreach (var (key, value) in extraSettings ?? new Dictionary<string, string?>())
         {
             settings[key] = value;

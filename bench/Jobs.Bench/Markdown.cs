@@ -21,18 +21,31 @@ public static class Markdown
         md.AppendLine();
 
         md.AppendLine("## Throughput: `demo.steps` (5 steps, no delay) submitted over HTTP, until all are terminal").AppendLine();
-        md.AppendLine("| jobs | seconds | jobs/s | steps/s | bare engine s | bare jobs/s | ratio to bare |").AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("Each run on fresh emulators. `shared`: the app and the task hub on one Azurite process; `split`: the task hub on an Azurite of its own (`storageProvider.connectionName`). Ours and the bare engine alternate; seconds and the ratio are medians of the pairs (the ratio is the median of the pairs' own ratios).").AppendLine();
+        md.AppendLine("| layout | jobs | pairs | seconds | jobs/s | steps/s | bare engine s | bare jobs/s | ratio to bare | ratio of each pair |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var t in r["throughput"]!.AsArray())
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {t!["jobs"]} | {t["seconds"]} | {t["jobsPerSecond"]} | {t["stepsPerSecond"]} | {t["bareSeconds"]} | {t["bareJobsPerSecond"]} | {t["ratioToBare"]} |");
+            var runs = t!["ratioRuns"] is JsonArray ratios ? string.Join(", ", ratios.Select(x => x!.ToString())) : "—";
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {t["layout"] ?? "shared"} | {t["jobs"]} | {t["pairs"] ?? 1} | {t["seconds"]} | {t["jobsPerSecond"]} | {t["stepsPerSecond"]} | {t["bareSeconds"] ?? "—"} | {t["bareJobsPerSecond"] ?? "—"} | {t["ratioToBare"] ?? "—"} | {runs} |");
         }
         md.AppendLine().AppendLine("The bare engine runs an orchestration of 5 no-op activities plus a sixth that marks it finished (as FinishJob does for a job), on the same backend and settings, with no job records, logs or status; the ratio is bare time / our time.").AppendLine();
 
         var l = r["latency"]!;
-        md.AppendLine("## Latency under steady load (" + l["concurrency"] + ", " + l["seconds"] + " s)").AppendLine();
+        md.AppendLine("## Latency under steady load (" + l["seconds"] + " s)").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Load: {l["load"] ?? l["concurrency"]}. Measured with {l["jobsStoredAtStart"] ?? "?"} jobs stored at the start and {l["jobsStoredAtEnd"] ?? "?"} at the end (fresh emulators).").AppendLine();
         md.AppendLine("| call | count | per s | p50 ms | p95 ms | p99 ms | max ms |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         Row(md, "POST /api/jobs", l["post"]!, l["postPerSecond"]!);
         Row(md, "GET /api/jobs/{id}/status", l["getStatus"]!, l["getStatusPerSecond"]!);
+        if (r["stallCheck"] is { } stall)
+        {
+            md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"The same load on a new runner and task hub started on the emulator a {stall["afterJobs"]}-job throughput run had just used (how the bench used to run):").AppendLine();
+            md.AppendLine("| call | count | p50 ms | p95 ms | p99 ms | max ms |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var (name, p) in new[] { ("POST /api/jobs", stall["post"]!), ("GET /api/jobs/{id}/status", stall["getStatus"]!) })
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {p["count"]} | {p["p50Ms"]} | {p["p95Ms"]} | {p["p99Ms"]} | {p["maxMs"]} |");
+            }
+            md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Azurite CPU, % of a core, each second of that window: {string.Join(" ", stall["azuriteCpuPercentPerSecond"]!.AsArray().Select(x => x!.ToString()))}");
+        }
         var v = r["progressVisibility"]!;
         md.AppendLine().AppendLine("Progress report → visible to a poller (20 Hz polling, so up to ~50 ms of it is the poll interval):").AppendLine();
         md.AppendLine("| samples | p50 ms | p95 ms | p99 ms | max ms |").AppendLine("| ---: | ---: | ---: | ---: | ---: |");

@@ -10,10 +10,12 @@ using Jobs.Bench;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 
-// Usage: Jobs.Bench --repo DIR [--sizes 200] [--scale 10000,100000] [--out docs/benchmarks.md] [--render results.json]
-// The storage connection comes from JOBS_BENCH_STORAGE (scripts/bench.sh starts a private in-memory Azurite).
+// Usage: Jobs.Bench --repo DIR [--pair-size 300] [--pairs 3] [--large 2000] [--layouts shared,split] [--load-fraction 0.5]
+//        [--scale 10000,100000] [--no-stall-check] [--out docs/benchmarks.md] [--render results.json] | --soak N [--fault-rate 0.1]
+// Every phase starts Azurite processes of its own (JOBS_AZURITE: the binary); the soak uses JOBS_BENCH_STORAGE.
+// Throughput: --pairs 3 alternating runs of ours and the bare engine at --pair-size jobs per layout (--layouts
+// shared,split), then one run of --large jobs in the faster layout; latency at --load-fraction of what it sustained.
 var repo = Arg("--repo") ?? Directory.GetCurrentDirectory();
-var sizes = (Arg("--sizes") ?? "200").Split(',').Select(int.Parse).ToArray();
 var scaleSizes = (Arg("--scale") ?? "10000,100000").Split(',').Select(int.Parse).ToArray();
 var output = Arg("--out") ?? Path.Combine(repo, "docs", "benchmarks.md");
 if (Arg("--render") is { } saved)
@@ -25,14 +27,19 @@ if (Arg("--render") is { } saved)
     Console.WriteLine($"rendered {output} from {saved}");
     return;
 }
-var connection = Environment.GetEnvironmentVariable("JOBS_BENCH_STORAGE") ?? throw new InvalidOperationException("JOBS_BENCH_STORAGE is not set");
 if (Arg("--soak") is { } soakJobs)
 {
+    var connection = Environment.GetEnvironmentVariable("JOBS_BENCH_STORAGE") ?? throw new InvalidOperationException("JOBS_BENCH_STORAGE is not set");
     // The soak alone: jobs under random storage faults, checked for stranded jobs, wrong outcomes and stale rows.
     await Soak.RunAsync(repo, connection, int.Parse(soakJobs, CultureInfo.InvariantCulture), double.Parse(Arg("--fault-rate") ?? "0.1", CultureInfo.InvariantCulture), output);
     return;
 }
 const int Steps = 5;
+var pairSize = int.Parse(Arg("--pair-size") ?? "300", CultureInfo.InvariantCulture);
+var pairs = int.Parse(Arg("--pairs") ?? "3", CultureInfo.InvariantCulture);
+var large = int.Parse(Arg("--large") ?? "2000", CultureInfo.InvariantCulture);
+var layouts = (Arg("--layouts") ?? "shared,split").Split(',');
+var loadFraction = double.Parse(Arg("--load-fraction") ?? "0.5", CultureInfo.InvariantCulture);
 var clock = Stopwatch.StartNew();
 var report = new JsonObject
 {
@@ -41,50 +48,103 @@ var report = new JsonObject
     ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
     ["build"] = typeof(BenchRunner).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
         .OfType<System.Reflection.AssemblyConfigurationAttribute>().FirstOrDefault()?.Configuration ?? "?",
-    ["storage"] = "Azurite 3.37.0, in memory, loopback",
+    ["storage"] = "Azurite 3.37.0, in memory, loopback; every phase (and every run of a pair) on emulators of its own",
 };
 
-// 1 + 2. Throughput: ours against the bare engine, same backend and settings.
+// 1 + 2. Throughput: ours against the bare engine, alternating, each run on fresh emulators, per layout.
 var throughput = new JsonArray();
-foreach (var n in sizes)
+var sustained = new Dictionary<string, double>();
+foreach (var layout in layouts)
 {
-    Console.WriteLine($"throughput: {n} jobs");
-    var ours = await ThroughputAsync(n);
-    Console.WriteLine($"  ours {ours:F1} s; bare engine …");
-    var bare = await BareEngine.RunAsync(connection, n, Steps, partitions: 4, concurrency: 16);
-    Console.WriteLine($"  bare {bare:F1} s");
+    var ours = new List<double>();
+    var bare = new List<double>();
+    var ratios = new List<double>();
+    for (var pair = 1; pair <= pairs; pair++)
+    {
+        await using (var emulators = await Emulators.StartAsync(layout))
+        {
+            ours.Add(await ThroughputAsync(emulators, pairSize));
+        }
+        await using (var emulators = await Emulators.StartAsync(layout))
+        {
+            bare.Add(await BareEngine.RunAsync(emulators.DurableConnection, pairSize, Steps, partitions: 4, concurrency: 16));
+        }
+        ratios.Add(bare[^1] / ours[^1]);
+        Console.WriteLine($"throughput {layout} pair {pair}: ours {ours[^1]:F1} s, bare {bare[^1]:F1} s, ratio {ratios[^1]:F3}");
+    }
+    var oursMedian = Median(ours);
+    var bareMedian = Median(bare);
+    sustained[layout] = pairSize / oursMedian;
     throughput.Add(new JsonObject
     {
-        ["jobs"] = n,
-        ["seconds"] = Math.Round(ours, 2),
-        ["jobsPerSecond"] = Math.Round(n / ours, 2),
-        ["stepsPerSecond"] = Math.Round(n * Steps / ours, 1),
-        ["bareSeconds"] = Math.Round(bare, 2),
-        ["bareJobsPerSecond"] = Math.Round(n / bare, 2),
-        ["ratioToBare"] = Math.Round(bare / ours, 3),
+        ["layout"] = layout,
+        ["jobs"] = pairSize,
+        ["pairs"] = pairs,
+        ["seconds"] = Math.Round(oursMedian, 2),
+        ["jobsPerSecond"] = Math.Round(pairSize / oursMedian, 2),
+        ["stepsPerSecond"] = Math.Round(pairSize * Steps / oursMedian, 1),
+        ["bareSeconds"] = Math.Round(bareMedian, 2),
+        ["bareJobsPerSecond"] = Math.Round(pairSize / bareMedian, 2),
+        ["ratioToBare"] = Math.Round(Median(ratios), 3),
+        ["ratioRuns"] = new JsonArray([.. ratios.Select(r => (JsonNode)Math.Round(r, 3))]),
+        ["secondsRuns"] = new JsonArray([.. ours.Select(r => (JsonNode)Math.Round(r, 2))]),
+        ["bareSecondsRuns"] = new JsonArray([.. bare.Select(r => (JsonNode)Math.Round(r, 2))]),
+    });
+}
+var bestLayout = sustained.MaxBy(s => s.Value).Key;
+if (large > 0)
+{
+    await using var emulators = await Emulators.StartAsync(bestLayout);
+    var seconds = await ThroughputAsync(emulators, large);
+    Console.WriteLine($"throughput {bestLayout}, {large} jobs: {seconds:F1} s");
+    throughput.Add(new JsonObject
+    {
+        ["layout"] = bestLayout,
+        ["jobs"] = large,
+        ["pairs"] = 0,
+        ["seconds"] = Math.Round(seconds, 2),
+        ["jobsPerSecond"] = Math.Round(large / seconds, 2),
+        ["stepsPerSecond"] = Math.Round(large * Steps / seconds, 1),
     });
 }
 report["throughput"] = throughput;
 
-// 3 + 4. Latency and cost, on one warm runner.
-await using (var runner = await BenchRunner.StartAsync(repo, connection, "lat" + Guid.NewGuid().ToString("N")[..6]))
+// 3. Latency: a stated fraction of the throughput this layout sustained above, on fresh emulators.
+await using (var emulators = await Emulators.StartAsync(bestLayout))
+await using (var runner = await BenchRunner.StartAsync(repo, emulators.App.ConnectionString, "lat" + Guid.NewGuid().ToString("N")[..6], taskHubConnection: emulators.TaskHub?.ConnectionString))
 {
     using var user = runner.Client("bench-user");
     await WaitAsync(user, await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } }));
     Console.WriteLine("latency under load");
-    report["latency"] = await LatencyAsync(runner, user);
+    report["latency"] = await LatencyAsync(runner, user, bestLayout, loadFraction * sustained[bestLayout]);
     Console.WriteLine("progress visibility");
     report["progressVisibility"] = await ProgressVisibilityAsync(user);
+}
+
+// 4. Cost per job, on fresh emulators (the app's requests do not depend on the layout).
+await using (var emulators = await Emulators.StartAsync("shared"))
+await using (var runner = await BenchRunner.StartAsync(repo, emulators.App.ConnectionString, "cost" + Guid.NewGuid().ToString("N")[..6]))
+{
+    using var user = runner.Client("bench-user");
+    await WaitAsync(user, await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } }));
     Console.WriteLine("cost per job");
     report["cost"] = await CostAsync(runner, user);
 }
 
-// 5. Scale of listings.
+// 5. The stall: a new runner and task hub on the emulator a throughput run just used, as the bench used to do.
+if (Arg("--no-stall-check") is null)
+{
+    Console.WriteLine("stall check");
+    report["stallCheck"] = await StallCheckAsync(Math.Min(pairSize, 300), loadFraction * sustained.GetValueOrDefault("shared", sustained[bestLayout]));
+}
+
+// 6. Scale of listings.
 var scale = new JsonArray();
 foreach (var size in scaleSizes)
 {
     Console.WriteLine($"scale: {size} jobs");
-    scale.Add(await ScaleAsync(size));
+    await using var emulators = await Emulators.StartAsync("shared");
+    scale.Add(await ScaleAsync(emulators.App.ConnectionString, size));
 }
 report["scale"] = scale;
 report["totalSeconds"] = Math.Round(clock.Elapsed.TotalSeconds, 0);
@@ -97,9 +157,21 @@ await Soak.RenderSavedAsync(repo, output);
 Console.WriteLine($"wrote {output} and {raw} in {clock.Elapsed.TotalSeconds:F0} s");
 return;
 
-async Task<double> ThroughputAsync(int n)
+static double Median(IReadOnlyList<double> values)
 {
-    await using var runner = await BenchRunner.StartAsync(repo, connection, "tp" + Guid.NewGuid().ToString("N")[..6]);
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+async Task<double> ThroughputAsync(Emulators emulators, int n)
+{
+    await using var runner = await BenchRunner.StartAsync(repo, emulators.App.ConnectionString, "tp" + Guid.NewGuid().ToString("N")[..6],
+        taskHubConnection: emulators.TaskHub?.ConnectionString);
+    return await RunJobsAsync(runner, n);
+}
+
+async Task<double> RunJobsAsync(BenchRunner runner, int n)
+{
     using var user = runner.Client("bench-tp");
     await WaitAsync(user, await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } }));
     var events = runner.Storage.EventsQueue;
@@ -129,45 +201,95 @@ async Task<double> ThroughputAsync(int n)
     return sw.Elapsed.TotalSeconds;
 }
 
-async Task<JsonObject> LatencyAsync(BenchRunner runner, HttpClient user)
+async Task<JsonObject> LatencyAsync(BenchRunner runner, HttpClient user, string layout, double postsPerSecond, int seconds = 20)
 {
+    // An open-loop load: POSTs at a fixed rate (a fraction of the throughput this setup sustains, not saturation),
+    // and status GETs at 50/s, each request on its own schedule whatever the others do.
     var existing = new List<string>();
     for (var i = 0; i < 20; i++)
     {
         existing.Add(await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } }));
     }
+    var storedAtStart = existing.Count + 1;
     var posts = new ConcurrentBag<double>();
     var gets = new ConcurrentBag<double>();
-    var until = DateTime.UtcNow.AddSeconds(15);
-    var postWorkers = Enumerable.Range(0, 4).Select(async _ =>
+    const double GetsPerSecond = 50;
+    var start = Stopwatch.StartNew();
+    async Task Paced(double rate, Func<int, Task> request)
     {
-        while (DateTime.UtcNow < until)
+        var calls = new List<Task>();
+        for (var i = 0; i < rate * seconds; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / rate);
+            if (due > start.Elapsed)
+            {
+                await Task.Delay(due - start.Elapsed);
+            }
+            calls.Add(request(i));
+        }
+        await Task.WhenAll(calls);
+    }
+    await Task.WhenAll(
+        Paced(postsPerSecond, async _ =>
         {
             var sw = Stopwatch.StartNew();
             await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } });
             posts.Add(sw.Elapsed.TotalMilliseconds);
-        }
-    });
-    var getWorkers = Enumerable.Range(0, 8).Select(async w =>
-    {
-        var random = new Random(w);
-        while (DateTime.UtcNow < until)
+        }),
+        Paced(GetsPerSecond, async i =>
         {
             var sw = Stopwatch.StartNew();
-            using var response = await user.GetAsync($"/api/jobs/{existing[random.Next(existing.Count)]}/status");
+            using var response = await user.GetAsync($"/api/jobs/{existing[i % existing.Count]}/status");
             response.EnsureSuccessStatusCode();
             gets.Add(sw.Elapsed.TotalMilliseconds);
-        }
-    });
-    await Task.WhenAll(postWorkers.Concat(getWorkers));
+        }));
     return new JsonObject
     {
-        ["seconds"] = 15,
-        ["concurrency"] = "4 POST + 8 GET workers, concurrently; the created jobs run meanwhile",
+        ["layout"] = layout,
+        ["seconds"] = seconds,
+        ["load"] = $"POST /api/jobs at {postsPerSecond:F1}/s ({loadFraction:P0} of the {layout} layout's sustained {postsPerSecond / loadFraction:F1} jobs/s) and GET /status at {GetsPerSecond:F0}/s, open loop; the created jobs run meanwhile",
+        ["jobsStoredAtStart"] = storedAtStart,
+        ["jobsStoredAtEnd"] = storedAtStart + posts.Count,
         ["post"] = Json(Percentiles.Of(posts)),
-        ["postPerSecond"] = Math.Round(posts.Count / 15.0, 1),
+        ["postPerSecond"] = Math.Round(posts.Count / (double)seconds, 1),
         ["getStatus"] = Json(Percentiles.Of(gets)),
-        ["getStatusPerSecond"] = Math.Round(gets.Count / 15.0, 1),
+        ["getStatusPerSecond"] = Math.Round(gets.Count / (double)seconds, 1),
+    };
+}
+
+async Task<JsonObject> StallCheckAsync(int jobs, double postsPerSecond)
+{
+    // The way the bench used to run: a throughput run, then at once a new runner (a new task hub) on the same emulator.
+    // Sample the emulator's CPU each second and time POSTs under the same open-loop load as the latency phase.
+    await using var emulators = await Emulators.StartAsync("shared");
+    await using (var first = await BenchRunner.StartAsync(repo, emulators.App.ConnectionString, "st1" + Guid.NewGuid().ToString("N")[..6]))
+    {
+        await RunJobsAsync(first, jobs);
+    }
+    await using var second = await BenchRunner.StartAsync(repo, emulators.App.ConnectionString, "st2" + Guid.NewGuid().ToString("N")[..6]);
+    using var user = second.Client("bench-user");
+    var cpu = new JsonArray();
+    using var sampling = new CancellationTokenSource();
+    var sampler = Task.Run(async () =>
+    {
+        var last = emulators.CpuSeconds();
+        while (!sampling.IsCancellationRequested)
+        {
+            await Task.Delay(1000);
+            var now = emulators.CpuSeconds();
+            cpu.Add(Math.Round((now - last) * 100));
+            last = now;
+        }
+    });
+    var latency = await LatencyAsync(second, user, "shared (after a throughput run on the same emulator)", postsPerSecond);
+    await sampling.CancelAsync();
+    await sampler;
+    return new JsonObject
+    {
+        ["afterJobs"] = jobs,
+        ["azuriteCpuPercentPerSecond"] = cpu,
+        ["post"] = latency["post"]!.DeepClone(),
+        ["getStatus"] = latency["getStatus"]!.DeepClone(),
     };
 }
 
@@ -212,7 +334,8 @@ async Task<JsonObject> CostAsync(BenchRunner runner, HttpClient user)
     }
     foreach (var id in ids)
     {
-        await WaitAsync(user, id, poll: false);
+        // Waits on the durable client (the task hub's requests, counted apart): nothing reads the app's storage.
+        await runner.Durable.WaitForInstanceCompletionAsync(id);
     }
     var noPolls = (App: runner.AppRequests.Snapshot(), Durable: runner.DurableRequests.Snapshot(), Seconds: idle.Elapsed.TotalSeconds);
 
@@ -267,7 +390,7 @@ async Task<JsonObject> CostAsync(BenchRunner runner, HttpClient user)
     };
 }
 
-async Task<JsonObject> ScaleAsync(int size)
+async Task<JsonObject> ScaleAsync(string connection, int size)
 {
     var prefix = "sc" + Guid.NewGuid().ToString("N")[..6];
     await using var runner = await BenchRunner.StartAsync(repo, connection, prefix);
