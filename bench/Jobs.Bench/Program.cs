@@ -10,13 +10,13 @@ using Jobs.Bench;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 
-// Usage: Jobs.Bench --repo DIR [--pair-size 300] [--pairs 3] [--large 2000] [--layouts shared,split] [--load-fraction 0.5]
+// Usage: Jobs.Bench --repo DIR [--pair-size 200] [--pairs 3] [--large 1000] [--layouts shared,split] [--load-fraction 0.5]
 //        [--scale 10000,100000] [--no-stall-check] [--out docs/benchmarks.md] [--render results.json] | --soak N [--fault-rate 0.1]
 // Every phase starts Azurite processes of its own (JOBS_AZURITE: the binary); the soak uses JOBS_BENCH_STORAGE.
 // Throughput: --pairs 3 alternating runs of ours and the bare engine at --pair-size jobs per layout (--layouts
 // shared,split), then one run of --large jobs in the faster layout; latency at --load-fraction of what it sustained.
 var repo = Arg("--repo") ?? Directory.GetCurrentDirectory();
-var scaleSizes = (Arg("--scale") ?? "10000,100000").Split(',').Select(int.Parse).ToArray();
+var scaleSizes = (Arg("--scale") ?? "10000").Split(',').Select(int.Parse).ToArray();
 var output = Arg("--out") ?? Path.Combine(repo, "docs", "benchmarks.md");
 if (Arg("--render") is { } saved)
 {
@@ -35,9 +35,9 @@ if (Arg("--soak") is { } soakJobs)
     return;
 }
 const int Steps = 5;
-var pairSize = int.Parse(Arg("--pair-size") ?? "300", CultureInfo.InvariantCulture);
+var pairSize = int.Parse(Arg("--pair-size") ?? "200", CultureInfo.InvariantCulture);
 var pairs = int.Parse(Arg("--pairs") ?? "3", CultureInfo.InvariantCulture);
-var large = int.Parse(Arg("--large") ?? "2000", CultureInfo.InvariantCulture);
+var large = int.Parse(Arg("--large") ?? "1000", CultureInfo.InvariantCulture);
 var layouts = (Arg("--layouts") ?? "shared,split").Split(',');
 var loadFraction = double.Parse(Arg("--load-fraction") ?? "0.5", CultureInfo.InvariantCulture);
 var clock = Stopwatch.StartNew();

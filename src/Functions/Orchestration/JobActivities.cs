@@ -104,9 +104,7 @@ public sealed partial class JobActivities(
         catch (Exception ex) when (ex is not JobBookkeepingException)
         {
             LogStepFailed(ex, job.Id, request.StepName, attempt);
-            var failed = logs.NewLine(JobLogLevel.Error, $"Step {request.StepName} failed (attempt {attempt}): {ex.Message}", request.StepName);
-            IReadOnlyList<JobLogLine> lines = [.. await reporter.CloseAsync(), failed];
-            await JobBookkeepingException.Guard("log the step's failure", () => logs.WriteAsync(job.Id, lines, CancellationToken.None));
+            await WriteFailureAsync(job.Id, reporter, $"Step {request.StepName} failed (attempt {attempt}): {ex.Message}", request.StepName);
             throw;
         }
         // No write after the handler returned: its outcome is now the orchestration's to keep. Its unwritten lines and
@@ -158,9 +156,7 @@ public sealed partial class JobActivities(
         catch (Exception ex) when (ex is not JobBookkeepingException)
         {
             LogItemFailed(ex, job.Id, request.StepName, request.ItemIndex, request.Attempt);
-            var failed = logs.NewLine(JobLogLevel.Error, $"[{label}] failed (attempt {request.Attempt}): {ex.Message}", request.StepName);
-            IReadOnlyList<JobLogLine> lines = [.. await reporter.CloseAsync(), failed];
-            await JobBookkeepingException.Guard("log the item's failure", () => logs.WriteAsync(job.Id, lines, CancellationToken.None));
+            await WriteFailureAsync(job.Id, reporter, $"[{label}] failed (attempt {request.Attempt}): {ex.Message}", request.StepName);
             throw;
         }
         var unwritten = await reporter.CloseAsync();
@@ -216,6 +212,16 @@ public sealed partial class JobActivities(
             LogFinished(update.Job.Id, update.Job.Status.ToWire());
         }
         return update.Job.Status;
+    }
+
+    /// <summary>
+    /// A failed attempt's unwritten lines and its failure line, written before the failure goes to the orchestration
+    /// (a failure carries no output to hand them on in).
+    /// </summary>
+    private async Task WriteFailureAsync(string jobId, BufferedStepReporter reporter, string failure, string step)
+    {
+        IReadOnlyList<JobLogLine> lines = [.. await reporter.CloseAsync(), logs.NewLine(JobLogLevel.Error, failure, step)];
+        await JobBookkeepingException.Guard("log the failure", () => logs.WriteAsync(jobId, lines, CancellationToken.None));
     }
 
     /// <summary>The lines the previous step made but did not write, then its closing line (keyed once: see <see cref="CompletedStep"/>).</summary>
