@@ -89,8 +89,9 @@ internal static class ParallelStep
                         break;
                 }
             }
-            catch (TaskFailedException failure) when (JobOrchestrator.IsBookkeeping(failure))
+            catch (TaskFailedException failure) when (JobOrchestrator.IsBookkeeping(failure) && bookkeepingFailures[item] < JobOrchestrator.MaxTriesPerStep)
             {
+                // The engine's own failure: tried again after a back-off, never charged to the item (bounded, like a step's tries).
                 Start(item, JobOrchestrator.BookkeepingBackoff(++bookkeepingFailures[item]));
             }
             catch (TaskFailedException failure)
