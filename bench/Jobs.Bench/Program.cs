@@ -408,9 +408,10 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
         CreatedAt = start.AddMilliseconds(i * 500),
         UpdatedAt = start.AddMilliseconds(i * 500 + 200),
     }).ToList();
-    foreach (var partition in new[] { TableKeys.AllIndexPartition, TableKeys.OwnerIndexPartition("scale-owner") })
+    foreach (var partition in TableKeys.AllIndexPartitions.Append(TableKeys.OwnerIndexPartition("scale-owner")))
     {
-        var rows = jobs.SelectMany(j => JobIndexEntity.Rows(j, partition, j.UpdatedAt)).ToList();
+        var rows = jobs.Where(j => partition.StartsWith("idx-owner-", StringComparison.Ordinal) || TableKeys.AllIndexPartitionOf(j.Id) == partition)
+            .SelectMany(j => JobIndexEntity.Rows(j, partition, j.UpdatedAt)).ToList();
         await Parallel.ForEachAsync(rows.Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (chunk, ct) =>
             await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct));
     }

@@ -29,7 +29,7 @@ public sealed class JobIndexEntity : ITableEntity
     /// <summary>The index partitions a job is listed in.</summary>
     public static IEnumerable<string> Partitions(Job job)
     {
-        yield return TableKeys.AllIndexPartition;
+        yield return TableKeys.AllIndexPartitionOf(job.Id);
         yield return TableKeys.OwnerIndexPartition(job.Owner);
         if (job.Entity is { } entity)
         {

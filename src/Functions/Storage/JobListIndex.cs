@@ -102,28 +102,50 @@ public sealed class JobListIndex(StorageClients clients)
         var read = 0;
         var after = query.After is { } token ? ListCursor.Decode(token, query, phases.Count) : null;
         var first = after?.Phase ?? 0;
+        var partitions = query.Scope.Partitions;
         for (var phase = first; phase < phases.Count && rows.Count < wanted; phase++)
         {
-            var filter = BuildFilter(query, phases[phase], phase == first ? after?.RowKey : null);
-            var perPage = Math.Min(1000, wanted - rows.Count + skip);
-            await foreach (var page in _table.QueryAsync<JobIndexEntity>(filter, maxPerPage: perPage, cancellationToken: cancellationToken).AsPages())
+            // One range query per partition of the scope (its buckets), merged by RowKey: every family sorts the same way
+            // in every bucket, so the merge is the order asked for and the last RowKey is the cursor, as with one partition.
+            var needed = wanted - rows.Count + skip;
+            var perPage = partitions.Count == 1 ? Math.Min(1000, needed) : Math.Min(1000, needed / partitions.Count + 2);
+            var buckets = partitions.Select(partition => new BucketReader(
+                _table.QueryAsync<JobIndexEntity>(BuildFilter(query, partition, phases[phase], phase == first ? after?.RowKey : null),
+                    maxPerPage: perPage, cancellationToken: cancellationToken).AsPages().GetAsyncEnumerator(cancellationToken))).ToList();
+            try
             {
-                requests++;
-                foreach (var row in page.Values)
+                while (rows.Count < wanted)
                 {
-                    read++;
+                    BucketReader? lowest = null;
+                    foreach (var bucket in buckets)
+                    {
+                        if (await bucket.PeekAsync() is { } head && (lowest is null || string.CompareOrdinal(head.RowKey, lowest.Head!.RowKey) < 0))
+                        {
+                            lowest = bucket;
+                        }
+                    }
+                    if (lowest is null)
+                    {
+                        break; // every bucket is exhausted
+                    }
+                    var row = lowest.Take();
                     if (skip > 0)
                     {
                         skip--;
                     }
-                    else if (rows.Count < wanted)
+                    else
                     {
                         rows.Add((phase, row));
                     }
                 }
-                if (rows.Count >= wanted)
+            }
+            finally
+            {
+                foreach (var bucket in buckets)
                 {
-                    break;
+                    requests += bucket.Requests;
+                    read += bucket.Read;
+                    await bucket.DisposeAsync();
                 }
             }
         }
@@ -153,7 +175,7 @@ public sealed class JobListIndex(StorageClients clients)
         }
     }
 
-    internal static string BuildFilter(JobListQuery query, string? phase = null, string? after = null)
+    internal static string BuildFilter(JobListQuery query, string partition, string? phase = null, string? after = null)
     {
         var family = query.Family;
         var prefix = TableKeys.FamilyPrefix(family);
@@ -174,7 +196,6 @@ public sealed class JobListIndex(StorageClients clients)
                 upper = prefix + TableKeys.TimeKey(family, high) + ".";
             }
         }
-        var partition = query.Scope.Partition;
         var clauses = new List<string>
         {
             TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {lower} and RowKey lt {upper}"),
@@ -212,4 +233,44 @@ public sealed class JobListIndex(StorageClients clients)
 
     // Each part is already a parameterised filter from CreateQueryFilter; only those are joined.
     private static string AnyOf(IEnumerable<string> parts) => "(" + string.Join(" or ", parts) + ")";
+
+    /// <summary>
+    /// One partition's range query, read a page at a time and only as far as the merge needs: the next page is fetched
+    /// when the rows in hand run out and the merge still needs this bucket's next row.
+    /// </summary>
+    private sealed class BucketReader(IAsyncEnumerator<Azure.Page<JobIndexEntity>> pages) : IAsyncDisposable
+    {
+        private readonly Queue<JobIndexEntity> _rows = new();
+        private bool _done;
+
+        public int Requests { get; private set; }
+        public int Read { get; private set; }
+        public JobIndexEntity? Head => _rows.Count > 0 ? _rows.Peek() : null;
+
+        public async Task<JobIndexEntity?> PeekAsync()
+        {
+            while (_rows.Count == 0 && !_done)
+            {
+                if (await pages.MoveNextAsync())
+                {
+                    Requests++;
+                    Read += pages.Current.Values.Count;
+                    foreach (var row in pages.Current.Values)
+                    {
+                        _rows.Enqueue(row);
+                    }
+                    _done = pages.Current.ContinuationToken is null;
+                }
+                else
+                {
+                    _done = true;
+                }
+            }
+            return Head;
+        }
+
+        public JobIndexEntity Take() => _rows.Dequeue();
+
+        public ValueTask DisposeAsync() => pages.DisposeAsync();
+    }
 }

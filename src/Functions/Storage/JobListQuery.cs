@@ -7,21 +7,22 @@ public abstract record JobListScope
 {
     private JobListScope() { }
 
-    internal abstract string Partition { get; }
+    /// <summary>The partitions holding the scope's rows: one, or the buckets of the all-jobs scope (merged when read).</summary>
+    internal abstract IReadOnlyList<string> Partitions { get; }
 
     public sealed record All : JobListScope
     {
-        internal override string Partition => TableKeys.AllIndexPartition;
+        internal override IReadOnlyList<string> Partitions => TableKeys.AllIndexPartitions;
     }
 
     public sealed record Owner(string Name) : JobListScope
     {
-        internal override string Partition => TableKeys.OwnerIndexPartition(Name);
+        internal override IReadOnlyList<string> Partitions => [TableKeys.OwnerIndexPartition(Name)];
     }
 
     public sealed record Entity(string Type, string Id) : JobListScope
     {
-        internal override string Partition => TableKeys.EntityIndexPartition(Type, Id);
+        internal override IReadOnlyList<string> Partitions => [TableKeys.EntityIndexPartition(Type, Id)];
     }
 }
 

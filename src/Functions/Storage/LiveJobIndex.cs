@@ -23,7 +23,7 @@ public sealed class LiveJobIndex(StorageClients clients)
     private readonly TableClient _table = clients.JobsTable;
 
     /// <summary>The job's row for its deadline (carrying what finds its list rows), for a transaction of the all-jobs partition.</summary>
-    public static TableEntity Row(Job job, DateTimeOffset deadline) => new(TableKeys.ActivePartition, TableKeys.ActiveRowKey(deadline, job.Id))
+    public static TableEntity Row(Job job, DateTimeOffset deadline) => new(TableKeys.ActivePartitionOf(job.Id), TableKeys.ActiveRowKey(deadline, job.Id))
     {
         ["JobId"] = job.Id,
         ["Type"] = job.Type,
@@ -42,7 +42,7 @@ public sealed class LiveJobIndex(StorageClients clients)
     {
         try
         {
-            await _table.DeleteEntityAsync(TableKeys.ActivePartition, TableKeys.ActiveRowKey(deadline, jobId), ETag.All, cancellationToken);
+            await _table.DeleteEntityAsync(TableKeys.ActivePartitionOf(jobId), TableKeys.ActiveRowKey(deadline, jobId), ETag.All, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -58,22 +58,29 @@ public sealed class LiveJobIndex(StorageClients clients)
 
     public static bool IsLive(Job job) => job.Status is JobStatus.Pending or JobStatus.Running;
 
-    /// <summary>Rows with a deadline before <paramref name="before"/> (all rows when null), earliest deadline first.</summary>
+    /// <summary>
+    /// Rows with a deadline before <paramref name="before"/> (all rows when null), earliest deadline first, at most
+    /// <paramref name="max"/>: one range read per all-jobs bucket, merged.
+    /// </summary>
     public async Task<IReadOnlyList<LiveJobRow>> ReadAsync(DateTimeOffset? before, int max, CancellationToken cancellationToken)
     {
-        var rows = new List<LiveJobRow>();
         var upper = before is { } time ? TableKeys.ActiveRowKeyPrefix + TableKeys.TimeKey(IndexFamily.CreatedAscending, time) : TableKeys.ActiveRowKeyEnd;
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {TableKeys.ActivePartition} and RowKey ge {TableKeys.ActiveRowKeyPrefix} and RowKey lt {upper}");
-        await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken))
+        var rows = new List<TableEntity>();
+        foreach (var partition in TableKeys.AllIndexPartitions)
         {
-            rows.Add(ToRow(row));
-            if (rows.Count >= max)
+            var filter = TableClient.CreateQueryFilter(
+                $"PartitionKey eq {partition} and RowKey ge {TableKeys.ActiveRowKeyPrefix} and RowKey lt {upper}");
+            var inBucket = 0;
+            await foreach (var row in _table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken))
             {
-                break;
+                rows.Add(row);
+                if (++inBucket >= max)
+                {
+                    break; // the earliest `max` of this bucket are all that can make the merged first `max`
+                }
             }
         }
-        return rows;
+        return [.. rows.OrderBy(r => r.RowKey, StringComparer.Ordinal).Take(max).Select(ToRow)];
     }
 
     private static LiveJobRow ToRow(TableEntity row)

@@ -63,7 +63,7 @@ public sealed class MaintenanceTests(MaintenanceRunnerFixture runner)
         for (var i = 0; i < 50; i++)
         {
             active = await runner.Storage.JobsTable
-                .QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ActivePartition} and JobId eq {job.Id}")).ToListAsync();
+                .QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ActivePartitionOf(job.Id)} and JobId eq {job.Id}")).ToListAsync();
             active = [.. active.Where(ProjectionCheck.IsLiveRow)];
             if (active.Count == 0)
             {

@@ -35,5 +35,5 @@ public static class ProjectionCheck
 
     /// <summary>A row of the live-job index (a RowKey family of the all-jobs partition).</summary>
     public static bool IsLiveRow(TableEntity row) =>
-        row.PartitionKey == TableKeys.ActivePartition && row.RowKey.StartsWith(TableKeys.ActiveRowKeyPrefix, StringComparison.Ordinal);
+        TableKeys.AllIndexPartitions.Contains(row.PartitionKey) && row.RowKey.StartsWith(TableKeys.ActiveRowKeyPrefix, StringComparison.Ordinal);
 }

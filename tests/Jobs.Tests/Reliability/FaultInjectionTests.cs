@@ -252,7 +252,7 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
         {
             problems.Add("still in the live-job index");
         }
-        foreach (var partition in new[] { TableKeys.AllIndexPartition, TableKeys.OwnerIndexPartition(job.Owner) })
+        foreach (var partition in new[] { TableKeys.AllIndexPartitionOf(id), TableKeys.OwnerIndexPartition(job.Owner) })
         {
             if (ProjectionCheck.ListRowProblem(job, partition, [.. rows.Where(r => r.PartitionKey == partition)]) is { } problem)
             {

@@ -35,13 +35,14 @@ public sealed class TableKeysTests
     [Fact]
     public void BuildFilter_QuoteLadenValues_StayInsideTheirLiterals()
     {
-        var filter = JobListIndex.BuildFilter(new JobListQuery
+        var query = new JobListQuery
         {
             Scope = new JobListScope.Owner("x' or PartitionKey ne '"),
             Types = new HashSet<string> { "t' or '1' eq '1" },
             Statuses = new HashSet<JobStatus> { JobStatus.Running, JobStatus.TimedOut },
             Owner = "o'neil",
-        });
+        };
+        var filter = JobListIndex.BuildFilter(query, query.Scope.Partitions.Single());
         // Quotes are doubled by the SDK's filter builder, so no value can close its literal.
         Assert.Contains("Type eq 't'' or ''1'' eq ''1'", filter, StringComparison.Ordinal);
         Assert.Contains("Owner eq 'o''neil'", filter, StringComparison.Ordinal);
@@ -65,10 +66,10 @@ public sealed class TableKeysTests
     public void BuildFilter_CreatedWindow_NarrowsTheKeyRange()
     {
         var from = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var filter = JobListIndex.BuildFilter(new JobListQuery { Scope = new JobListScope.All(), CreatedFrom = from, CreatedTo = from.AddDays(1) });
+        var filter = JobListIndex.BuildFilter(new JobListQuery { Scope = new JobListScope.All(), CreatedFrom = from, CreatedTo = from.AddDays(1) }, TableKeys.AllIndexPartition(0));
         Assert.Contains($"RowKey ge 'cd-{TableKeys.TimeKey(IndexFamily.CreatedDescending, from.AddDays(1))}'", filter, StringComparison.Ordinal);
         Assert.Contains($"RowKey lt 'cd-{TableKeys.TimeKey(IndexFamily.CreatedDescending, from)}.'", filter, StringComparison.Ordinal);
-        var updated = JobListIndex.BuildFilter(new JobListQuery { Scope = new JobListScope.All(), CreatedFrom = from, OrderBy = JobOrder.UpdatedAt });
+        var updated = JobListIndex.BuildFilter(new JobListQuery { Scope = new JobListScope.All(), CreatedFrom = from, OrderBy = JobOrder.UpdatedAt }, TableKeys.AllIndexPartition(0));
         Assert.Contains("CreatedAt ge datetime'2026-01-01T00:00:00Z'", updated, StringComparison.Ordinal);
     }
 }
