@@ -15,7 +15,7 @@ public enum IndexFamily
 /// Key design of the <c>Jobs</c> table (docs/storage.md has the full picture and the cost of each operation):
 /// <list type="bullet">
 /// <item>Record row: PartitionKey = job id (32 hex chars), RowKey = <c>job</c>. One point read per job.</item>
-/// <item>Index rows: PartitionKey = <c>idx-all</c>, <c>idx-owner-{owner}</c> or <c>idx-entity-{type}-{id}</c>.
+/// <item>Index rows: PartitionKey = <c>idx-all-{bucket}</c> (see <see cref="AllIndexBuckets"/>), <c>idx-owner-{owner}</c> or <c>idx-entity-{type}-{id}</c>.
 /// In each, four RowKey families: <c>cd-</c>/<c>ca-</c> (created, newest/oldest first) and <c>ud-</c>/<c>ua-</c>
 /// (last status change), each followed by 19-digit ticks (inverted for descending) and the id. One scope's rows
 /// share a partition, so they are rewritten in one entity-group transaction.</item>
