@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark (bench/Jobs.Bench, Release) against the local runner and writes docs/benchmarks.md and
 # bench/results/benchmarks.json. Every phase starts in-memory Azurite processes of its own (from node_modules), so
-# no phase runs on an emulator still busy with the previous one. About 19 minutes on 2 cores by default.
+# no phase runs on an emulator still busy with the previous one. About 20 minutes on 2 cores by default.
 # Options are passed through: --pair-size 200 --pairs 3 (alternating runs of ours and the bare engine, per layout),
 # --layouts shared,split, --large 1000 (one run of that many jobs; 0 skips it), --load-fraction 0.5 (latency load
 # as a fraction of the sustained throughput), --scale 10000 (jobs stored for the listing measurements; a list),

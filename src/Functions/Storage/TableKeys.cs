@@ -19,7 +19,7 @@ public enum IndexFamily
 /// In each, four RowKey families: <c>cd-</c>/<c>ca-</c> (created, newest/oldest first) and <c>ud-</c>/<c>ua-</c>
 /// (last status change), each followed by 19-digit ticks (inverted for descending) and the id. One scope's rows
 /// share a partition, so they are rewritten in one entity-group transaction.</item>
-/// <item>Log lines: in the job's partition, RowKey = <c>log-</c> + cursor. Live-job rows: in <c>idx-all</c>, RowKey =
+/// <item>Log lines: in the job's partition, RowKey = <c>log-</c> + cursor. Live-job rows: in the job's <c>idx-all-{bucket}</c>, RowKey =
 /// <c>live-</c> + deadline ticks + id.</item>
 /// <item>Idempotency rows: PartitionKey = <c>idem-{owner}</c>, RowKey = the key; they name the job.</item>
 /// </list>
