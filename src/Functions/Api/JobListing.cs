@@ -6,14 +6,19 @@ using Microsoft.AspNetCore.Http;
 
 namespace Jobs.Functions.Api;
 
-/// <summary>Paging facts of a list response. <see cref="Next"/> is an opaque cursor; <see cref="NextLink"/> the URL to follow.</summary>
-public sealed record Pagination(int Limit, bool HasNext, string? Next, string? NextLink, int Count, int Offset);
+/// <summary>
+/// Paging facts of a list response. <see cref="Next"/> is an opaque cursor; <see cref="NextLink"/> the URL to follow.
+/// <see cref="Total"/> counts the jobs of the scope matching the status and type filters, from the counters kept with
+/// the transitions (eventually consistent, see docs/storage.md); absent when a creation-time window is asked for,
+/// which the counters do not know.
+/// </summary>
+public sealed record Pagination(int Limit, bool HasNext, string? Next, string? NextLink, int Count, int Offset, long? Total = null, long? TotalPages = null);
 
 /// <summary>The body of a listing.</summary>
 public sealed record JobListView(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
 
 /// <summary>Turns list query parameters into a <see cref="JobListQuery"/> the caller is allowed to run, and pages into responses.</summary>
-public sealed class JobListing(JobListIndex index, JobHandlerRegistry handlers, PublicUrls urls)
+public sealed class JobListing(JobListIndex index, JobCounters counters, JobHandlerRegistry handlers, PublicUrls urls)
 {
     /// <summary>Deepest accepted offset: each skipped row is read, so an offset costs as much as that many rows.</summary>
     public const int MaxOffset = 10_000;
@@ -100,6 +105,8 @@ public sealed class JobListing(JobListIndex index, JobHandlerRegistry handlers, 
             KnownTypes = [.. handlers.TypeNames],
         };
         query = query with { After = cursor };
+        // The total is read beside the page (one short range query per partition of the scope), not after it.
+        var total = query.CreatedFrom is null && query.CreatedTo is null ? TotalAsync(query, cancellationToken) : Task.FromResult<long?>(null);
         JobPage page;
         try
         {
@@ -109,8 +116,27 @@ public sealed class JobListing(JobListIndex index, JobHandlerRegistry handlers, 
         {
             throw ApiProblemException.BadParameter("next", "is not a cursor from an earlier page of this listing");
         }
+        finally
+        {
+            await total; // never left running unobserved (it does not throw storage failures)
+        }
         var next = page.Next;
-        return new JobListView(page.Jobs, new Pagination(query.Limit, next is not null, next, next is null ? null : NextLink(request, next), page.Jobs.Count, offset));
+        var count = await total;
+        return new JobListView(page.Jobs, new Pagination(query.Limit, next is not null, next, next is null ? null : NextLink(request, next), page.Jobs.Count, offset,
+            count, count is { } n ? (n + query.Limit - 1) / query.Limit : null));
+    }
+
+    private async Task<long?> TotalAsync(JobListQuery query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var counts = await counters.ReadAsync(query.Scope, cancellationToken);
+            return counts.Total(query.Statuses, query.Types, query.Owner);
+        }
+        catch (Azure.RequestFailedException)
+        {
+            return null; // the page is still worth serving; a page without a total says it has none
+        }
     }
 
     private string NextLink(HttpRequest request, string next)

@@ -31,6 +31,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobRecordCache>();
         services.AddSingleton<JobListIndex>();
+        services.AddSingleton<JobCounters>();
         services.AddSingleton<LiveJobIndex>();
         services.AddSingleton<JobLogStore>();
         services.AddSingleton<JobPartitionReader>();

@@ -34,11 +34,16 @@ public enum Reconciliation
 /// <item>a deadline passed → <c>timed_out</c> and the orchestration terminated;</item>
 /// <item>a live-job row with no record (a create that failed before its record) → removed, with the list rows written with it.</item>
 /// </list>
+/// It also keeps the job counters (<see cref="JobCounters"/>): each run folds the all-jobs buckets' count rows, a job
+/// whose projection it heals long after the change has its partitions recounted, and the all-jobs scope is recounted
+/// from its list rows every <see cref="ReconcilerOptions.RecountMinutes"/>.
 /// </summary>
 public sealed partial class JobReconciler(
-    JobStore store, LiveJobIndex live, JobListIndex list, JobEnding ending, JobCommands commands, JobSubmissionService submissions,
+    JobStore store, LiveJobIndex live, JobListIndex list, JobCounters counters, JobEnding ending, JobCommands commands, JobSubmissionService submissions,
     JobHandlerRegistry handlers, IOptions<ReconcilerOptions> options, ILogger<JobReconciler> logger)
 {
+    private DateTimeOffset? _nextRecount;
+
     public async Task<IReadOnlyDictionary<Reconciliation, int>> RunAsync(DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var counts = new Dictionary<Reconciliation, int>();
@@ -60,7 +65,44 @@ public sealed partial class JobReconciler(
                 LogReconciled(row.JobId, done.ToString());
             }
         }
+        await KeepCountersAsync(cancellationToken);
         return counts;
+    }
+
+    /// <summary>Folds the all-jobs counters, and recounts them from the list rows when their time has come.</summary>
+    private async Task KeepCountersAsync(CancellationToken cancellationToken)
+    {
+        var now = store.Now;
+        _nextRecount ??= now + TimeSpan.FromMinutes(options.Value.RecountMinutes);
+        try
+        {
+            if (options.Value.RecountMinutes > 0 && now >= _nextRecount)
+            {
+                var (done, corrected) = await counters.RecountAsync(new JobListScope.All(), cancellationToken);
+                if (done)
+                {
+                    _nextRecount = now + TimeSpan.FromMinutes(options.Value.RecountMinutes);
+                }
+                LogRecount(done, corrected);
+            }
+            await counters.ReadAsync(new JobListScope.All(), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogCountersFailed(ex); // the next run tries again
+        }
+    }
+
+    /// <summary>
+    /// A projection healed long after its change may have had a count row folded before it was superseded (see
+    /// <see cref="JobCounters.FoldAge"/>): those partitions are rebuilt from their list rows. Sooner heals are exact.
+    /// </summary>
+    private async Task RecountIfLateAsync(Job job, DateTimeOffset changedAt, CancellationToken cancellationToken)
+    {
+        if (store.Now - changedAt > counters.FoldAge / 2)
+        {
+            await counters.RecountAsync(job, cancellationToken);
+        }
     }
 
     /// <summary>Reconciles one job of the live-job index.</summary>
@@ -99,11 +141,14 @@ public sealed partial class JobReconciler(
         {
             // Ended but not fully projected (the live-job row goes last): finish the projection.
             await store.HealAsync(job, cancellationToken);
+            await RecountIfLateAsync(job, job.IndexedAt, cancellationToken);
             return Reconciliation.Healed;
         }
         if (job.ListingPending && now - job.UpdatedAt > grace)
         {
+            var changedAt = job.IndexedAt;
             job = await store.HealAsync(job, cancellationToken);
+            await RecountIfLateAsync(job, changedAt, cancellationToken);
         }
         var quiet = now - job.UpdatedAt > grace;
         if (!quiet && job.Deadline > now)
@@ -189,6 +234,12 @@ public sealed partial class JobReconciler(
     }
 
     private static string Shorten(string text) => text.Length <= 500 ? text : text[..500];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciler: all-jobs counters recounted from the list rows (done: {Done}, corrected: {Corrected}).")]
+    private partial void LogRecount(bool done, bool corrected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciler: the job counters could not be kept this run.")]
+    private partial void LogCountersFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciler: job {JobId} {Action}.")]
     private partial void LogReconciled(string jobId, string action);

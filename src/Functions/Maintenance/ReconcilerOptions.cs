@@ -17,4 +17,11 @@ public sealed class ReconcilerOptions
     /// <summary>Most live-job rows visited per run; the next run continues.</summary>
     [Range(1, 100_000)]
     public int MaxPerRun { get; set; } = 1_000;
+
+    /// <summary>
+    /// Minutes between recounts of the all-jobs counters from the list rows (a repair that reads one row per job; 0:
+    /// never). Counts are kept with the transitions; this only catches drift (docs/storage.md, "Counts").
+    /// </summary>
+    [Range(0, 100_000)]
+    public int RecountMinutes { get; set; } = 60;
 }

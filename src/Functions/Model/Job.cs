@@ -69,6 +69,19 @@ public sealed record Job
     public DateTimeOffset? PreviousIndexedAt { get; init; }
 
     /// <summary>
+    /// The last status change before <see cref="IndexedAt"/> whose projection was confirmed, and the status it listed
+    /// (null: none, the job's first). The counters (<c>JobCounters</c>) count this change as a move from
+    /// <see cref="PriorListedStatus"/> to <see cref="Status"/>: a change between the two that was never confirmed is
+    /// superseded, and its count row removed; storage bookkeeping only.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? PriorListedAt { get; init; }
+
+    /// <inheritdoc cref="PriorListedAt"/>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public JobStatus? PriorListedStatus { get; init; }
+
+    /// <summary>
     /// Which create request wrote the record: of concurrent requests with one idempotency key (which share the id and
     /// creation time), the one whose insert landed reports the creation and the others replay it; storage only.
     /// </summary>

@@ -46,6 +46,8 @@ public sealed class JobEntity : ITableEntity
     public DateTimeOffset IndexedAt { get; set; }
     public DateTimeOffset? ListedAt { get; set; }
     public DateTimeOffset? PreviousIndexedAt { get; set; }
+    public DateTimeOffset? PriorListedAt { get; set; }
+    public string? PriorListedStatus { get; set; }
     public DateTimeOffset? NotBefore { get; set; }
     public string? CreatedBy { get; set; }
 
@@ -87,6 +89,8 @@ public sealed class JobEntity : ITableEntity
         IndexedAt = job.IndexedAt,
         ListedAt = job.ListedAt,
         PreviousIndexedAt = job.PreviousIndexedAt,
+        PriorListedAt = job.PriorListedAt,
+        PriorListedStatus = job.PriorListedStatus?.ToWire(),
         NotBefore = job.NotBefore,
         CreatedBy = job.CreatedBy,
     };
@@ -124,6 +128,8 @@ public sealed class JobEntity : ITableEntity
         IndexedAt = IndexedAt,
         ListedAt = ListedAt,
         PreviousIndexedAt = PreviousIndexedAt,
+        PriorListedAt = PriorListedAt,
+        PriorListedStatus = PriorListedStatus is not null && JobStatusExtensions.TryParseWire(PriorListedStatus, out var prior) ? prior : null,
         NotBefore = NotBefore,
         CreatedBy = CreatedBy,
         ETag = ETag,

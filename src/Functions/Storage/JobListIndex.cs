@@ -30,10 +30,12 @@ public sealed class JobListIndex(StorageClients clients)
         {
             var upserts = JobIndexEntity.Rows(job, partition, job.IndexedAt)
                 .Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row))
+                .Append(JobCounters.Change(job, partition))
                 .ToList();
             var deletes = stale
                 .SelectMany(time => JobIndexEntity.UpdatedRows(job, partition, time))
                 .Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All))
+                .Concat(JobCounters.Superseded(job, partition, stale))
                 .ToList();
             if (liveRow is not null && partition == liveRow.Entity.PartitionKey)
             {
@@ -55,25 +57,35 @@ public sealed class JobListIndex(StorageClients clients)
         }
     }
 
-    /// <summary>Deletes every row the job may have: at its last status change, its last confirmed projection and the change before.</summary>
+    /// <summary>
+    /// Deletes every row the job may have: at its last status change, its last confirmed projection and the change
+    /// before; with them a count row saying the job left the scope (<see cref="JobCounters"/>).
+    /// </summary>
     public async Task DeleteAsync(Job job, CancellationToken cancellationToken)
     {
+        var earlier = new[] { job.ListedAt, job.PreviousIndexedAt }.OfType<DateTimeOffset>().Where(t => t != job.IndexedAt).Distinct().ToList();
         foreach (var partition in JobIndexEntity.Partitions(job))
         {
-            var rows = JobIndexEntity.Rows(job, partition, job.IndexedAt)
-                .Concat(new[] { job.ListedAt, job.PreviousIndexedAt }.OfType<DateTimeOffset>().Where(t => t != job.IndexedAt).Distinct()
-                    .SelectMany(time => JobIndexEntity.UpdatedRows(job, partition, time)))
+            var deletes = JobIndexEntity.Rows(job, partition, job.IndexedAt)
+                .Concat(earlier.SelectMany(time => JobIndexEntity.UpdatedRows(job, partition, time)))
+                .Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All))
+                .Concat(JobCounters.WithdrawnByRemoval(job, partition, earlier))
                 .ToList();
+            var removal = JobCounters.Removal(job, partition);
             try
             {
                 // One request per scope; a batch fails whole if a row is already gone (a retried purge).
-                await _table.SubmitTransactionAsync(rows.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, r, ETag.All)), cancellationToken);
+                await _table.SubmitTransactionAsync(removal is null ? deletes : [.. deletes, removal], cancellationToken);
             }
             catch (TableTransactionFailedException ex) when (ex.Status == 404)
             {
-                foreach (var row in rows)
+                if (removal is not null)
                 {
-                    await DeleteIfExistsAsync(row, cancellationToken);
+                    await _table.SubmitTransactionAsync([removal], cancellationToken); // the same row again: counted once
+                }
+                foreach (var delete in deletes)
+                {
+                    await DeleteIfExistsAsync(delete.Entity, cancellationToken);
                 }
             }
         }

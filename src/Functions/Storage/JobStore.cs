@@ -128,6 +128,14 @@ public sealed partial class JobStore(
             var statusChanged = next.Status != current.Status;
             var changedAt = statusChanged ? write.OrchestratedAt ?? now : current.IndexedAt;
             next = next with { UpdatedAt = now, IndexedAt = changedAt };
+            if (statusChanged)
+            {
+                // What the counters move this job from: the status its last confirmed projection listed. A change that
+                // was never confirmed is superseded by this one (its count row goes; see JobCounters).
+                next = current.ListingPending
+                    ? next with { PriorListedAt = current.PriorListedAt, PriorListedStatus = current.PriorListedStatus }
+                    : next with { PriorListedAt = current.IndexedAt, PriorListedStatus = current.Status };
+            }
             var projection = !statusChanged ? Projection.None
                 : !write.Orchestrated || current.ListingPending ? Projection.RecordThenRowsThenConfirm
                 : next.Status.IsTerminal() ? Projection.RecordThenRows

@@ -22,4 +22,11 @@ public sealed class StorageOptions
     /// <summary>Blob container that export jobs write to.</summary>
     [RegularExpression("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
     public string ExportContainer { get; set; } = "job-exports";
+
+    /// <summary>
+    /// Seconds a count row waits before it is folded into its partition's counter (<see cref="JobCounters"/>): longer than
+    /// a failed projection takes to be healed, so a superseded change's row is still there to remove.
+    /// </summary>
+    [Range(0, 86_400)]
+    public int CountFoldSeconds { get; set; } = 600;
 }

@@ -73,6 +73,24 @@ public static class TableKeys
 
     public static string LogCursor(string rowKey) => rowKey[LogRowKeyPrefix.Length..];
 
+    /// <summary>
+    /// Count rows of an index partition (<see cref="JobCounters"/>): the folded counter (<c>cnt-c</c>) and the changes not yet
+    /// folded into it, one per status change (<c>cnt-d-</c> + ticks + id) or removal (<c>cnt-x-</c> + ticks + id).
+    /// </summary>
+    public const string CountRowKeyPrefix = "cnt-";
+
+    /// <summary>The end of the count rows' key range.</summary>
+    public const string CountRowKeyEnd = "cnt.";
+
+    public const string CounterRowKey = "cnt-c";
+
+    public static string CountChangeRowKey(DateTimeOffset changedAt, string id) => "cnt-d-" + TimeKey(IndexFamily.CreatedAscending, changedAt) + "-" + id;
+
+    public static string CountRemovalRowKey(DateTimeOffset changedAt, string id) => "cnt-x-" + TimeKey(IndexFamily.CreatedAscending, changedAt) + "-" + id;
+
+    /// <summary>Entity partitions are shared by owners, so their counts are kept per owner (an owner's entity listing has a total too).</summary>
+    public static bool CountsByOwner(string partition) => partition.StartsWith("idx-entity-", StringComparison.Ordinal);
+
     public static string OwnerIndexPartition(string owner) => "idx-owner-" + Encode(owner);
 
     public static string EntityIndexPartition(string entityType, string entityId) =>

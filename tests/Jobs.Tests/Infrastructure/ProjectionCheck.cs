@@ -33,6 +33,14 @@ public static class ProjectionCheck
         return problems.Count == 0 ? null : $"{partition}: {string.Join("; ", problems)}";
     }
 
+    /// <summary>Null when <paramref name="counts"/> (of a scope holding only this job) count it once, in its record's status; otherwise what they say.</summary>
+    public static string? CountProblem(Job job, JobCounts counts)
+    {
+        var nonZero = counts.ByKey.Where(c => c.Value != 0).ToList();
+        return nonZero is [{ Value: 1 } only] && only.Key == new CountKey(null, job.Type, job.Status) ? null
+            : $"counters say {string.Join(", ", nonZero.Select(c => $"{c.Key.Type}/{c.Key.Status.ToWire()}={c.Value}"))} instead of {job.Type}/{job.Status.ToWire()}=1";
+    }
+
     /// <summary>A row of the live-job index (a RowKey family of the all-jobs partition).</summary>
     public static bool IsLiveRow(TableEntity row) =>
         TableKeys.AllIndexPartitions.Contains(row.PartitionKey) && row.RowKey.StartsWith(TableKeys.ActiveRowKeyPrefix, StringComparison.Ordinal);

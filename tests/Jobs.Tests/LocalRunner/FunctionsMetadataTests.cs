@@ -37,6 +37,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "CancelJob", "jobs/{id}/cancel", "post,put" },
         { "UpdateDraft", "jobs/{id}", "patch" },
         { "SubmitDraft", "jobs/{id}/submit", "post" },
+        { "GetJobStats", "jobs/stats", "get" },
         { "ListJobTypes", "job-types", "get" },
         { "ListEntityJobs", "entities/{type}/{id}/jobs", "get" },
         { "GetJobInstance", "jobs/{id}/instance", "get" },

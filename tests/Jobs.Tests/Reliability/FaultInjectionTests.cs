@@ -259,6 +259,12 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
                 problems.Add(problem);
             }
         }
+        // The owner's partition holds this one job: its counters must count it once, in the record's status.
+        var counts = await runner.Services.GetRequiredService<JobCounters>().ReadAsync(new JobListScope.Owner(job.Owner), CancellationToken.None);
+        if (ProjectionCheck.CountProblem(job, counts) is { } countProblem)
+        {
+            problems.Add(countProblem);
+        }
         return string.Join("; ", problems);
     }
 
