@@ -24,6 +24,7 @@ public static class JobsServiceCollectionExtensions
         services.AddOptions<ReconcilerOptions>().BindConfiguration(ReconcilerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EventStreamOptions>().BindConfiguration(EventStreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<StorageRequestCounter>();
         services.AddSingleton<StorageClients>();
@@ -34,6 +35,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobCounters>();
         services.AddSingleton<LiveJobIndex>();
         services.AddSingleton<JobLogStore>();
+        services.AddSingleton<JobChangeFeed>();
         services.AddSingleton<JobPartitionReader>();
         services.AddSingleton<JobEventPublisher>();
 
@@ -41,6 +43,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<ApiGuard>();
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<JobListing>();
+        services.AddSingleton<JobEventStream>();
         services.AddSingleton<JobSubmissionService>();
         services.AddSingleton<JobEnding>();
         services.AddSingleton<JobCommands>();

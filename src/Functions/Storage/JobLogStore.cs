@@ -10,7 +10,7 @@ namespace Jobs.Functions.Storage;
 /// leaves one line, not two. Most lines are not written here but in the same transaction as the record change they
 /// belong to (<see cref="JobStore"/>); this class writes the rest.
 /// </summary>
-public sealed class JobLogStore(StorageClients clients, TimeProvider time)
+public sealed class JobLogStore(StorageClients clients, JobChangeFeed changes, TimeProvider time)
 {
     private const int MaxMessageChars = 8_000;
 
@@ -50,6 +50,7 @@ public sealed class JobLogStore(StorageClients clients, TimeProvider time)
         foreach (var chunk in lines.Chunk(MaxBatch))
         {
             await _table.SubmitTransactionAsync(chunk.Select(line => Upsert(jobId, line)), cancellationToken);
+            changes.Publish(jobId, null, chunk);
         }
     }
 

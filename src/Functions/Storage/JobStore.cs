@@ -16,7 +16,7 @@ public sealed record JobUpdate(Job Job, bool Changed);
 /// write of any kind, or by the reconciler.
 /// </summary>
 public sealed partial class JobStore(
-    StorageClients clients, JobListIndex list, LiveJobIndex live, JobLogStore logs, JobRecordCache records, TimeProvider time, ILogger<JobStore> logger)
+    StorageClients clients, JobListIndex list, LiveJobIndex live, JobLogStore logs, JobRecordCache records, JobChangeFeed changes, TimeProvider time, ILogger<JobStore> logger)
 {
     private const int MaxConflictRetries = 16;
     private readonly TableClient _table = clients.JobsTable;
@@ -42,6 +42,7 @@ public sealed partial class JobStore(
         var response = await _table.AddEntityAsync(JobEntity.FromJob(job), cancellationToken);
         var stored = job with { ETag = response.Headers.ETag ?? default };
         _records.Set(stored);
+        changes.Publish(stored.Id, stored, []);
         return stored;
     }
 
@@ -255,6 +256,7 @@ public sealed partial class JobStore(
         var response = await _table.SubmitTransactionAsync([record, .. lines.Select(line => JobLogStore.Upsert(next.Id, line))], cancellationToken);
         var stored = next with { ETag = response.Value[0].Headers.ETag ?? default };
         _records.Set(stored);
+        changes.Publish(stored.Id, stored, lines);
         return stored;
     }
 

@@ -140,6 +140,9 @@ public sealed class StorageRequest(HttpMessage message)
     public string Method { get; } = message.Request.Method.ToString();
     public string Path { get; } = Uri.UnescapeDataString(message.Request.Uri.Path);
 
+    /// <summary>The query string, unescaped (a table query's <c>$filter</c> is here).</summary>
+    public string Query { get; } = Uri.UnescapeDataString(message.Request.Uri.Query).Replace('+', ' ');
+
     public string Body
     {
         get

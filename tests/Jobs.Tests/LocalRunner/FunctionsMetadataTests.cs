@@ -34,6 +34,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "GetJobStatus", "jobs/{id}/status", "get" },
         { "GetJobLogs", "jobs/{id}/logs", "get" },
         { "GetJobResult", "jobs/{id}/result", "get" },
+        { "GetJobEvents", "jobs/{id}/events", "get" },
         { "CancelJob", "jobs/{id}/cancel", "post,put" },
         { "UpdateDraft", "jobs/{id}", "patch" },
         { "SubmitDraft", "jobs/{id}/submit", "post" },
