@@ -19,6 +19,17 @@ ensure_azurite() {
   fi
 }
 
+# The browser tests drive Debian's Chromium (no browser is downloaded): installs it when missing (CI runs as root).
+ensure_chromium() {
+  local chromium="${JOBS_CHROMIUM:-/usr/bin/chromium}"
+  if [[ ! -x "$chromium" ]]; then
+    echo "==> installing Debian's chromium for the browser tests"
+    local sudo=""
+    if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+    $sudo apt-get install -y -q chromium >/dev/null || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+  fi
+}
+
 # Prints a TCP port nobody is listening on.
 free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'

@@ -8,6 +8,7 @@ MIN_COVERAGE=${JOBS_MIN_COVERAGE:-90}
 CONFIGURATION=${CONFIGURATION:-Release}
 
 ensure_azurite
+ensure_chromium
 echo "==> restoring and building ($CONFIGURATION)"
 dotnet build Jobs.sln -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly
 

@@ -28,6 +28,16 @@ public sealed class JobTypesTests(TestHandlersRunnerFixture runner)
     }
 
     [Fact]
+    public async Task InputSchemas_CarryTheRulesTheApiEnforces()
+    {
+        var types = JsonNode.Parse(await _client.GetStringAsync("/api/job-types"))!["jobTypes"]!.AsArray();
+        var steps = types.Single(t => (string)t!["type"]! == "demo.steps")!["inputSchema"]!["properties"]!["steps"]!;
+        Assert.Equal((1, 50), ((int)steps["minimum"]!, (int)steps["maximum"]!)); // [Range(1, 50)]
+        var import = types.Single(t => (string)t!["type"]! == ImportHandler.TypeName)!["inputSchema"]!;
+        Assert.Contains("source", import["required"]!.AsArray().Select(r => (string?)r)); // [Required]
+    }
+
+    [Fact]
     public async Task TypeWithRequiredInput_RefusesAJobWithoutIt_AndRunsTheDeclaredStepsWithIt()
     {
         using var missing = await _client.PostAsJsonAsync("/api/jobs", new { type = ImportHandler.TypeName });

@@ -40,6 +40,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "SubmitDraft", "jobs/{id}/submit", "post" },
         { "GetJobStats", "jobs/stats", "get" },
         { "ListJobTypes", "job-types", "get" },
+        { "Dashboard", "dashboard/{file?}", "get" },
         { "ListEntityJobs", "entities/{type}/{id}/jobs", "get" },
         { "GetJobInstance", "jobs/{id}/instance", "get" },
         { "PurgeJobInstance", "jobs/{id}/instance", "delete" },

@@ -1,0 +1,594 @@
+// The Jobs dashboard: plain DOM, no framework, nothing fetched from elsewhere. Every value from the API is put on the
+// page as text (textContent, attributes) and never as markup, so hostile job data shows literally.
+'use strict';
+
+(() => {
+  const apiBase = location.pathname.replace(/\/dashboard\/?$/, '');
+  const key = new URLSearchParams(location.search).get('code');
+  const statuses = ['draft', 'pending', 'running', 'completed', 'failed', 'cancelled', 'timed_out'];
+  const live = new Set(['pending', 'running']);
+  const main = document.getElementById('main');
+  const notice = document.getElementById('notice');
+  let view = { dispose() {} };
+  let jobTypes = null;
+
+  // ---- the API -------------------------------------------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, problem) {
+      super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+      this.status = status;
+      this.problem = problem;
+    }
+  }
+
+  function apiUrl(path, params) {
+    const url = new URL(apiBase + path, location.origin);
+    for (const [name, value] of params || []) {
+      url.searchParams.append(name, value);
+    }
+    if (key) {
+      url.searchParams.set('code', key);
+    }
+    return url.toString();
+  }
+
+  async function api(method, path, { params, body } = {}) {
+    const response = await fetch(apiUrl(path, params), {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+    const text = await response.text();
+    let data = null;
+    if (text) {
+      try { data = JSON.parse(text); } catch { data = null; }
+    }
+    if (!response.ok) {
+      throw new ApiError(response.status, data);
+    }
+    return data;
+  }
+
+  async function types() {
+    if (!jobTypes) {
+      jobTypes = (await api('GET', '/job-types')).jobTypes;
+    }
+    return jobTypes;
+  }
+
+  // ---- building the page: elements only, text only ---------------------------------------------------------------
+
+  function h(tag, attributes, ...children) {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (value === undefined || value === null || value === false) {
+        continue;
+      }
+      if (name === 'onClick') {
+        element.addEventListener('click', value);
+      } else if (name === 'onSubmit') {
+        element.addEventListener('submit', value);
+      } else if (name === 'onChange') {
+        element.addEventListener('change', value);
+      } else {
+        element.setAttribute(name, value === true ? '' : String(value));
+      }
+    }
+    append(element, children);
+    return element;
+  }
+
+  function append(element, children) {
+    for (const child of children.flat(Infinity)) {
+      if (child === undefined || child === null || child === false) {
+        continue;
+      }
+      element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return element;
+  }
+
+  function replace(element, ...children) {
+    element.replaceChildren();
+    return append(element, children);
+  }
+
+  function say(message, kind) {
+    replace(notice, message ? h('p', { class: `notice ${kind || ''}` }, message) : null);
+  }
+
+  function time(value) {
+    if (!value) {
+      return '—';
+    }
+    const date = new Date(value);
+    return h('time', { datetime: value, title: value }, date.toLocaleString());
+  }
+
+  function statusBadge(status) {
+    return h('span', { class: `status status-${status}` }, status.replace('_', ' '));
+  }
+
+  function progressBar(value, label) {
+    const bar = h('div', { class: 'bar' });
+    const element = h('div', {
+      class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': value || 0,
+      'aria-label': label || 'Progress',
+    }, bar);
+    setProgress(element, value);
+    return element;
+  }
+
+  function setProgress(element, value) {
+    const percent = Math.max(0, Math.min(100, value || 0));
+    element.setAttribute('aria-valuenow', percent);
+    element.setAttribute('aria-valuetext', `${percent}%`);
+    element.firstChild.style.width = `${percent}%`; // CSSOM, which the policy allows; no style attribute is written
+  }
+
+  function json(value) {
+    return h('pre', { class: 'json' }, JSON.stringify(value, null, 2));
+  }
+
+  function shortId(id) {
+    return id.slice(0, 8);
+  }
+
+  function failure(error) {
+    if (error instanceof ApiError && error.status === 401) {
+      return 'Sign in to see jobs.';
+    }
+    return error instanceof ApiError ? `${error.message} (${error.status})` : String(error.message || error);
+  }
+
+  // ---- routing ---------------------------------------------------------------------------------------------------
+
+  function route() {
+    view.dispose();
+    view = { dispose() {} };
+    say('');
+    const hash = location.hash.replace(/^#/, '') || '/';
+    const [path, query] = hash.split('?');
+    const params = new URLSearchParams(query || '');
+    const job = /^\/jobs\/([0-9a-f]{32})$/.exec(path);
+    if (job) {
+      view = jobView(job[1]);
+    } else if (path === '/new') {
+      view = newJobView(params);
+    } else {
+      view = listView(params);
+    }
+    main.focus({ preventScroll: true });
+  }
+
+  // ---- the list ----------------------------------------------------------------------------------------------------
+
+  function listView(params) {
+    let disposed = false;
+    let timer = null;
+    const cursors = [];
+    const body = h('tbody');
+    const summary = h('p', { class: 'summary', 'aria-live': 'polite' });
+    const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
+    const form = filterForm(params);
+    const table = h('table', { class: 'jobs' },
+      h('caption', { class: 'visually-hidden' }, 'Jobs'),
+      h('thead', {}, h('tr', {}, ['Job', 'Type', 'Status', 'Owner', 'Entity', 'Created', 'Updated'].map(t => h('th', { scope: 'col' }, t)))),
+      body);
+    replace(main, h('h1', {}, 'Jobs'), form, summary, h('div', { class: 'table-wrap' }, table), pager);
+
+    async function load(cursor) {
+      const query = [...params.entries()].filter(([name]) => name !== 'next');
+      if (cursor) {
+        query.push(['next', cursor]);
+      }
+      let page;
+      try {
+        page = await api('GET', '/jobs', { params: query });
+      } catch (error) {
+        replace(body);
+        replace(summary, h('span', { class: 'error' }, failure(error)));
+        return;
+      }
+      if (disposed) {
+        return;
+      }
+      const p = page.pagination;
+      replace(summary, p.total === undefined || p.total === null
+        ? `${p.count} job(s) on this page`
+        : `${p.total} job(s) · page ${cursors.length + 1} of ${Math.max(1, p.totalPages)}`);
+      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No jobs match.')) : page.jobs.map(row));
+      replace(pager,
+        h('button', { type: 'button', disabled: cursors.length === 0, onClick: () => { cursors.length = 0; load(null); } }, 'First'),
+        h('button', { type: 'button', disabled: cursors.length === 0, onClick: () => { cursors.pop(); load(cursors[cursors.length - 1] || null); } }, 'Previous'),
+        h('button', { type: 'button', disabled: !p.hasNext, onClick: () => { cursors.push(p.next); load(p.next); } }, 'Next'));
+      watchLiveRows();
+    }
+
+    function row(job) {
+      const bar = live.has(job.status) ? progressBar(0, `Progress of ${shortId(job.id)}`) : null;
+      return h('tr', { 'data-job-id': job.id, 'data-status': job.status },
+        h('td', { 'data-label': 'Job' }, h('a', { href: `#/jobs/${job.id}`, class: 'mono' }, shortId(job.id))),
+        h('td', { 'data-label': 'Type' }, job.type),
+        h('td', { 'data-label': 'Status', class: 'status-cell' }, statusBadge(job.status), bar),
+        h('td', { 'data-label': 'Owner' }, job.owner),
+        h('td', { 'data-label': 'Entity' }, job.entity ? `${job.entity.type}/${job.entity.id}` : '—'),
+        h('td', { 'data-label': 'Created' }, time(job.createdAt)),
+        h('td', { 'data-label': 'Updated' }, time(job.updatedAt)));
+    }
+
+    // Running rows' bars move: their /status (one cheap read each) is polled while they are on screen and live.
+    function watchLiveRows() {
+      clearTimeout(timer);
+      const rows = [...body.querySelectorAll('tr[data-job-id]')].filter(r => live.has(r.dataset.status));
+      if (rows.length === 0 || disposed) {
+        return;
+      }
+      timer = setTimeout(async () => {
+        await Promise.all(rows.map(async r => {
+          try {
+            const status = await api('GET', `/jobs/${r.dataset.jobId}/status`);
+            if (disposed) {
+              return;
+            }
+            r.dataset.status = status.status;
+            const cell = r.querySelector('.status-cell');
+            const bar = cell.querySelector('[role=progressbar]');
+            replace(cell, statusBadge(status.status), live.has(status.status) ? bar : null);
+            if (bar) {
+              setProgress(bar, status.progress);
+            }
+          } catch {
+            // the next round tries again
+          }
+        }));
+        watchLiveRows();
+      }, 1000);
+    }
+
+    load(null);
+    return { dispose() { disposed = true; clearTimeout(timer); } };
+  }
+
+  function filterForm(params) {
+    const chosen = new Set((params.get('status') || '').split(',').filter(Boolean));
+    const typeSelect = h('select', { id: 'f-type', name: 'type' }, h('option', { value: '' }, 'Any type'));
+    types().then(list => {
+      for (const t of list) {
+        typeSelect.append(h('option', { value: t.type, selected: params.get('type') === t.type }, t.type));
+      }
+    }).catch(() => {});
+    const field = (label, control) => h('label', { class: 'field' }, h('span', {}, label), control);
+    const input = (name, label) => field(label, h('input', { name, value: params.get(name) || '', autocomplete: 'off' }));
+    const select = (name, label, options) => field(label, h('select', { name },
+      options.map(([value, text]) => h('option', { value, selected: (params.get(name) || options[0][0]) === value }, text))));
+    const form = h('form', { class: 'filters', 'aria-label': 'Filters', onSubmit: event => {
+      event.preventDefault();
+      const data = new FormData(form);
+      const query = new URLSearchParams();
+      const picked = data.getAll('status');
+      if (picked.length > 0) {
+        query.set('status', picked.join(','));
+      }
+      for (const name of ['type', 'entityType', 'entityId', 'owner', 'orderBy', 'order', 'limit']) {
+        const value = (data.get(name) || '').toString().trim();
+        if (value) {
+          query.set(name, value);
+        }
+      }
+      location.hash = `#/?${query}`;
+    } },
+    h('fieldset', { class: 'statuses' }, h('legend', {}, 'Status'),
+      statuses.map(s => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'status', value: s, checked: chosen.has(s) }), s.replace('_', ' ')))),
+    field('Type', typeSelect),
+    input('entityType', 'Entity type'),
+    input('entityId', 'Entity id'),
+    input('owner', 'Owner (admins)'),
+    select('orderBy', 'Order by', [['createdAt', 'Created'], ['updatedAt', 'Updated'], ['type', 'Type'], ['status', 'Status']]),
+    select('order', 'Order', [['desc', 'Newest first'], ['asc', 'Oldest first']]),
+    select('limit', 'Per page', [['20', '20'], ['50', '50'], ['100', '100']]),
+    h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Apply'), h('a', { href: '#/', class: 'button secondary' }, 'Clear')));
+    return form;
+  }
+
+  // ---- one job -----------------------------------------------------------------------------------------------------
+
+  function jobView(id) {
+    let source = null;
+    let disposed = false;
+    let job = null;
+    let steps = [];
+    const statusText = h('span', { class: 'status-slot', 'aria-live': 'polite' });
+    const bar = progressBar(0, 'Job progress');
+    const message = h('p', { class: 'message' });
+    const stepList = h('ol', { class: 'steps', 'aria-label': 'Steps' });
+    const actions = h('div', { class: 'actions' });
+    const facts = h('dl', { class: 'facts' });
+    const details = h('div', { class: 'details' });
+    const logs = h('ol', { class: 'logs', 'aria-label': 'Log', 'aria-live': 'off' });
+    const title = h('h1', {}, 'Job ', h('span', { class: 'mono' }, shortId(id)));
+    const article = h('article', { class: 'job', 'data-job-id': id },
+      title, h('div', { class: 'headline' }, statusText, bar), message, actions,
+      h('section', {}, h('h2', {}, 'Steps'), stepList),
+      h('section', {}, h('h2', {}, 'Details'), facts),
+      details,
+      h('section', {}, h('h2', {}, 'Log'), logs));
+    replace(main, h('p', { class: 'muted' }, 'Loading…'));
+
+    async function refresh() {
+      try {
+        job = await api('GET', `/jobs/${id}`);
+      } catch (error) {
+        if (!disposed) {
+          replace(main, h('h1', {}, 'Job not found'), h('p', { class: 'error' }, error instanceof ApiError && error.status === 404
+            ? 'There is no job with this id that you may see.' : failure(error)), h('p', {}, h('a', { href: '#/' }, 'Back to the list')));
+        }
+        return false;
+      }
+      if (disposed) {
+        return false;
+      }
+      if (!article.isConnected) {
+        replace(main, article);
+      }
+      const type = (await types().catch(() => [])).find(t => t.type === job.type);
+      steps = type ? type.steps : [];
+      replace(title, job.type, ' ', h('span', { class: 'mono' }, shortId(id)));
+      showStatus(job);
+      showFacts(job);
+      showDetails(job);
+      return true;
+    }
+
+    function showStatus(status) {
+      job = { ...job, ...status };
+      replace(statusText, statusBadge(job.status), job.cancelRequested && live.has(job.status) ? h('span', { class: 'muted' }, ' cancel requested') : null);
+      setProgress(bar, job.progress);
+      replace(message, job.message || '');
+      // The job's own step count (it may depend on its input); the type's names where they match it.
+      const count = job.stepCount || steps.length;
+      const names = Array.from({ length: count }, (_, i) => (steps.length === count ? steps[i] : null) || `Step ${i + 1}`);
+      replace(stepList, names.map((name, i) => {
+        const state = job.status === 'completed' || i < job.stepIndex ? 'done'
+          : i === job.stepIndex && job.status === 'running' ? 'running'
+          : i === job.stepIndex && !live.has(job.status) && job.status !== 'draft' && job.status !== 'completed' ? 'stopped'
+          : 'pending';
+        return h('li', { class: `step step-${state}`, 'data-state': state }, h('span', { class: 'step-name' }, name), h('span', { class: 'step-state' }, state));
+      }));
+      showActions();
+    }
+
+    function showActions() {
+      const buttons = [];
+      if ((live.has(job.status) || job.status === 'draft') && !job.cancelRequested) {
+        buttons.push(h('button', { type: 'button', class: 'danger', onClick: () => act('cancel') }, 'Cancel'));
+      }
+      if (job.status === 'draft') {
+        buttons.push(h('button', { type: 'button', onClick: () => act('submit') }, 'Submit'));
+      }
+      if (job.status !== 'draft' && job.type) {
+        buttons.push(h('button', { type: 'button', class: 'secondary', onClick: () => act('again') }, 'Run again'));
+      }
+      replace(actions, buttons);
+    }
+
+    async function act(what) {
+      try {
+        if (what === 'again') {
+          const body = { type: job.type, input: job.input };
+          if (job.correlationId) body.correlationId = job.correlationId;
+          if (job.entity) body.entity = job.entity;
+          const created = await api('POST', '/jobs', { body });
+          location.hash = `#/jobs/${created.id}`;
+          return;
+        }
+        await api('POST', `/jobs/${id}/${what}`);
+        say(what === 'cancel' ? 'Cancellation requested.' : 'Submitted.', 'ok');
+        if (!source) {
+          watch();
+        }
+      } catch (error) {
+        say(failure(error), 'error');
+      }
+    }
+
+    function showFacts(j) {
+      const rows = [
+        ['Id', h('span', { class: 'mono' }, j.id)], ['Type', j.type], ['Owner', j.owner], ['Status', j.status.replace('_', ' ')],
+        ['Correlation id', j.correlationId || '—'], ['Entity', j.entity ? `${j.entity.type}/${j.entity.id}` : '—'],
+        ['Created', time(j.createdAt)], ['Not before', time(j.notBefore)], ['Started', time(j.startedAt)],
+        ['Updated', time(j.updatedAt)], ['Completed', time(j.completedAt)], ['Deadline', time(j.deadline)],
+        ['Step attempts', String(j.totalAttempts ?? 0)],
+      ];
+      replace(facts, rows.map(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
+    }
+
+    function showDetails(j) {
+      const parts = [h('section', {}, h('h2', {}, 'Input'), j.input === undefined ? h('p', { class: 'muted' }, 'None') : json(j.input))];
+      if (j.result !== undefined) {
+        parts.push(h('section', {}, h('h2', {}, 'Result'), json(j.result)));
+      }
+      if (j.metadata && Object.keys(j.metadata).length > 0) {
+        parts.push(h('section', {}, h('h2', {}, 'Metadata'),
+          h('dl', { class: 'facts' }, Object.entries(j.metadata).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))));
+      }
+      if (j.error) {
+        parts.push(h('section', { class: 'error-box' }, h('h2', {}, 'Error'),
+          h('p', {}, j.error.message),
+          j.error.type ? h('p', { class: 'muted' }, `${j.error.type}${j.error.step ? ` in ${j.error.step}` : ''}`) : null,
+          j.error.stackTrace ? h('details', {}, h('summary', {}, 'Stack trace'), h('pre', { class: 'stack' }, j.error.stackTrace)) : null));
+      }
+      replace(details, parts);
+    }
+
+    function addLine(line) {
+      logs.append(h('li', { class: `log level-${line.level}`, 'data-cursor': line.cursor },
+        time(line.timestamp), h('span', { class: 'level' }, line.level), h('span', { class: 'text' }, line.message)));
+    }
+
+    // Live: the job's event stream. EventSource reconnects by itself, resuming after the last event id.
+    function watch() {
+      source = new EventSource(apiUrl(`/jobs/${id}/events`));
+      source.addEventListener('status', event => showStatus(JSON.parse(event.data)));
+      source.addEventListener('log', event => addLine(JSON.parse(event.data)));
+      source.addEventListener('end', event => {
+        source.close();
+        source = null;
+        showStatus(JSON.parse(event.data));
+        refresh(); // the result, error and timestamps of the ended job
+      });
+    }
+
+    refresh().then(found => {
+      if (found && !disposed) {
+        watch();
+      }
+    });
+    return { dispose() { disposed = true; if (source) { source.close(); } } };
+  }
+
+  // ---- a new job ---------------------------------------------------------------------------------------------------
+
+  function newJobView(params) {
+    replace(main, h('h1', {}, 'New job'), h('p', { class: 'muted' }, 'Loading job types…'));
+    types().then(list => {
+      const chosen = list.find(t => t.type === params.get('type')) || list[0];
+      const typeSelect = h('select', { id: 'n-type', name: 'type', onChange: () => { location.hash = `#/new?type=${encodeURIComponent(typeSelect.value)}`; } },
+        list.map(t => h('option', { value: t.type, selected: t === chosen }, t.type)));
+      const inputs = schemaFields(chosen.inputSchema);
+      const common = [
+        textField('correlationId', 'Correlation id'), textField('entityType', 'Entity type'), textField('entityId', 'Entity id'),
+        textField('notBefore', 'Not before (ISO-8601 UTC, optional)', 'e.g. 2030-01-01T09:00:00Z'),
+      ];
+      const draft = h('input', { type: 'checkbox', name: 'draft', id: 'n-draft' });
+      const form = h('form', { class: 'new-job', novalidate: true, onSubmit: event => submit(event) },
+        h('label', { class: 'field' }, h('span', {}, 'Type'), typeSelect),
+        h('p', { class: 'muted' }, chosen.description),
+        h('fieldset', {}, h('legend', {}, 'Input'), inputs.length ? inputs.map(f => f.element) : h('p', { class: 'muted' }, 'This type takes no input.')),
+        h('fieldset', {}, h('legend', {}, 'Job'), common.map(f => f.element), h('label', { class: 'check' }, draft, 'Save as a draft')),
+        h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Create')));
+      replace(main, h('h1', {}, 'New job'), form);
+
+      async function submit(event) {
+        event.preventDefault();
+        for (const f of [...inputs, ...common]) {
+          f.clear();
+        }
+        const input = {};
+        let valid = true;
+        for (const f of inputs) {
+          const result = f.read();
+          if (result.error) {
+            f.fail(result.error);
+            valid = false;
+          } else if (result.value !== undefined) {
+            input[f.name] = result.value;
+          }
+        }
+        if (!valid) {
+          say('Some fields need attention.', 'error');
+          return;
+        }
+        const body = { type: chosen.type, input };
+        const get = name => common.find(f => f.name === name).read().value;
+        if (get('correlationId')) body.correlationId = get('correlationId');
+        if (get('entityType') || get('entityId')) body.entity = { type: get('entityType'), id: get('entityId') };
+        if (get('notBefore')) body.notBefore = get('notBefore');
+        if (draft.checked) body.draft = true;
+        try {
+          const created = await api('POST', '/jobs', { body });
+          location.hash = `#/jobs/${created.id}`;
+        } catch (error) {
+          const problems = (error.problem && error.problem.errors) || [];
+          for (const p of problems) {
+            const name = p.field.startsWith('input.') ? p.field.slice(6).split(/[.[]/)[0]
+              : ({ 'entity.type': 'entityType', 'entity.id': 'entityId' })[p.field] || p.field;
+            const f = [...inputs, ...common].find(x => x.name === name);
+            if (f) {
+              f.fail(p.message);
+            }
+          }
+          say(failure(error), 'error');
+        }
+      }
+    }).catch(error => replace(main, h('h1', {}, 'New job'), h('p', { class: 'error' }, failure(error))));
+    return { dispose() {} };
+  }
+
+  function textField(name, label, placeholder) {
+    const control = h('input', { name, id: `n-${name}`, autocomplete: 'off', placeholder });
+    return field(name, label, control, () => ({ value: control.value.trim() || undefined }));
+  }
+
+  function field(name, label, control, read) {
+    const error = h('span', { class: 'field-error', id: `e-${name}` });
+    const element = h('label', { class: 'field' }, h('span', {}, label), control, error);
+    return {
+      name, element, read,
+      clear() { replace(error); control.removeAttribute('aria-invalid'); },
+      fail(text) { replace(error, `${name}: ${text}`); control.setAttribute('aria-invalid', 'true'); control.setAttribute('aria-describedby', error.id); },
+    };
+  }
+
+  // One field per property of the type's JSON Schema, checked by the schema's own rules before anything is sent; the
+  // API checks again, and its problem+json errors land on the same fields.
+  function schemaFields(schema) {
+    const properties = (schema && schema.properties) || {};
+    const required = new Set((schema && schema.required) || []);
+    return Object.entries(properties).map(([name, property]) => {
+      // A number may also be written as a string (the API reads both): the richer type decides the control.
+      const typesOf = [].concat(property.type || []);
+      const type = ['boolean', 'integer', 'number', 'array', 'object', 'string'].find(t => typesOf.includes(t)) || 'string';
+      const label = `${name}${required.has(name) ? ' (required)' : ''}${property.description ? ` — ${property.description}` : ''}`;
+      let control;
+      let read;
+      if (type === 'boolean') {
+        control = h('input', { type: 'checkbox', name, id: `n-${name}` });
+        read = () => ({ value: control.checked ? true : undefined });
+      } else if (type === 'integer' || type === 'number') {
+        control = h('input', { type: 'number', name, id: `n-${name}`, min: property.minimum, max: property.maximum, step: type === 'integer' ? 1 : 'any', inputmode: 'numeric' });
+        read = () => {
+          const text = control.value.trim();
+          if (!text) return required.has(name) ? { error: 'is required' } : { value: undefined };
+          const value = Number(text);
+          if (!Number.isFinite(value) || (type === 'integer' && !Number.isInteger(value))) return { error: `must be ${type === 'integer' ? 'a whole number' : 'a number'}` };
+          if (property.minimum !== undefined && value < property.minimum) return { error: `must be at least ${property.minimum}` };
+          if (property.maximum !== undefined && value > property.maximum) return { error: `must be at most ${property.maximum}` };
+          return { value };
+        };
+      } else if (type === 'string' && Array.isArray(property.enum)) {
+        control = h('select', { name, id: `n-${name}` }, h('option', { value: '' }, '—'), property.enum.filter(v => v !== null).map(v => h('option', { value: v }, v)));
+        read = () => (control.value ? { value: control.value } : required.has(name) ? { error: 'is required' } : { value: undefined });
+      } else if (type === 'string') {
+        control = h('input', { name, id: `n-${name}`, autocomplete: 'off', maxlength: property.maxLength });
+        read = () => {
+          const value = control.value;
+          if (!value) return required.has(name) ? { error: 'is required' } : { value: undefined };
+          if (property.minLength !== undefined && value.length < property.minLength) return { error: `must be at least ${property.minLength} characters` };
+          return { value };
+        };
+      } else if (type === 'array' && [].concat((property.items && property.items.type) || []).includes('string')) {
+        control = h('textarea', { name, id: `n-${name}`, rows: 4, placeholder: 'one per line' });
+        read = () => {
+          const values = control.value.split('\n').map(v => v.trim()).filter(Boolean);
+          if (values.length === 0) return required.has(name) ? { error: 'is required' } : { value: undefined };
+          if (property.minItems !== undefined && values.length < property.minItems) return { error: `needs at least ${property.minItems}` };
+          if (property.maxItems !== undefined && values.length > property.maxItems) return { error: `takes at most ${property.maxItems}` };
+          return { value: values };
+        };
+      } else {
+        control = h('textarea', { name, id: `n-${name}`, rows: 4, placeholder: 'JSON' });
+        read = () => {
+          if (!control.value.trim()) return required.has(name) ? { error: 'is required' } : { value: undefined };
+          try { return { value: JSON.parse(control.value) }; } catch { return { error: 'must be JSON' }; }
+        };
+      }
+      return field(name, label, control, read);
+    });
+  }
+
+  window.addEventListener('hashchange', route);
+  route();
+})();
