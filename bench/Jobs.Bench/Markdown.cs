@@ -51,6 +51,18 @@ public static class Markdown
         md.AppendLine("| samples | p50 ms | p95 ms | p99 ms | max ms |").AppendLine("| ---: | ---: | ---: | ---: | ---: |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| {v["count"]} | {v["p50Ms"]} | {v["p95Ms"]} | {v["p99Ms"]} | {v["maxMs"]} |").AppendLine();
 
+        if (r["streamLatency"] is { } stream)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"Watched over the event stream (`GET /api/jobs/{{id}}/events`, 8 jobs at once{(stream["date"] is { } when ? $", measured {when}" : "")}): a status event from the moment the server stored it, a log line from the moment the handler logged it (so it includes the reporter's batching, ≤ 250 ms, and the stream's 300-ms settle):").AppendLine();
+            md.AppendLine("| event | samples | p50 ms | p95 ms | p99 ms | max ms |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var name in new[] { "status", "log" })
+            {
+                var e = stream[name]!;
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {e["count"]} | {e["p50Ms"]} | {e["p95Ms"]} | {e["p99Ms"]} | {e["maxMs"]} |");
+            }
+            md.AppendLine();
+        }
+
         var c = r["cost"]!;
         md.AppendLine(CultureInfo.InvariantCulture, $"## Cost: storage requests per job ({c["jobs"]} jobs of {c["steps"]} steps), counted at the client pipeline").AppendLine();
         md.AppendLine("`app` is the service's own clients (records, index rows, logs, events); `durable` is the Durable Task backend's (history, instances, control and work-item queues, leases). Each retry counts.").AppendLine();

@@ -34,6 +34,25 @@ if (Arg("--soak") is { } soakJobs)
     await Soak.RunAsync(repo, connection, int.Parse(soakJobs, CultureInfo.InvariantCulture), double.Parse(Arg("--fault-rate") ?? "0.1", CultureInfo.InvariantCulture), output);
     return;
 }
+if (Arg("--stream-only") is not null)
+{
+    // Only the event-stream latency, on emulators of its own, merged into the saved results (and re-rendered).
+    var savedPath = Path.Combine(repo, "bench", "results", "benchmarks.json");
+    var results = JsonNode.Parse(await File.ReadAllTextAsync(savedPath))!.AsObject();
+    await using (var emulators = await Emulators.StartAsync("split"))
+    await using (var runner = await BenchRunner.StartAsync(repo, emulators.App.ConnectionString, "sse" + Guid.NewGuid().ToString("N")[..6], taskHubConnection: emulators.TaskHub?.ConnectionString))
+    {
+        using var user = runner.Client("bench-user");
+        await WaitAsync(user, await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } }));
+        results["streamLatency"] = await StreamLatencyAsync(user);
+        results["streamLatency"]!["date"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+    }
+    await File.WriteAllTextAsync(savedPath, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
+    await Soak.RenderSavedAsync(repo, output);
+    Console.WriteLine(results["streamLatency"]!.ToJsonString());
+    return;
+}
 const int Steps = 5;
 var pairSize = int.Parse(Arg("--pair-size") ?? "200", CultureInfo.InvariantCulture);
 var pairs = int.Parse(Arg("--pairs") ?? "3", CultureInfo.InvariantCulture);
@@ -119,6 +138,8 @@ await using (var runner = await BenchRunner.StartAsync(repo, emulators.App.Conne
     report["latency"] = await LatencyAsync(runner, user, bestLayout, loadFraction * sustained[bestLayout]);
     Console.WriteLine("progress visibility");
     report["progressVisibility"] = await ProgressVisibilityAsync(user);
+    Console.WriteLine("event stream latency");
+    report["streamLatency"] = await StreamLatencyAsync(user);
 }
 
 // 4. Cost per job, on fresh emulators (the app's requests do not depend on the layout).
@@ -319,6 +340,62 @@ async Task<JsonObject> ProgressVisibilityAsync(HttpClient user)
         }
     }));
     return Json(Percentiles.Of(delays));
+}
+
+async Task<JsonObject> StreamLatencyAsync(HttpClient user)
+{
+    // Eight jobs, each watched over GET /events as EventSource would. A status event is timed from the record's
+    // updatedAt (when the server stored it); a log line from its own timestamp (when the handler logged it), so the
+    // line's figure includes the reporter's batching (≤ 250 ms) and the stream's 300-ms settle.
+    var status = new ConcurrentBag<double>();
+    var lines = new ConcurrentBag<double>();
+    await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+    {
+        var id = await CreateAsync(user, new { type = "demo.steps", input = new { steps = 3, delayMs = 2000 } });
+        string? lastId = null;
+        var ended = false;
+        while (!ended)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{id}/events");
+            if (lastId is not null)
+            {
+                request.Headers.Add("Last-Event-ID", lastId);
+            }
+            using var response = await user.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            string? name = null;
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                var now = DateTimeOffset.UtcNow;
+                if (line.StartsWith("id: ", StringComparison.Ordinal))
+                {
+                    lastId = line[4..];
+                }
+                else if (line.StartsWith("event: ", StringComparison.Ordinal))
+                {
+                    name = line[7..];
+                }
+                else if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    var data = JsonNode.Parse(line[6..])!;
+                    if (name == "status" && (string?)data["status"] == "running")
+                    {
+                        status.Add((now - DateTimeOffset.Parse((string)data["updatedAt"]!, CultureInfo.InvariantCulture)).TotalMilliseconds);
+                    }
+                    else if (name == "log")
+                    {
+                        lines.Add((now - DateTimeOffset.Parse((string)data["timestamp"]!, CultureInfo.InvariantCulture)).TotalMilliseconds);
+                    }
+                    else if (name == "end")
+                    {
+                        ended = true;
+                        break;
+                    }
+                }
+            }
+        }
+    }));
+    return new JsonObject { ["status"] = Json(Percentiles.Of(status)), ["log"] = Json(Percentiles.Of(lines)) };
 }
 
 async Task<JsonObject> CostAsync(BenchRunner runner, HttpClient user)

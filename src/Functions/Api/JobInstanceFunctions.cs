@@ -106,6 +106,6 @@ public sealed class JobInstanceFunctions(ApiGuard guard, JobCommands commands, P
                 return Problems.Create(request, StatusCodes.Status412PreconditionFailed, "Precondition failed", $"Job {job.Id} has not ended.");
             }
             var purged = await durable.PurgeInstanceAsync(job.Id, cancellation: request.HttpContext.RequestAborted);
-            return ApiResult.Ok(new { instancesDeleted = purged.PurgedInstanceCount });
+            return ApiResult.Ok(new PurgeResult(purged.PurgedInstanceCount));
         });
 }

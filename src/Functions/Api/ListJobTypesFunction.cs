@@ -10,6 +10,9 @@ namespace Jobs.Functions.Api;
 public sealed record JobTypeView(
     string Type, string Description, IReadOnlyList<string> Steps, double TimeoutSeconds, JsonNode InputSchema, IReadOnlyDictionary<string, string> StaticMetadata);
 
+/// <summary>The body of <c>GET /api/job-types</c>.</summary>
+public sealed record JobTypeList(IReadOnlyList<JobTypeView> JobTypes);
+
 /// <summary>
 /// <c>GET /api/job-types</c>: every type, its steps (see <see cref="IJobHandler.DescribeSteps"/>), timeout and input
 /// schema. Needs no valid input, so a type whose input has required fields is listed like any other.
@@ -23,6 +26,6 @@ public sealed class ListJobTypesFunction(ApiGuard guard, JobHandlerRegistry hand
         {
             var types = handlers.All.OrderBy(h => h.Type, StringComparer.Ordinal).Select(h => new JobTypeView(
                 h.Type, h.Description, h.DescribeSteps(), h.Timeout.TotalSeconds, h.InputSchema, h.StaticMetadata));
-            return Task.FromResult<IActionResult>(ApiResult.Ok(new { jobTypes = types.ToList() }));
+            return Task.FromResult<IActionResult>(ApiResult.Ok(new JobTypeList(types.ToList())));
         });
 }

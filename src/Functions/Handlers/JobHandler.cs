@@ -33,7 +33,7 @@ public abstract class JobHandler<TInput> : IJobHandler
     /// <summary>Retry policy for steps that do not name their own.</summary>
     protected virtual StepRetryPolicy DefaultRetry => StepRetryPolicy.Default;
 
-    public JsonNode InputSchema => InputSchemas.For(typeof(TInput));
+    public JsonNode InputSchema => JsonSchemas.For(typeof(TInput));
 
     /// <summary>The ordered steps for this input. Must depend on nothing but the input.</summary>
     protected abstract IReadOnlyList<JobStep<TInput>> Steps(TInput input);

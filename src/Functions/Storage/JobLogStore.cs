@@ -47,12 +47,15 @@ public sealed class JobLogStore(StorageClients clients, JobChangeFeed changes, T
     /// <summary>Writes lines (upserts: a line written before stays one line), one transaction per 100.</summary>
     public async Task WriteAsync(string jobId, IReadOnlyCollection<JobLogLine> lines, CancellationToken cancellationToken)
     {
-        foreach (var chunk in lines.Chunk(MaxBatch))
+        foreach (var chunk in Distinct(lines).Chunk(MaxBatch))
         {
             await _table.SubmitTransactionAsync(chunk.Select(line => Upsert(jobId, line)), cancellationToken);
             changes.Publish(jobId, null, chunk);
         }
     }
+
+    /// <summary>Each line once (by its key, the first kept): a transaction may not name one row twice.</summary>
+    internal static IReadOnlyList<JobLogLine> Distinct(IEnumerable<JobLogLine> lines) => [.. lines.DistinctBy(line => line.Cursor, StringComparer.Ordinal)];
 
     /// <summary>The transaction action that writes <paramref name="line"/>: an upsert, so writing it twice is harmless.</summary>
     internal static TableTransactionAction Upsert(string jobId, JobLogLine line) =>

@@ -246,6 +246,9 @@ public sealed partial class JobStore(
     /// <summary>Writes the record under <paramref name="etag"/> and the lines with it, as one transaction (lines beyond one transaction's room go first).</summary>
     private async Task<Job> WriteRecordAsync(Job next, ETag etag, IReadOnlyList<JobLogLine> lines, CancellationToken cancellationToken)
     {
+        // A line is its key: one handed over twice (carried and also flushed) is one line, and a transaction may not
+        // name a row twice (the service refuses the whole transaction, and a retry would refuse it again).
+        lines = JobLogStore.Distinct(lines);
         var room = JobLogStore.MaxBatch - 1;
         if (lines.Count > room)
         {

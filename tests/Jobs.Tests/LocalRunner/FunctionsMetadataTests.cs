@@ -12,13 +12,7 @@ namespace Jobs.Tests.LocalRunner;
 [Collection(RunnerCollection.Name)]
 public sealed class FunctionsMetadataTests(RunnerFixture runner)
 {
-    private static readonly Lazy<JsonArray> Metadata = new(() =>
-    {
-        // The Functions project is built with the same configuration as this test assembly.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var path = Path.Combine(RepoPaths.Root, "src", "Functions", "bin", configuration, "net10.0", "functions.metadata");
-        return JsonNode.Parse(File.ReadAllText(path))!.AsArray();
-    });
+    private static Lazy<JsonArray> Metadata => FunctionsMetadata.All;
 
     private static IEnumerable<JsonObject> Functions => Metadata.Value.Select(f => f!.AsObject());
 
@@ -40,6 +34,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "SubmitDraft", "jobs/{id}/submit", "post" },
         { "GetJobStats", "jobs/stats", "get" },
         { "ListJobTypes", "job-types", "get" },
+        { "GetOpenApiDocument", "openapi.json", "get" },
         { "Dashboard", "dashboard/{file?}", "get" },
         { "ListEntityJobs", "entities/{type}/{id}/jobs", "get" },
         { "GetJobInstance", "jobs/{id}/instance", "get" },

@@ -10,6 +10,29 @@ namespace Jobs.Tests.Storage;
 public sealed class JobPartitionReaderTests(RunnerFixture runner)
 {
     [Fact]
+    public async Task ALineHandedOverTwice_IsWrittenOnce_InsteadOfFailingTheTransaction()
+    {
+        // A transaction naming one row twice is refused whole by the storage service (and by Azurite), and a retry of it
+        // would be refused again: the engine's writes must hand each line over once, whatever their callers passed.
+        var store = runner.Store;
+        var logs = runner.Services.GetRequiredService<JobLogStore>();
+        var now = store.Now;
+        var job = await store.CreateAsync(new Job
+        {
+            Id = Guid.NewGuid().ToString("N"), Type = "demo.steps", Status = JobStatus.Pending, Owner = "dup-" + Guid.NewGuid().ToString("N")[..8],
+            CreatedAt = now, UpdatedAt = now, Deadline = now.AddHours(1),
+        }, default);
+        var line = logs.NewLine(JobLogLevel.Information, "once", "step-1");
+        var other = logs.NewLine(JobLogLevel.Information, "twice in one call", "step-1");
+
+        await store.UpdateAsync(job, current => current with { Progress = 3 }, default, new JobWrite { Lines = [line, line], ChangeLines = [] });
+        await logs.WriteAsync(job.Id, [other, other], default);
+
+        var read = await logs.ReadAsync(job.Id, null, 100, default);
+        Assert.Equal(["once", "twice in one call"], read.Select(l => l.Message));
+    }
+
+    [Fact]
     public async Task ReadsTheRecordAndTheLinesAfterACursor_InOrder_AsTheyWereWritten()
     {
         var store = runner.Store;

@@ -3,18 +3,18 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.Json.Schema;
-using Jobs.Functions.Model;
 
-namespace Jobs.Functions.Handlers;
+namespace Jobs.Functions.Model;
 
 /// <summary>
-/// The JSON Schema of a handler's input, from the C# type as System.Text.Json serializes it, with the
-/// data-annotation rules the API enforces on it (<c>[Range]</c>, <c>[Required]</c>, lengths) written in as schema
-/// keywords — so a form built from <c>/api/job-types</c> (the dashboard's) checks what the API checks.
+/// The JSON Schema of a type as <see cref="JobJson.Options"/> serializes it, with the data-annotation rules the API
+/// enforces (<c>[Range]</c>, <c>[Required]</c>, lengths) written in as schema keywords — so a form built from a
+/// handler's input schema (<c>/api/job-types</c>, the dashboard's) checks what the API checks, and the OpenAPI
+/// document describes what the API serializes.
 /// </summary>
-public static class InputSchemas
+public static class JsonSchemas
 {
-    private static readonly JsonSchemaExporterOptions Exporter = new() { TransformSchemaNode = AddValidation };
+    private static readonly JsonSchemaExporterOptions Exporter = new() { TransformSchemaNode = AddValidation, TreatNullObliviousAsNonNullable = true };
 
     public static JsonNode For(Type inputType) => JobJson.Options.GetJsonSchemaAsNode(inputType, Exporter);
 
@@ -22,10 +22,26 @@ public static class InputSchemas
     {
         if (schema is not JsonObject node)
         {
-            return schema;
+            // `true` (any JSON, e.g. a JsonElement) as the equivalent `{}`: OpenAPI tooling expects schema objects.
+            return schema is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.True ? new JsonObject() : schema;
         }
-        if (context.PropertyInfo is null && context.TypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
+        if (context.TypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object && node["properties"] is JsonObject properties)
         {
+            // Nulls are not written (JobJson.Options), so a property that may be null may be absent: not required.
+            if (node["required"] is JsonArray listed)
+            {
+                foreach (var name in listed.Select(n => (string?)n).ToList())
+                {
+                    if (name is not null && properties[name] is { } property && MayBeNull(property))
+                    {
+                        listed.Remove(listed.First(n => (string?)n == name));
+                    }
+                }
+                if (listed.Count == 0)
+                {
+                    node.Remove("required");
+                }
+            }
             var required = context.TypeInfo.Properties
                 .Where(p => p.AttributeProvider?.IsDefined(typeof(RequiredAttribute), true) == true)
                 .Select(p => p.Name).ToList();
@@ -38,7 +54,6 @@ public static class InputSchemas
                 }
                 node["required"] = list;
             }
-            return node;
         }
         if (context.PropertyInfo?.AttributeProvider is not { } attributes)
         {
@@ -73,6 +88,13 @@ public static class InputSchemas
         }
         return node;
     }
+
+    private static bool MayBeNull(JsonNode property) => property switch
+    {
+        JsonValue value => value.GetValueKind() == System.Text.Json.JsonValueKind.True, // the schema `true`: anything
+        JsonObject node => !node.ContainsKey("type") && !node.ContainsKey("$ref") || Types(node).Contains("null"),
+        _ => false,
+    };
 
     private static IEnumerable<string> Types(JsonObject node) => node["type"] switch
     {
