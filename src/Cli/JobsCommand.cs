@@ -1,0 +1,335 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Jobs.Client;
+
+namespace Jobs.Cli;
+
+/// <summary>Exit codes: what a script can tell from <c>jobs</c>'s status.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>The job ended, but not <c>completed</c> (failed, cancelled, timed out) — after <c>--wait</c>/<c>watch</c>.</summary>
+    public const int JobDidNotComplete = 1;
+
+    /// <summary>The command line was wrong (System.CommandLine's own parse errors are 1 as well, with usage printed).</summary>
+    public const int Usage = 2;
+
+    /// <summary>The API refused the request (400, 404, 409, …): the problem is printed.</summary>
+    public const int Refused = 3;
+
+    /// <summary>The service could not be reached.</summary>
+    public const int Unreachable = 4;
+}
+
+/// <summary>The <c>jobs</c> command line (System.CommandLine): one subcommand per thing a person does with jobs.</summary>
+public static class JobsCommand
+{
+    private static readonly JsonSerializerOptions Pretty = new(JobsClientJson.Options) { WriteIndented = true };
+
+    public static RootCommand Build()
+    {
+        var url = new Option<string>("--url") { Description = "The service (default $JOBS_URL or http://localhost:7071).", Recursive = true };
+        var key = new Option<string?>("--key") { Description = "A function key (default $JOBS_KEY).", Recursive = true };
+        var user = new Option<string?>("--user")
+        {
+            Description = "Act as this user (local use: sends the x-ms-client-principal App Service Authentication would; the service must trust it).",
+            Recursive = true,
+        };
+        var admin = new Option<bool>("--admin") { Description = "With --user: the user has the admin role.", Recursive = true };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of text.", Recursive = true };
+        var root = new RootCommand("Create, list, show, follow and cancel jobs of a Jobs service.") { url, key, user, admin, json };
+
+        JobsClient Client(ParseResult parse)
+        {
+            var http = new HttpClient
+            {
+                BaseAddress = new Uri(parse.GetValue(url) ?? Environment.GetEnvironmentVariable("JOBS_URL") ?? "http://localhost:7071"),
+                Timeout = Timeout.InfiniteTimeSpan,
+            };
+            if ((parse.GetValue(key) ?? Environment.GetEnvironmentVariable("JOBS_KEY")) is { Length: > 0 } functionKey)
+            {
+                http.DefaultRequestHeaders.Add("x-functions-key", functionKey);
+            }
+            if (parse.GetValue(user) is { Length: > 0 } name)
+            {
+                http.DefaultRequestHeaders.Add("x-ms-client-principal", Principal(name, parse.GetValue(admin)));
+            }
+            return new JobsClient(http);
+        }
+
+        // jobs types
+        var types = new Command("types", "The job types, their steps and input.");
+        types.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var list = await Client(parse).GetTypesAsync(ct);
+            if (parse.GetValue(json))
+            {
+                return Json(output, list);
+            }
+            foreach (var type in list)
+            {
+                output.WriteLine($"{type.Type,-22} {type.Description}");
+                output.WriteLine($"{"",-22} steps: {(type.Steps.Count == 0 ? "(depend on the input)" : string.Join(", ", type.Steps))}; timeout {TimeSpan.FromSeconds(type.TimeoutSeconds)}");
+            }
+            return ExitCodes.Ok;
+        }));
+
+        // jobs create TYPE --input @file.json [--wait]
+        var typeArgument = new Argument<string>("type") { Description = "The job type (see `jobs types`)." };
+        var input = new Option<string?>("--input") { Description = "The input: JSON, or @file.json." };
+        var correlation = new Option<string?>("--correlation-id") { Description = "Your id for this job." };
+        var wait = new Option<bool>("--wait") { Description = "Follow the job until it ends; exit 1 unless it completed." };
+        var create = new Command("create", "Create a job.") { typeArgument, input, correlation, wait };
+        create.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var client = Client(parse);
+            var job = await client.CreateAsync(new CreateJobRequest
+            {
+                Type = parse.GetValue(typeArgument)!,
+                Input = await ReadInputAsync(parse.GetValue(input), ct),
+                CorrelationId = parse.GetValue(correlation),
+            }, ct);
+            if (!parse.GetValue(wait))
+            {
+                return parse.GetValue(json) ? Json(output, job) : Line(output, $"{job.Id} {job.Status.ToWire()}");
+            }
+            if (!parse.GetValue(json))
+            {
+                output.WriteLine($"created {job.Id}");
+            }
+            return await FollowAsync(client, job.Id, output, parse.GetValue(json), logs: false, ct);
+        }));
+
+        // jobs list [--status …] [--type …]
+        var status = new Option<string[]>("--status") { Description = "Only these statuses (repeat or comma-separate).", AllowMultipleArgumentsPerToken = true };
+        var typeFilter = new Option<string[]>("--type") { Description = "Only these types.", AllowMultipleArgumentsPerToken = true };
+        var limit = new Option<int>("--limit") { Description = "At most this many jobs (default 50).", DefaultValueFactory = _ => 50 };
+        var list = new Command("list", "List jobs, newest first.") { status, typeFilter, limit };
+        list.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var statuses = (parse.GetValue(status) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(ParseState).ToList();
+            var query = new JobQuery { Statuses = statuses, Types = [.. (parse.GetValue(typeFilter) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries))] };
+            var jobs = new List<JobSummary>();
+            await foreach (var job in Client(parse).ListAsync(query, ct))
+            {
+                jobs.Add(job);
+                if (jobs.Count >= parse.GetValue(limit))
+                {
+                    break;
+                }
+            }
+            if (parse.GetValue(json))
+            {
+                return Json(output, jobs);
+            }
+            output.WriteLine($"{"ID",-32}  {"TYPE",-18} {"STATUS",-10} {"CREATED",-20} CORRELATION");
+            foreach (var job in jobs)
+            {
+                output.WriteLine($"{job.Id,-32}  {job.Type,-18} {job.Status.ToWire(),-10} {job.CreatedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {job.CorrelationId}");
+            }
+            return ExitCodes.Ok;
+        }));
+
+        // jobs show ID
+        var id = new Argument<string>("id") { Description = "The job id." };
+        var show = new Command("show", "Show a job.") { id };
+        show.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var job = await Client(parse).GetAsync(parse.GetValue(id)!, ct);
+            if (parse.GetValue(json))
+            {
+                return Json(output, job);
+            }
+            output.WriteLine($"{job.Id}  {job.Type}  {job.Status.ToWire()}  {job.Progress}%");
+            output.WriteLine($"step {job.StepIndex + 1}/{job.StepCount} {job.Step}  {job.Message}");
+            output.WriteLine($"owner {job.Owner}  created {job.CreatedAt:O}  updated {job.UpdatedAt:O}");
+            if (job.CorrelationId is not null) output.WriteLine($"correlation id {job.CorrelationId}");
+            if (job.Result is { } result) output.WriteLine($"result {result.GetRawText()}");
+            if (job.Error is { } error) output.WriteLine($"error {error.Message}{(error.Step is null ? "" : $" (in {error.Step})")}");
+            return ExitCodes.Ok;
+        }));
+
+        // jobs logs ID [--follow]
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing lines until the job ends." };
+        var logs = new Command("logs", "Print a job's log.") { id, follow };
+        logs.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var client = Client(parse);
+            var jobId = parse.GetValue(id)!;
+            if (parse.GetValue(follow))
+            {
+                return await FollowAsync(client, jobId, output, parse.GetValue(json), logs: true, ct);
+            }
+            string? after = null;
+            while (true)
+            {
+                var page = await client.GetLogsAsync(jobId, after, 1000, ct);
+                foreach (var line in page.Lines)
+                {
+                    PrintLine(output, line, parse.GetValue(json));
+                }
+                if (!page.HasMore)
+                {
+                    return ExitCodes.Ok;
+                }
+                after = page.Next;
+            }
+        }));
+
+        // jobs watch ID
+        var watch = new Command("watch", "Follow a job live with a progress bar; exit 1 unless it completed.") { id };
+        watch.SetAction((parse, ct) => Run(parse, json, output => FollowAsync(Client(parse), parse.GetValue(id)!, output, parse.GetValue(json), logs: false, ct)));
+
+        // jobs cancel ID
+        var cancel = new Command("cancel", "Cancel a job.") { id };
+        cancel.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var job = await Client(parse).CancelAsync(parse.GetValue(id)!, ct);
+            return parse.GetValue(json) ? Json(output, job) : Line(output, $"{job.Id} {job.Status.ToWire()}{(job.CancelRequested && !job.Status.IsTerminal() ? " (cancel requested: it stops at its next step boundary)" : "")}");
+        }));
+
+        root.Subcommands.Add(types);
+        root.Subcommands.Add(create);
+        root.Subcommands.Add(list);
+        root.Subcommands.Add(show);
+        root.Subcommands.Add(logs);
+        root.Subcommands.Add(watch);
+        root.Subcommands.Add(cancel);
+        return root;
+    }
+
+    /// <summary>Follows the job's event stream: a progress bar (or log lines, or JSON events) until the end.</summary>
+    private static async Task<int> FollowAsync(JobsClient client, string id, TextWriter output, bool json, bool logs, CancellationToken ct)
+    {
+        JobStatus? last = null;
+        var interactive = !Console.IsOutputRedirected && !json && !logs;
+        await foreach (var e in client.WatchAsync(id, cancellationToken: ct))
+        {
+            if (json)
+            {
+                output.WriteLine(JsonSerializer.Serialize(new { kind = e.Kind, id = e.Id, status = e.Status, line = e.Line }, JobsClientJson.Options));
+            }
+            else if (logs && e.Line is { } line)
+            {
+                PrintLine(output, line, json: false);
+            }
+            else if (!logs && e.Status is { } status && (last is null || status.Progress != last.Progress || status.Status != last.Status || e.IsEnd))
+            {
+                var bar = new string('#', status.Progress / 5).PadRight(20, '.');
+                var text = $"[{bar}] {status.Progress,3}% {status.Status.ToWire(),-9} {status.Step} {status.Message}";
+                if (interactive)
+                {
+                    output.Write("\r" + text.PadRight(Math.Max(text.Length, 79))[..Math.Max(text.Length, 79)]);
+                }
+                else
+                {
+                    output.WriteLine(text);
+                }
+            }
+            last = e.Status ?? last;
+            if (e.IsEnd)
+            {
+                break;
+            }
+        }
+        if (interactive)
+        {
+            output.WriteLine();
+        }
+        last ??= await client.GetStatusAsync(id, ct);
+        if (!json)
+        {
+            output.WriteLine($"{id} {last.Status.ToWire()}{(last.Error is { } error ? $": {error.Message}" : "")}");
+        }
+        return last.Status == JobState.Completed ? ExitCodes.Ok : ExitCodes.JobDidNotComplete;
+    }
+
+    private static void PrintLine(TextWriter output, JobLogLine line, bool json) =>
+        output.WriteLine(json ? JsonSerializer.Serialize(line, JobsClientJson.Options) : $"{line.Timestamp.UtcDateTime:HH:mm:ss.fff} {line.Level.ToUpperInvariant(),-11} {line.Message}");
+
+    /// <summary>Runs one command, turning the API's and the network's failures into a message and an exit code.</summary>
+    private static async Task<int> Run(ParseResult parse, Option<bool> json, Func<TextWriter, Task<int>> action)
+    {
+        try
+        {
+            return await action(Console.Out);
+        }
+        catch (JobsApiException problem)
+        {
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(new { status = (int)problem.Status, title = problem.Title, detail = problem.Detail, errors = problem.Errors }, JobsClientJson.Options));
+            }
+            Console.Error.WriteLine($"error: {problem.Message}");
+            foreach (var error in problem.Errors)
+            {
+                Console.Error.WriteLine($"  {error.Field}: {error.Message}");
+            }
+            return ExitCodes.Refused;
+        }
+        catch (HttpRequestException unreachable)
+        {
+            Console.Error.WriteLine($"error: the service cannot be reached ({unreachable.Message})");
+            return ExitCodes.Unreachable;
+        }
+        catch (UsageException usage)
+        {
+            Console.Error.WriteLine($"error: {usage.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+
+    private static async Task<JsonElement?> ReadInputAsync(string? input, CancellationToken ct)
+    {
+        if (input is null)
+        {
+            return null;
+        }
+        var text = input.StartsWith('@') ? await File.ReadAllTextAsync(input[1..], ct) : input;
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw new UsageException($"--input is not JSON: {ex.Message}");
+        }
+    }
+
+    private static JobState ParseState(string text) =>
+        Enum.GetValues<JobState>().FirstOrDefault(s => s.ToWire() == text, (JobState)(-1)) is var state && Enum.IsDefined(state)
+            ? state
+            : throw new UsageException($"--status {text}: one of {string.Join(", ", Enum.GetValues<JobState>().Select(s => s.ToWire()))}");
+
+    private static int Json<T>(TextWriter output, T value)
+    {
+        output.WriteLine(JsonSerializer.Serialize(value, Pretty));
+        return ExitCodes.Ok;
+    }
+
+    private static int Line(TextWriter output, string text)
+    {
+        output.WriteLine(text);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The <c>x-ms-client-principal</c> App Service Authentication sends for a user (for a local service that trusts it).</summary>
+    private static string Principal(string user, bool isAdmin)
+    {
+        var claims = new List<object>
+        {
+            new { typ = "http://schemas.microsoft.com/identity/claims/objectidentifier", val = user },
+            new { typ = "name", val = user },
+        };
+        if (isAdmin)
+        {
+            claims.Add(new { typ = "roles", val = "admin" });
+        }
+        return Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { auth_typ = "aad", name_typ = "name", role_typ = "roles", claims })));
+    }
+
+    private sealed class UsageException(string message) : Exception(message);
+}

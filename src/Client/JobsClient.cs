@@ -1,0 +1,282 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Jobs.Client;
+
+/// <summary>
+/// A typed client of the Jobs HTTP API over an <see cref="HttpClient"/> whose <see cref="HttpClient.BaseAddress"/> is the
+/// service (e.g. <c>http://localhost:7071</c>). Register it with <see cref="JobsClientServiceCollectionExtensions.AddJobsClient"/>
+/// to get the standard resilience pipeline (retries with back-off on transient failures, timeouts, a circuit breaker).
+/// Problem answers become <see cref="JobsApiException"/>s.
+/// </summary>
+public sealed class JobsClient(HttpClient http)
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public HttpClient Http { get; } = http;
+
+    /// <summary>
+    /// Creates a job. Sends an idempotency key (the request's, or a new one), so a create retried after a lost answer —
+    /// by the resilience pipeline or by you with the same key — is still one job.
+    /// </summary>
+    public async Task<Job> CreateAsync(CreateJobRequest request, CancellationToken cancellationToken = default)
+    {
+        var key = request.IdempotencyKey ?? Guid.NewGuid().ToString("N");
+        using var message = new HttpRequestMessage(HttpMethod.Post, "api/jobs")
+        {
+            Content = JsonContent.Create(request with { IdempotencyKey = null }, options: Json),
+        };
+        message.Headers.Add("Idempotency-Key", key);
+        return await SendAsync<Job>(message, cancellationToken);
+    }
+
+    public Task<Job> GetAsync(string id, CancellationToken cancellationToken = default) =>
+        GetAsync<Job>($"api/jobs/{Escape(id)}", cancellationToken);
+
+    public Task<JobStatus> GetStatusAsync(string id, CancellationToken cancellationToken = default) =>
+        GetAsync<JobStatus>($"api/jobs/{Escape(id)}/status", cancellationToken);
+
+    /// <summary>The outcome of an ended job; <see cref="JobConflictException"/> while it has not ended.</summary>
+    public Task<JobResult> GetResultAsync(string id, CancellationToken cancellationToken = default) =>
+        GetAsync<JobResult>($"api/jobs/{Escape(id)}/result", cancellationToken);
+
+    /// <summary>A page of log lines after <paramref name="after"/> (pass the previous page's <see cref="JobLogPage.Next"/> to tail).</summary>
+    public Task<JobLogPage> GetLogsAsync(string id, string? after = null, int limit = 100, CancellationToken cancellationToken = default) =>
+        GetAsync<JobLogPage>($"api/jobs/{Escape(id)}/logs?limit={limit}" + (after is null ? "" : $"&after={Escape(after)}"), cancellationToken);
+
+    /// <summary>One page of a listing; pass the previous page's <see cref="Pagination.Next"/> as <paramref name="next"/>.</summary>
+    public Task<JobPage> ListPageAsync(JobQuery? query = null, string? next = null, CancellationToken cancellationToken = default) =>
+        GetAsync<JobPage>(ListUrl(query ?? new JobQuery(), next), cancellationToken);
+
+    /// <summary>Every job matching <paramref name="query"/>, following <c>next</c> page by page as they are enumerated.</summary>
+    public async IAsyncEnumerable<JobSummary> ListAsync(JobQuery? query = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? next = null;
+        do
+        {
+            var page = await ListPageAsync(query, next, cancellationToken);
+            foreach (var job in page.Jobs)
+            {
+                yield return job;
+            }
+            next = page.Pagination.Next;
+        }
+        while (next is not null);
+    }
+
+    /// <summary>Cancels: at once when the job has not started, at its next step boundary when running.</summary>
+    public Task<Job> CancelAsync(string id, CancellationToken cancellationToken = default) =>
+        SendAsync<Job>(new HttpRequestMessage(HttpMethod.Post, $"api/jobs/{Escape(id)}/cancel"), cancellationToken);
+
+    /// <summary>Starts a draft (at <paramref name="notBefore"/> if given).</summary>
+    public Task<Job> SubmitAsync(string id, DateTimeOffset? notBefore = null, CancellationToken cancellationToken = default) =>
+        SendAsync<Job>(new HttpRequestMessage(HttpMethod.Post, $"api/jobs/{Escape(id)}/submit")
+        {
+            Content = notBefore is null ? null : JsonContent.Create(new { notBefore }, options: Json),
+        }, cancellationToken);
+
+    public async Task<IReadOnlyList<JobType>> GetTypesAsync(CancellationToken cancellationToken = default) =>
+        (await GetAsync<JobTypeList>("api/job-types", cancellationToken)).JobTypes;
+
+    /// <summary>Counts by status and type of the caller's jobs (admins: all, or <paramref name="owner"/>'s).</summary>
+    public Task<JobStats> GetStatsAsync(string? owner = null, CancellationToken cancellationToken = default) =>
+        GetAsync<JobStats>("api/jobs/stats" + (owner is null ? "" : $"?owner={Escape(owner)}"), cancellationToken);
+
+    /// <summary>
+    /// The job's events as they happen (<c>GET /api/jobs/{id}/events</c>): status changes, log lines, and the end, after
+    /// which the sequence completes. A dropped connection, or the server's periodic close, is resumed after the last
+    /// event received, so nothing is missed or repeated.
+    /// </summary>
+    public async IAsyncEnumerable<JobEvent> WatchAsync(string id, string? lastEventId = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var failures = 0;
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"api/jobs/{Escape(id)}/events");
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            if (lastEventId is not null)
+            {
+                request.Headers.Add("Last-Event-ID", lastEventId);
+            }
+            HttpResponseMessage response;
+            try
+            {
+                response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+            catch (HttpRequestException) when (++failures <= 5)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(failures), cancellationToken);
+                continue;
+            }
+            using (response)
+            {
+                if (response.StatusCode == HttpStatusCode.NoContent)
+                {
+                    yield break; // resumed after the end: nothing more will come
+                }
+                await ThrowIfProblemAsync(response, cancellationToken);
+                var events = ReadEventsAsync(response, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                while (true)
+                {
+                    JobEvent? next;
+                    try
+                    {
+                        next = await events.MoveNextAsync() ? events.Current : null;
+                    }
+                    catch (Exception ex) when (ex is IOException or HttpRequestException && failures++ < 5)
+                    {
+                        next = null; // dropped: resume below
+                    }
+                    if (next is null)
+                    {
+                        break;
+                    }
+                    failures = 0;
+                    lastEventId = next.Id ?? lastEventId;
+                    yield return next;
+                    if (next.IsEnd)
+                    {
+                        yield break;
+                    }
+                }
+                await events.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Waits until the job has ended (watching its events) and returns its final status.</summary>
+    public async Task<JobStatus> WaitForCompletionAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await foreach (var e in WatchAsync(id, cancellationToken: cancellationToken))
+        {
+            if (e.IsEnd)
+            {
+                return e.Status!;
+            }
+        }
+        return await GetStatusAsync(id, cancellationToken); // the stream had already ended (a resume after the end)
+    }
+
+    private static async IAsyncEnumerable<JobEvent> ReadEventsAsync(HttpResponseMessage response, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
+        string? id = null;
+        string kind = "message";
+        var data = new StringBuilder();
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                if (data.Length > 0)
+                {
+                    var text = data.ToString();
+                    yield return kind == "log"
+                        ? new JobEvent(kind, id, null, JsonSerializer.Deserialize<JobLogLine>(text, Json))
+                        : new JobEvent(kind, id, JsonSerializer.Deserialize<JobStatus>(text, Json), null);
+                }
+                kind = "message";
+                data.Clear();
+                continue;
+            }
+            if (line.StartsWith(':'))
+            {
+                continue; // a heartbeat
+            }
+            var colon = line.IndexOf(':');
+            var field = colon < 0 ? line : line[..colon];
+            var value = colon < 0 ? "" : line[(colon + 1)..].TrimStart(' ');
+            switch (field)
+            {
+                case "id": id = value; break;
+                case "event": kind = value; break;
+                case "data": data.Append(data.Length > 0 ? "\n" : "").Append(value); break;
+            }
+        }
+    }
+
+    private static string ListUrl(JobQuery query, string? next)
+    {
+        var parameters = new List<string>();
+        void Add(string name, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                parameters.Add($"{name}={Uri.EscapeDataString(value)}");
+            }
+        }
+        Add("status", string.Join(',', query.Statuses.Select(s => s.ToWire())));
+        Add("type", string.Join(',', query.Types));
+        Add("owner", query.Owner);
+        Add("entityType", query.Entity?.Type);
+        Add("entityId", query.Entity?.Id);
+        Add("createdFrom", query.CreatedFrom?.ToString("O"));
+        Add("createdTo", query.CreatedTo?.ToString("O"));
+        Add("orderBy", query.OrderBy);
+        Add("order", query.Ascending is null ? null : query.Ascending.Value ? "asc" : "desc");
+        Add("limit", query.PageSize?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("next", next);
+        return "api/jobs" + (parameters.Count == 0 ? "" : "?" + string.Join('&', parameters));
+    }
+
+    private async Task<T> GetAsync<T>(string url, CancellationToken cancellationToken) =>
+        await SendAsync<T>(new HttpRequestMessage(HttpMethod.Get, url), cancellationToken);
+
+    private async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using (request)
+        {
+            using var response = await Http.SendAsync(request, cancellationToken);
+            await ThrowIfProblemAsync(response, cancellationToken);
+            return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken)
+                ?? throw new JobsApiException(response.StatusCode, "Empty response", $"{request.Method} {request.RequestUri} answered without a body.", []);
+        }
+    }
+
+    private static async Task ThrowIfProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        Problem? problem = null;
+        try
+        {
+            problem = await response.Content.ReadFromJsonAsync<Problem>(Json, cancellationToken);
+        }
+        catch (JsonException)
+        {
+        }
+        catch (NotSupportedException)
+        {
+        }
+        var title = problem?.Title ?? response.ReasonPhrase ?? response.StatusCode.ToString();
+        var errors = problem?.Errors ?? [];
+        throw response.StatusCode switch
+        {
+            HttpStatusCode.BadRequest => new JobValidationException(response.StatusCode, title, problem?.Detail, errors),
+            HttpStatusCode.NotFound => new JobNotFoundException(response.StatusCode, title, problem?.Detail, errors),
+            HttpStatusCode.Conflict => new JobConflictException(response.StatusCode, title, problem?.Detail, errors),
+            _ => new JobsApiException(response.StatusCode, title, problem?.Detail, errors),
+        };
+    }
+
+    private static string Escape(string value) => Uri.EscapeDataString(value);
+
+    private sealed record Problem(string? Title, string? Detail, IReadOnlyList<FieldError>? Errors);
+
+    private sealed record JobTypeList(IReadOnlyList<JobType> JobTypes);
+}
+
+/// <summary>The JSON settings the client reads and writes the API with (camelCase, nulls left out).</summary>
+public static class JobsClientJson
+{
+    public static JsonSerializerOptions Options => JobsClient.Json;
+}

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Jobs.Client;
+
+/// <summary>A job's status. Terminal: <see cref="Completed"/>, <see cref="Failed"/>, <see cref="Cancelled"/>, <see cref="TimedOut"/>.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<JobState>))]
+public enum JobState
+{
+    [JsonStringEnumMemberName("draft")] Draft,
+    [JsonStringEnumMemberName("pending")] Pending,
+    [JsonStringEnumMemberName("running")] Running,
+    [JsonStringEnumMemberName("completed")] Completed,
+    [JsonStringEnumMemberName("failed")] Failed,
+    [JsonStringEnumMemberName("cancelled")] Cancelled,
+    [JsonStringEnumMemberName("timed_out")] TimedOut,
+}
+
+public static class JobStateExtensions
+{
+    public static bool IsTerminal(this JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled or JobState.TimedOut;
+
+    /// <summary>The API's name of the status (<c>timed_out</c>, …).</summary>
+    public static string ToWire(this JobState state) => JsonSerializer.Serialize(state).Trim('"');
+}
+
+public sealed record EntityRef(string Type, string Id);
+
+public sealed record JobError(string Message, string? Type, string? StackTrace, string? Step);
+
+/// <summary>A job as <c>GET /api/jobs/{id}</c> returns it.</summary>
+public sealed record Job
+{
+    public required string Id { get; init; }
+    public required string Type { get; init; }
+    public required JobState Status { get; init; }
+    public string Owner { get; init; } = "";
+    public int Progress { get; init; }
+    public string? Step { get; init; }
+    public int StepIndex { get; init; }
+    public int StepCount { get; init; }
+    public string? Message { get; init; }
+    public JsonElement? Input { get; init; }
+    public JsonElement? Result { get; init; }
+    public JobError? Error { get; init; }
+    public string? CorrelationId { get; init; }
+    public EntityRef? Entity { get; init; }
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+    public bool CancelRequested { get; init; }
+    public int TotalAttempts { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public DateTimeOffset? NotBefore { get; init; }
+    public DateTimeOffset? Deadline { get; init; }
+    public string? StatusQueryGetUri { get; init; }
+}
+
+/// <summary>The small polling shape (<c>/status</c>, and the event stream's <c>status</c> and <c>end</c> events).</summary>
+public sealed record JobStatus(
+    string Id, JobState Status, int Progress, string? Step, int StepIndex, int StepCount, string? Message, JobError? Error,
+    bool CancelRequested, DateTimeOffset UpdatedAt);
+
+public sealed record JobLogLine(string Cursor, DateTimeOffset Timestamp, string Level, string Message, string? Step);
+
+public sealed record JobLogPage(string JobId, IReadOnlyList<JobLogLine> Lines, string? Next, bool HasMore);
+
+public sealed record JobResult(string Id, JobState Status, JsonElement? Result, IReadOnlyDictionary<string, string>? Metadata, JobError? Error, DateTimeOffset? CompletedAt);
+
+public sealed record JobSummary(string Id, string Type, JobState Status, string Owner, EntityRef? Entity, string? CorrelationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record Pagination(int Limit, bool HasNext, string? Next, string? NextLink, int Count, int Offset, long? Total, long? TotalPages);
+
+public sealed record JobPage(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
+
+public sealed record JobType(string Type, string Description, IReadOnlyList<string> Steps, double TimeoutSeconds, JsonElement InputSchema, IReadOnlyDictionary<string, string>? StaticMetadata);
+
+public sealed record JobTypeStats(long Total, IReadOnlyDictionary<string, long> ByStatus);
+
+public sealed record JobStats(string Scope, string? Owner, long Total, IReadOnlyDictionary<string, long> ByStatus, IReadOnlyDictionary<string, JobTypeStats> ByType, string Consistency);
+
+/// <summary>What to create. <see cref="IdempotencyKey"/> is filled with a new one when left empty, so a retried create is one job.</summary>
+public sealed record CreateJobRequest
+{
+    public required string Type { get; init; }
+    public object? Input { get; init; }
+    public string? CorrelationId { get; init; }
+    public EntityRef? Entity { get; init; }
+    public string? IdempotencyKey { get; init; }
+    public DateTimeOffset? NotBefore { get; init; }
+    public bool Draft { get; init; }
+}
+
+/// <summary>Filters of a listing (each empty = any).</summary>
+public sealed record JobQuery
+{
+    public IReadOnlyList<JobState> Statuses { get; init; } = [];
+    public IReadOnlyList<string> Types { get; init; } = [];
+    public string? Owner { get; init; }
+    public EntityRef? Entity { get; init; }
+    public DateTimeOffset? CreatedFrom { get; init; }
+    public DateTimeOffset? CreatedTo { get; init; }
+    public string? OrderBy { get; init; }
+    public bool? Ascending { get; init; }
+    public int? PageSize { get; init; }
+}
+
+/// <summary>One event of a job's stream: a status change, a log line, or the end (<see cref="Status"/> is then final).</summary>
+public sealed record JobEvent(string Kind, string? Id, JobStatus? Status, JobLogLine? Line)
+{
+    public bool IsEnd => Kind == "end";
+}
