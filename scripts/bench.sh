@@ -7,6 +7,7 @@
 # as a fraction of the sustained throughput), --scale 10000 (jobs stored for the listing measurements; a list),
 # --no-stall-check, --render FILE.json (re-render only),
 # --soak 300 [--fault-rate 0.1] (only the trust soak: jobs under injected storage faults; ~3 minutes).
+# --stream-only (only the event-stream latency, merged into the saved results; ~1 minute).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 

@@ -34,7 +34,7 @@ if (Arg("--soak") is { } soakJobs)
     await Soak.RunAsync(repo, connection, int.Parse(soakJobs, CultureInfo.InvariantCulture), double.Parse(Arg("--fault-rate") ?? "0.1", CultureInfo.InvariantCulture), output);
     return;
 }
-if (Arg("--stream-only") is not null)
+if (Flag("--stream-only"))
 {
     // Only the event-stream latency, on emulators of its own, merged into the saved results (and re-rendered).
     var savedPath = Path.Combine(repo, "bench", "results", "benchmarks.json");
@@ -153,7 +153,7 @@ await using (var runner = await BenchRunner.StartAsync(repo, emulators.App.Conne
 }
 
 // 5. The stall: a new runner and task hub on the emulator a throughput run just used, as the bench used to do.
-if (Arg("--no-stall-check") is null)
+if (!Flag("--no-stall-check"))
 {
     Console.WriteLine("stall check");
     report["stallCheck"] = await StallCheckAsync(Math.Min(pairSize, 300), loadFraction * sustained.GetValueOrDefault("shared", sustained[bestLayout]));
@@ -567,6 +567,8 @@ static JsonObject Json(Percentiles p) => new()
 };
 
 static async Task<string> ReadOptional(string path) => File.Exists(path) ? await File.ReadAllTextAsync(path) : "";
+
+bool Flag(string name) => args.Contains(name);
 
 string? Arg(string name)
 {

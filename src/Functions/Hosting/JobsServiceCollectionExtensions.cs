@@ -3,6 +3,7 @@ using Jobs.Functions.Handlers;
 using Jobs.Functions.Identity;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Maintenance;
+using Jobs.Functions.Observability;
 using Jobs.Functions.Storage;
 using Jobs.Functions.Submissions;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,6 +19,7 @@ public static class JobsServiceCollectionExtensions
     public static IServiceCollection AddJobs(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddJobsTelemetry();
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);

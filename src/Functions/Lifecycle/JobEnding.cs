@@ -25,6 +25,10 @@ public sealed class JobEnding(JobStore store, JobLogStore logs, JobEventPublishe
         write = (write ?? JobWrite.None) with { ChangeLines = [line] };
         var update = await store.UpdateAsync(known, current => JobTransitions.End(current, status, store.Now, fields), cancellationToken, write)
             ?? throw new InvalidOperationException($"Job {known.Id} vanished.");
+        if (update.Changed && update.Job.Status.IsTerminal())
+        {
+            Observability.JobsTelemetry.JobEnded(update.Job);
+        }
         if (update.Job.Status == status)
         {
             await events.PublishAsync(update.Job, cancellationToken);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
+using Jobs.Functions.Observability;
 using Jobs.Functions.Storage;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,10 @@ public sealed partial class JobActivities(
             return new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null, Lines: earlier); // FinishJob writes them
         }
 
+        using var span = JobsTelemetry.StartJobSpan("job.step", request.TraceParent, job);
+        span?.SetTag("job.step", request.StepName);
+        span?.SetTag("job.step.index", request.StepIndex);
+        span?.SetTag("job.step.attempt", request.Attempt);
         var handler = handlers.Get(job.Type);
         var input = handler.ParseInput(job.Input);
         var steps = handler.PlanSteps(input);
@@ -61,6 +66,10 @@ public sealed partial class JobActivities(
         if (started is null)
         {
             return new StepOutcome(StepOutcomeKind.JobEnded, null, null, null);
+        }
+        if (started.Changed && job.Status == JobStatus.Pending && started.Job.Status == JobStatus.Running)
+        {
+            JobsTelemetry.JobStarted(started.Job);
         }
         if (!started.Changed && JobTransitions.IsBehind(started.Job, request))
         {
@@ -93,6 +102,7 @@ public sealed partial class JobActivities(
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            JobsTelemetry.StepRan(job.Type, request.StepName, "cancelled", clock.Elapsed.TotalMilliseconds);
             var stopped = logs.NewLine(JobLogLevel.Warning, $"Step {request.StepName} stopped: the job was cancelled.", request.StepName);
             return new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null, Lines: [.. await reporter.CloseAsync(), stopped]);
         }
@@ -103,12 +113,15 @@ public sealed partial class JobActivities(
         }
         catch (Exception ex) when (ex is not JobBookkeepingException)
         {
+            JobsTelemetry.Failed(span, ex);
+            JobsTelemetry.StepRan(job.Type, request.StepName, "failed", clock.Elapsed.TotalMilliseconds);
             LogStepFailed(ex, job.Id, request.StepName, attempt);
             await WriteFailureAsync(job.Id, reporter, $"Step {request.StepName} failed (attempt {attempt}): {ex.Message}", request.StepName);
             throw;
         }
         // No write after the handler returned: its outcome is now the orchestration's to keep. Its unwritten lines and
         // its closing line go with the next activity's write, so no storage fault here can make a finished step run again.
+        JobsTelemetry.StepRan(job.Type, request.StepName, "completed", clock.Elapsed.TotalMilliseconds);
         var unwritten = await reporter.CloseAsync();
         var serialized = output is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(output, JobJson.Options);
         return new StepOutcome(StepOutcomeKind.Completed, serialized, new Dictionary<string, string>(context.ResultMetadata), null, clock.ElapsedMilliseconds,
@@ -204,6 +217,8 @@ public sealed partial class JobActivities(
         {
             return request.Status; // purged out of band: nothing left to record
         }
+        using var span = JobsTelemetry.StartJobSpan("job.finish", request.TraceParent, before);
+        span?.SetTag("job.status", request.Status.ToWire());
         var write = new JobWrite { Lines = EarlierLines(request.Completed, request.Carried), OrchestratedAt = request.At ?? store.Now };
         var update = await JobBookkeepingException.Guard("end the job", () => ending.EndAsync(before, new JobOutcome(
             request.Status, request.Result, request.Error, request.Message, request.Metadata), cancellationToken, write));

@@ -76,7 +76,7 @@ public static class JobOrchestrator
             StepOutcome? outcome = null;
             for (var tries = 1; outcome is null && tries <= MaxTriesPerStep; tries++)
             {
-                var request = new StepRequest(plan.JobId, index, step.Name, attempt, totalAttempts + 1, previous, completed, stepAt, carried);
+                var request = new StepRequest(plan.JobId, index, step.Name, attempt, totalAttempts + 1, previous, completed, stepAt, carried, plan.TraceParent);
                 var work = context.CallActivityAsync<StepOutcome>(nameof(JobActivities.RunJobStep), request);
                 if (await Task.WhenAny(work, deadline) == deadline)
                 {
@@ -168,7 +168,7 @@ public static class JobOrchestrator
         TaskOrchestrationContext context, JobPlan plan, int stepsDone, JobStatus status, string message,
         JsonElement? result, Dictionary<string, string>? metadata, JobError? error, CompletedStep? completed, IReadOnlyList<JobLogLine>? carried = null)
     {
-        var request = new FinishRequest(plan.JobId, status, message, result, metadata, error, completed, context.CurrentUtcDateTime, carried);
+        var request = new FinishRequest(plan.JobId, status, message, result, metadata, error, completed, context.CurrentUtcDateTime, carried, plan.TraceParent);
         JobStatus finalStatus;
         for (var attempt = 1; ; attempt++)
         {

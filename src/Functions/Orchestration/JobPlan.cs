@@ -9,7 +9,7 @@ namespace Jobs.Functions.Orchestration;
 /// Carrying the plan (rather than looking the handler up) keeps replays deterministic across deployments.
 /// </summary>
 /// <paramref name="NotBefore"/> is a scheduled start the orchestration waits for on a durable timer.
-public sealed record JobPlan(string JobId, string Type, IReadOnlyList<JobStepPlan> Steps, DateTimeOffset Deadline, DateTimeOffset? NotBefore = null);
+public sealed record JobPlan(string JobId, string Type, IReadOnlyList<JobStepPlan> Steps, DateTimeOffset Deadline, DateTimeOffset? NotBefore = null, string? TraceParent = null);
 
 /// <summary>What the orchestration publishes as its custom status at every step boundary.</summary>
 public sealed record JobCustomStatus(int Progress, string? Step, int StepIndex, int StepCount, string? Message);
@@ -24,7 +24,7 @@ public sealed record JobCustomStatus(int Progress, string? Step, int StepIndex, 
 /// </summary>
 public sealed record StepRequest(
     string JobId, int StepIndex, string StepName, int Attempt, int TotalAttempts, JsonElement? PreviousOutput, CompletedStep? Completed,
-    DateTimeOffset? At = null, IReadOnlyList<JobLogLine>? Carried = null);
+    DateTimeOffset? At = null, IReadOnlyList<JobLogLine>? Carried = null, string? TraceParent = null);
 
 /// <summary>
 /// A step that returned, how long its successful attempt took, and when the orchestration learned of it (replay-safe):
@@ -46,7 +46,7 @@ public sealed record StepOutcome(
     IReadOnlyList<JobLogLine>? Lines = null);
 
 /// <summary>Input of the activity that runs one item of a parallel step (<paramref name="ItemIndex"/> is 0-based).</summary>
-public sealed record ItemRequest(string JobId, int StepIndex, string StepName, int ItemIndex, int ItemCount, JsonElement Item, int Attempt);
+public sealed record ItemRequest(string JobId, int StepIndex, string StepName, int ItemIndex, int ItemCount, JsonElement Item, int Attempt, string? TraceParent = null);
 
 /// <summary>Output of the item activity; <paramref name="Lines"/> are the item's lines it did not write.</summary>
 public sealed record ItemOutcome(StepOutcomeKind Kind, JsonElement? Output, IReadOnlyList<JobLogLine>? Lines);
@@ -57,7 +57,7 @@ public sealed record ItemsProgress(string JobId, int StepIndex, int StepCount, s
 /// <summary>Input of the activity that writes a terminal state (see <see cref="StepRequest"/> for the trailing members).</summary>
 public sealed record FinishRequest(
     string JobId, JobStatus Status, string Message, JsonElement? Result, Dictionary<string, string>? Metadata, JobError? Error, CompletedStep? Completed = null,
-    DateTimeOffset? At = null, IReadOnlyList<JobLogLine>? Carried = null);
+    DateTimeOffset? At = null, IReadOnlyList<JobLogLine>? Carried = null, string? TraceParent = null);
 
 /// <summary>
 /// The orchestration's output: how the job ended. The reconciler applies it to a record that missed its ending.

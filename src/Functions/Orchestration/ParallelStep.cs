@@ -50,7 +50,7 @@ internal static class ParallelStep
         void Start(int item, TimeSpan delay)
         {
             attempts[item] = Math.Max(attempts[item], 1);
-            running[RunItemAsync(context, new ItemRequest(plan.JobId, stepIndex, step.Name, item, total, items[item], attempts[item]), delay)] = item;
+            running[RunItemAsync(context, new ItemRequest(plan.JobId, stepIndex, step.Name, item, total, items[item], attempts[item], plan.TraceParent), delay)] = item;
         }
 
         void Fill()

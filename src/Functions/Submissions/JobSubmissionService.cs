@@ -76,6 +76,15 @@ public sealed partial class JobSubmissionService(
     /// </summary>
     public async Task<CreateOutcome> CreateAsync(JobSubmission submission, string owner, DurableTaskClient durable, CancellationToken cancellationToken)
     {
+        // The job's trace: its steps' spans are children of this one (its traceparent goes into the orchestration's input).
+        using var span = Observability.JobsTelemetry.StartCreate(submission.Type, submission.CorrelationId);
+        var outcome = await CreateCoreAsync(submission, owner, durable, cancellationToken);
+        span?.SetTag("job.id", outcome.Job.Id);
+        return outcome;
+    }
+
+    private async Task<CreateOutcome> CreateCoreAsync(JobSubmission submission, string owner, DurableTaskClient durable, CancellationToken cancellationToken)
+    {
         var (handler, input) = Validate(submission);
         var id = Guid.NewGuid().ToString("N");
         var now = store.Now;
@@ -175,7 +184,8 @@ public sealed partial class JobSubmissionService(
             return false;
         }
         var input = handler.ParseInput(job.Input);
-        var plan = new JobPlan(job.Id, job.Type, handler.PlanSteps(input), job.Deadline ?? job.CreatedAt + handler.TimeoutFor(input), job.NotBefore);
+        var plan = new JobPlan(job.Id, job.Type, handler.PlanSteps(input), job.Deadline ?? job.CreatedAt + handler.TimeoutFor(input), job.NotBefore,
+            Observability.JobsTelemetry.CurrentTraceParent);
         try
         {
             await durable.ScheduleNewOrchestrationInstanceAsync(nameof(JobOrchestrator), plan, new StartOrchestrationOptions(job.Id), cancellationToken);

@@ -63,7 +63,7 @@ public sealed class RunnerConfigurationTests
         var sample = LocalSettings.Load(Path.Combine(RepoPaths.Root, "local.settings.sample.json"));
         foreach (var key in new[] { "AzureWebJobsStorage", "Jobs:Storage:TablePrefix", "Jobs:Storage:MaxRetries", "Jobs:Storage:ExportContainer",
             "Jobs:Identity:TrustClientPrincipal", "Jobs:Identity:DevelopmentIdentity", "Jobs:Retention:MaxAgeDays", "Jobs:Retention:MaxPerRun",
-            "Jobs:Http:TrustedProxies", "Jobs:Reconciler:GraceSeconds", "Jobs:Runner:RequireKeys" })
+            "Jobs:Http:TrustedProxies", "Jobs:Reconciler:GraceSeconds", "Jobs:Runner:RequireKeys", "Jobs:Telemetry:Console" })
         {
             Assert.True(sample.ContainsKey(key), key);
         }
