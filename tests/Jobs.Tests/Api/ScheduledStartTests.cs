@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Jobs.Client;
 using Jobs.Tests.Infrastructure;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,65 +15,56 @@ public sealed class ScheduledStartTests(RunnerFixture runner)
 {
     private readonly HttpClient _user = runner.Client("sched-" + Guid.NewGuid().ToString("N")[..8]);
 
+    // Behaviour goes through Jobs.Client as an application would; the wire-format cases below post raw JSON.
+    private JobsClient Client => new(_user);
+
     private static string Utc(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task AScheduledJob_StaysPendingWithNoStart_UntilItsTime_ThenRuns_AndItsDeadlineCountsFromThen()
     {
         var notBefore = DateTimeOffset.UtcNow.AddSeconds(4);
-        var created = await RunnerFixture.CreateJobAsync(_user, new { type = "demo.steps", input = new { steps = 2 }, notBefore = Utc(notBefore) });
-        var id = (string)created["id"]!;
-        Assert.Equal("pending", (string?)created["status"]);
-        Assert.StartsWith("Scheduled to start at", (string?)created["message"], StringComparison.Ordinal);
-        Assert.Equal(Utc(notBefore), Utc(created["notBefore"]!.GetValue<DateTimeOffset>()));
+        var created = await Client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 2 }, NotBefore = notBefore });
+        Assert.Equal(JobState.Pending, created.Status);
+        Assert.StartsWith("Scheduled to start at", created.Message, StringComparison.Ordinal);
+        Assert.Equal(Utc(notBefore), Utc(created.NotBefore!.Value));
         // The deadline is the type's two hours from the scheduled start, not from now.
-        var deadline = created["deadline"]!.GetValue<DateTimeOffset>();
-        Assert.True(Math.Abs((deadline - notBefore.AddHours(2)).TotalMilliseconds) < 2, $"deadline {deadline:O}");
+        Assert.True(Math.Abs((created.Deadline!.Value - notBefore.AddHours(2)).TotalMilliseconds) < 2, $"deadline {created.Deadline:O}");
 
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var waiting = JsonNode.Parse(await _user.GetStringAsync($"/api/jobs/{id}"))!;
-        Assert.Equal("pending", (string?)waiting["status"]);
-        Assert.Null(waiting["startedAt"]);
+        var waiting = await Client.GetAsync(created.Id);
+        Assert.Equal((JobState.Pending, null), (waiting.Status, waiting.StartedAt));
 
-        var end = await RunnerFixture.WaitForEndAsync(_user, id, TimeSpan.FromSeconds(60));
-        Assert.Equal("completed", (string?)end["status"]);
-        var job = JsonNode.Parse(await _user.GetStringAsync($"/api/jobs/{id}"))!;
-        Assert.True(job["startedAt"]!.GetValue<DateTimeOffset>() >= notBefore.AddMilliseconds(-1), $"started {job["startedAt"]} before {Utc(notBefore)}");
+        Assert.Equal(JobState.Completed, (await Client.WaitForCompletionAsync(created.Id)).Status);
+        var job = await Client.GetAsync(created.Id);
+        Assert.True(job.StartedAt >= notBefore.AddMilliseconds(-1), $"started {job.StartedAt:O} before {Utc(notBefore)}");
     }
 
     [Fact]
     public async Task AJobCancelledWhileItWaits_EndsCancelled_AndItsOrchestrationStopsWaiting()
     {
-        var created = await RunnerFixture.CreateJobAsync(_user, new { type = "demo.steps", input = new { steps = 1 }, notBefore = Utc(DateTimeOffset.UtcNow.AddHours(1)) });
-        var id = (string)created["id"]!;
+        var created = await Client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 1 }, NotBefore = DateTimeOffset.UtcNow.AddHours(1) });
 
-        using var cancel = await _user.PostAsync($"/api/jobs/{id}/cancel", null);
-        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        Assert.Equal(JobState.Cancelled, (await Client.CancelAsync(created.Id)).Status); // at once: it had not started
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var instance = await runner.Services.GetRequiredService<DurableTaskClient>().WaitForInstanceCompletionAsync(id, wait.Token);
+        var instance = await runner.Services.GetRequiredService<DurableTaskClient>().WaitForInstanceCompletionAsync(created.Id, wait.Token);
         Assert.Equal(OrchestrationRuntimeStatus.Terminated, instance.RuntimeStatus);
-        var job = JsonNode.Parse(await _user.GetStringAsync($"/api/jobs/{id}"))!;
-        Assert.Equal("cancelled", (string?)job["status"]);
-        Assert.Null(job["startedAt"]);
+        var job = await Client.GetAsync(created.Id);
+        Assert.Equal((JobState.Cancelled, null), (job.Status, job.StartedAt));
     }
 
     [Fact]
     public async Task ADraftSubmittedWithATime_WaitsForIt_ThenRuns()
     {
-        var draft = await CreateDraftAsync(new { type = "demo.steps", input = new { steps = 1 }, draft = true });
-        var id = (string)draft["id"]!;
+        var draft = await Client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 1 }, Draft = true });
         var notBefore = DateTimeOffset.UtcNow.AddSeconds(3);
 
-        using var submit = await _user.PostAsJsonAsync($"/api/jobs/{id}/submit", new { notBefore = Utc(notBefore) });
-        Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
-        var submitted = JsonNode.Parse(await submit.Content.ReadAsStringAsync())!;
-        Assert.Equal("pending", (string?)submitted["status"]);
-        Assert.StartsWith("Scheduled to start at", (string?)submitted["message"], StringComparison.Ordinal);
+        var submitted = await Client.SubmitAsync(draft.Id, notBefore);
+        Assert.Equal(JobState.Pending, submitted.Status);
+        Assert.StartsWith("Scheduled to start at", submitted.Message, StringComparison.Ordinal);
 
-        var end = await RunnerFixture.WaitForEndAsync(_user, id, TimeSpan.FromSeconds(60));
-        Assert.Equal("completed", (string?)end["status"]);
-        var job = JsonNode.Parse(await _user.GetStringAsync($"/api/jobs/{id}"))!;
-        Assert.True(job["startedAt"]!.GetValue<DateTimeOffset>() >= notBefore.AddMilliseconds(-1));
+        Assert.Equal(JobState.Completed, (await Client.WaitForCompletionAsync(draft.Id)).Status);
+        Assert.True((await Client.GetAsync(draft.Id)).StartedAt >= notBefore.AddMilliseconds(-1));
     }
 
     [Theory]
@@ -106,13 +98,11 @@ public sealed class ScheduledStartTests(RunnerFixture runner)
     [Fact]
     public async Task EveryJobOfAType_CarriesItsStaticMetadata_FromCreationOn()
     {
-        var created = await RunnerFixture.CreateJobAsync(_user, new { type = "demo.steps", input = new { steps = 1 } });
-        Assert.Equal("demo", (string?)created["metadata"]!["operation"]);
-        var end = await RunnerFixture.WaitForEndAsync(_user, (string)created["id"]!);
-        Assert.Equal("completed", (string?)end["status"]);
-        Assert.Equal("demo", (string?)JsonNode.Parse(await _user.GetStringAsync($"/api/jobs/{created["id"]}"))!["metadata"]!["operation"]);
-        var types = JsonNode.Parse(await _user.GetStringAsync("/api/job-types"))!["jobTypes"]!.AsArray();
-        Assert.Equal("export_csv", (string?)types.Single(t => (string?)t!["type"] == "jobs.export-csv")!["staticMetadata"]!["operation"]);
+        var created = await Client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 1 } });
+        Assert.Equal("demo", created.Metadata["operation"]);
+        Assert.Equal(JobState.Completed, (await Client.WaitForCompletionAsync(created.Id)).Status);
+        Assert.Equal("demo", (await Client.GetAsync(created.Id)).Metadata["operation"]);
+        Assert.Equal("export_csv", (await Client.GetTypesAsync()).Single(t => t.Type == "jobs.export-csv").StaticMetadata!["operation"]);
     }
 
     private async Task<JsonNode> CreateDraftAsync(object body)
