@@ -160,7 +160,9 @@ public static class JobsCommand
             var jobId = parse.GetValue(id)!;
             if (parse.GetValue(follow))
             {
-                return await FollowAsync(client, jobId, output, parse.GetValue(json), logs: true, ct);
+                // Printing the log is the point here, not the job's outcome: success once it has all been printed.
+                await FollowAsync(client, jobId, output, parse.GetValue(json), logs: true, ct);
+                return ExitCodes.Ok;
             }
             string? after = null;
             while (true)

@@ -69,6 +69,10 @@ public sealed class CliTests(RunnerFixture runner)
         var cancel = await JobsAsync("cancel", id);
         Assert.Equal(0, cancel.Exit);
         Assert.StartsWith(id, cancel.Out, StringComparison.Ordinal);
+        var follow = await JobsAsync("logs", id, "--follow");
+        Assert.Equal(0, follow.Exit);
+        Assert.Contains($"Cancellation requested by {_owner}", follow.Out, StringComparison.Ordinal);
+        Assert.Contains("Job cancelled", follow.Out, StringComparison.Ordinal);
         var watch = await JobsAsync("watch", id);
         Assert.Equal(1, watch.Exit);
         Assert.EndsWith($"{id} cancelled", watch.Out.Trim(), StringComparison.Ordinal);
