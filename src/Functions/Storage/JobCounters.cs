@@ -143,8 +143,8 @@ public sealed partial class JobCounters(StorageClients clients, IOptions<Storage
         var before = await ReadCountRowsAsync(partition, cancellationToken);
         var listed = new Dictionary<CountKey, long>();
         var byOwner = TableKeys.CountsByOwner(partition);
-        var prefix = TableKeys.FamilyPrefix(IndexFamily.CreatedDescending);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {prefix} and RowKey lt {prefix[..^1] + "."}");
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partition} and RowKey ge {TableKeys.FamilyPrefix(IndexFamily.CreatedDescending)} and RowKey lt {TableKeys.FamilyEnd(IndexFamily.CreatedDescending)}");
         await foreach (var row in _table.QueryAsync<JobIndexEntity>(filter, select: ["Type", "Status", "Owner"], cancellationToken: cancellationToken))
         {
             if (JobStatusExtensions.TryParseWire(row.Status, out var status))
@@ -163,7 +163,7 @@ public sealed partial class JobCounters(StorageClients clients, IOptions<Storage
         {
             Apply(counter, change, -1);
         }
-        if (before.Sum().OrderBy(c => c.Key.ToString()).SequenceEqual(Normalise(listed).OrderBy(c => c.Key.ToString())))
+        if (SameCounts(before.Sum(), Normalise(listed)))
         {
             return (true, false);
         }
@@ -178,6 +178,9 @@ public sealed partial class JobCounters(StorageClients clients, IOptions<Storage
         LogRecounted(partition);
         return (true, true);
     }
+
+    private static bool SameCounts(Dictionary<CountKey, long> a, Dictionary<CountKey, long> b) =>
+        a.Count == b.Count && a.All(c => b.TryGetValue(c.Key, out var value) && value == c.Value);
 
     private static Dictionary<CountKey, long> Normalise(Dictionary<CountKey, long> counts) =>
         counts.Where(c => c.Value != 0).ToDictionary(c => c.Key, c => c.Value);

@@ -193,9 +193,8 @@ public sealed class JobListIndex(StorageClients clients)
         var prefix = TableKeys.FamilyPrefix(family);
         var descending = family is IndexFamily.CreatedDescending or IndexFamily.UpdatedDescending;
         var created = family is IndexFamily.CreatedDescending or IndexFamily.CreatedAscending;
-        // The family's RowKeys lie in [prefix, prefix with '-' replaced by '.'): '.' sorts right after '-'.
         var lower = prefix;
-        var upper = prefix[..^1] + ".";
+        var upper = TableKeys.FamilyEnd(family);
         if (created)
         {
             // Creation time is in the RowKey, so a time window narrows the key range itself.

@@ -108,6 +108,9 @@ public static class TableKeys
         _ => "ua-",
     };
 
+    /// <summary>The end of a family's key range: its RowKeys lie in [prefix, end), since '.' sorts right after '-'.</summary>
+    public static string FamilyEnd(IndexFamily family) => FamilyPrefix(family)[..^1] + ".";
+
     /// <summary>The RowKey of a job in a family: descending families invert the ticks; the id breaks ties.</summary>
     public static string IndexRowKey(IndexFamily family, DateTimeOffset time, string id) =>
         FamilyPrefix(family) + TimeKey(family, time) + "-" + id;
