@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +10,7 @@ namespace Jobs.Functions.Api;
 public sealed record JobLogPage(string JobId, IReadOnlyList<JobLogLine> Lines, string? Next, bool HasMore);
 
 /// <summary><c>GET /api/jobs/{id}/logs?after=&amp;limit=</c>: log lines in order, with a cursor for tailing.</summary>
-public sealed partial class GetJobLogsFunction(ApiGuard guard, JobLogStore logs)
+public sealed class GetJobLogsFunction(ApiGuard guard, JobLogStore logs)
 {
     [Function(nameof(GetJobLogs))]
     public Task<IActionResult> GetJobLogs(
@@ -20,7 +19,7 @@ public sealed partial class GetJobLogsFunction(ApiGuard guard, JobLogStore logs)
         {
             var limit = QueryParameters.Int(request, "limit", 100, 1, 1000);
             var after = QueryParameters.Single(request, "after");
-            if (after is not null && !Cursor().IsMatch(after))
+            if (after is not null && !LogCursors.IsValid(after))
             {
                 throw ApiProblemException.BadParameter("after", "is not a log cursor (use the 'next' or a line's 'cursor' from an earlier page)");
             }
@@ -29,7 +28,4 @@ public sealed partial class GetJobLogsFunction(ApiGuard guard, JobLogStore logs)
             var page = lines.Take(limit).ToList();
             return ApiResult.Ok(new JobLogPage(job.Id, page, page.Count > 0 ? page[^1].Cursor : after, lines.Count > limit));
         });
-
-    [GeneratedRegex("^[0-9]{19}-[0-9]{6}$")]
-    private static partial Regex Cursor();
 }

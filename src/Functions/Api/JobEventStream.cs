@@ -15,24 +15,24 @@ namespace Jobs.Functions.Api;
 /// from: the version of the last status it got (the record's <c>updatedAt</c> in ticks), the cursor of the last log line
 /// (lines go out in cursor order), and whether it got the <c>end</c>.
 /// </summary>
-public sealed partial record EventPosition(long StatusVersion, string? Cursor, bool Ended = false)
+public sealed record EventPosition(long StatusVersion, string? Cursor, bool Ended = false)
 {
     public string Format() => string.Create(CultureInfo.InvariantCulture, $"{StatusVersion}.{Cursor ?? "-"}{(Ended ? ".end" : "")}");
 
     public static bool TryParse(string? text, out EventPosition? position)
     {
         position = null;
-        if (text is null || IdPattern().Match(text) is not { Success: true } match
-            || !long.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        var parts = text?.Split('.') ?? [];
+        var ended = parts.Length == 3 && parts[2] == "end";
+        if (parts.Length != 2 && !ended || parts[0].Length > 19
+            || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+            || parts[1] != "-" && !LogCursors.IsValid(parts[1]))
         {
             return false;
         }
-        position = new EventPosition(version, match.Groups[2].Value == "-" ? null : match.Groups[2].Value, match.Groups[3].Success);
+        position = new EventPosition(version, parts[1] == "-" ? null : parts[1], ended);
         return true;
     }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"^([0-9]{1,19})\.(-|[0-9]{19}-[0-9]{6})(\.end)?$")]
-    private static partial System.Text.RegularExpressions.Regex IdPattern();
 }
 
 /// <summary>
@@ -224,8 +224,7 @@ public sealed partial class JobEventStream(
             {
                 return _floor;
             }
-            var ticks = long.Parse(_cursor.AsSpan(0, 19), NumberStyles.None, CultureInfo.InvariantCulture) - window.Ticks;
-            var from = Math.Max(0, ticks).ToString("D19", CultureInfo.InvariantCulture) + "-000000";
+            var from = LogCursors.Before(_cursor, window);
             return _floor is not null && string.CompareOrdinal(_floor, from) > 0 ? _floor : from;
         }
 

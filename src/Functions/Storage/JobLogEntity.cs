@@ -36,7 +36,4 @@ public sealed class JobLogEntity : ITableEntity
     public JobLogLine ToLine() =>
         new(TableKeys.LogCursor(RowKey), At, Enum.TryParse<JobLogLevel>(Level, out var level) ? level : JobLogLevel.Information, Message, Step);
 
-    /// <summary>A cursor: ticks as 19 digits, '-', a sequence as 6 digits (the API checks this shape).</summary>
-    internal static string Cursor(DateTimeOffset at, long sequence) =>
-        at.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "-" + sequence.ToString("D6", CultureInfo.InvariantCulture);
 }

@@ -34,7 +34,7 @@ public sealed class JobLogStore(StorageClients clients, JobChangeFeed changes, T
         Line(at, StableSequenceBase + number % StableSequenceBase, level, message, step);
 
     private static JobLogLine Line(DateTimeOffset at, long sequence, JobLogLevel level, string message, string? step) =>
-        new(JobLogEntity.Cursor(at, sequence), at, level, message.Length <= MaxMessageChars ? message : message[..MaxMessageChars], step);
+        new(LogCursors.At(at, sequence), at, level, message.Length <= MaxMessageChars ? message : message[..MaxMessageChars], step);
 
     /// <summary>Makes and writes one line now (one request).</summary>
     public async Task<JobLogLine> AppendAsync(string jobId, JobLogLevel level, string message, string? step, CancellationToken cancellationToken)
