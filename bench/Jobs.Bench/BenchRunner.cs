@@ -64,15 +64,8 @@ public sealed class BenchRunner : IAsyncDisposable
     public HttpClient Client(string user, params string[] roles)
     {
         var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
-        client.DefaultRequestHeaders.Add(CallerResolver.PrincipalHeader, Principal(user, roles));
+        client.DefaultRequestHeaders.Add(CallerResolver.PrincipalHeader, Jobs.Client.AppServicePrincipal.Header(user, roles));
         return client;
-    }
-
-    private static string Principal(string user, string[] roles)
-    {
-        var claims = new List<object> { new { typ = "oid", val = user } };
-        claims.AddRange(roles.Select(r => new { typ = "roles", val = r }));
-        return Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new { claims })));
     }
 
     public async ValueTask DisposeAsync()

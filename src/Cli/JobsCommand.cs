@@ -54,7 +54,7 @@ public static class JobsCommand
             }
             if (parse.GetValue(user) is { Length: > 0 } name)
             {
-                http.DefaultRequestHeaders.Add("x-ms-client-principal", Principal(name, parse.GetValue(admin)));
+                http.DefaultRequestHeaders.Add(AppServicePrincipal.HeaderName, AppServicePrincipal.Header(name, parse.GetValue(admin) ? ["admin"] : []));
             }
             return new JobsClient(http);
         }
@@ -316,21 +316,6 @@ public static class JobsCommand
     {
         output.WriteLine(text);
         return ExitCodes.Ok;
-    }
-
-    /// <summary>The <c>x-ms-client-principal</c> App Service Authentication sends for a user (for a local service that trusts it).</summary>
-    private static string Principal(string user, bool isAdmin)
-    {
-        var claims = new List<object>
-        {
-            new { typ = "http://schemas.microsoft.com/identity/claims/objectidentifier", val = user },
-            new { typ = "name", val = user },
-        };
-        if (isAdmin)
-        {
-            claims.Add(new { typ = "roles", val = "admin" });
-        }
-        return Convert.ToBase64String(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { auth_typ = "aad", name_typ = "name", role_typ = "roles", claims })));
     }
 
     private sealed class UsageException(string message) : Exception(message);
