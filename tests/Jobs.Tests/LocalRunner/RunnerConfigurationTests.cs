@@ -63,7 +63,9 @@ public sealed class RunnerConfigurationTests
         var sample = LocalSettings.Load(Path.Combine(RepoPaths.Root, "local.settings.sample.json"));
         foreach (var key in new[] { "AzureWebJobsStorage", "Jobs:Storage:TablePrefix", "Jobs:Storage:MaxRetries", "Jobs:Storage:ExportContainer",
             "Jobs:Identity:TrustClientPrincipal", "Jobs:Identity:DevelopmentIdentity", "Jobs:Retention:MaxAgeDays", "Jobs:Retention:MaxPerRun",
-            "Jobs:Http:TrustedProxies", "Jobs:Reconciler:GraceSeconds", "Jobs:Runner:RequireKeys", "Jobs:Telemetry:Console" })
+            "Jobs:Http:TrustedProxies", "Jobs:Reconciler:GraceSeconds", "Jobs:Runner:RequireKeys", "Jobs:Telemetry:Console",
+            "Jobs:Reconciler:RecountMinutes", "Jobs:Storage:CountFoldSeconds", "Jobs:Events:MaxStreamsPerCaller", "Jobs:Events:MaxStreamSeconds",
+            "Jobs:Events:HeartbeatSeconds" })
         {
             Assert.True(sample.ContainsKey(key), key);
         }
