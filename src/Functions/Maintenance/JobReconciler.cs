@@ -139,7 +139,13 @@ public sealed partial class JobReconciler(
         }
         if (!LiveJobIndex.IsLive(job))
         {
-            // Ended but not fully projected (the live-job row goes last): finish the projection.
+            // Ended but not fully projected (the live-job row goes last): finish the projection — once the grace has
+            // passed, so that a visit landing between an ending's record and its list rows does not write them twice
+            // (the ending is still writing them itself; a fault there leaves the row for a later visit).
+            if (now - job.UpdatedAt <= grace)
+            {
+                return Reconciliation.None;
+            }
             await store.HealAsync(job, cancellationToken);
             await RecountIfLateAsync(job, job.IndexedAt, cancellationToken);
             return Reconciliation.Healed;
