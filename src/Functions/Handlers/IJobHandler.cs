@@ -1,15 +1,22 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Jobs.Functions.Handlers;
 
 /// <summary>The plan of a job: its steps (with retry policies) for one validated input.</summary>
 /// <summary>
 /// A step as the orchestration runs it: its name and retry policy, and for a parallel step its maximum parallelism
-/// (0: an ordinary step) and what a failed item does.
+/// (0: an ordinary step) and what a failed item does. It travels in the orchestration's input, which the durable
+/// backend stores and reads on every replay, so defaults are left out of its JSON (absent reads back as the default).
 /// </summary>
-public sealed record JobStepPlan(string Name, StepRetryPolicy Retry, int MaxParallelism = 0, ItemFailureMode OnItemFailure = ItemFailureMode.FailFast)
+public sealed record JobStepPlan(
+    string Name,
+    StepRetryPolicy Retry,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int MaxParallelism = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] ItemFailureMode OnItemFailure = ItemFailureMode.FailFast)
 {
+    [JsonIgnore]
     public bool IsParallel => MaxParallelism > 0;
 }
 

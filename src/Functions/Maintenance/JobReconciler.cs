@@ -31,7 +31,8 @@ public enum Reconciliation
 /// Durable API → the record takes that outcome (terminated → <c>cancelled</c> with the reason);</item>
 /// <item>no orchestration for a pending job past the grace period → started; for a running job (purged out of
 /// band) → <c>failed</c>, saying why (restarting would run finished steps again);</item>
-/// <item>a deadline passed → <c>timed_out</c> and the orchestration terminated;</item>
+/// <item>a deadline passed by more than the grace (the orchestration stops a job at its deadline itself) → <c>timed_out</c>
+/// and the orchestration terminated;</item>
 /// <item>a live-job row with no record (a create that failed before its record) → removed, with the list rows written with it.</item>
 /// </list>
 /// It also keeps the job counters (<see cref="JobCounters"/>): each run folds the all-jobs buckets' count rows, a job
@@ -174,8 +175,10 @@ public sealed partial class JobReconciler(
                 var reason = instance.SerializedOutput is { Length: > 0 } output ? Unquote(output) : "no reason given";
                 return await EndAsync(job, new JobOutcome(JobStatus.Cancelled, null, null, Shorten($"Terminated: {reason}")), cancellationToken);
         }
-        if (job.Deadline <= now)
+        if (instance is null ? job.Deadline <= now : job.Deadline + grace <= now)
         {
+            // A running orchestration stops its job at the deadline itself (the step's handler is cancelled then), so it
+            // has a grace to do so; past it, the handler ignored its token. With no orchestration, nothing else will.
             return await commands.TimeOutAsync(job, durable, cancellationToken) ? Reconciliation.TimedOut : Reconciliation.None;
         }
         if (instance is not null || !quiet)

@@ -39,6 +39,11 @@ public sealed partial class JobActivities(
         {
             return new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null, Lines: earlier); // FinishJob writes them
         }
+        using var overdue = Overdue(job);
+        if (overdue is null)
+        {
+            return new StepOutcome(StepOutcomeKind.TimedOut, null, null, null, Lines: earlier); // FinishJob writes them
+        }
 
         using var span = JobsTelemetry.StartJobSpan("job.step", request.TraceParent, job);
         span?.SetTag("job.step", request.StepName);
@@ -92,13 +97,20 @@ public sealed partial class JobActivities(
                 $"Step {request.StepName} started (attempt {attempt}) again: its earlier run was interrupted.", request.StepName, cancellationToken));
         }
         var reporter = new BufferedStepReporter(store, logs, started.Job, request.StepName, request.StepIndex, stepCount, time, logger);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, attempt,
-            request.PreviousOutput, reporter, cancellationToken);
+            request.PreviousOutput, reporter, stopping.Token);
         var clock = Stopwatch.StartNew();
         object? output;
         try
         {
             output = await handler.RunStepAsync(request.StepName, input, context);
+        }
+        catch (OperationCanceledException) when (overdue.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            JobsTelemetry.StepRan(job.Type, request.StepName, "timed_out", clock.Elapsed.TotalMilliseconds);
+            var stopped = logs.NewLine(JobLogLevel.Warning, $"Step {request.StepName} stopped: the job's deadline passed.", request.StepName);
+            return new StepOutcome(StepOutcomeKind.TimedOut, null, null, null, Lines: [.. await reporter.CloseAsync(), stopped]);
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -145,17 +157,28 @@ public sealed partial class JobActivities(
         {
             return new ItemOutcome(StepOutcomeKind.CancelRequested, null, null);
         }
+        using var overdue = Overdue(job);
+        if (overdue is null)
+        {
+            return new ItemOutcome(StepOutcomeKind.TimedOut, null, null);
+        }
         var handler = handlers.Get(job.Type);
         var input = handler.ParseInput(job.Input);
         var stepCount = handler.PlanSteps(input).Count;
         var label = $"item {request.ItemIndex + 1} of {request.ItemCount}";
         var reporter = new BufferedStepReporter(store, logs, job, request.StepName, request.StepIndex, stepCount, time, logger, label);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, request.Attempt,
-            null, reporter, cancellationToken, request.ItemIndex, request.ItemCount);
+            null, reporter, stopping.Token, request.ItemIndex, request.ItemCount);
         object? output;
         try
         {
             output = await handler.RunItemAsync(request.StepName, input, request.Item, context);
+        }
+        catch (OperationCanceledException) when (overdue.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var stopped = logs.NewLine(JobLogLevel.Warning, $"[{label}] stopped: the job's deadline passed.", request.StepName);
+            return new ItemOutcome(StepOutcomeKind.TimedOut, null, [.. await reporter.CloseAsync(), stopped]);
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -227,6 +250,20 @@ public sealed partial class JobActivities(
             LogFinished(update.Job.Id, update.Job.Status.ToWire());
         }
         return update.Job.Status;
+    }
+
+    /// <summary>
+    /// A source cancelled at the job's deadline, which stops the handler through its cancellation token (the deadline has
+    /// no durable timer: see <see cref="JobOrchestrator"/>); null when the deadline has already passed.
+    /// </summary>
+    private CancellationTokenSource? Overdue(Job job)
+    {
+        if (job.Deadline is not { } deadline)
+        {
+            return new CancellationTokenSource();
+        }
+        var left = deadline - store.Now;
+        return left > TimeSpan.Zero ? new CancellationTokenSource(left, time) : null;
     }
 
     /// <summary>

@@ -7,8 +7,12 @@ using Microsoft.DurableTask;
 namespace Jobs.Functions.Orchestration;
 
 /// <summary>
-/// Walks a job's steps, one durable activity each, racing them against the job's deadline. It does no I/O:
-/// every record write happens in <see cref="JobActivities"/>. A finished step is never run again on replay.
+/// Walks a job's steps, one durable activity each, within the job's deadline. It does no I/O: every record write
+/// happens in <see cref="JobActivities"/>. The deadline is kept without a durable timer of its own: a step's activity
+/// stops its handler at the deadline and says so (<see cref="StepOutcomeKind.TimedOut"/>), the orchestration checks it
+/// at every step boundary and bounds every back-off by it, and the timeout sweep ends a job whose handler ignores its
+/// cancellation token. A timer per job would be a queue message kept for the job's whole timeout — hours — by every
+/// job, which the storage backend pays for (docs/decisions.md). A finished step is never run again on replay.
 /// Retries are the orchestration's own, so two kinds of failure stay apart: a handler's exception counts against
 /// the step's <see cref="StepRetryPolicy"/> and, when that is spent, fails the job; a failure of the engine's own
 /// bookkeeping (<see cref="JobBookkeepingException"/>) is retried with back-off until the deadline and never
@@ -29,8 +33,13 @@ public static class JobOrchestrator
     public static async Task<JobOutcome> RunAsync([OrchestrationTrigger] TaskOrchestrationContext context)
     {
         var plan = context.GetInput<JobPlan>() ?? throw new InvalidOperationException("The job orchestration needs a plan.");
-        using var deadlineCancellation = new CancellationTokenSource();
-        var deadline = context.CreateTimer(plan.Deadline.UtcDateTime, deadlineCancellation.Token);
+        using var legacyDeadline = new CancellationTokenSource();
+        if (plan.Revision == 0)
+        {
+            // Started by the earlier orchestration, whose first action was a deadline timer: replay creates it again (the
+            // history must match) and drops it at the end as that one did; the deadline itself is kept as below.
+            _ = context.CreateTimer(plan.Deadline.UtcDateTime, legacyDeadline.Token);
+        }
         try
         {
             if (plan.NotBefore is { } notBefore && notBefore > context.CurrentUtcDateTime)
@@ -46,19 +55,19 @@ public static class JobOrchestrator
                     await context.CreateTimer((notBefore + TimeSpan.FromSeconds(wait)).UtcDateTime, CancellationToken.None);
                 }
             }
-            return await RunStepsAsync(context, plan, deadline);
+            return await RunStepsAsync(context, plan);
         }
         finally
         {
-            // Drop the deadline timer now the job is over. Synchronous on purpose: CancelAsync would resume
+            // An instance with a timer still pending does not complete. Synchronous on purpose: CancelAsync would resume
             // on the thread pool, outside the orchestration's episode, and the instance would never complete.
 #pragma warning disable CA1849
-            deadlineCancellation.Cancel();
+            legacyDeadline.Cancel();
 #pragma warning restore CA1849
         }
     }
 
-    private static async Task<JobOutcome> RunStepsAsync(TaskOrchestrationContext context, JobPlan plan, Task deadline)
+    private static async Task<JobOutcome> RunStepsAsync(TaskOrchestrationContext context, JobPlan plan)
     {
         JsonElement? previous = null;
         CompletedStep? completed = null;
@@ -76,21 +85,20 @@ public static class JobOrchestrator
             StepOutcome? outcome = null;
             for (var tries = 1; outcome is null && tries <= MaxTriesPerStep; tries++)
             {
-                var request = new StepRequest(plan.JobId, index, step.Name, attempt, totalAttempts + 1, previous, completed, stepAt, carried, plan.TraceParent);
-                var work = context.CallActivityAsync<StepOutcome>(nameof(JobActivities.RunJobStep), request);
-                if (await Task.WhenAny(work, deadline) == deadline)
+                if (DeadlinePassed(context, plan))
                 {
                     return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, completed, carried);
                 }
+                var request = new StepRequest(plan.JobId, index, step.Name, attempt, totalAttempts + 1, previous, completed, stepAt, carried, plan.TraceParent);
                 try
                 {
-                    outcome = await work;
+                    outcome = await context.CallActivityAsync<StepOutcome>(nameof(JobActivities.RunJobStep), request);
                     totalAttempts++;
                 }
                 catch (TaskFailedException failure) when (IsBookkeeping(failure))
                 {
                     bookkeepingFailures++;
-                    if (!await DelayAsync(context, BookkeepingBackoff(bookkeepingFailures), deadline))
+                    if (!await DelayAsync(context, BookkeepingBackoff(bookkeepingFailures), plan))
                     {
                         return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, completed, carried);
                     }
@@ -109,7 +117,7 @@ public static class JobOrchestrator
                     }
                     var wait = step.Retry.FirstRetryInterval * Math.Pow(step.Retry.BackoffCoefficient, attempt - 1);
                     attempt++;
-                    if (!await DelayAsync(context, wait, deadline))
+                    if (!await DelayAsync(context, wait, plan))
                     {
                         return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, null);
                     }
@@ -128,6 +136,10 @@ public static class JobOrchestrator
                         [.. carried ?? [], .. outcome.Lines ?? []]);
                 case StepOutcomeKind.JobEnded:
                     return new JobOutcome(outcome.EndedAs ?? JobStatus.Cancelled, null, null);
+                case StepOutcomeKind.TimedOut:
+                    // The activity wrote nothing after it stopped: what it did not write (the earlier lines too, when it
+                    // stopped before the step's start) goes with the ending.
+                    return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, null, outcome.Lines);
             }
             previous = outcome.Output;
             carried = outcome.Lines;
@@ -137,7 +149,7 @@ public static class JobOrchestrator
                 // The step listed its items; now each runs as an activity of its own.
                 IReadOnlyList<JsonElement> items = outcome.Output is { ValueKind: JsonValueKind.Array } list ? [.. list.EnumerateArray().Select(e => e.Clone())] : [];
                 var startedAt = context.CurrentUtcDateTime;
-                var result = await ParallelStep.RunAsync(context, plan, index, step, items, deadline, carried);
+                var result = await ParallelStep.RunAsync(context, plan, index, step, items, carried);
                 switch (result.End)
                 {
                     case ParallelEnd.TimedOut:
@@ -159,6 +171,11 @@ public static class JobOrchestrator
             {
                 metadata[key] = value;
             }
+        }
+        if (DeadlinePassed(context, plan))
+        {
+            // The last step returned after the deadline: as with any step, the job did not end in time.
+            return await FinishAsync(context, plan, count - 1, JobStatus.TimedOut, $"Timed out during {plan.Steps[count - 1].Name}", null, null, null, completed, carried);
         }
         return await FinishAsync(context, plan, count, JobStatus.Completed, "Completed", previous, metadata, null, completed, carried);
     }
@@ -189,19 +206,18 @@ public static class JobOrchestrator
         return new JobOutcome(finalStatus, same ? result : null, same ? error : null, same ? message : null, same ? metadata : null);
     }
 
-    /// <summary>Waits <paramref name="delay"/> on a durable timer; false when the deadline fires first.</summary>
-    private static async Task<bool> DelayAsync(TaskOrchestrationContext context, TimeSpan delay, Task deadline)
+    /// <summary>True when the job's deadline has passed, in the orchestration's replay-safe time.</summary>
+    internal static bool DeadlinePassed(TaskOrchestrationContext context, JobPlan plan) => context.CurrentUtcDateTime >= plan.Deadline.UtcDateTime;
+
+    /// <summary>
+    /// Waits <paramref name="delay"/> on a durable timer, or only until the deadline when that comes first; false when
+    /// the deadline has passed. The timer fires within the wait, so no message outlives it.
+    /// </summary>
+    internal static async Task<bool> DelayAsync(TaskOrchestrationContext context, TimeSpan delay, JobPlan plan)
     {
-        using var cancellation = new CancellationTokenSource();
-        var timer = context.CreateTimer(delay, cancellation.Token);
-        if (await Task.WhenAny(timer, deadline) == deadline)
-        {
-#pragma warning disable CA1849 // synchronous on purpose, as above
-            cancellation.Cancel();
-#pragma warning restore CA1849
-            return false;
-        }
-        return true;
+        var until = context.CurrentUtcDateTime + delay;
+        await context.CreateTimer(until < plan.Deadline.UtcDateTime ? until : plan.Deadline.UtcDateTime, CancellationToken.None);
+        return !DeadlinePassed(context, plan);
     }
 
     /// <summary>

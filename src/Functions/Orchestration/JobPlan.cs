@@ -9,7 +9,15 @@ namespace Jobs.Functions.Orchestration;
 /// Carrying the plan (rather than looking the handler up) keeps replays deterministic across deployments.
 /// </summary>
 /// <paramref name="NotBefore"/> is a scheduled start the orchestration waits for on a durable timer.
-public sealed record JobPlan(string JobId, string Type, IReadOnlyList<JobStepPlan> Steps, DateTimeOffset Deadline, DateTimeOffset? NotBefore = null, string? TraceParent = null);
+/// <paramref name="Revision"/> says which orchestration wrote the instance's history: 0 (absent) for instances started
+/// before <see cref="CurrentRevision"/>, whose history begins with a deadline timer the replay must create again.
+public sealed record JobPlan(
+    string JobId, string Type, IReadOnlyList<JobStepPlan> Steps, DateTimeOffset Deadline, DateTimeOffset? NotBefore = null, string? TraceParent = null,
+    int Revision = 0)
+{
+    /// <summary>1: no durable timer for the deadline (see <see cref="JobOrchestrator"/>).</summary>
+    public const int CurrentRevision = 1;
+}
 
 /// <summary>What the orchestration publishes as its custom status at every step boundary.</summary>
 public sealed record JobCustomStatus(int Progress, string? Step, int StepIndex, int StepCount, string? Message);
@@ -38,6 +46,9 @@ public enum StepOutcomeKind
     Completed,
     CancelRequested,
     JobEnded,
+
+    /// <summary>The job's deadline passed: the handler was stopped (or never started), and nothing was written after.</summary>
+    TimedOut,
 }
 
 /// <summary>Output of the step activity; <paramref name="Lines"/> are the step's lines it did not write, for the next activity.</summary>

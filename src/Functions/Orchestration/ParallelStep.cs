@@ -31,7 +31,7 @@ internal static class ParallelStep
     private static readonly TimeSpan RecordEvery = TimeSpan.FromSeconds(1);
 
     public static async Task<ParallelResult> RunAsync(
-        TaskOrchestrationContext context, JobPlan plan, int stepIndex, JobStepPlan step, IReadOnlyList<JsonElement> items, Task deadline,
+        TaskOrchestrationContext context, JobPlan plan, int stepIndex, JobStepPlan step, IReadOnlyList<JsonElement> items,
         IReadOnlyList<JobLogLine>? earlierLines)
     {
         var total = items.Count;
@@ -50,7 +50,7 @@ internal static class ParallelStep
         void Start(int item, TimeSpan delay)
         {
             attempts[item] = Math.Max(attempts[item], 1);
-            running[RunItemAsync(context, new ItemRequest(plan.JobId, stepIndex, step.Name, item, total, items[item], attempts[item], plan.TraceParent), delay)] = item;
+            running[RunItemAsync(context, plan, new ItemRequest(plan.JobId, stepIndex, step.Name, item, total, items[item], attempts[item], plan.TraceParent), delay)] = item;
         }
 
         void Fill()
@@ -64,12 +64,9 @@ internal static class ParallelStep
         Fill();
         while (running.Count > 0)
         {
-            var finished = await Task.WhenAny([.. running.Keys.Cast<Task>(), deadline]);
-            if (finished == deadline)
-            {
-                return new ParallelResult(ParallelEnd.TimedOut, null, failures, lines);
-            }
-            var task = (Task<ItemOutcome>)finished;
+            // Each item's activity stops at the deadline itself (ItemOutcome TimedOut); an item still waiting for its
+            // retry's back-off wakes at the deadline at the latest.
+            var task = await Task.WhenAny(running.Keys);
             var item = running[task];
             running.Remove(task);
             try
@@ -80,6 +77,8 @@ internal static class ParallelStep
                 {
                     case StepOutcomeKind.JobEnded:
                         return new ParallelResult(ParallelEnd.JobEnded, null, failures, lines);
+                    case StepOutcomeKind.TimedOut:
+                        return new ParallelResult(ParallelEnd.TimedOut, null, failures, lines);
                     case StepOutcomeKind.CancelRequested:
                         stop = cancelled = true;
                         break;
@@ -143,12 +142,19 @@ internal static class ParallelStep
         return new ParallelResult(ParallelEnd.Completed, JsonSerializer.SerializeToElement(new JsonArray(outputs), JobJson.Options), failures, lines);
     }
 
-    /// <summary>One try of one item, after <paramref name="delay"/> (a retry's back-off) on a durable timer.</summary>
-    private static async Task<ItemOutcome> RunItemAsync(TaskOrchestrationContext context, ItemRequest request, TimeSpan delay)
+    /// <summary>
+    /// One try of one item, after <paramref name="delay"/> (a retry's back-off) on a durable timer that ends at the
+    /// deadline at the latest; past the deadline the item does not run.
+    /// </summary>
+    private static async Task<ItemOutcome> RunItemAsync(TaskOrchestrationContext context, JobPlan plan, ItemRequest request, TimeSpan delay)
     {
-        if (delay > TimeSpan.Zero)
+        if (delay > TimeSpan.Zero && !await JobOrchestrator.DelayAsync(context, delay, plan))
         {
-            await context.CreateTimer(delay, CancellationToken.None);
+            return new ItemOutcome(StepOutcomeKind.TimedOut, null, null);
+        }
+        if (JobOrchestrator.DeadlinePassed(context, plan))
+        {
+            return new ItemOutcome(StepOutcomeKind.TimedOut, null, null);
         }
         return await context.CallActivityAsync<ItemOutcome>(nameof(JobActivities.RunJobItem), request);
     }

@@ -185,7 +185,7 @@ public sealed partial class JobSubmissionService(
         }
         var input = handler.ParseInput(job.Input);
         var plan = new JobPlan(job.Id, job.Type, handler.PlanSteps(input), job.Deadline ?? job.CreatedAt + handler.TimeoutFor(input), job.NotBefore,
-            Observability.JobsTelemetry.CurrentTraceParent);
+            Observability.JobsTelemetry.CurrentTraceParent, JobPlan.CurrentRevision);
         try
         {
             await durable.ScheduleNewOrchestrationInstanceAsync(nameof(JobOrchestrator), plan, new StartOrchestrationOptions(job.Id), cancellationToken);
