@@ -2,7 +2,8 @@
 # Runs the benchmark (bench/Jobs.Bench, Release) against the local runner and writes docs/benchmarks.md and
 # bench/results/benchmarks.json. Every phase starts in-memory Azurite processes of its own (from node_modules), so
 # no phase runs on an emulator still busy with the previous one. About 20 minutes on 2 cores by default.
-# Options are passed through: --pair-size 200 --pairs 3 (alternating runs of ours and the bare engine, per layout),
+# Options are passed through: --pair-size 200 --pairs 3 (alternating runs of ours and the bare engine, per layout,
+# after --warmup 50 unmeasured jobs of each),
 # --layouts shared,split, --large 1000 (one run of that many jobs; 0 skips it), --load-fraction 0.5 (latency load
 # as a fraction of the sustained throughput), --scale 10000 (jobs stored for the listing measurements; a list),
 # --no-stall-check, --render FILE.json (re-render only),

@@ -39,7 +39,7 @@ free_port() {
 # and waits until all three services answer. Sets AZURITE_PID.
 start_azurite() {
   local blob=$1 queue=$2 table=$3; shift 3
-  "$REPO_ROOT/node_modules/.bin/azurite" --silent --skipApiVersionCheck --loose \
+  "$REPO_ROOT/node_modules/.bin/azurite" --silent --skipApiVersionCheck --loose --disableTelemetry \
     --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \
     --blobPort "$blob" --queuePort "$queue" --tablePort "$table" "$@" &
   AZURITE_PID=$!

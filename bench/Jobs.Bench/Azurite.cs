@@ -36,7 +36,7 @@ public sealed class Azurite : IAsyncDisposable
         };
         foreach (var arg in new[]
         {
-            "--silent", "--skipApiVersionCheck", "--loose", "--inMemoryPersistence",
+            "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--inMemoryPersistence",
             "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
             "--blobPort", $"{blob}", "--queuePort", $"{queue}", "--tablePort", $"{table}",
         })

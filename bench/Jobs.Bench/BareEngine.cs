@@ -1,5 +1,6 @@
 using DurableTask.AzureStorage;
 using DurableTask.Core;
+using Jobs.Functions.Storage;
 using Jobs.LocalRunner.Durable;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Converters;
@@ -11,16 +12,17 @@ namespace Jobs.Bench;
 
 /// <summary>
 /// The engine's own ceiling: the same Azure Storage backend and settings as the runner (host.json), running an
-/// orchestration of five no-op activities, with no job records, logs or status.
+/// orchestration of five no-op activities, with no job records, logs or status. Its backend requests are counted when
+/// <paramref name="requests"/> is given (from the first measured job on), as the runner counts its own.
 /// </summary>
 public static class BareEngine
 {
-    public static async Task<double> RunAsync(string connectionString, int jobs, int steps, int partitions, int concurrency)
+    public static async Task<double> RunAsync(string connectionString, int jobs, int steps, int partitions, int concurrency, StorageRequestCounter? requests = null)
     {
         var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = "bare" + Guid.NewGuid().ToString("N")[..8],
-            StorageAccountClientProvider = new StorageAccountClientProvider(connectionString),
+            StorageAccountClientProvider = requests is null ? new StorageAccountClientProvider(connectionString) : DurableEngine.CountedClients(connectionString, requests),
             PartitionCount = partitions,
             MaxConcurrentTaskActivityWorkItems = concurrency,
             MaxConcurrentTaskOrchestrationWorkItems = concurrency,
@@ -62,6 +64,7 @@ public static class BareEngine
         var warm = await client.ScheduleNewOrchestrationInstanceAsync("Bare", 1);
         await client.WaitForInstanceCompletionAsync(warm);
 
+        requests?.Reset();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Volatile.Write(ref target, jobs + 1); // + the warm-up instance
         if (Volatile.Read(ref finished) >= jobs + 1)

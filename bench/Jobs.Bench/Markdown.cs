@@ -29,6 +29,17 @@ public static class Markdown
             md.AppendLine(CultureInfo.InvariantCulture, $"| {t["layout"] ?? "shared"} | {t["jobs"]} | {t["pairs"] ?? 1} | {t["seconds"]} | {t["jobsPerSecond"]} | {t["stepsPerSecond"]} | {t["bareSeconds"] ?? "—"} | {t["bareJobsPerSecond"] ?? "—"} | {t["ratioToBare"] ?? "—"} | {runs} |");
         }
         md.AppendLine().AppendLine("The bare engine runs an orchestration of 5 no-op activities plus a sixth that marks it finished (as FinishJob does for a job), on the same backend and settings, with no job records, logs or status; the ratio is bare time / our time.").AppendLine();
+        var warm = r["throughput"]!.AsArray().FirstOrDefault(t => t!["warmupJobs"] is not null);
+        if (warm is not null)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"Before the pairs of a layout, each side ran {warm["warmupJobs"]} jobs unmeasured (both run in this one process, so the first measured run no longer pays the JIT for the engine code both share), and the side that runs first alternates from pair to pair. The durable backend's requests per job in the measured runs (median; each retry and each queue poll counts):").AppendLine();
+            md.AppendLine("| layout | ours | bare engine |").AppendLine("| --- | ---: | ---: |");
+            foreach (var t in r["throughput"]!.AsArray().Where(t => t!["durableRequestsPerJob"] is not null))
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {t!["layout"]} | {t["durableRequestsPerJob"]} | {t["bareDurableRequestsPerJob"]} |");
+            }
+            md.AppendLine();
+        }
 
         var l = r["latency"]!;
         md.AppendLine("## Latency under steady load (" + l["seconds"] + " s)").AppendLine();

@@ -10,7 +10,7 @@ using Jobs.Bench;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 
-// Usage: Jobs.Bench --repo DIR [--pair-size 200] [--pairs 3] [--large 1000] [--layouts shared,split] [--load-fraction 0.5]
+// Usage: Jobs.Bench --repo DIR [--pair-size 200] [--pairs 3] [--warmup 50] [--large 1000] [--layouts shared,split] [--load-fraction 0.5]
 //        [--scale 10000,100000] [--no-stall-check] [--out docs/benchmarks.md] [--render results.json] | --soak N [--fault-rate 0.1]
 // Every phase starts Azurite processes of its own (JOBS_AZURITE: the binary); the soak uses JOBS_BENCH_STORAGE.
 // Throughput: --pairs 3 alternating runs of ours and the bare engine at --pair-size jobs per layout (--layouts
@@ -59,6 +59,7 @@ var pairs = int.Parse(Arg("--pairs") ?? "3", CultureInfo.InvariantCulture);
 var large = int.Parse(Arg("--large") ?? "1000", CultureInfo.InvariantCulture);
 var layouts = (Arg("--layouts") ?? "shared,split").Split(',');
 var loadFraction = double.Parse(Arg("--load-fraction") ?? "0.5", CultureInfo.InvariantCulture);
+var warmup = int.Parse(Arg("--warmup") ?? "50", CultureInfo.InvariantCulture);
 var clock = Stopwatch.StartNew();
 var report = new JsonObject
 {
@@ -78,18 +79,47 @@ foreach (var layout in layouts)
     var ours = new List<double>();
     var bare = new List<double>();
     var ratios = new List<double>();
+    var oursDurable = new List<double>();
+    var bareDurable = new List<double>();
+    async Task<double> Ours(int jobs)
+    {
+        await using var emulators = await Emulators.StartAsync(layout);
+        var (seconds, durablePerJob) = await ThroughputAsync(emulators, jobs);
+        oursDurable.Add(durablePerJob);
+        return seconds;
+    }
+    async Task<double> Bare(int jobs)
+    {
+        await using var emulators = await Emulators.StartAsync(layout);
+        var requests = new StorageRequestCounter();
+        var seconds = await BareEngine.RunAsync(emulators.DurableConnection, jobs, Steps, partitions: 4, concurrency: 16, requests);
+        bareDurable.Add(requests.Snapshot().Values.Sum() / (double)jobs);
+        return seconds;
+    }
+    if (warmup > 0)
+    {
+        // Both run once, unmeasured: the engine's code (shared by both, in this one process) is compiled and tiered
+        // up before the first measured run, so neither side pays the JIT for the other.
+        Console.WriteLine($"throughput {layout} warm-up: ours {await Ours(warmup):F1} s, bare {await Bare(warmup):F1} s ({warmup} jobs each, not counted)");
+        oursDurable.Clear();
+        bareDurable.Clear();
+    }
     for (var pair = 1; pair <= pairs; pair++)
     {
-        await using (var emulators = await Emulators.StartAsync(layout))
+        // Which side runs first alternates, so a drift during the run (the machine, the process's heap) does not
+        // always fall on the same side.
+        if (pair % 2 == 1)
         {
-            ours.Add(await ThroughputAsync(emulators, pairSize));
+            ours.Add(await Ours(pairSize));
+            bare.Add(await Bare(pairSize));
         }
-        await using (var emulators = await Emulators.StartAsync(layout))
+        else
         {
-            bare.Add(await BareEngine.RunAsync(emulators.DurableConnection, pairSize, Steps, partitions: 4, concurrency: 16));
+            bare.Add(await Bare(pairSize));
+            ours.Add(await Ours(pairSize));
         }
         ratios.Add(bare[^1] / ours[^1]);
-        Console.WriteLine($"throughput {layout} pair {pair}: ours {ours[^1]:F1} s, bare {bare[^1]:F1} s, ratio {ratios[^1]:F3}");
+        Console.WriteLine($"throughput {layout} pair {pair}: ours {ours[^1]:F1} s, bare {bare[^1]:F1} s, ratio {ratios[^1]:F3}; durable requests per job: ours {oursDurable[^1]:F1}, bare {bareDurable[^1]:F1}");
     }
     var oursMedian = Median(ours);
     var bareMedian = Median(bare);
@@ -108,13 +138,17 @@ foreach (var layout in layouts)
         ["ratioRuns"] = new JsonArray([.. ratios.Select(r => (JsonNode)Math.Round(r, 3))]),
         ["secondsRuns"] = new JsonArray([.. ours.Select(r => (JsonNode)Math.Round(r, 2))]),
         ["bareSecondsRuns"] = new JsonArray([.. bare.Select(r => (JsonNode)Math.Round(r, 2))]),
+        // The durable backend's requests per job in the measured runs (median), ours and the bare engine's, counted alike.
+        ["durableRequestsPerJob"] = Math.Round(Median(oursDurable), 1),
+        ["bareDurableRequestsPerJob"] = Math.Round(Median(bareDurable), 1),
+        ["warmupJobs"] = warmup,
     });
 }
 var bestLayout = sustained.MaxBy(s => s.Value).Key;
 if (large > 0)
 {
     await using var emulators = await Emulators.StartAsync(bestLayout);
-    var seconds = await ThroughputAsync(emulators, large);
+    var (seconds, _) = await ThroughputAsync(emulators, large);
     Console.WriteLine($"throughput {bestLayout}, {large} jobs: {seconds:F1} s");
     throughput.Add(new JsonObject
     {
@@ -184,20 +218,21 @@ static double Median(IReadOnlyList<double> values)
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
-async Task<double> ThroughputAsync(Emulators emulators, int n)
+async Task<(double Seconds, double DurableRequestsPerJob)> ThroughputAsync(Emulators emulators, int n)
 {
     await using var runner = await BenchRunner.StartAsync(repo, emulators.App.ConnectionString, "tp" + Guid.NewGuid().ToString("N")[..6],
         taskHubConnection: emulators.TaskHub?.ConnectionString);
     return await RunJobsAsync(runner, n);
 }
 
-async Task<double> RunJobsAsync(BenchRunner runner, int n)
+async Task<(double Seconds, double DurableRequestsPerJob)> RunJobsAsync(BenchRunner runner, int n)
 {
     using var user = runner.Client("bench-tp");
     await WaitAsync(user, await CreateAsync(user, new { type = "demo.steps", input = new { steps = 1 } }));
     var events = runner.Storage.EventsQueue;
     await events.ClearMessagesAsync();
     var ids = new ConcurrentDictionary<string, bool>();
+    runner.DurableRequests.Reset();
     var sw = Stopwatch.StartNew();
     await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, _) =>
         ids[await CreateAsync(user, new { type = "demo.steps", input = new { steps = Steps } })] = true);
@@ -219,7 +254,7 @@ async Task<double> RunJobsAsync(BenchRunner runner, int n)
             await Task.Delay(100);
         }
     }
-    return sw.Elapsed.TotalSeconds;
+    return (sw.Elapsed.TotalSeconds, runner.DurableRequests.Snapshot().Values.Sum() / (double)n);
 }
 
 async Task<JsonObject> LatencyAsync(BenchRunner runner, HttpClient user, string layout, double postsPerSecond, int seconds = 20)

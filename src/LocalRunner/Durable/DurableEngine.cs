@@ -69,7 +69,8 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
 
     public string HubName { get; }
 
-    private static StorageAccountClientProvider CountedClients(string connectionString, Jobs.Functions.Storage.StorageRequestCounter counter)
+    /// <summary>The backend's storage clients, every request counted (the bench counts the bare engine's the same way).</summary>
+    public static StorageAccountClientProvider CountedClients(string connectionString, Jobs.Functions.Storage.StorageRequestCounter counter)
     {
         var blob = new Azure.Storage.Blobs.BlobClientOptions();
         blob.AddPolicy(counter.PolicyFor("blob"), Azure.Core.HttpPipelinePosition.PerRetry);

@@ -257,6 +257,12 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
             await page.Keyboard.PressAsync("Tab");
         }
         Assert.Equal("Cancel", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
+        // Status events keep coming while the job runs (a progress report every 750 ms here): the focused button must
+        // stay the focused button through them, or a keyboard user never gets to press it.
+        var progress = view.Locator("[role=progressbar]").First;
+        var before = await progress.GetAttributeAsync("aria-valuenow");
+        await Expect(progress).Not.ToHaveAttributeAsync("aria-valuenow", before ?? "", new() { Timeout = 15_000 });
+        Assert.Equal("Cancel", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
         await page.Keyboard.PressAsync("Enter");
         await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("cancelled", new() { Timeout = 30_000 });
         AssertNoPageErrors();

@@ -29,7 +29,7 @@ public static class TestStorage
         }
         int blob = FreePort(), queue = FreePort(), table = FreePort();
         s_azurite = Process.Start(new ProcessStartInfo(azurite,
-            $"--silent --inMemoryPersistence --skipApiVersionCheck --loose --blobPort {blob} --queuePort {queue} --tablePort {table}")
+            $"--silent --inMemoryPersistence --skipApiVersionCheck --loose --disableTelemetry --blobPort {blob} --queuePort {queue} --tablePort {table}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -361,17 +361,29 @@
     }
 
     function showActions() {
-      const buttons = [];
+      const kinds = [];
       if ((live.has(job.status) || job.status === 'draft') && !job.cancelRequested) {
-        buttons.push(h('button', { type: 'button', class: 'danger', onClick: () => act('cancel') }, 'Cancel'));
+        kinds.push('cancel');
       }
       if (job.status === 'draft') {
-        buttons.push(h('button', { type: 'button', onClick: () => act('submit') }, 'Submit'));
+        kinds.push('submit');
       }
       if (job.status !== 'draft' && job.type) {
-        buttons.push(h('button', { type: 'button', class: 'secondary', onClick: () => act('again') }, 'Run again'));
+        kinds.push('again');
       }
-      replace(actions, buttons);
+      // Rebuilt only when the choice changes: every status event calls this, and a rebuilt button would take the
+      // keyboard focus away from someone about to press it.
+      const signature = kinds.join(' ');
+      if (actions.dataset.kinds === signature) {
+        return;
+      }
+      actions.dataset.kinds = signature;
+      const buttons = {
+        cancel: () => h('button', { type: 'button', class: 'danger', onClick: () => act('cancel') }, 'Cancel'),
+        submit: () => h('button', { type: 'button', onClick: () => act('submit') }, 'Submit'),
+        again: () => h('button', { type: 'button', class: 'secondary', onClick: () => act('again') }, 'Run again'),
+      };
+      replace(actions, kinds.map(kind => buttons[kind]()));
     }
 
     async function act(what) {
