@@ -28,6 +28,9 @@ public sealed class DeadlineTests(RunnerFixture runner)
         var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 3 } }))["id"]!;
         var end = await RunnerFixture.WaitForEndAsync(client, id);
         Assert.Equal("completed", (string?)end["status"]);
+        // The record ends in the last activity; the instance a moment later, when the orchestration returns.
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await runner.Services.GetRequiredService<DurableTaskClient>().WaitForInstanceCompletionAsync(id, wait.Token);
 
         var events = await HistoryEventsAsync(id);
         Assert.Contains("ExecutionCompleted", events);
