@@ -14,7 +14,7 @@ using Jobs.Functions.Storage;
 //        [--scale 10000,100000] [--no-stall-check] [--out docs/benchmarks.md] [--render results.json] | --soak N [--fault-rate 0.1]
 // Every phase starts Azurite processes of its own (JOBS_AZURITE: the binary); the soak uses JOBS_BENCH_STORAGE.
 // Throughput: --pairs 3 alternating runs of ours and the bare engine at --pair-size jobs per layout (--layouts
-// shared,split), then one run of --large jobs in the faster layout; latency at --load-fraction of what it sustained.
+// shared,split), then one run of --large jobs in the faster layout (and of the bare engine); latency at --load-fraction of what it sustained.
 var repo = Arg("--repo") ?? Directory.GetCurrentDirectory();
 var scaleSizes = (Arg("--scale") ?? "10000").Split(',').Select(int.Parse).ToArray();
 var output = Arg("--out") ?? Path.Combine(repo, "docs", "benchmarks.md");
@@ -147,17 +147,29 @@ foreach (var layout in layouts)
 var bestLayout = sustained.MaxBy(s => s.Value).Key;
 if (large > 0)
 {
-    await using var emulators = await Emulators.StartAsync(bestLayout);
-    var (seconds, _) = await ThroughputAsync(emulators, large);
-    Console.WriteLine($"throughput {bestLayout}, {large} jobs: {seconds:F1} s");
+    double seconds;
+    await using (var emulators = await Emulators.StartAsync(bestLayout))
+    {
+        (seconds, _) = await ThroughputAsync(emulators, large);
+    }
+    // The bare engine at the same size, once: on this emulator the engine's own cost per job grows with the jobs run.
+    double bareSeconds;
+    await using (var emulators = await Emulators.StartAsync(bestLayout))
+    {
+        bareSeconds = await BareEngine.RunAsync(emulators.DurableConnection, large, Steps, partitions: 4, concurrency: 16);
+    }
+    Console.WriteLine($"throughput {bestLayout}, {large} jobs: {seconds:F1} s, bare {bareSeconds:F1} s");
     throughput.Add(new JsonObject
     {
         ["layout"] = bestLayout,
         ["jobs"] = large,
-        ["pairs"] = 0,
+        ["pairs"] = 1,
         ["seconds"] = Math.Round(seconds, 2),
         ["jobsPerSecond"] = Math.Round(large / seconds, 2),
         ["stepsPerSecond"] = Math.Round(large * Steps / seconds, 1),
+        ["bareSeconds"] = Math.Round(bareSeconds, 2),
+        ["bareJobsPerSecond"] = Math.Round(large / bareSeconds, 2),
+        ["ratioToBare"] = Math.Round(bareSeconds / seconds, 3),
     });
 }
 report["throughput"] = throughput;
