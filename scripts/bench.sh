@@ -4,7 +4,8 @@
 # no phase runs on an emulator still busy with the previous one. About 20 minutes on 2 cores by default.
 # Options are passed through: --pair-size 200 --pairs 3 (alternating runs of ours and the bare engine, per layout,
 # after --warmup 50 unmeasured jobs of each),
-# --layouts shared,split, --large 1000 (one run of that many jobs, ours and the bare engine; 0 skips it), --load-fraction 0.5 (latency load
+# --layouts shared,split, --large 1000 (one run of that many jobs, ours and the bare engine — --no-large-bare: ours
+# only; 0 skips it), --load-fraction 0.5 (latency load
 # as a fraction of the sustained throughput), --scale 10000 (jobs stored for the listing measurements; a list),
 # --no-stall-check, --render FILE.json (re-render only),
 # --soak 300 [--fault-rate 0.1] (only the trust soak: jobs under injected storage faults; ~3 minutes).
