@@ -38,6 +38,31 @@ public sealed class MaintenanceTests(MaintenanceRunnerFixture runner)
     }
 
     [Fact]
+    public async Task Sweep_TimesOutARunningJob_WhoseHandlerIgnoresItsToken_OnceTheGraceHasPassed()
+    {
+        // The orchestration stops a step at the deadline through the handler's token; this handler does not listen.
+        // The sweep is the backstop: a grace (1 s here) after the deadline (1 s) it ends the job and terminates the
+        // orchestration, long before the step's 10 s are over.
+        using var client = runner.Client("stubborn-owner");
+        var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = StubbornHandler.TypeName }))["id"]!;
+        var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
+        Assert.Equal("timed_out", (string?)end["status"]);
+        Assert.StartsWith("Timed out: its deadline", (string?)end["message"], StringComparison.Ordinal);
+        var job = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}"))!;
+        var took = DateTimeOffset.Parse((string)job["completedAt"]!, System.Globalization.CultureInfo.InvariantCulture)
+            - DateTimeOffset.Parse((string)job["createdAt"]!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(took < TimeSpan.FromSeconds(8), $"ended {took} after its creation");
+        var durable = runner.Services.GetRequiredService<DurableTaskClient>();
+        OrchestrationMetadata? instance = null;
+        for (var i = 0; i < 50 && instance?.RuntimeStatus != OrchestrationRuntimeStatus.Terminated; i++)
+        {
+            await Task.Delay(200);
+            instance = await durable.GetInstanceAsync(id);
+        }
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, instance?.RuntimeStatus);
+    }
+
+    [Fact]
     public async Task Sweep_TimesOutALiveJobPastItsDeadline_ThatNoOrchestrationWillEnd()
     {
         // A job whose orchestration never started (e.g. scheduling was lost): only the sweep can end it.
@@ -124,3 +149,23 @@ internal static class AsyncEnumerableExtensions
         return list;
     }
 }
+
+/// <summary><c>test.stubborn</c>: one 10-s step that ignores its cancellation token, with a 1-s timeout.</summary>
+public sealed class StubbornHandler : Jobs.Functions.Handlers.JobHandler<StubbornInput>
+{
+    public const string TypeName = "test.stubborn";
+
+    public override string Type => TypeName;
+
+    public override TimeSpan Timeout => TimeSpan.FromSeconds(1);
+
+    protected override IReadOnlyList<Jobs.Functions.Handlers.JobStep<StubbornInput>> Steps(StubbornInput input) =>
+        [new("ignore-the-token", async (_, _) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None); // deliberately deaf to the deadline
+            return null;
+        })];
+}
+
+/// <summary>Input of <see cref="StubbornHandler"/> (none).</summary>
+public sealed record StubbornInput;

@@ -174,6 +174,8 @@ public sealed class MaintenanceRunnerFixture : RunnerFixture
         new("Jobs:Reconciler:GraceSeconds", "1"),
         new("Jobs:Retention:MaxAgeDays", RetentionDays.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
     ];
+
+    protected override void ConfigureServices(IServiceCollection services) => services.AddJobHandler<Api.StubbornHandler>();
 }
 
 [CollectionDefinition(Name)]
