@@ -104,7 +104,9 @@ public sealed class MaintenanceTests(MaintenanceRunnerFixture runner)
     {
         // The host's durable client refuses to purge a live instance; one such job must not stop the run.
         using var client = runner.Client("ret-live-" + Guid.NewGuid().ToString("N")[..8]);
-        var live = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1, delayMs = 30_000 } }))["id"]!;
+        // Its step reports progress every quarter (30 s here); the first report would see the ended record and stop the
+        // step, so it must come well after the other job's retention (about 8 s): with a 30-s step it came at 7.5 s.
+        var live = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1, delayMs = 120_000 } }))["id"]!;
         await RunnerFixture.PollStatusAsync(client, live, s => (string?)s["status"] == "running");
         // Its record ends behind the orchestration's back; the step keeps running.
         await runner.Store.UpdateAsync(live, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, JobStatus.Cancelled, runner.Store.Now, j => j), CancellationToken.None);
