@@ -148,9 +148,9 @@ internal static class ParallelStep
     /// </summary>
     private static async Task<ItemOutcome> RunItemAsync(TaskOrchestrationContext context, JobPlan plan, ItemRequest request, TimeSpan delay)
     {
-        if (delay > TimeSpan.Zero && !await JobOrchestrator.DelayAsync(context, delay, plan))
+        if (delay > TimeSpan.Zero)
         {
-            return new ItemOutcome(StepOutcomeKind.TimedOut, null, null);
+            await JobOrchestrator.DelayAsync(context, delay, plan);
         }
         if (JobOrchestrator.DeadlinePassed(context, plan))
         {
