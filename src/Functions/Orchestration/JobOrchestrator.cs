@@ -172,7 +172,7 @@ public static class JobOrchestrator
                 metadata[key] = value;
             }
         }
-        if (DeadlinePassed(context, plan))
+        if (count > 0 && DeadlinePassed(context, plan))
         {
             // The last step returned after the deadline: as with any step, the job did not end in time.
             return await FinishAsync(context, plan, count - 1, JobStatus.TimedOut, $"Timed out during {plan.Steps[count - 1].Name}", null, null, null, completed, carried);
