@@ -138,6 +138,9 @@ public sealed class Emulators : IAsyncDisposable
 
     public double CpuSeconds() => App.CpuSeconds() + (TaskHub?.CpuSeconds() ?? 0);
 
+    /// <summary>CPU seconds of the emulator holding the task hub (the only one in the shared layout).</summary>
+    public double TaskHubCpuSeconds() => (TaskHub ?? App).CpuSeconds();
+
     public static async Task<Emulators> StartAsync(string layout) =>
         new(layout, await Azurite.StartAsync(), layout == "split" ? await Azurite.StartAsync() : null);
 

@@ -12,12 +12,14 @@ namespace Jobs.Bench;
 
 /// <summary>
 /// The engine's own ceiling: the same Azure Storage backend and settings as the runner (host.json), running an
-/// orchestration of five no-op activities, with no job records, logs or status. Its backend requests are counted when
-/// <paramref name="requests"/> is given (from the first measured job on), as the runner counts its own.
+/// orchestration of five no-op activities that publishes its progress through custom status, with no job records or
+/// logs. Its backend requests are counted when <paramref name="requests"/> is given (from the first measured job on), as
+/// the runner counts its own; <paramref name="measuring"/> is called when the measured jobs begin. With a
+/// <paramref name="window"/>, at most that many instances are unfinished at a time (0: all scheduled at once).
 /// </summary>
 public static class BareEngine
 {
-    public static async Task<double> RunAsync(string connectionString, int jobs, int steps, int partitions, int concurrency, StorageRequestCounter? requests = null)
+    public static async Task<double> RunAsync(string connectionString, int jobs, int steps, int partitions, int concurrency, StorageRequestCounter? requests = null, Action? measuring = null, int window = 0)
     {
         var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
@@ -33,18 +35,23 @@ public static class BareEngine
         using var worker = new TaskHubWorker(service, NullLoggerFactory.Instance) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
         var finished = 0;
         var target = int.MaxValue;
+        using var slots = new SemaphoreSlim(window > 0 ? window : jobs + 1);
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // DURABLE2003 looks for [Function]-attributed activities; the bare engine registers "Noop" and "Finished"
         // with the framework directly (below), on purpose: it is the engine without the Functions model around it.
 #pragma warning disable DURABLE2003
         worker.AddTaskOrchestrations(new FactoryCreator<TaskOrchestration>("Bare", () => shims.CreateOrchestration<int, int>(new TaskName("Bare"), async (context, n) =>
         {
+            // Progress through custom status at every step boundary, as a user of the bare engine would publish it
+            // (issue 15: "the bare Durable Functions engine with custom status") and as JobOrchestrator does.
             for (var i = 0; i < n; i++)
             {
+                context.SetCustomStatus(new BareStatus(i * 100 / n, $"step{i + 1}", i, n, $"Running step{i + 1}"));
                 await context.CallActivityAsync<int>("Noop", i);
             }
             // The last step reports the orchestration done, as FinishJob publishes a job's end.
             await context.CallActivityAsync<int>("Finished", n);
+            context.SetCustomStatus(new BareStatus(100, null, n, n, "Completed"));
             return n;
         })));
 #pragma warning restore DURABLE2003
@@ -55,6 +62,7 @@ public static class BareEngine
             {
                 all.TrySetResult();
             }
+            slots.Release();
             return Task.FromResult(n);
         })));
         await worker.StartAsync();
@@ -63,16 +71,21 @@ public static class BareEngine
         // Warm up (partition leases), as for the runner.
         var warm = await client.ScheduleNewOrchestrationInstanceAsync("Bare", 1);
         await client.WaitForInstanceCompletionAsync(warm);
+        await slots.WaitAsync(); // the slot the warm-up's ending released
 
         requests?.Reset();
+        measuring?.Invoke();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         Volatile.Write(ref target, jobs + 1); // + the warm-up instance
         if (Volatile.Read(ref finished) >= jobs + 1)
         {
             all.TrySetResult();
         }
-        await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = 16 },
-            async (_, ct) => await client.ScheduleNewOrchestrationInstanceAsync("Bare", steps, ct));
+        await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, ct) =>
+        {
+            await slots.WaitAsync(ct);
+            await client.ScheduleNewOrchestrationInstanceAsync("Bare", steps, ct);
+        });
         await all.Task;
         var seconds = clock.Elapsed.TotalSeconds;
         await worker.StopAsync(true);
@@ -80,3 +93,6 @@ public static class BareEngine
         return seconds;
     }
 }
+
+/// <summary>The bare orchestration's custom status: the shape a user would publish (progress, step, message).</summary>
+public sealed record BareStatus(int Progress, string? Step, int StepIndex, int StepCount, string Message);

@@ -28,7 +28,7 @@ public static class Markdown
             var runs = t!["ratioRuns"] is JsonArray ratios ? string.Join(", ", ratios.Select(x => x!.ToString())) : "—";
             md.AppendLine(CultureInfo.InvariantCulture, $"| {t["layout"] ?? "shared"} | {t["jobs"]} | {t["pairs"] ?? 1} | {t["seconds"]} | {t["jobsPerSecond"]} | {t["stepsPerSecond"]} | {t["bareSeconds"] ?? "—"} | {t["bareJobsPerSecond"] ?? "—"} | {t["ratioToBare"] ?? "—"} | {runs} |");
         }
-        md.AppendLine().AppendLine("The bare engine runs an orchestration of 5 no-op activities plus a sixth that marks it finished (as FinishJob does for a job), on the same backend and settings, with no job records, logs or status; the ratio is bare time / our time.").AppendLine();
+        md.AppendLine().AppendLine("The bare engine runs an orchestration of 5 no-op activities plus a sixth that marks it finished (as FinishJob does for a job), publishing its progress through custom status at every step (as a user of the bare engine would, and as our orchestration does), on the same backend and settings, with no job records or logs; the ratio is bare time / our time.").AppendLine();
         var warm = r["throughput"]!.AsArray().FirstOrDefault(t => t!["warmupJobs"] is not null);
         if (warm is not null)
         {
@@ -39,6 +39,26 @@ public static class Markdown
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {t!["layout"]} | {t["durableRequestsPerJob"]} | {t["bareDurableRequestsPerJob"]} |");
             }
             md.AppendLine();
+        }
+        var withCpu = r["throughput"]!.AsArray().Where(t => t!["cpuMsPerJob"] is not null).ToList();
+        if (withCpu.Count > 0)
+        {
+            md.AppendLine("CPU per job in the measured runs, in milliseconds (median of the runs): the emulators (the task hub's among them), and the bench's own process (ours: the runner with the app and the durable engine, and the load generator; the bare engine: the engine and its client). `busy` is CPU used / (cores × seconds): how much of the machine the run kept busy.").AppendLine();
+            md.AppendLine("| layout | jobs | side | emulators | task hub's emulator | process | total | busy |").AppendLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var t in withCpu)
+            {
+                foreach (var side in new[] { "ours", "bare" })
+                {
+                    var cpu = t!["cpuMsPerJob"]![side]!;
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {t["layout"]} | {t["jobs"]} | {(side == "ours" ? "ours" : "bare engine")} | {cpu["emulators"]} | {cpu["taskHubEmulator"]} | {cpu["process"]} | {cpu["total"]} | {cpu["machineBusy"]!.GetValue<double>():P0} |");
+                }
+            }
+            md.AppendLine();
+        }
+        var streamed = r["throughput"]!.AsArray().FirstOrDefault(t => t!["window"] is JsonValue w && w.GetValue<int>() > 0);
+        if (streamed is not null)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"The {streamed["jobs"]}-job run (both sides) is submitted as a stream that keeps at most {streamed["window"]} jobs unfinished (a new job as soon as one ends), where the pairs submit all their jobs at once: see the analysis (\"Larger runs\") for why.").AppendLine();
         }
 
         var l = r["latency"]!;

@@ -1,0 +1,34 @@
+namespace Jobs.Bench;
+
+/// <summary>CPU milliseconds per job a measured run used: all its emulators, the task hub's among them, and this process.</summary>
+/// <paramref name="Process"/> is the bench's own process: the runner (app, durable engine) and the load generator for
+/// ours, the engine and its client for the bare engine.
+public sealed record CpuPerJob(double Emulators, double TaskHub, double Process)
+{
+    public double Total => Emulators + Process;
+}
+
+/// <summary>
+/// Reads the CPU time of a run's emulators and of this process at the start of its measured jobs and at their end.
+/// On two cores the question is not only which process is busiest but whether the machine has any core left: the
+/// per-job split says where the time goes, and (with the run's seconds) how much of both cores a run kept busy.
+/// </summary>
+public sealed class CpuMeter(Emulators emulators)
+{
+    private (double Emulators, double TaskHub, double Process) _start;
+
+    public void Start() => _start = Read();
+
+    public CpuPerJob PerJob(int jobs)
+    {
+        var now = Read();
+        return new CpuPerJob(
+            (now.Emulators - _start.Emulators) * 1000 / jobs, (now.TaskHub - _start.TaskHub) * 1000 / jobs, (now.Process - _start.Process) * 1000 / jobs);
+    }
+
+    private (double Emulators, double TaskHub, double Process) Read()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return (emulators.CpuSeconds(), emulators.TaskHubCpuSeconds(), self.TotalProcessorTime.TotalSeconds);
+    }
+}
