@@ -39,6 +39,15 @@ public sealed partial record HostSettings
     public int MaxConcurrentActivities { get; init; } = 10 * Environment.ProcessorCount;
     public int MaxConcurrentOrchestrators { get; init; } = 10 * Environment.ProcessorCount;
     public TimeSpan DurableMaxQueuePollingInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// <c>extendedSessionsEnabled</c>: an orchestration stays loaded between its episodes, so it is not read back from
+    /// the History table each time (the extension's default: off).
+    /// </summary>
+    public bool ExtendedSessionsEnabled { get; init; }
+
+    /// <summary><c>extendedSessionIdleTimeoutInSeconds</c> (default 30): how long an idle session stays loaded.</summary>
+    public TimeSpan ExtendedSessionIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan DurableWorkItemVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
     public TimeSpan DurableControlQueueVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
     public int QueueMaxDequeueCount { get; init; } = 5;
@@ -98,6 +107,11 @@ public sealed partial record HostSettings
             DurableControlQueueVisibilityTimeout = Time(storage, "controlQueueVisibilityTimeout") ?? defaults.DurableControlQueueVisibilityTimeout,
             MaxConcurrentActivities = Int(durable, "maxConcurrentActivityFunctions") ?? defaults.MaxConcurrentActivities,
             MaxConcurrentOrchestrators = Int(durable, "maxConcurrentOrchestratorFunctions") ?? defaults.MaxConcurrentOrchestrators,
+            ExtendedSessionsEnabled = Bool(durable, "extendedSessionsEnabled") ?? defaults.ExtendedSessionsEnabled,
+            // As AzureStorageDurabilityProviderFactory: TimeSpan.FromSeconds(Math.Max(ExtendedSessionIdleTimeoutInSeconds, 0)).
+            ExtendedSessionIdleTimeout = Int(durable, "extendedSessionIdleTimeoutInSeconds") is { } idle
+                ? TimeSpan.FromSeconds(Math.Max(idle, 0))
+                : defaults.ExtendedSessionIdleTimeout,
             QueueMaxDequeueCount = Int(queues, "maxDequeueCount") ?? defaults.QueueMaxDequeueCount,
             QueueVisibilityTimeout = Time(queues, "visibilityTimeout") ?? defaults.QueueVisibilityTimeout,
             QueueBatchSize = Int(queues, "batchSize") ?? defaults.QueueBatchSize,
@@ -274,6 +288,13 @@ public sealed partial record HostSettings
             ? int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)
                 ? parsed
                 : throw new InvalidDataException($"host.json: '{key}' is not an integer: '{value}'.")
+            : null;
+
+    private static bool? Bool(IConfiguration section, string key) =>
+        section[key] is { } value
+            ? bool.TryParse(value, out var parsed)
+                ? parsed
+                : throw new InvalidDataException($"host.json: '{key}' is not true or false: '{value}'.")
             : null;
 
     private static TimeSpan? Time(IConfiguration section, string key) =>

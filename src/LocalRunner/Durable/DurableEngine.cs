@@ -55,6 +55,8 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
             MaxQueuePollingInterval = settings.Host.DurableMaxQueuePollingInterval,
             WorkItemQueueVisibilityTimeout = settings.Host.DurableWorkItemVisibilityTimeout,
             ControlQueueVisibilityTimeout = settings.Host.DurableControlQueueVisibilityTimeout,
+            ExtendedSessionsEnabled = settings.Host.ExtendedSessionsEnabled,
+            ExtendedSessionIdleTimeout = settings.Host.ExtendedSessionIdleTimeout,
             // A stable worker id lets a restarted runner take its own partition leases back at once.
             WorkerId = settings.WorkerId,
             // As the extension's AzureStorageDurabilityProviderFactory: starting an id that is still live throws.

@@ -158,6 +158,22 @@ public sealed class HostJsonTests : IDisposable
         Assert.Throws<InvalidDataException>(() => Load(json));
 
     [Fact]
+    public void ExtendedSessions_AreOffByDefault_AndTheIdleTimeoutIsClampedAtZero_AsByTheExtension()
+    {
+        var defaults = Load(Durable("{}"));
+        Assert.False(defaults.ExtendedSessionsEnabled);
+        Assert.Equal(TimeSpan.FromSeconds(30), defaults.ExtendedSessionIdleTimeout);
+        var on = Load(Durable("""{"extendedSessionsEnabled":true,"extendedSessionIdleTimeoutInSeconds":5}"""));
+        Assert.True(on.ExtendedSessionsEnabled);
+        Assert.Equal(TimeSpan.FromSeconds(5), on.ExtendedSessionIdleTimeout);
+        // Azure/azure-functions-durable-extension, AzureStorageDurabilityProviderFactory:
+        // ExtendedSessionIdleTimeout = TimeSpan.FromSeconds(Math.Max(options.ExtendedSessionIdleTimeoutInSeconds, 0)).
+        Assert.Equal(TimeSpan.Zero, Load(Durable("""{"extendedSessionIdleTimeoutInSeconds":-5}""")).ExtendedSessionIdleTimeout);
+        var error = Assert.Throws<InvalidDataException>(() => Load(Durable("""{"extendedSessionsEnabled":"yes"}""")));
+        Assert.Contains("extendedSessionsEnabled", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void OtherDurabilityProviders_AreRefused_AndBadNumbersNamed()
     {
         Assert.Throws<NotSupportedException>(() => Load(Durable("""{"storageProvider":{"type":"mssql"}}""")));
