@@ -1,6 +1,7 @@
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Jobs.Functions.Storage;
+using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Durable;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Converters;
@@ -19,16 +20,20 @@ namespace Jobs.Bench;
 /// </summary>
 public static class BareEngine
 {
-    public static async Task<double> RunAsync(string connectionString, int jobs, int steps, int partitions, int concurrency, StorageRequestCounter? requests = null, Action? measuring = null, int window = 0)
+    public static async Task<double> RunAsync(
+        string connectionString, int jobs, int steps, HostSettings host, StorageRequestCounter? requests = null, Action? measuring = null, int window = 0)
     {
         var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = "bare" + Guid.NewGuid().ToString("N")[..8],
             StorageAccountClientProvider = requests is null ? new StorageAccountClientProvider(connectionString) : DurableEngine.CountedClients(connectionString, requests),
-            PartitionCount = partitions,
-            MaxConcurrentTaskActivityWorkItems = concurrency,
-            MaxConcurrentTaskOrchestrationWorkItems = concurrency,
-            MaxQueuePollingInterval = TimeSpan.FromSeconds(1),
+            // The durable settings the runner takes from the same host.json (DurableEngine).
+            PartitionCount = host.PartitionCount,
+            MaxConcurrentTaskActivityWorkItems = host.MaxConcurrentActivities,
+            MaxConcurrentTaskOrchestrationWorkItems = host.MaxConcurrentOrchestrators,
+            MaxQueuePollingInterval = host.DurableMaxQueuePollingInterval,
+            ExtendedSessionsEnabled = host.ExtendedSessionsEnabled,
+            ExtendedSessionIdleTimeout = host.ExtendedSessionIdleTimeout,
         });
         await service.CreateIfNotExistsAsync();
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), NullLoggerFactory.Instance);

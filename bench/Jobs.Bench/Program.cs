@@ -9,6 +9,7 @@ using Azure.Data.Tables;
 using Jobs.Bench;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
+using Jobs.LocalRunner.Configuration;
 
 // Usage: Jobs.Bench --repo DIR [--pair-size 200] [--pairs 5] [--warmup 50] [--large 1000] [--large-window 0] [--no-large-bare]
 //        [--layouts shared,split] [--load-fraction 0.5]
@@ -63,6 +64,8 @@ var largeWindow = int.Parse(Arg("--large-window") ?? "0", CultureInfo.InvariantC
 var layouts = (Arg("--layouts") ?? "shared,split").Split(',');
 var loadFraction = double.Parse(Arg("--load-fraction") ?? "0.5", CultureInfo.InvariantCulture);
 var warmup = int.Parse(Arg("--warmup") ?? "50", CultureInfo.InvariantCulture);
+// The bare engine runs with the durable settings of the app's host.json, as the runner does.
+var hostSettings = HostSettings.Load(Path.Combine(repo, "host.json"), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
 var clock = Stopwatch.StartNew();
 var report = new JsonObject
 {
@@ -100,7 +103,7 @@ foreach (var layout in layouts)
         await using var emulators = await Emulators.StartAsync(layout);
         var requests = new StorageRequestCounter();
         var cpu = new CpuMeter(emulators);
-        var seconds = await BareEngine.RunAsync(emulators.DurableConnection, jobs, Steps, partitions: 4, concurrency: 16, requests, measuring: cpu.Start);
+        var seconds = await BareEngine.RunAsync(emulators.DurableConnection, jobs, Steps, hostSettings, requests, measuring: cpu.Start);
         bareCpu.Add(cpu.PerJob(jobs));
         bareDurable.Add(requests.Snapshot().Values.Sum() / (double)jobs);
         return seconds;
@@ -180,7 +183,7 @@ if (large > 0)
     {
         await using var emulators = await Emulators.StartAsync(bestLayout);
         var cpu = new CpuMeter(emulators);
-        bareSeconds = await BareEngine.RunAsync(emulators.DurableConnection, large, Steps, partitions: 4, concurrency: 16, measuring: cpu.Start, window: largeWindow);
+        bareSeconds = await BareEngine.RunAsync(emulators.DurableConnection, large, Steps, hostSettings, measuring: cpu.Start, window: largeWindow);
         bareCpu = cpu.PerJob(large);
         Console.WriteLine($"throughput {bestLayout}, {large} jobs (window {largeWindow}), bare engine: {bareSeconds:F1} s");
     }
