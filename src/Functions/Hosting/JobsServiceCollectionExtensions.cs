@@ -7,6 +7,7 @@ using Jobs.Functions.Observability;
 using Jobs.Functions.Storage;
 using Jobs.Functions.Submissions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Jobs.Functions.Hosting;
 
@@ -30,6 +31,7 @@ public static class JobsServiceCollectionExtensions
 
         services.AddSingleton<StorageRequestCounter>();
         services.AddSingleton<StorageClients>();
+        services.AddSingleton(sp => new IndexLayout(sp.GetRequiredService<IOptions<StorageOptions>>()));
         services.AddHostedService<StorageInitializer>();
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobRecordCache>();

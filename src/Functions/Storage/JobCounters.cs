@@ -34,7 +34,7 @@ public sealed class JobCounts(IReadOnlyDictionary<CountKey, long> counts)
 /// once it is healed, and <see cref="RecountAsync(JobListScope, CancellationToken)"/> (run by the reconciler) rebuilds a partition's counter from its
 /// list rows should a count row ever have been folded before the change it recorded was superseded.
 /// </summary>
-public sealed partial class JobCounters(StorageClients clients, IOptions<StorageOptions> options, TimeProvider time, ILogger<JobCounters> logger)
+public sealed partial class JobCounters(StorageClients clients, IndexLayout layout, IOptions<StorageOptions> options, TimeProvider time, ILogger<JobCounters> logger)
 {
     /// <summary>
     /// How old a count row must be before it is folded (<see cref="StorageOptions.CountFoldSeconds"/>, 10 minutes): well
@@ -92,10 +92,10 @@ public sealed partial class JobCounters(StorageClients clients, IOptions<Storage
         return row;
     }
 
-    /// <summary>The counts of a scope (one partition, or the all-jobs buckets), folding old count rows on the way.</summary>
+    /// <summary>The counts of a scope (its partitions: <see cref="IndexLayout"/>), folding old count rows on the way.</summary>
     public async Task<JobCounts> ReadAsync(JobListScope scope, CancellationToken cancellationToken)
     {
-        var parts = await Task.WhenAll(scope.Partitions.Select(async partition =>
+        var parts = await Task.WhenAll(layout.PartitionsOf(scope).Select(async partition =>
         {
             var snapshot = await ReadCountRowsAsync(partition, cancellationToken);
             await TryFoldAsync(snapshot, cancellationToken);
@@ -120,7 +120,7 @@ public sealed partial class JobCounters(StorageClients clients, IOptions<Storage
     {
         var done = true;
         var corrected = false;
-        foreach (var partition in scope.Partitions)
+        foreach (var partition in layout.PartitionsOf(scope))
         {
             var (partitionDone, partitionCorrected) = await RecountAsync(partition, cancellationToken);
             done &= partitionDone;
@@ -132,7 +132,7 @@ public sealed partial class JobCounters(StorageClients clients, IOptions<Storage
     /// <summary>Recounts the partitions a job is listed in (the reconciler does, for a job whose projection it had to heal).</summary>
     public async Task RecountAsync(Job job, CancellationToken cancellationToken)
     {
-        foreach (var partition in JobIndexEntity.Partitions(job))
+        foreach (var partition in layout.PartitionsOf(job))
         {
             await RecountAsync(partition, cancellationToken);
         }

@@ -26,17 +26,6 @@ public sealed class JobIndexEntity : ITableEntity
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
-    /// <summary>The index partitions a job is listed in.</summary>
-    public static IEnumerable<string> Partitions(Job job)
-    {
-        yield return TableKeys.AllIndexPartitionOf(job.Id);
-        yield return TableKeys.OwnerIndexPartition(job.Owner);
-        if (job.Entity is { } entity)
-        {
-            yield return TableKeys.EntityIndexPartition(entity.Type, entity.Id);
-        }
-    }
-
     /// <summary>The four rows of a job in one partition, for the job as indexed at <paramref name="indexedAt"/>.</summary>
     public static IEnumerable<JobIndexEntity> Rows(Job job, string partition, DateTimeOffset indexedAt)
     {

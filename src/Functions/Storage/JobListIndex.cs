@@ -9,7 +9,7 @@ namespace Jobs.Functions.Storage;
 /// they fall behind it (see <see cref="JobStore"/>). Reads a page as range queries over one RowKey family; type and
 /// status orders walk that family once per value (a "phase"). Filters go through the SDK's builder, never by hand.
 /// </summary>
-public sealed class JobListIndex(StorageClients clients)
+public sealed class JobListIndex(StorageClients clients, IndexLayout layout)
 {
     private readonly TableClient _table = clients.JobsTable;
 
@@ -26,7 +26,7 @@ public sealed class JobListIndex(StorageClients clients)
         var stale = staleTimes.OfType<DateTimeOffset>().Where(t => t != job.IndexedAt).Distinct().ToList();
         var livePartition = liveRow?.Entity.PartitionKey;
         var liveLast = liveRow?.ActionType == TableTransactionActionType.Delete;
-        foreach (var partition in JobIndexEntity.Partitions(job).OrderBy(p => p != livePartition ? 0 : liveLast ? 1 : -1))
+        foreach (var partition in layout.PartitionsOf(job).OrderBy(p => p != livePartition ? 0 : liveLast ? 1 : -1))
         {
             var upserts = JobIndexEntity.Rows(job, partition, job.IndexedAt)
                 .Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row))
@@ -64,7 +64,7 @@ public sealed class JobListIndex(StorageClients clients)
     public async Task DeleteAsync(Job job, CancellationToken cancellationToken)
     {
         var earlier = new[] { job.ListedAt, job.PreviousIndexedAt }.OfType<DateTimeOffset>().Where(t => t != job.IndexedAt).Distinct().ToList();
-        foreach (var partition in JobIndexEntity.Partitions(job))
+        foreach (var partition in layout.PartitionsOf(job))
         {
             var deletes = JobIndexEntity.Rows(job, partition, job.IndexedAt)
                 .Concat(earlier.SelectMany(time => JobIndexEntity.UpdatedRows(job, partition, time)))
@@ -114,7 +114,7 @@ public sealed class JobListIndex(StorageClients clients)
         var read = 0;
         var after = query.After is { } token ? ListCursor.Decode(token, query, phases.Count) : null;
         var first = after?.Phase ?? 0;
-        var partitions = query.Scope.Partitions;
+        var partitions = layout.PartitionsOf(query.Scope);
         for (var phase = first; phase < phases.Count && rows.Count < wanted; phase++)
         {
             // One range query per partition of the scope (its buckets), merged by RowKey: every family sorts the same way

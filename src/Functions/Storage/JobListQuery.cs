@@ -7,23 +7,12 @@ public abstract record JobListScope
 {
     private JobListScope() { }
 
-    /// <summary>The partitions holding the scope's rows: one, or the buckets of the all-jobs scope (merged when read).</summary>
-    internal abstract IReadOnlyList<string> Partitions { get; }
+    // Which partitions hold each scope's rows is the layout's to say (IndexLayout.PartitionsOf).
+    public sealed record All : JobListScope;
 
-    public sealed record All : JobListScope
-    {
-        internal override IReadOnlyList<string> Partitions => TableKeys.AllIndexPartitions;
-    }
+    public sealed record Owner(string Name) : JobListScope;
 
-    public sealed record Owner(string Name) : JobListScope
-    {
-        internal override IReadOnlyList<string> Partitions => [TableKeys.OwnerIndexPartition(Name)];
-    }
-
-    public sealed record Entity(string Type, string Id) : JobListScope
-    {
-        internal override IReadOnlyList<string> Partitions => [TableKeys.EntityIndexPartition(Type, Id)];
-    }
+    public sealed record Entity(string Type, string Id) : JobListScope;
 }
 
 /// <summary>What a listing is ordered by.</summary>

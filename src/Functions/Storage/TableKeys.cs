@@ -15,7 +15,8 @@ public enum IndexFamily
 /// Key design of the <c>Jobs</c> table (docs/storage.md has the full picture and the cost of each operation):
 /// <list type="bullet">
 /// <item>Record row: PartitionKey = job id (32 hex chars), RowKey = <c>job</c>. One point read per job.</item>
-/// <item>Index rows: PartitionKey = <c>idx-all-{bucket}</c> (see <see cref="AllIndexBuckets"/>), <c>idx-owner-{owner}</c> or <c>idx-entity-{type}-{id}</c>.
+/// <item>Index rows: PartitionKey = <c>idx-all-{bucket}</c> (see <see cref="AllIndexBuckets"/>), <c>idx-owner-{owner}</c> (or
+/// <c>idx-owner-{owner}-{bucket}</c>, see <see cref="IndexLayout"/>) or <c>idx-entity-{type}-{id}</c>.
 /// In each, four RowKey families: <c>cd-</c>/<c>ca-</c> (created, newest/oldest first) and <c>ud-</c>/<c>ua-</c>
 /// (last status change), each followed by 19-digit ticks (inverted for descending) and the id. One scope's rows
 /// share a partition, so they are rewritten in one entity-group transaction.</item>
@@ -35,11 +36,14 @@ public static class TableKeys
     /// </summary>
     public const int AllIndexBuckets = 16;
 
-    /// <summary>The all-jobs partition of a job: <c>idx-all-</c> + its bucket, from the id's first hex digits (ids are random).</summary>
-    public static string AllIndexPartitionOf(string jobId) =>
-        AllIndexPartition(int.TryParse(jobId.AsSpan(0, Math.Min(2, jobId.Length)), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value)
-            ? value % AllIndexBuckets
-            : (int)((uint)string.GetHashCode(jobId, StringComparison.Ordinal) % AllIndexBuckets));
+    /// <summary>The all-jobs partition of a job: <c>idx-all-</c> + its bucket.</summary>
+    public static string AllIndexPartitionOf(string jobId) => AllIndexPartition(BucketOf(jobId, AllIndexBuckets));
+
+    /// <summary>A job's bucket among <paramref name="buckets"/>, from its id's first hex digits (ids are random), so it never changes.</summary>
+    public static int BucketOf(string jobId, int buckets) =>
+        (int)((int.TryParse(jobId.AsSpan(0, Math.Min(2, jobId.Length)), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value)
+            ? (uint)value
+            : (uint)string.GetHashCode(jobId, StringComparison.Ordinal)) % (uint)buckets);
 
     public static string AllIndexPartition(int bucket) => "idx-all-" + bucket.ToString("x2", CultureInfo.InvariantCulture);
 
@@ -91,7 +95,20 @@ public static class TableKeys
     /// <summary>Entity partitions are shared by owners, so their counts are kept per owner (an owner's entity listing has a total too).</summary>
     public static bool CountsByOwner(string partition) => partition.StartsWith("idx-entity-", StringComparison.Ordinal);
 
-    public static string OwnerIndexPartition(string owner) => "idx-owner-" + Encode(owner);
+    /// <summary>An owner's partition when its rows are not spread (<see cref="StorageOptions.OwnerIndexBuckets"/> = 1, the default).</summary>
+    public static string OwnerIndexPartition(string owner) => OwnerIndexPrefix + Encode(owner);
+
+    public const string OwnerIndexPrefix = "idx-owner-";
+
+    /// <summary>The end of the owners' partitions ('.' sorts right after '-').</summary>
+    public const string OwnerIndexPrefixEnd = "idx-owner.";
+
+    /// <summary>
+    /// One of an owner's buckets: <c>idx-owner-{owner}-{bucket}</c>. The encoded owner has no '-', so the name says
+    /// which owner and bucket it is, and no owner's bucket is another owner's partition.
+    /// </summary>
+    public static string OwnerIndexPartition(string owner, int bucket) =>
+        OwnerIndexPartition(owner) + "-" + bucket.ToString("x2", CultureInfo.InvariantCulture);
 
     public static string EntityIndexPartition(string entityType, string entityId) =>
         $"idx-entity-{Encode(entityType)}-{Encode(entityId)}";

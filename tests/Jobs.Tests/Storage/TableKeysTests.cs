@@ -42,7 +42,7 @@ public sealed class TableKeysTests
             Statuses = new HashSet<JobStatus> { JobStatus.Running, JobStatus.TimedOut },
             Owner = "o'neil",
         };
-        var filter = JobListIndex.BuildFilter(query, query.Scope.Partitions.Single());
+        var filter = JobListIndex.BuildFilter(query, new IndexLayout(1).PartitionsOf(query.Scope).Single());
         // Quotes are doubled by the SDK's filter builder, so no value can close its literal.
         Assert.Contains("Type eq 't'' or ''1'' eq ''1'", filter, StringComparison.Ordinal);
         Assert.Contains("Owner eq 'o''neil'", filter, StringComparison.Ordinal);

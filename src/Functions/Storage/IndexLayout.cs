@@ -1,0 +1,102 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+using Jobs.Functions.Model;
+using Microsoft.Extensions.Options;
+
+namespace Jobs.Functions.Storage;
+
+/// <summary>
+/// Which partitions hold a scope's list rows and a job's (docs/storage.md, docs/scale.md): the all-jobs scope is spread
+/// over <see cref="TableKeys.AllIndexBuckets"/> partitions, an owner's over <see cref="OwnerBuckets"/>
+/// (<see cref="StorageOptions.OwnerIndexBuckets"/>), an entity's is one. A job's rows in a spread scope go to the
+/// bucket its id names; a listing reads one range per bucket and merges them (<see cref="JobListIndex"/>).
+/// </summary>
+public sealed class IndexLayout
+{
+    /// <summary>The row that records the layout a table's rows were written with (PartitionKey is no job id: ids are 32 hex digits).</summary>
+    internal const string LayoutPartition = "meta";
+    internal const string LayoutRowKey = "index-layout";
+    private const string OwnerBucketsColumn = "OwnerIndexBuckets";
+
+    public IndexLayout(IOptions<StorageOptions> options)
+        : this(options.Value.OwnerIndexBuckets)
+    {
+    }
+
+    public IndexLayout(int ownerBuckets)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(ownerBuckets, 1);
+        OwnerBuckets = ownerBuckets;
+    }
+
+    public int OwnerBuckets { get; }
+
+    /// <summary>The partitions a listing of <paramref name="scope"/> reads: one, or its buckets (merged when read).</summary>
+    public IReadOnlyList<string> PartitionsOf(JobListScope scope) => scope switch
+    {
+        JobListScope.All => TableKeys.AllIndexPartitions,
+        JobListScope.Owner owner => OwnerBuckets == 1
+            ? [TableKeys.OwnerIndexPartition(owner.Name)]
+            : [.. Enumerable.Range(0, OwnerBuckets).Select(bucket => TableKeys.OwnerIndexPartition(owner.Name, bucket))],
+        JobListScope.Entity entity => [TableKeys.EntityIndexPartition(entity.Type, entity.Id)],
+        _ => throw new ArgumentOutOfRangeException(nameof(scope)),
+    };
+
+    /// <summary>The partitions holding <paramref name="job"/>'s rows: its all-jobs bucket, its owner's (bucket), its entity's.</summary>
+    public IEnumerable<string> PartitionsOf(Job job)
+    {
+        yield return TableKeys.AllIndexPartitionOf(job.Id);
+        yield return OwnerBuckets == 1
+            ? TableKeys.OwnerIndexPartition(job.Owner)
+            : TableKeys.OwnerIndexPartition(job.Owner, TableKeys.BucketOf(job.Id, OwnerBuckets));
+        if (job.Entity is { } entity)
+        {
+            yield return TableKeys.EntityIndexPartition(entity.Type, entity.Id);
+        }
+    }
+
+    /// <summary>
+    /// Records this layout in <paramref name="table"/> on its first start, and refuses to run on a table whose rows were
+    /// written with another: a changed bucket count would leave every listed job's rows where no listing reads them. A
+    /// table with owner rows but no record predates it, when an owner's rows were always one partition.
+    /// </summary>
+    public async Task EnsureTableMatchesAsync(TableClient table, CancellationToken cancellationToken)
+    {
+        var recorded = await ReadRecordedAsync(table, cancellationToken);
+        if (recorded is null)
+        {
+            var written = await HasOwnerRowsAsync(table, cancellationToken) ? 1 : OwnerBuckets;
+            try
+            {
+                await table.AddEntityAsync(new TableEntity(LayoutPartition, LayoutRowKey) { [OwnerBucketsColumn] = written }, cancellationToken);
+                recorded = written;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409)
+            {
+                recorded = await ReadRecordedAsync(table, cancellationToken); // another instance started first
+            }
+        }
+        if (recorded != OwnerBuckets)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"{StorageOptions.Section}:{nameof(StorageOptions.OwnerIndexBuckets)} is {OwnerBuckets}, but the list rows in table '{table.Name}' " +
+                $"were written with {recorded}: set it back to {recorded}. Rows stay in the partitions they were written to, so a changed value would hide every listed job from its owner's listing."));
+        }
+    }
+
+    private static async Task<int?> ReadRecordedAsync(TableClient table, CancellationToken cancellationToken)
+    {
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(LayoutPartition, LayoutRowKey, [OwnerBucketsColumn], cancellationToken);
+        return row.HasValue ? row.Value!.GetInt32(OwnerBucketsColumn) : null;
+    }
+
+    private static async Task<bool> HasOwnerRowsAsync(TableClient table, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {TableKeys.OwnerIndexPrefix} and PartitionKey lt {TableKeys.OwnerIndexPrefixEnd}");
+        await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
+        {
+            return true;
+        }
+        return false;
+    }}
