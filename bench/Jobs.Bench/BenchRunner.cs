@@ -20,6 +20,7 @@ public sealed class BenchRunner : IAsyncDisposable
     public StorageRequestCounter DurableRequests => _app.Services.GetRequiredService<DurableRequestCounter>().Counter;
     public StorageClients Storage => _app.Services.GetRequiredService<StorageClients>();
     public JobStore Store => _app.Services.GetRequiredService<JobStore>();
+    public IndexLayout Layout => _app.Services.GetRequiredService<IndexLayout>();
     public Microsoft.DurableTask.Client.DurableTaskClient Durable => _app.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
 
     public static async Task<BenchRunner> StartAsync(

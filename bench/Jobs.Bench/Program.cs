@@ -577,13 +577,12 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
         CreatedAt = start.AddMilliseconds(i * 500),
         UpdatedAt = start.AddMilliseconds(i * 500 + 200),
     }).ToList();
-    foreach (var partition in TableKeys.AllIndexPartitions.Append(TableKeys.OwnerIndexPartition("scale-owner")))
-    {
-        var rows = jobs.Where(j => partition.StartsWith("idx-owner-", StringComparison.Ordinal) || TableKeys.AllIndexPartitionOf(j.Id) == partition)
-            .SelectMany(j => JobIndexEntity.Rows(j, partition, j.UpdatedAt)).ToList();
-        await Parallel.ForEachAsync(rows.Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (chunk, ct) =>
-            await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct));
-    }
+    // Each job's rows in the partitions the runner's layout gives them (the all-jobs bucket, the owner's), a batch per
+    // partition of at most 100.
+    var batches = jobs.SelectMany(j => runner.Layout.PartitionsOf(j).SelectMany(partition => JobIndexEntity.Rows(j, partition, j.UpdatedAt)))
+        .GroupBy(row => row.PartitionKey).SelectMany(partition => partition.Chunk(100));
+    await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (chunk, ct) =>
+        await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct));
     var seedSeconds = seed.Elapsed.TotalSeconds;
 
     using var admin = runner.Client("scale-admin", "admin");

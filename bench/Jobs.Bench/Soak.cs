@@ -163,7 +163,7 @@ public static class Soak
     {
         var table = runner.Storage.JobsTable;
         var rows = new Dictionary<string, List<TableEntity>>();
-        foreach (var partition in TableKeys.AllIndexPartitions.Append(TableKeys.OwnerIndexPartition(Owner)))
+        foreach (var partition in TableKeys.AllIndexPartitions.Concat(runner.Layout.PartitionsOf(new JobListScope.Owner(Owner))))
         {
             await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}")))
             {
@@ -178,7 +178,7 @@ public static class Soak
             var job = (await runner.Store.GetAsync(id, CancellationToken.None))!;
             var mine = rows.GetValueOrDefault(id) ?? [];
             live += mine.Count(ProjectionCheck.IsLiveRow);
-            foreach (var partition in new[] { TableKeys.AllIndexPartitionOf(id), TableKeys.OwnerIndexPartition(Owner) })
+            foreach (var partition in runner.Layout.PartitionsOf(job))
             {
                 if (ProjectionCheck.ListRowProblem(job, partition, [.. mine.Where(r => r.PartitionKey == partition)]) is { } problem)
                 {

@@ -59,14 +59,22 @@ public sealed class IndexLayout
     /// <summary>
     /// Records this layout in <paramref name="table"/> on its first start, and refuses to run on a table whose rows were
     /// written with another: a changed bucket count would leave every listed job's rows where no listing reads them. A
-    /// table with owner rows but no record predates it, when an owner's rows were always one partition.
+    /// table with owner rows in one-partition names but no record predates it (an owner's rows were always one
+    /// partition then); one with owner rows in bucket names but no record has lost it, and its count cannot be told.
     /// </summary>
     public async Task EnsureTableMatchesAsync(TableClient table, CancellationToken cancellationToken)
     {
         var recorded = await ReadRecordedAsync(table, cancellationToken);
         if (recorded is null)
         {
-            var written = await HasOwnerRowsAsync(table, cancellationToken) ? 1 : OwnerBuckets;
+            var written = await FirstOwnerPartitionAsync(table, cancellationToken) switch
+            {
+                null => OwnerBuckets,
+                var partition when !partition[TableKeys.OwnerIndexPrefix.Length..].Contains('-', StringComparison.Ordinal) => 1,
+                _ => throw new InvalidOperationException(
+                    $"Table '{table.Name}' has owner list rows in buckets but no record of their count ({LayoutPartition}/{LayoutRowKey}): " +
+                    $"restore that row with the {StorageOptions.Section}:{nameof(StorageOptions.OwnerIndexBuckets)} the rows were written with."),
+            };
             try
             {
                 await table.AddEntityAsync(new TableEntity(LayoutPartition, LayoutRowKey) { [OwnerBucketsColumn] = written }, cancellationToken);
@@ -77,6 +85,10 @@ public sealed class IndexLayout
                 recorded = await ReadRecordedAsync(table, cancellationToken); // another instance started first
             }
         }
+        if (recorded is null or < 1)
+        {
+            throw new InvalidOperationException($"Table '{table.Name}' has a {LayoutPartition}/{LayoutRowKey} row without a positive whole-number {OwnerBucketsColumn}.");
+        }
         if (recorded != OwnerBuckets)
         {
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
@@ -85,18 +97,19 @@ public sealed class IndexLayout
         }
     }
 
+    /// <summary>The recorded count; null when there is no record, 0 when the record has no usable count.</summary>
     private static async Task<int?> ReadRecordedAsync(TableClient table, CancellationToken cancellationToken)
     {
         var row = await table.GetEntityIfExistsAsync<TableEntity>(LayoutPartition, LayoutRowKey, [OwnerBucketsColumn], cancellationToken);
-        return row.HasValue ? row.Value!.GetInt32(OwnerBucketsColumn) : null;
+        return !row.HasValue ? null : row.Value!.TryGetValue(OwnerBucketsColumn, out var value) && value is int count ? count : 0;
     }
 
-    private static async Task<bool> HasOwnerRowsAsync(TableClient table, CancellationToken cancellationToken)
+    private static async Task<string?> FirstOwnerPartitionAsync(TableClient table, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey ge {TableKeys.OwnerIndexPrefix} and PartitionKey lt {TableKeys.OwnerIndexPrefixEnd}");
-        await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["PartitionKey"], cancellationToken: cancellationToken))
         {
-            return true;
+            return row.PartitionKey;
         }
-        return false;
+        return null;
     }}

@@ -34,7 +34,7 @@ public sealed class StorageOptions
     /// Partitions each owner's list rows are spread over (<see cref="IndexLayout"/>, docs/scale.md). One partition takes
     /// about 2,000 entities a second on Azure, about 125 jobs a second of one owner; a deployment where one caller (a
     /// service principal, say) submits more sets a few, and each page of an owner's listing then reads one range per
-    /// bucket. Fixed once jobs are listed: rows stay where they were written, so start-up refuses a change.
+    /// bucket. Fixed from a table's first start (recorded there): rows stay where they were written, so start-up refuses a change.
     /// </summary>
     [Range(1, 16)]
     public int OwnerIndexBuckets { get; set; } = 1;

@@ -54,6 +54,11 @@ public sealed class OwnerBucketsTests(OwnerBucketsRunnerFixture runner)
         Assert.Equal(ids.AsEnumerable().Reverse(), listed.Select(j => (string)j["id"]!));
         var failed = await WalkAsync(client, "/api/jobs?status=failed&limit=2");
         Assert.Equal(ids.Where((_, i) => i % 4 == 0).Reverse(), failed.Select(j => (string)j["id"]!));
+        // Ordered by status: one phase per status, each reading every bucket; every job once, the statuses in runs.
+        var byStatus = await WalkAsync(client, "/api/jobs?orderBy=status&limit=3");
+        Assert.Equal(ids.Order(), byStatus.Select(j => (string)j["id"]!).Order());
+        var statuses = byStatus.Select(j => (string)j["status"]!).ToList();
+        Assert.Equal(statuses.Distinct().Count(), statuses.Where((status, i) => i == 0 || statuses[i - 1] != status).Count());
         var first = JsonNode.Parse(await client.GetStringAsync("/api/jobs?limit=5"))!;
         Assert.Equal(12, (long)first["pagination"]!["total"]!);
         var stats = JsonNode.Parse(await client.GetStringAsync("/api/jobs/stats"))!;
@@ -87,28 +92,45 @@ public sealed class OwnerBucketsTests(OwnerBucketsRunnerFixture runner)
     }
 
     [Fact]
-    public async Task ATableWithOwnerRows_ButNoLayoutRecord_WasWrittenWithOneBucket()
+    public async Task ATableWithoutALayoutRecord_IsJudgedByItsOwnerRows()
     {
-        // Tables from before the layout was recorded always kept an owner in one partition.
-        var table = new TableServiceClient(TestStorage.ConnectionString).GetTableClient("ob" + Guid.NewGuid().ToString("N")[..12]);
-        await table.CreateAsync();
+        var service = new TableServiceClient(TestStorage.ConnectionString);
+        var tables = Enumerable.Range(0, 3).Select(_ => service.GetTableClient("ob" + Guid.NewGuid().ToString("N")[..12])).ToList();
         try
         {
-            await table.AddEntityAsync(new TableEntity(TableKeys.OwnerIndexPartition("alice"), "cd-0"));
-            await Assert.ThrowsAsync<InvalidOperationException>(() => new IndexLayout(Buckets).EnsureTableMatchesAsync(table, CancellationToken.None));
-            await new IndexLayout(1).EnsureTableMatchesAsync(table, CancellationToken.None);
+            foreach (var table in tables)
+            {
+                await table.CreateAsync();
+            }
+            // Owner rows in one-partition names and no record: a table from before the record, written with one bucket.
+            var legacy = tables[0];
+            await legacy.AddEntityAsync(new TableEntity(TableKeys.OwnerIndexPartition("alice"), "cd-0"));
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => new IndexLayout(Buckets).EnsureTableMatchesAsync(legacy, CancellationToken.None));
+            Assert.Contains("were written with 1", refused.Message, StringComparison.Ordinal);
+            await new IndexLayout(1).EnsureTableMatchesAsync(legacy, CancellationToken.None);
+
+            // Owner rows in bucket names and no record: the record was lost, and no count is guessed.
+            var lost = tables[1];
+            await lost.AddEntityAsync(new TableEntity(TableKeys.OwnerIndexPartition("alice", 2), "cd-0"));
+            foreach (var buckets in new[] { 1, Buckets })
+            {
+                var unknown = await Assert.ThrowsAsync<InvalidOperationException>(() => new IndexLayout(buckets).EnsureTableMatchesAsync(lost, CancellationToken.None));
+                Assert.Contains("no record of their count", unknown.Message, StringComparison.Ordinal);
+            }
 
             // An empty table takes the count it is first started with, and keeps it.
-            var empty = new TableServiceClient(TestStorage.ConnectionString).GetTableClient("ob" + Guid.NewGuid().ToString("N")[..12]);
-            await empty.CreateAsync();
+            var empty = tables[2];
             await new IndexLayout(Buckets).EnsureTableMatchesAsync(empty, CancellationToken.None);
             await new IndexLayout(Buckets).EnsureTableMatchesAsync(empty, CancellationToken.None);
-            await Assert.ThrowsAsync<InvalidOperationException>(() => new IndexLayout(2).EnsureTableMatchesAsync(empty, CancellationToken.None));
-            await empty.DeleteAsync();
+            var changed = await Assert.ThrowsAsync<InvalidOperationException>(() => new IndexLayout(2).EnsureTableMatchesAsync(empty, CancellationToken.None));
+            Assert.Contains("OwnerIndexBuckets is 2", changed.Message, StringComparison.Ordinal);
         }
         finally
         {
-            await table.DeleteAsync();
+            foreach (var table in tables)
+            {
+                await table.DeleteAsync();
+            }
         }
     }
 
@@ -140,7 +162,7 @@ public sealed class OwnerBucketsTests(OwnerBucketsRunnerFixture runner)
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
-        for (var i = 0; i < 100; i++)
+        for (var i = 0; i < 300; i++)
         {
             if (await condition())
             {
