@@ -21,6 +21,7 @@ public sealed class BenchRunner : IAsyncDisposable
     public StorageClients Storage => _app.Services.GetRequiredService<StorageClients>();
     public JobStore Store => _app.Services.GetRequiredService<JobStore>();
     public IndexLayout Layout => _app.Services.GetRequiredService<IndexLayout>();
+    public JobCounters Counters => _app.Services.GetRequiredService<JobCounters>();
     public Microsoft.DurableTask.Client.DurableTaskClient Durable => _app.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
 
     public static async Task<BenchRunner> StartAsync(
