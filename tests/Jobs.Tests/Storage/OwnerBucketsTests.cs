@@ -85,10 +85,10 @@ public sealed class OwnerBucketsTests(OwnerBucketsRunnerFixture runner)
     {
         // This runner's start recorded four buckets in its table; a start with one must not run on it.
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            new StorageInitializer(runner.Storage, new IndexLayout(1)).StartAsync(CancellationToken.None));
+            new StorageInitializer(runner.Storage, new IndexLayout(1)).StartingAsync(CancellationToken.None));
         Assert.Contains("Jobs:Storage:OwnerIndexBuckets is 1", refused.Message, StringComparison.Ordinal);
         Assert.Contains("written with 4", refused.Message, StringComparison.Ordinal);
-        await new StorageInitializer(runner.Storage, new IndexLayout(Buckets)).StartAsync(CancellationToken.None); // the same count starts
+        await new StorageInitializer(runner.Storage, new IndexLayout(Buckets)).StartingAsync(CancellationToken.None); // the same count starts
     }
 
     [Fact]
