@@ -36,9 +36,7 @@ public sealed class IndexLayout
     public IReadOnlyList<string> PartitionsOf(JobListScope scope) => scope switch
     {
         JobListScope.All => TableKeys.AllIndexPartitions,
-        JobListScope.Owner owner => OwnerBuckets == 1
-            ? [TableKeys.OwnerIndexPartition(owner.Name)]
-            : [.. Enumerable.Range(0, OwnerBuckets).Select(bucket => TableKeys.OwnerIndexPartition(owner.Name, bucket))],
+        JobListScope.Owner owner => [.. Enumerable.Range(0, OwnerBuckets).Select(bucket => OwnerPartition(owner.Name, bucket))],
         JobListScope.Entity entity => [TableKeys.EntityIndexPartition(entity.Type, entity.Id)],
         _ => throw new ArgumentOutOfRangeException(nameof(scope)),
     };
@@ -47,14 +45,16 @@ public sealed class IndexLayout
     public IEnumerable<string> PartitionsOf(Job job)
     {
         yield return TableKeys.AllIndexPartitionOf(job.Id);
-        yield return OwnerBuckets == 1
-            ? TableKeys.OwnerIndexPartition(job.Owner)
-            : TableKeys.OwnerIndexPartition(job.Owner, TableKeys.BucketOf(job.Id, OwnerBuckets));
+        yield return OwnerPartition(job.Owner, TableKeys.BucketOf(job.Id, OwnerBuckets));
         if (job.Entity is { } entity)
         {
             yield return TableKeys.EntityIndexPartition(entity.Type, entity.Id);
         }
     }
+
+    /// <summary>An owner's partition for a bucket: with one bucket, the name an owner's rows have always had.</summary>
+    private string OwnerPartition(string owner, int bucket) =>
+        OwnerBuckets == 1 ? TableKeys.OwnerIndexPartition(owner) : TableKeys.OwnerIndexPartition(owner, bucket);
 
     /// <summary>
     /// Records this layout in <paramref name="table"/> on its first start, and refuses to run on a table whose rows were
@@ -112,4 +112,5 @@ public sealed class IndexLayout
             return row.PartitionKey;
         }
         return null;
-    }}
+    }
+}

@@ -37,7 +37,7 @@ public sealed class BucketedListTests(RunnerFixture runner)
             CreatedAt = start.AddSeconds(i), UpdatedAt = start.AddSeconds(i),
         }).ToList();
         var scopePartitions = layout.PartitionsOf(scope);
-        var rows = jobs.SelectMany(j => layout.PartitionsOf(j).Where(scopePartitions.Contains).SelectMany(p => JobIndexEntity.Rows(j, p, j.UpdatedAt)));
+        var rows = jobs.SelectMany(j => layout.PartitionsOf(j).Where(scopePartitions.Contains).SelectMany(p => JobIndexEntity.Rows(j, p, j.UpdatedAt))).ToList();
         foreach (var partition in rows.GroupBy(r => r.PartitionKey))
         {
             foreach (var chunk in partition.Chunk(100))
