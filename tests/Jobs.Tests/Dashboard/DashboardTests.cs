@@ -113,7 +113,9 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         using var api = runner.Client(_owner);
         var other = "ui-other-" + Guid.NewGuid().ToString("N")[..8];
         using var otherApi = runner.Client(other);
-        var mine = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 4, delayMs = 1_500 } }))["id"]!;
+        // Long enough (about 30 s, its bar moving every 375 ms) to be still running when the "completed" filter below is
+        // applied: at 6 s it had sometimes ended by then on a busy machine, and the filter then rightly showed it too.
+        var mine = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 20, delayMs = 1_500 } }))["id"]!;
         var done = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
         var theirs = (string)(await RunnerFixture.CreateJobAsync(otherApi, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
         await RunnerFixture.WaitForEndAsync(api, done);
