@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Runs the benchmark (bench/Jobs.Bench, Release) against the local runner and writes docs/benchmarks.md and
 # bench/results/benchmarks.json. Every phase starts in-memory Azurite processes of its own (from node_modules), so
-# no phase runs on an emulator still busy with the previous one. About 50 minutes on 2 cores by default.
+# no phase runs on an emulator still busy with the previous one. About 40 minutes on 2 cores by default.
 # Options are passed through: --pair-size 200 --pairs 5 (alternating runs of ours and the bare engine, per layout,
 # after --warmup 50 unmeasured jobs of each),
-# --layouts shared,split,storage-first (storage-first raises the emulators' CPU priority: it needs root or
-# CAP_SYS_NICE, and is skipped without), --large 2000 (one run of that many jobs, ours and the bare engine, as a stream that keeps at
+# --layouts shared,split, --large 2000 (one run of that many jobs, ours and the bare engine, as a stream that keeps at
 # most --large-window 100 unfinished; --large-window 0 submits them all at once; --no-large-bare: ours only;
 # --large 0 skips it), --load-fraction 0.5 (latency load
 # as a fraction of the sustained throughput), --scale 10000 (jobs stored for the listing measurements; a list, each ≥ 5050),

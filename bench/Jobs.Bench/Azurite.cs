@@ -25,25 +25,15 @@ public sealed class Azurite : IAsyncDisposable
     /// <summary>The path of the Azurite binary (scripts/bench.sh passes the one installed from the lockfile).</summary>
     public static string Binary { get; set; } = Environment.GetEnvironmentVariable("JOBS_AZURITE") ?? "node_modules/.bin/azurite";
 
-    /// <summary>
-    /// Starts an emulator; with <paramref name="niceness"/> below 0 at a higher CPU priority than this process (GNU
-    /// <c>nice</c>; see <see cref="CanRaisePriority"/>).
-    /// </summary>
-    public static async Task<Azurite> StartAsync(int niceness = 0)
+    public static async Task<Azurite> StartAsync()
     {
         int blob = FreePort(), queue = FreePort(), table = FreePort();
-        var start = new ProcessStartInfo(niceness == 0 ? Binary : "nice")
+        var start = new ProcessStartInfo(Binary)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (niceness != 0)
-        {
-            start.ArgumentList.Add("-n");
-            start.ArgumentList.Add(niceness.ToString(CultureInfo.InvariantCulture));
-            start.ArgumentList.Add(Binary);
-        }
         foreach (var arg in new[]
         {
             "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--inMemoryPersistence",
@@ -92,25 +82,6 @@ public sealed class Azurite : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// True when this process may start others at a higher CPU priority than its own (root, or CAP_SYS_NICE). GNU
-    /// <c>nice</c> runs the command anyway when it may not, and says so on standard error.
-    /// </summary>
-    public static bool CanRaisePriority()
-    {
-        try
-        {
-            using var probe = Process.Start(new ProcessStartInfo("nice", ["-n", "-1", "true"]) { RedirectStandardError = true, UseShellExecute = false })!;
-            var error = probe.StandardError.ReadToEnd();
-            probe.WaitForExit();
-            return probe.ExitCode == 0 && error.Length == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false; // no nice on this machine
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -148,10 +119,6 @@ public sealed class Azurite : IAsyncDisposable
 /// <summary>
 /// Where a phase's storage lives: the app and the task hub on one emulator (<c>shared</c>), or the task hub on an
 /// emulator of its own (<c>split</c>, via host.json's <c>storageProvider.connectionName</c>), so a second core works.
-/// <c>storage-first</c> is <c>split</c> with both emulators at a higher CPU priority than this process (the app, the
-/// engine and the load): they stand for storage services, which on Azure run on machines of their own, so the app's
-/// CPU use never delays them; with equal priorities the app's work and the task hub's emulator, which sets the pace
-/// for both sides, take turns on the same two cores (bench/ANALYSIS.md).
 /// </summary>
 public sealed class Emulators : IAsyncDisposable
 {
@@ -175,18 +142,12 @@ public sealed class Emulators : IAsyncDisposable
     public double TaskHubCpuSeconds() => (TaskHub ?? App).CpuSeconds();
 
     /// <summary>The layouts <see cref="StartAsync"/> knows.</summary>
-    public static readonly IReadOnlyList<string> Layouts = ["shared", "split", StorageFirst];
-
-    public const string StorageFirst = "storage-first";
-
-    /// <summary>Ten steps of niceness: the emulators get about nine times this process's share of a busy core.</summary>
-    private const int StorageNiceness = -10;
+    public static readonly IReadOnlyList<string> Layouts = ["shared", "split"];
 
     public static async Task<Emulators> StartAsync(string layout) => layout switch
     {
         "shared" => new(layout, await Azurite.StartAsync(), null),
         "split" => new(layout, await Azurite.StartAsync(), await Azurite.StartAsync()),
-        StorageFirst => new(layout, await Azurite.StartAsync(StorageNiceness), await Azurite.StartAsync(StorageNiceness)),
         _ => throw new ArgumentException($"Unknown layout '{layout}' (known: {string.Join(", ", Layouts)}).", nameof(layout)),
     };
 

@@ -21,7 +21,7 @@ public static class Markdown
         md.AppendLine();
 
         md.AppendLine("## Throughput: `demo.steps` (5 steps, no delay) submitted over HTTP, until all are terminal").AppendLine();
-        md.AppendLine("Each run on fresh emulators. `shared`: the app and the task hub on one Azurite process; `split`: the task hub on an Azurite of its own (`storageProvider.connectionName`); `storage-first`: `split` with both emulators at a higher CPU priority than the app's process (`nice -n -10`), standing for storage that runs on machines of its own, as on Azure, so the app's CPU use never delays it. Ours and the bare engine alternate; seconds and the ratio are medians of the pairs (the ratio is the median of the pairs' own ratios).").AppendLine();
+        md.AppendLine("Each run on fresh emulators. `shared`: the app and the task hub on one Azurite process; `split`: the task hub on an Azurite of its own (`storageProvider.connectionName`). Ours and the bare engine alternate; seconds and the ratio are medians of the pairs (the ratio is the median of the pairs' own ratios).").AppendLine();
         md.AppendLine("| layout | jobs | pairs | seconds | jobs/s | steps/s | bare engine s | bare jobs/s | ratio to bare | ratio of each pair |").AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var t in r["throughput"]!.AsArray())
         {

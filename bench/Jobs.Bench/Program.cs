@@ -12,13 +12,12 @@ using Jobs.Functions.Storage;
 using Jobs.LocalRunner.Configuration;
 
 // Usage: Jobs.Bench --repo DIR [--pair-size 200] [--pairs 5] [--warmup 50] [--large 2000] [--large-window 100] [--no-large-bare]
-//        [--layouts shared,split,storage-first] [--load-fraction 0.5]
+//        [--layouts shared,split] [--load-fraction 0.5]
 //        [--scale 10000,100000] [--no-stall-check] [--out docs/benchmarks.md] [--render results.json] | --soak N [--fault-rate 0.1]
 // Every phase starts Azurite processes of its own (JOBS_AZURITE: the binary); the soak uses JOBS_BENCH_STORAGE.
 // Throughput: --pairs 5 alternating runs of ours and the bare engine at --pair-size jobs per layout (--layouts
-// shared,split,storage-first; the last needs leave to raise the emulators' priority, else it is skipped), then one
-// run of --large jobs in the faster of shared and split (and of the bare engine), as a stream that keeps at most
-// --large-window of them unfinished (0: all submitted at once); latency at --load-fraction of what that layout sustained.
+// shared,split), then one run of --large jobs in the faster layout (and of the bare engine), as a stream that keeps at
+// most --large-window of them unfinished (0: all submitted at once); latency at --load-fraction of what it sustained.
 var repo = Arg("--repo") ?? Directory.GetCurrentDirectory();
 const int MinScaleSize = 5_050; // offset 5,000 and a page of 50
 var scaleSizes = (Arg("--scale") ?? "10000").Split(',').Select(int.Parse).ToArray();
@@ -67,25 +66,20 @@ if (Flag("--stream-only"))
 const int Steps = 5;
 var pairSize = int.Parse(Arg("--pair-size") ?? "200", CultureInfo.InvariantCulture);
 var pairs = int.Parse(Arg("--pairs") ?? "5", CultureInfo.InvariantCulture);
+if (pairs < 1)
+{
+    Console.Error.WriteLine("--pairs: at least 1 (the ratio is the median of the pairs)");
+    Environment.Exit(2);
+}
 var large = int.Parse(Arg("--large") ?? "2000", CultureInfo.InvariantCulture);
 // A stream, not a burst: a service receives its jobs over time, and Azurite (not Azure Storage) makes every queue
 // operation dearer with every message waiting in the account (see the large run below and the analysis).
 var largeWindow = int.Parse(Arg("--large-window") ?? "100", CultureInfo.InvariantCulture);
-var layouts = (Arg("--layouts") ?? string.Join(',', Emulators.Layouts)).Split(',').ToList();
+var layouts = (Arg("--layouts") ?? string.Join(',', Emulators.Layouts)).Split(',', StringSplitOptions.TrimEntries).Distinct().ToList();
 if (layouts.FirstOrDefault(l => !Emulators.Layouts.Contains(l)) is { } unknown)
 {
+    // An unknown name would otherwise run some other layout under its name.
     Console.Error.WriteLine($"--layouts: unknown layout '{unknown}' (known: {string.Join(", ", Emulators.Layouts)})");
-    Environment.Exit(2);
-}
-if (layouts.Contains(Emulators.StorageFirst) && !Azurite.CanRaisePriority())
-{
-    // Raising a process's priority takes root or CAP_SYS_NICE; the other layouts do not need it.
-    Console.WriteLine($"throughput {Emulators.StorageFirst}: skipped, this user may not raise the emulators' CPU priority (nice -n -10)");
-    layouts.Remove(Emulators.StorageFirst);
-}
-if (layouts.Count == 0)
-{
-    Console.Error.WriteLine("--layouts: no layout left to measure");
     Environment.Exit(2);
 }
 var loadFraction = double.Parse(Arg("--load-fraction") ?? "0.5", CultureInfo.InvariantCulture);
@@ -186,9 +180,7 @@ foreach (var layout in layouts)
         ["cpuMsPerJob"] = new JsonObject { ["ours"] = CpuJson(oursCpu, ours, pairSize), ["bare"] = CpuJson(bareCpu, bare, pairSize) },
     });
 }
-// The large run and the latency run on the faster layout of equal priorities (storage-first, when it is the only one
-// measured), so they stay comparable with the runs before that layout existed.
-var bestLayout = (sustained.Where(s => s.Key != Emulators.StorageFirst).DefaultIfEmpty(sustained.First())).MaxBy(s => s.Value).Key;
+var bestLayout = sustained.MaxBy(s => s.Value).Key;
 if (large > 0)
 {
     // A stream that keeps at most --large-window jobs unfinished (a new one as soon as one ends), on both sides; 0 submits
