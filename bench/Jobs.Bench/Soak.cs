@@ -193,7 +193,7 @@ public static class Soak
     {
         var table = runner.Storage.JobsTable;
         var rows = new Dictionary<string, List<TableEntity>>();
-        foreach (var partition in TableKeys.AllIndexPartitions.Concat(runner.Layout.PartitionsOf(new JobListScope.Owner(Owner))))
+        foreach (var partition in runner.Layout.PartitionsOf(new JobListScope.All()).Concat(runner.Layout.PartitionsOf(new JobListScope.Owner(Owner))))
         {
             await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}")))
             {
