@@ -34,6 +34,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton(sp => new IndexLayout(sp.GetRequiredService<IOptions<StorageOptions>>()));
         services.AddHostedService<StorageInitializer>();
         services.AddSingleton<JobStore>();
+        services.AddSingleton<JobProjector>();
         services.AddSingleton<JobRecordCache>();
         services.AddSingleton<JobListIndex>();
         services.AddSingleton<JobCounters>();

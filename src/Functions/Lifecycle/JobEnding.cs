@@ -7,16 +7,14 @@ namespace Jobs.Functions.Lifecycle;
 /// <summary>
 /// The one way a job reaches a terminal state — completion, failure, cancellation, termination, timeout — so every
 /// ending behaves alike: the terminal state is written under the ETag (a job ends once) in one transaction with the
-/// closing log line (a client that sees the end finds the whole log), and the ending goes to <c>job-events</c>.
-/// Repeating an ending that already happened (a retry after a storage fault) writes nothing twice but publishes
-/// again, so an event lost to a fault is sent on the retry.
+/// closing log line (a client that sees the end finds the whole log) and its outbox row; the projector then sends it
+/// to <c>job-events</c> (at least once: a retry after a fault settles what the fault left, the event included).
 /// </summary>
-public sealed class JobEnding(JobStore store, JobLogStore logs, JobEventPublisher events)
+public sealed class JobEnding(JobStore store, JobLogStore logs)
 {
     /// <summary>
     /// Ends <paramref name="known"/> as <paramref name="status"/>. <paramref name="fields"/> adds the ending's own fields
     /// to the current record, or returns null when this job must not end this way (the engine sets status and time).
-    /// Publishing is at least once.
     /// </summary>
     public async Task<JobUpdate> EndAsync(Job known, JobStatus status, string logLine, Func<Job, Job?> fields, CancellationToken cancellationToken, JobWrite? write = null)
     {
@@ -28,10 +26,6 @@ public sealed class JobEnding(JobStore store, JobLogStore logs, JobEventPublishe
         if (update.Changed && update.Job.Status.IsTerminal())
         {
             Observability.JobsTelemetry.JobEnded(update.Job);
-        }
-        if (update.Job.Status == status)
-        {
-            await events.PublishAsync(update.Job, cancellationToken);
         }
         return update;
     }

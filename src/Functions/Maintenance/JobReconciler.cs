@@ -26,7 +26,8 @@ public enum Reconciliation
 /// <summary>
 /// Makes job records agree with their orchestrations, visiting only the live-job index (never all jobs):
 /// <list type="bullet">
-/// <item>an ended record whose projections are behind → list rows healed, live-job row removed;</item>
+/// <item>a status change whose projection a crash or a fault left unsettled (its outbox row is still beside the
+/// record, or an ended job is still watched) → settled by <see cref="JobProjector"/>;</item>
 /// <item>an orchestration that ended without the record noticing — completed, failed, or terminated through the native
 /// Durable API → the record takes that outcome (terminated → <c>cancelled</c> with the reason);</item>
 /// <item>no orchestration for a pending job past the grace period → started; for a running job (purged out of
@@ -35,12 +36,12 @@ public enum Reconciliation
 /// and the orchestration terminated;</item>
 /// <item>a live-job row with no record (a create that failed before its record) → removed, with the list rows written with it.</item>
 /// </list>
-/// It also keeps the job counters (<see cref="JobCounters"/>): each run folds the all-jobs buckets' count rows, a job
-/// whose projection it heals long after the change has its partitions recounted, and the all-jobs scope is recounted
-/// from its list rows every <see cref="ReconcilerOptions.RecountMinutes"/>.
+/// It is also the counters' aggregator (<see cref="JobCounters.FoldAsync(CancellationToken)"/>): each run folds the deltas
+/// of the all-jobs buckets and of every partition they name, and every <see cref="ReconcilerOptions.RecountMinutes"/> the
+/// all-jobs scope is recounted from its list rows, as a repair should a counter ever drift.
 /// </summary>
 public sealed partial class JobReconciler(
-    JobStore store, LiveJobIndex live, JobListIndex list, JobCounters counters, JobEnding ending, JobCommands commands, JobSubmissionService submissions,
+    JobStore store, LiveJobIndex live, JobProjector projector, JobCounters counters, JobEnding ending, JobCommands commands, JobSubmissionService submissions,
     JobHandlerRegistry handlers, IOptions<ReconcilerOptions> options, ILogger<JobReconciler> logger)
 {
     private DateTimeOffset? _nextRecount;
@@ -70,7 +71,7 @@ public sealed partial class JobReconciler(
         return counts;
     }
 
-    /// <summary>Folds the all-jobs counters, and recounts them from the list rows when their time has come.</summary>
+    /// <summary>Folds the counters' deltas, and recounts the all-jobs counters from the list rows when their time has come.</summary>
     private async Task KeepCountersAsync(CancellationToken cancellationToken)
     {
         var now = store.Now;
@@ -86,23 +87,11 @@ public sealed partial class JobReconciler(
                 }
                 LogRecount(done, corrected);
             }
-            await counters.ReadAsync(new JobListScope.All(), cancellationToken);
+            await counters.FoldAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogCountersFailed(ex); // the next run tries again
-        }
-    }
-
-    /// <summary>
-    /// A projection healed long after its change may have had a count row folded before it was superseded (see
-    /// <see cref="JobCounters.FoldAge"/>): those partitions are rebuilt from their list rows. Sooner heals are exact.
-    /// </summary>
-    private async Task RecountIfLateAsync(Job job, DateTimeOffset changedAt, CancellationToken cancellationToken)
-    {
-        if (store.Now - changedAt > counters.FoldAge / 2)
-        {
-            await counters.RecountAsync(job, cancellationToken);
         }
     }
 
@@ -120,7 +109,7 @@ public sealed partial class JobReconciler(
             {
                 if (row.Job is { } orphan)
                 {
-                    await list.DeleteAsync(orphan, cancellationToken);
+                    await projector.RemoveAsync(orphan, cancellationToken);
                 }
                 await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
                 return Reconciliation.Removed;
@@ -129,33 +118,27 @@ public sealed partial class JobReconciler(
         }
         if (job.Deadline != row.Deadline)
         {
-            // A row of an earlier try of this job's create (its retry recorded another deadline): that try's list rows
-            // go too when they were written at another time; the job's own rows stay.
-            if (row.Job is { } earlierTry && earlierTry.CreatedAt != job.CreatedAt)
-            {
-                await list.DeleteAsync(earlierTry, cancellationToken);
-            }
+            // A row of an earlier try of this job's create (its retry recorded another deadline): the job's own row stays.
             await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
             return Reconciliation.Removed;
         }
         if (!LiveJobIndex.IsLive(job))
         {
-            // Ended but not fully projected (the live-job row goes last): finish the projection — once the grace has
-            // passed, so that a visit landing between an ending's record and its list rows does not write them twice
-            // (the ending is still writing them itself; a fault there leaves the row for a later visit).
+            // Ended but not fully projected (the live-job row goes last): settle it — once the grace has passed, so that a
+            // visit landing between an ending's record and its projection does not race it (harmless, but needless).
             if (now - job.UpdatedAt <= grace)
             {
                 return Reconciliation.None;
             }
-            await store.HealAsync(job, cancellationToken);
-            await RecountIfLateAsync(job, job.IndexedAt, cancellationToken);
+            await SettleAsync(job, cancellationToken);
+            // Its partitions show the ending now; a row that survived them (restored behind the engine's back) goes too.
+            await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
             return Reconciliation.Healed;
         }
-        if (job.ListingPending && now - job.UpdatedAt > grace)
+        if (row.ProjectedSeq < JobStamp.Of(job)!.Seq && now - job.UpdatedAt > grace)
         {
-            var changedAt = job.IndexedAt;
-            job = await store.HealAsync(job, cancellationToken);
-            await RecountIfLateAsync(job, changedAt, cancellationToken);
+            // A status change that is not projected everywhere (the live-job row, written last, says which one is).
+            job = await SettleAsync(job, cancellationToken);
         }
         var quiet = now - job.UpdatedAt > grace;
         if (!quiet && job.Deadline > now)
@@ -194,6 +177,14 @@ public sealed partial class JobReconciler(
             : "Its orchestration no longer exists (it was purged while the job ran), so the job cannot go on; finished steps are not run again.";
         return await EndAsync(job, new JobOutcome(JobStatus.Failed, null, new JobError(why, "OrchestrationMissing", null, job.Step), "Failed: orchestration missing"),
             cancellationToken);
+    }
+
+    /// <summary>Projects what the record's changes owe and removes their outbox rows (read with the record, only when needed).</summary>
+    private async Task<Job> SettleAsync(Job job, CancellationToken cancellationToken)
+    {
+        var stored = await store.ReadAsync(job.Id, cancellationToken) ?? new StoredJob(job, []);
+        await store.SettleAsync(stored, cancellationToken, force: true);
+        return stored.Job;
     }
 
     private async Task<Reconciliation> EndAsync(Job job, JobOutcome outcome, CancellationToken cancellationToken)

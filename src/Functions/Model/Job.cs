@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace Jobs.Functions.Model;
 
 /// <summary>
-/// A job record: the single source of truth a client reads. Immutable; every change is a
-/// <c>with</c> expression written back under the ETag that was read.
+/// A job record: the single source of truth a client reads. Immutable; every change is a <c>with</c> expression.
+/// It knows nothing of storage: how it is stored (its ETag, its change sequence) is the store's (<c>JobStamp</c>).
 /// </summary>
 public sealed record Job
 {
@@ -48,51 +48,10 @@ public sealed record Job
     /// <summary>When a pending or running job is given up as <see cref="JobStatus.TimedOut"/>.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
-    /// <summary>When the job's list rows were last written (its last status change); storage bookkeeping only.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public DateTimeOffset IndexedAt { get; init; }
-
-    /// <summary>
-    /// The <see cref="IndexedAt"/> whose list rows are known to be written (null: none yet). Differs from
-    /// <see cref="IndexedAt"/> only between a status change and its projection, or when a projection failed and
-    /// still has to be healed; storage bookkeeping only.
-    /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public DateTimeOffset? ListedAt { get; init; }
-
-    /// <summary>
-    /// The status change before <see cref="IndexedAt"/>, kept by an ending whose list rows are written after its record:
-    /// until they are, the "updated" rows of that earlier change may still be listed, and whoever finishes the
-    /// projection (a retry, the reconciler, retention) must remove them; storage bookkeeping only.
-    /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public DateTimeOffset? PreviousIndexedAt { get; init; }
-
-    /// <summary>
-    /// The last status change before <see cref="IndexedAt"/> whose projection was confirmed, and the status it listed
-    /// (null: none, the job's first). The counters (<c>JobCounters</c>) count this change as a move from
-    /// <see cref="PriorListedStatus"/> to <see cref="Status"/>: a change between the two that was never confirmed is
-    /// superseded, and its count row removed; storage bookkeeping only.
-    /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public DateTimeOffset? PriorListedAt { get; init; }
-
-    /// <inheritdoc cref="PriorListedAt"/>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public JobStatus? PriorListedStatus { get; init; }
-
     /// <summary>
     /// Which create request wrote the record: of concurrent requests with one idempotency key (which share the id and
     /// creation time), the one whose insert landed reports the creation and the others replay it; storage only.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string? CreatedBy { get; init; }
-
-    /// <summary>True while the list rows may not show this record's status (see <see cref="ListedAt"/>).</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public bool ListingPending => ListedAt != IndexedAt;
-
-    /// <summary>Storage concurrency token; never serialized to clients.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public Azure.ETag ETag { get; init; }
 }

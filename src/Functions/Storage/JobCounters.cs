@@ -3,7 +3,6 @@ using Azure;
 using Azure.Data.Tables;
 using Jobs.Functions.Model;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Jobs.Functions.Storage;
 
@@ -24,63 +23,34 @@ public sealed class JobCounts(IReadOnlyDictionary<CountKey, long> counts)
 }
 
 /// <summary>
-/// Job counts per index partition, kept with the transitions and never by reading the jobs (docs/storage.md, "Counts"):
-/// every projection of a status change writes, in the same entity-group transaction as the list rows it changes, a
-/// count row saying the job moved from <see cref="Job.PriorListedStatus"/> to its status; a removal writes one saying it
-/// left. A reader adds the partition's counter row and the count rows not folded into it yet (one range query per
-/// partition), and folds rows older than <see cref="FoldAge"/> into the counter in one transaction under its ETag.
-/// So counting costs no request of its own on the write path, a busy scope's counts are spread like its rows (the 16
-/// all-jobs buckets), and two folds never both land. Counts are eventually consistent: a projection that failed shows
-/// once it is healed, and <see cref="RecountAsync(JobListScope, CancellationToken)"/> (run by the reconciler) rebuilds a partition's counter from its
-/// list rows should a count row ever have been folded before the change it recorded was superseded.
+/// Job counts per list partition, kept as deltas and never by reading the jobs (docs/storage.md, "Counts"). Every
+/// projection of a status change writes, in the same entity-group transaction as the list rows it changes, a delta row
+/// saying the job moved from the status the partition showed to its new one (<see cref="ProjectionPlan"/>); a removal
+/// writes one saying it left. The marker row in that transaction makes each delta land exactly once. A reader adds the
+/// partition's counter row and the deltas not folded into it yet (one range query per partition, no write); one
+/// background aggregator (<see cref="FoldAsync(CancellationToken)"/>, run by the reconciler) folds deltas into the
+/// counters, as Hangfire's CountersAggregator does. <see cref="RecountAsync(JobListScope, CancellationToken)"/> stays
+/// as a repair tool: it rebuilds a partition's counter from its list rows.
 /// </summary>
-public sealed partial class JobCounters(StorageClients clients, IndexLayout layout, IOptions<StorageOptions> options, TimeProvider time, ILogger<JobCounters> logger)
+public sealed partial class JobCounters(StorageClients clients, IndexLayout layout, ILogger<JobCounters> logger)
 {
-    /// <summary>
-    /// How old a count row must be before it is folded (<see cref="StorageOptions.CountFoldSeconds"/>, 10 minutes): well
-    /// past the time a failed projection takes to be healed (a retry within seconds, the reconciler within about two
-    /// minutes), so a change that is superseded before it was confirmed still has its row to remove.
-    /// </summary>
-    public TimeSpan FoldAge { get; } = TimeSpan.FromSeconds(options.Value.CountFoldSeconds);
-
-    /// <summary>Most count rows one fold takes: the counter and the deletes share one transaction of at most 100 operations.</summary>
+    /// <summary>Most deltas one fold takes: the counter and the deletes share one transaction of at most 100 operations.</summary>
     private const int MaxFold = 99;
 
     private readonly TableClient _table = clients.JobsTable;
 
-    /// <summary>The count row of the job's current status change in <paramref name="partition"/> (an upsert: a retry writes the same row).</summary>
-    internal static TableTransactionAction Change(Job job, string partition) =>
-        new(TableTransactionActionType.UpsertReplace, CountRow(partition, TableKeys.CountChangeRowKey(job.IndexedAt, job.Id), job, job.PriorListedStatus, job.Status));
-
     /// <summary>
-    /// Deletes of the count rows of status changes this projection supersedes: those after the last confirmed one
-    /// (<see cref="Job.PriorListedAt"/>) that are not the current one. Their moves are in the current row's "from".
+    /// The key of a new delta row for a job's change number <paramref name="seq"/> (0: its removal). Exactly-once comes from
+    /// the marker row in the same transaction, not from this key, so each application gets a key of its own: a job taken
+    /// out of a partition and put back (an orphaned create finished late) is counted again, not overwritten.
     /// </summary>
-    internal static IEnumerable<TableTransactionAction> Superseded(Job job, string partition, IEnumerable<DateTimeOffset> staleTimes) =>
-        staleTimes.Where(t => t != job.IndexedAt && (job.PriorListedAt is not { } prior || t > prior)).Distinct()
-            .Select(t => new TableTransactionAction(TableTransactionActionType.Delete,
-                new TableEntity(partition, TableKeys.CountChangeRowKey(t, job.Id)), ETag.All));
+    internal static string DeltaRowKey(string jobId, int seq) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"cnt-d-{jobId}-{seq:D9}-{Guid.NewGuid():N}");
 
-    /// <summary>
-    /// The count row of the job leaving <paramref name="partition"/> (its rows deleted), or null when it was never
-    /// counted there. Keyed by the status change it leaves from, so a repeated removal writes the same row.
-    /// </summary>
-    internal static TableTransactionAction? Removal(Job job, string partition)
+    /// <summary>A delta: one job of <paramref name="type"/> moved from <paramref name="from"/> (null: it arrived) to <paramref name="to"/> (null: it left).</summary>
+    internal static TableEntity Delta(string partition, string rowKey, string type, string owner, JobStatus? from, JobStatus? to)
     {
-        var counted = job.ListingPending ? job.PriorListedStatus : job.Status;
-        return counted is null ? null
-            : new(TableTransactionActionType.UpsertReplace, CountRow(partition, TableKeys.CountRemovalRowKey(job.IndexedAt, job.Id), job, counted, null));
-    }
-
-    /// <summary>The changes a removal withdraws: every unconfirmed one, the current included (the removal counts from the confirmed status).</summary>
-    internal static IEnumerable<TableTransactionAction> WithdrawnByRemoval(Job job, string partition, IEnumerable<DateTimeOffset> staleTimes) =>
-        Superseded(job, partition, staleTimes)
-            .Concat(job.ListingPending ? [new TableTransactionAction(TableTransactionActionType.Delete,
-                new TableEntity(partition, TableKeys.CountChangeRowKey(job.IndexedAt, job.Id)), ETag.All)] : []);
-
-    private static TableEntity CountRow(string partition, string rowKey, Job job, JobStatus? from, JobStatus? to)
-    {
-        var row = new TableEntity(partition, rowKey) { ["Type"] = job.Type, ["Owner"] = job.Owner };
+        var row = new TableEntity(partition, rowKey) { ["Type"] = type, ["Owner"] = owner };
         if (from is { } f)
         {
             row["From"] = f.ToWire();
@@ -92,15 +62,10 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
         return row;
     }
 
-    /// <summary>The counts of a scope (its partitions: <see cref="IndexLayout"/>), folding old count rows on the way.</summary>
+    /// <summary>The counts of a scope (its partitions: <see cref="IndexLayout"/>): each partition's counter plus its unfolded deltas. Reads only.</summary>
     public async Task<JobCounts> ReadAsync(JobListScope scope, CancellationToken cancellationToken)
     {
-        var parts = await Task.WhenAll(layout.PartitionsOf(scope).Select(async partition =>
-        {
-            var snapshot = await ReadCountRowsAsync(partition, cancellationToken);
-            await TryFoldAsync(snapshot, cancellationToken);
-            return snapshot.Sum();
-        }));
+        var parts = await Task.WhenAll(layout.PartitionsOf(scope).Select(async partition => (await ReadCountRowsAsync(partition, cancellationToken)).Sum()));
         var total = new Dictionary<CountKey, long>();
         foreach (var part in parts)
         {
@@ -110,9 +75,74 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     }
 
     /// <summary>
+    /// The aggregator: folds the deltas of every all-jobs bucket, and of every partition a bucket names as dirty (an
+    /// owner's or an entity's whose counts changed), into their counters. Returns how many deltas it folded.
+    /// </summary>
+    public async Task<int> FoldAsync(CancellationToken cancellationToken)
+    {
+        var folded = 0;
+        foreach (var bucket in TableKeys.AllIndexPartitions)
+        {
+            folded += await FoldAsync(bucket, cancellationToken);
+            var dirty = TableClient.CreateQueryFilter(
+                $"PartitionKey eq {bucket} and RowKey ge {ProjectionPlan.DirtyPrefix} and RowKey lt {ProjectionPlan.DirtyPrefix[..^1] + "."}");
+            await foreach (var row in _table.QueryAsync<TableEntity>(dirty, cancellationToken: cancellationToken))
+            {
+                if (row.GetString("Partition") is { } partition)
+                {
+                    folded += await FoldAsync(partition, cancellationToken);
+                }
+                try
+                {
+                    // Under its ETag: a projection that named the partition again meanwhile keeps it named.
+                    await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken);
+                }
+                catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+                {
+                    // Named again (or removed by another aggregator): the next run folds what came since.
+                }
+            }
+        }
+        return folded;
+    }
+
+    /// <summary>Folds one partition's deltas into its counter, <see cref="MaxFold"/> to a transaction; losing a race to another fold ends it.</summary>
+    public async Task<int> FoldAsync(string partition, CancellationToken cancellationToken)
+    {
+        var snapshot = await ReadCountRowsAsync(partition, cancellationToken);
+        var counter = new Dictionary<CountKey, long>(snapshot.Counter);
+        var etag = snapshot.CounterETag;
+        var folded = 0;
+        foreach (var chunk in snapshot.Changes.Chunk(MaxFold))
+        {
+            foreach (var change in chunk)
+            {
+                Apply(counter, change, +1);
+            }
+            try
+            {
+                // The counter under its ETag, so two folds never both land; each delta deleted under its own.
+                var response = await _table.SubmitTransactionAsync(
+                    [CounterAction(partition, counter, etag),
+                     .. chunk.Select(c => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, c.RowKey), c.ETag))],
+                    cancellationToken);
+                etag = response.Value[0].Headers.ETag;
+                folded += chunk.Length;
+                LogFolded(chunk.Length, partition);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
+            {
+                LogFoldLost(partition, ex.Status);
+                break;
+            }
+        }
+        return folded;
+    }
+
+    /// <summary>
     /// Rebuilds a scope's counters from its list rows (one creation-ordered row per job): counter = what the rows
-    /// count − the count rows not folded yet. The rows are read between two reads of the count rows; every transaction
-    /// that changes rows also writes a count row, so equal count rows before and after mean the rows read are the
+    /// count − the deltas not folded yet. The rows are read between two reads of the count rows; every transaction
+    /// that changes rows also writes a delta, so equal count rows before and after mean the rows read are the
     /// state those count rows lead to. The counter is written under the ETag first read. Returns false when the
     /// partition moved meanwhile (the next run tries again), and whether the counter was off when true.
     /// </summary>
@@ -127,15 +157,6 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
             corrected |= partitionCorrected;
         }
         return (done, corrected);
-    }
-
-    /// <summary>Recounts the partitions a job is listed in (the reconciler does, for a job whose projection it had to heal).</summary>
-    public async Task RecountAsync(Job job, CancellationToken cancellationToken)
-    {
-        foreach (var partition in layout.PartitionsOf(job))
-        {
-            await RecountAsync(partition, cancellationToken);
-        }
     }
 
     private async Task<(bool Done, bool Corrected)> RecountAsync(string partition, CancellationToken cancellationToken)
@@ -209,7 +230,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
             }
             var type = row.GetString("Type") ?? "";
             var owner = byOwner ? row.GetString("Owner") : null;
-            changes.Add(new CountChange(row.RowKey, row.ETag, row.Timestamp ?? DateTimeOffset.MinValue,
+            changes.Add(new CountChange(row.RowKey, row.ETag,
                 Key(owner, type, row.GetString("From")), Key(owner, type, row.GetString("To"))));
         }
         return new CountSnapshot(partition, counter, counterETag, changes);
@@ -217,39 +238,6 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
 
     private static CountKey? Key(string? owner, string type, string? status) =>
         status is not null && JobStatusExtensions.TryParseWire(status, out var parsed) ? new CountKey(owner, type, parsed) : null;
-
-    /// <summary>
-    /// Folds the count rows past <see cref="FoldAge"/> into the counter, oldest first, <see cref="MaxFold"/> to a
-    /// transaction; losing a race to another fold ends it (that one folds them).
-    /// </summary>
-    private async Task TryFoldAsync(CountSnapshot snapshot, CancellationToken cancellationToken)
-    {
-        var cutoff = time.GetUtcNow() - FoldAge;
-        var counter = new Dictionary<CountKey, long>(snapshot.Counter);
-        var etag = snapshot.CounterETag;
-        foreach (var chunk in snapshot.Changes.Where(c => c.WrittenAt < cutoff).OrderBy(c => c.WrittenAt).Chunk(MaxFold))
-        {
-            foreach (var change in chunk)
-            {
-                Apply(counter, change, +1);
-            }
-            try
-            {
-                // The deletes are conditional: a count row rewritten since it was read (a heal) is not folded away.
-                var response = await _table.SubmitTransactionAsync(
-                    [CounterAction(snapshot.Partition, counter, etag),
-                     .. chunk.Select(c => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(snapshot.Partition, c.RowKey), c.ETag))],
-                    cancellationToken);
-                etag = response.Value[0].Headers.ETag;
-                LogFolded(chunk.Length, snapshot.Partition);
-            }
-            catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
-            {
-                LogFoldLost(snapshot.Partition, ex.Status);
-                return;
-            }
-        }
-    }
 
     private static TableTransactionAction CounterAction(string partition, Dictionary<CountKey, long> counts, ETag? etag)
     {
@@ -283,7 +271,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
 
     private sealed record CounterEntry(string? Owner, string Type, string Status, long Count);
 
-    private sealed record CountChange(string RowKey, ETag ETag, DateTimeOffset WrittenAt, CountKey? From, CountKey? To);
+    private sealed record CountChange(string RowKey, ETag ETag, CountKey? From, CountKey? To);
 
     private sealed record CountSnapshot(string Partition, IReadOnlyDictionary<CountKey, long> Counter, ETag? CounterETag, IReadOnlyList<CountChange> Changes)
     {
@@ -305,7 +293,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     [LoggerMessage(Level = LogLevel.Debug, Message = "Folded {Count} count row(s) into the counter of {Partition}.")]
     private partial void LogFolded(int count, string partition);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A fold of {Partition} lost a race (storage said {Status}); the next reader folds.")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A fold of {Partition} lost a race (storage said {Status}); the next fold takes the rest.")]
     private partial void LogFoldLost(string partition, int status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The counter of {Partition} did not match its list rows and was rebuilt from them.")]

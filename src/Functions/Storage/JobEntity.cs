@@ -43,22 +43,23 @@ public sealed class JobEntity : ITableEntity
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
     public DateTimeOffset? Deadline { get; set; }
-    public DateTimeOffset IndexedAt { get; set; }
-    public DateTimeOffset? ListedAt { get; set; }
-    public DateTimeOffset? PreviousIndexedAt { get; set; }
-    public DateTimeOffset? PriorListedAt { get; set; }
-    public string? PriorListedStatus { get; set; }
+
+    /// <summary>The number of the record's last status change (<see cref="JobStamp.Seq"/>): 1 for its creation.</summary>
+    public int ChangeSeq { get; set; }
+
+    /// <summary>When the last status change happened: the time the "updated" list rows are keyed by.</summary>
+    public DateTimeOffset ChangedAt { get; set; }
     public DateTimeOffset? NotBefore { get; set; }
     public string? CreatedBy { get; set; }
 
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
     internal const int MaxColumnChars = 30_000;
 
-    public static JobEntity FromJob(Job job) => new()
+    public static JobEntity FromJob(Job job, JobStamp stamp) => new()
     {
         PartitionKey = job.Id,
         RowKey = TableKeys.RecordRowKey,
-        ETag = job.ETag,
+        ETag = stamp.ETag,
         Type = job.Type,
         Status = job.Status.ToWire(),
         Owner = job.Owner,
@@ -86,22 +87,20 @@ public sealed class JobEntity : ITableEntity
         UpdatedAt = job.UpdatedAt,
         CompletedAt = job.CompletedAt,
         Deadline = job.Deadline,
-        IndexedAt = job.IndexedAt,
-        ListedAt = job.ListedAt,
-        PreviousIndexedAt = job.PreviousIndexedAt,
-        PriorListedAt = job.PriorListedAt,
-        PriorListedStatus = job.PriorListedStatus?.ToWire(),
+        ChangeSeq = stamp.Seq,
+        ChangedAt = stamp.ChangedAt,
         NotBefore = job.NotBefore,
         CreatedBy = job.CreatedBy,
     };
 
-    public Job ToJob() => new()
+    /// <summary>The record, with its stamp attached (<see cref="JobStamp.Of"/>).</summary>
+    public Job ToJob() => JobStamp.Attach(ToRecord(), new JobStamp(ETag, ChangeSeq, ChangedAt));
+
+    private Job ToRecord() => new()
     {
         Id = PartitionKey,
         Type = Type,
-        Status = JobStatusExtensions.TryParseWire(Status, out var status)
-            ? status
-            : throw new InvalidDataException($"Job {PartitionKey} has an unknown stored status '{Status}'."),
+        Status = StoredStatus.Parse(Status, $"Job {PartitionKey}"),
         Owner = Owner,
         Progress = Progress,
         Step = Step,
@@ -125,14 +124,8 @@ public sealed class JobEntity : ITableEntity
         UpdatedAt = UpdatedAt,
         CompletedAt = CompletedAt,
         Deadline = Deadline,
-        IndexedAt = IndexedAt,
-        ListedAt = ListedAt,
-        PreviousIndexedAt = PreviousIndexedAt,
-        PriorListedAt = PriorListedAt,
-        PriorListedStatus = PriorListedStatus is not null && JobStatusExtensions.TryParseWire(PriorListedStatus, out var prior) ? prior : null,
         NotBefore = NotBefore,
         CreatedBy = CreatedBy,
-        ETag = ETag,
     };
 
     private static JsonElement? ParseJson(string? json) =>

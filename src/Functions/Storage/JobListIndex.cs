@@ -5,103 +5,13 @@ using Jobs.Functions.Model;
 namespace Jobs.Functions.Storage;
 
 /// <summary>
-/// The list rows of the <c>Jobs</c> table: projections of job records, written after the record and healed when
-/// they fall behind it (see <see cref="JobStore"/>). Reads a page as range queries over one RowKey family; type and
-/// status orders walk that family once per value (a "phase"). Filters go through the SDK's builder, never by hand.
+/// Reads the list rows of the <c>Jobs</c> table — projections of job records that <see cref="JobProjector"/> writes.
+/// Reads a page as range queries over one RowKey family; type and status orders walk that family once per value (a
+/// "phase"). Filters go through the SDK's builder, never by hand.
 /// </summary>
 public sealed class JobListIndex(StorageClients clients, IndexLayout layout)
 {
     private readonly TableClient _table = clients.JobsTable;
-
-    /// <summary>
-    /// Writes the job's rows for its current status at <see cref="Job.IndexedAt"/>, per scope one entity-group
-    /// transaction that upserts the four rows and removes the "updated" rows at <paramref name="staleTimes"/> (earlier
-    /// status changes). Upserts, because rows are projections: the record is the truth, last writer wins here.
-    /// <paramref name="liveRow"/> (the job's live-job row, an upsert or a delete) rides in its partition's transaction:
-    /// written first when it adds the row (no list row without a live-job row that leads to it), last when it removes
-    /// it (every other scope is projected by then).
-    /// </summary>
-    public async Task WriteAsync(Job job, IEnumerable<DateTimeOffset?> staleTimes, CancellationToken cancellationToken, TableTransactionAction? liveRow = null)
-    {
-        var stale = staleTimes.OfType<DateTimeOffset>().Where(t => t != job.IndexedAt).Distinct().ToList();
-        var livePartition = liveRow?.Entity.PartitionKey;
-        var liveLast = liveRow?.ActionType == TableTransactionActionType.Delete;
-        foreach (var partition in layout.PartitionsOf(job).OrderBy(p => p != livePartition ? 0 : liveLast ? 1 : -1))
-        {
-            var upserts = JobIndexEntity.Rows(job, partition, job.IndexedAt)
-                .Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row))
-                .Append(JobCounters.Change(job, partition))
-                .ToList();
-            var deletes = stale
-                .SelectMany(time => JobIndexEntity.UpdatedRows(job, partition, time))
-                .Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All))
-                .Concat(JobCounters.Superseded(job, partition, stale))
-                .ToList();
-            if (liveRow is not null && partition == liveRow.Entity.PartitionKey)
-            {
-                (liveRow.ActionType == TableTransactionActionType.Delete ? deletes : upserts).Add(liveRow);
-            }
-            try
-            {
-                await _table.SubmitTransactionAsync([.. upserts, .. deletes], cancellationToken);
-            }
-            catch (TableTransactionFailedException ex) when (deletes.Count > 0 && ex.Status == 404)
-            {
-                // Some old row was already gone (a retried or repeated projection): upsert, then delete one by one.
-                await _table.SubmitTransactionAsync(upserts, cancellationToken);
-                foreach (var delete in deletes)
-                {
-                    await DeleteIfExistsAsync(delete.Entity, cancellationToken);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Deletes every row the job may have: at its last status change, its last confirmed projection and the change
-    /// before; with them a count row saying the job left the scope (<see cref="JobCounters"/>).
-    /// </summary>
-    public async Task DeleteAsync(Job job, CancellationToken cancellationToken)
-    {
-        var earlier = new[] { job.ListedAt, job.PreviousIndexedAt }.OfType<DateTimeOffset>().Where(t => t != job.IndexedAt).Distinct().ToList();
-        foreach (var partition in layout.PartitionsOf(job))
-        {
-            var deletes = JobIndexEntity.Rows(job, partition, job.IndexedAt)
-                .Concat(earlier.SelectMany(time => JobIndexEntity.UpdatedRows(job, partition, time)))
-                .Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All))
-                .Concat(JobCounters.WithdrawnByRemoval(job, partition, earlier))
-                .ToList();
-            var removal = JobCounters.Removal(job, partition);
-            try
-            {
-                // One request per scope; a batch fails whole if a row is already gone (a retried purge).
-                await _table.SubmitTransactionAsync(removal is null ? deletes : [.. deletes, removal], cancellationToken);
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status == 404)
-            {
-                if (removal is not null)
-                {
-                    await _table.SubmitTransactionAsync([removal], cancellationToken); // the same row again: counted once
-                }
-                foreach (var delete in deletes)
-                {
-                    await DeleteIfExistsAsync(delete.Entity, cancellationToken);
-                }
-            }
-        }
-    }
-
-    private async Task DeleteIfExistsAsync(ITableEntity row, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            // Already gone: the goal.
-        }
-    }
 
     /// <summary>Reads one page; the cursor of the next page is opaque outside storage (see <see cref="ListCursor"/>).</summary>
     public async Task<JobPage> ListAsync(JobListQuery query, CancellationToken cancellationToken)
@@ -164,7 +74,7 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout)
         var pageRows = rows.Take(query.Limit).ToList();
         var next = rows.Count > query.Limit ? new ListCursor(pageRows[^1].Phase, pageRows[^1].Row.RowKey).Encode(query) : null;
         var jobs = pageRows.Select(r => new JobSummary(
-            r.Row.JobId, r.Row.Type, JobStatusExtensions.TryParseWire(r.Row.Status, out var s) ? s : JobStatus.Pending, r.Row.Owner,
+            r.Row.JobId, r.Row.Type, StoredStatus.Parse(r.Row.Status, $"List row {r.Row.RowKey} in {r.Row.PartitionKey}"), r.Row.Owner,
             r.Row.EntityType is null || r.Row.EntityId is null ? null : new EntityRef(r.Row.EntityType, r.Row.EntityId),
             r.Row.CorrelationId, r.Row.CreatedAt, r.Row.UpdatedAt)).ToList();
         return new JobPage(jobs, next, requests, read);

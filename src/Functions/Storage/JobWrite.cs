@@ -4,8 +4,7 @@ namespace Jobs.Functions.Storage;
 
 /// <summary>
 /// What a record update carries besides the change: log lines for the same transaction, and — for the orchestration's
-/// activities — the orchestration's time, which makes the update repeatable and lets its projection take the cheaper
-/// order (see <see cref="JobStore"/>).
+/// activities — the orchestration's time, which makes the update repeatable (see <see cref="JobStore"/>).
 /// </summary>
 public sealed record JobWrite
 {
@@ -23,8 +22,7 @@ public sealed record JobWrite
     /// <summary>
     /// Set by an activity of the job's orchestration: when the orchestration decided the change. A status change is
     /// stamped with it, so a retried activity writes the same list-row keys; and since the orchestration retries the
-    /// activity until it succeeds, the activity may write a change's rows before its record and leave an ending's rows
-    /// for after it, with no confirming write (the retry finishes what a failure left).
+    /// activity until it succeeds, a projection that fails is thrown to it (the retry settles the change).
     /// </summary>
     public DateTimeOffset? OrchestratedAt { get; init; }
 

@@ -5,26 +5,30 @@ using Jobs.Functions.Model;
 namespace Jobs.Functions.Storage;
 
 /// <summary>
-/// A row of the live-job index: which job, the deadline its RowKey sorts by, when the row was written, and the job
+/// A row of the live-job index: which job, the deadline its RowKey sorts by, when the row was written, the job
 /// as it was when the row was written (<see cref="Job"/>: owner, entity and creation time — enough to find the list
-/// rows of a create that never wrote its record).
+/// rows of a create that never wrote its record), and the last status change projected into every partition.
 /// </summary>
-public sealed record LiveJobRow(string JobId, DateTimeOffset Deadline, DateTimeOffset? WrittenAt = null, Job? Job = null);
+public sealed record LiveJobRow(string JobId, DateTimeOffset Deadline, DateTimeOffset? WrittenAt = null, Job? Job = null, int ProjectedSeq = 0);
 
 /// <summary>
 /// The live-job index (RowKey family <c>live-</c> of the all-jobs partition, RowKey = deadline ticks + id): every job
-/// that is pending or running, and every job whose ending has not been fully projected yet. It is written no later
-/// than the job's list rows and before its record, and removed only after the terminal state is projected, so the
-/// reconciler finds every job that still needs attention by reading this one key range — never the whole table.
-/// Living in the all-jobs partition lets the row ride in the same transaction as the job's all-jobs list rows.
+/// that is pending or running, and every job whose ending has not been fully projected yet. A creation writes it first
+/// (before the record), and the ending's projection removes it last (<see cref="JobProjector"/>), so the reconciler
+/// finds every job that still needs attention by reading this one key range — never the whole table. Living in the
+/// all-jobs partition lets the row ride in the same transaction as the job's all-jobs list rows.
 /// </summary>
 public sealed class LiveJobIndex(StorageClients clients)
 {
     private readonly TableClient _table = clients.JobsTable;
 
-    /// <summary>The job's row for its deadline (carrying what finds its list rows), for a transaction of the all-jobs partition.</summary>
-    public static TableEntity Row(Job job, DateTimeOffset deadline) => new(TableKeys.ActivePartitionOf(job.Id), TableKeys.ActiveRowKey(deadline, job.Id))
+    /// <summary>
+    /// The job's row for its deadline (carrying what finds its list rows), for a transaction of the all-jobs partition;
+    /// <paramref name="projectedSeq"/>: the status change projected everywhere once that transaction commits.
+    /// </summary>
+    public static TableEntity Row(Job job, DateTimeOffset deadline, int projectedSeq) => new(TableKeys.ActivePartitionOf(job.Id), TableKeys.ActiveRowKey(deadline, job.Id))
     {
+        ["ProjectedSeq"] = projectedSeq,
         ["JobId"] = job.Id,
         ["Type"] = job.Type,
         ["Owner"] = job.Owner,
@@ -32,10 +36,6 @@ public sealed class LiveJobIndex(StorageClients clients)
         ["EntityId"] = job.Entity?.Id,
         ["CreatedAt"] = job.CreatedAt,
     };
-
-    /// <summary>Adds (or keeps) the job's row for its deadline. Idempotent.</summary>
-    public async Task AddAsync(Job job, DateTimeOffset deadline, CancellationToken cancellationToken) =>
-        await _table.UpsertEntityAsync(Row(job, deadline), TableUpdateMode.Replace, cancellationToken);
 
     /// <summary>Removes the job's row for that deadline; a row already gone is fine.</summary>
     public async Task RemoveAsync(string jobId, DateTimeOffset deadline, CancellationToken cancellationToken)
@@ -50,13 +50,10 @@ public sealed class LiveJobIndex(StorageClients clients)
         }
     }
 
-    /// <summary>Keeps the index in step with a record: a row while it is live, none once it is not.</summary>
-    public Task SyncAsync(Job job, CancellationToken cancellationToken) =>
-        job.Deadline is not { } deadline ? Task.CompletedTask
-        : IsLive(job) ? AddAsync(job, deadline, cancellationToken)
-        : RemoveAsync(job.Id, deadline, cancellationToken);
+    public static bool IsLive(Job job) => IsLive(job.Status);
 
-    public static bool IsLive(Job job) => job.Status is JobStatus.Pending or JobStatus.Running;
+    /// <summary>Pending and running jobs are live: they have a live-job row, by their deadline.</summary>
+    public static bool IsLive(JobStatus status) => status is JobStatus.Pending or JobStatus.Running;
 
     /// <summary>
     /// Rows with a deadline before <paramref name="before"/> (all rows when null), earliest deadline first, at most
@@ -96,10 +93,9 @@ public sealed class LiveJobIndex(StorageClients clients)
                 Owner = owner,
                 Entity = row.GetString("EntityType") is { } entityType && row.GetString("EntityId") is { } entityId ? new EntityRef(entityType, entityId) : null,
                 CreatedAt = created,
-                IndexedAt = created,
                 Deadline = deadline,
             }
             : null;
-        return new LiveJobRow(id, deadline, row.Timestamp, job);
+        return new LiveJobRow(id, deadline, row.Timestamp, job, row.GetInt32("ProjectedSeq") ?? 0);
     }
 }

@@ -24,13 +24,6 @@ public sealed class StorageOptions
     public string ExportContainer { get; set; } = "job-exports";
 
     /// <summary>
-    /// Seconds a count row waits before it is folded into its partition's counter (<see cref="JobCounters"/>): longer than
-    /// a failed projection takes to be healed, so a superseded change's row is still there to remove.
-    /// </summary>
-    [Range(0, 86_400)]
-    public int CountFoldSeconds { get; set; } = 600;
-
-    /// <summary>
     /// Partitions each owner's list rows are spread over (<see cref="IndexLayout"/>, docs/scale.md). One partition takes
     /// about 2,000 entities a second on Azure, about 125 jobs a second of one owner; a deployment where one caller (a
     /// service principal, say) submits more sets a few, and each page of an owner's listing then reads one range per

@@ -78,8 +78,8 @@ public static class TableKeys
     public static string LogCursor(string rowKey) => rowKey[LogRowKeyPrefix.Length..];
 
     /// <summary>
-    /// Count rows of an index partition (<see cref="JobCounters"/>): the folded counter (<c>cnt-c</c>) and the changes not yet
-    /// folded into it, one per status change (<c>cnt-d-</c> + ticks + id) or removal (<c>cnt-x-</c> + ticks + id).
+    /// Count rows of an index partition (<see cref="JobCounters"/>): the folded counter (<c>cnt-c</c>) and the deltas not yet
+    /// folded into it (<c>cnt-d-</c> + id + change number + a unique suffix).
     /// </summary>
     public const string CountRowKeyPrefix = "cnt-";
 
@@ -87,10 +87,6 @@ public static class TableKeys
     public const string CountRowKeyEnd = "cnt.";
 
     public const string CounterRowKey = "cnt-c";
-
-    public static string CountChangeRowKey(DateTimeOffset changedAt, string id) => "cnt-d-" + TimeKey(IndexFamily.CreatedAscending, changedAt) + "-" + id;
-
-    public static string CountRemovalRowKey(DateTimeOffset changedAt, string id) => "cnt-x-" + TimeKey(IndexFamily.CreatedAscending, changedAt) + "-" + id;
 
     /// <summary>Entity partitions are shared by owners, so their counts are kept per owner (an owner's entity listing has a total too).</summary>
     public static bool CountsByOwner(string partition) => partition.StartsWith("idx-entity-", StringComparison.Ordinal);

@@ -93,7 +93,7 @@ public sealed partial class JobSubmissionService(
             var (claimed, claimedAt) = await ClaimIdempotencyKeyAsync(owner, key, id, now, cancellationToken);
             if (claimed != id)
             {
-                var existing = await store.GetAsync(claimed, cancellationToken);
+                var existing = await store.ReadAsync(claimed, cancellationToken);
                 if (existing is not null)
                 {
                     return new CreateOutcome(await EnsureAcceptedAsync(existing, durable, cancellationToken), false);
@@ -133,25 +133,24 @@ public sealed partial class JobSubmissionService(
         {
             // A concurrent request with the same idempotency key wrote it first, or the storage client retried
             // our own insert after its answer was lost: either way the record is there; make sure it runs.
-            var winner = await store.GetAsync(id, cancellationToken) ?? throw new InvalidOperationException($"Job {id} vanished after a conflict.", ex);
-            return new CreateOutcome(await EnsureAcceptedAsync(winner, durable, cancellationToken), winner.CreatedBy == job.CreatedBy);
+            var winner = await store.ReadAsync(id, cancellationToken) ?? throw new InvalidOperationException($"Job {id} vanished after a conflict.", ex);
+            return new CreateOutcome(await EnsureAcceptedAsync(winner, durable, cancellationToken), winner.Job.CreatedBy == job.CreatedBy);
         }
         LogCreated(job.Id, job.Type, owner, job.Status.ToWire());
-        return new CreateOutcome(await EnsureAcceptedAsync(job, durable, cancellationToken, isNew: true), true);
+        return new CreateOutcome(await EnsureAcceptedAsync(new StoredJob(job, []), durable, cancellationToken, isNew: true), true);
     }
 
     /// <summary>
-    /// Finishes what accepting a recorded job takes — its list rows, and its orchestration when it is pending and
-    /// has none — tolerating failures (the reconciler finishes it then). Idempotent, so repeats and retries use it.
+    /// Finishes what accepting a recorded job takes — the changes it left unsettled (a draft's projection), and its
+    /// orchestration when it is pending and has none — tolerating failures (the reconciler or the next write finishes
+    /// it then). Idempotent, so repeats and retries use it.
     /// </summary>
-    private async Task<Job> EnsureAcceptedAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken, bool isNew = false)
+    private async Task<Job> EnsureAcceptedAsync(StoredJob stored, DurableTaskClient durable, CancellationToken cancellationToken, bool isNew = false)
     {
+        var job = stored.Job;
         try
         {
-            if (job.ListingPending)
-            {
-                job = await store.ProjectAsync(job, [], cancellationToken);
-            }
+            await store.SettleAsync(stored, cancellationToken, orchestrated: false);
         }
         catch (RequestFailedException ex)
         {
@@ -241,7 +240,7 @@ public sealed partial class JobSubmissionService(
         {
             throw new JobStateException($"Job {job.Id} is {update.Job.Status.ToWire()}; only drafts can be submitted.");
         }
-        return await EnsureAcceptedAsync(update.Job, durable, cancellationToken);
+        return await EnsureAcceptedAsync(new StoredJob(update.Job, []), durable, cancellationToken);
     }
 
     /// <summary>

@@ -50,7 +50,7 @@ public sealed class DurableRaceTests(StaleStatusRunnerFixture runner)
         // The record still says running (its ending not yet written) while the instance has completed.
         var ended = (await runner.Store.GetAsync(id, default))!;
         var running = ended with { Status = JobStatus.Running, CompletedAt = null, Result = null, Progress = 50, Message = "Running step-1" };
-        await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(running), ended.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
+        await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(running, Jobs.Functions.Storage.JobStamp.Of(ended)!), Jobs.Functions.Storage.JobStamp.Of(ended)!.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
         runner.Durable.Freeze(id, SeenRunning(id));
 
         using var response = await _owner.PostAsync(((string)created["terminatePostUri"]!).Replace("{text}", "too+late", StringComparison.Ordinal), null);

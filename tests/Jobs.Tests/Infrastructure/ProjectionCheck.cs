@@ -12,18 +12,21 @@ public static class ProjectionCheck
 {
     /// <summary>
     /// Null when <paramref name="rows"/> (the job's rows in one list partition; its live-job row there is not one) are
-    /// exactly the four of the record's last status change, each listing the record's status, and the projection is
-    /// confirmed on the record; otherwise what is wrong.
+    /// exactly the four of the record's last status change, each listing the record's status, with the one marker row of
+    /// that change (and its birth marker); otherwise what is wrong. <paramref name="job"/> is a record as the store read it (with its stamp).
     /// </summary>
     public static string? ListRowProblem(Job job, string partition, IReadOnlyCollection<TableEntity> rows)
     {
-        rows = [.. rows.Where(r => !IsLiveRow(r))];
+        var stamp = JobStamp.Of(job) ?? throw new ArgumentException("A record read from the store is needed (its stamp says which change it is at).", nameof(job));
+        var markers = rows.Where(r => r.RowKey.StartsWith(ProjectionPlan.MarkerPrefix, StringComparison.Ordinal)).ToList();
+        rows = [.. rows.Where(r => !IsLiveRow(r) && !markers.Contains(r))];
         var problems = new List<string>();
-        if (job.ListingPending)
+        string[] expectedMarkers = [ProjectionPlan.BornMarkerRowKey(job.Id), ProjectionPlan.MarkerRowKey(job.Id, new ProjectedState(stamp.Seq, job.Status, stamp.ChangedAt, job.CreatedAt))];
+        if (!markers.Select(m => m.RowKey).Order(StringComparer.Ordinal).SequenceEqual(expectedMarkers))
         {
-            problems.Add($"projection not confirmed (indexed {job.IndexedAt:O}, listed {job.ListedAt:O})");
+            problems.Add($"markers {string.Join(",", markers.Select(m => m.RowKey))} instead of the birth marker and change {stamp.Seq}'s");
         }
-        var expected = JobIndexEntity.Rows(job, partition, job.IndexedAt).Select(r => r.RowKey).Order().ToList();
+        var expected = JobIndexEntity.Rows(job, partition, stamp.ChangedAt).Select(r => r.RowKey).Order().ToList();
         if (!expected.SequenceEqual(rows.Select(r => r.RowKey).Order()))
         {
             problems.Add($"rows {string.Join(",", rows.Select(r => $"{r.RowKey[..2]}={r.GetString("Status")}"))} instead of the four of the last status change");

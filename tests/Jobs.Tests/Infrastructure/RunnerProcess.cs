@@ -45,6 +45,19 @@ public sealed class RunnerProcess : IDisposable
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
+    /// <summary>
+    /// A second instance of <paramref name="sibling"/>'s app: the same storage account, task hub, tables and settings, a
+    /// content root and port of its own — two instances of one Functions app, as the platform scales it out.
+    /// </summary>
+    public RunnerProcess(RunnerProcess sibling)
+    {
+        foreach (var file in new[] { "host.json", "local.settings.json" })
+        {
+            File.Copy(Path.Combine(sibling._contentRoot, file), Path.Combine(_contentRoot, file));
+        }
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
     public HttpClient Client { get; }
 
     public bool HasExited => _process is null || _process.HasExited;

@@ -64,7 +64,7 @@ public sealed class RunnerConfigurationTests
         foreach (var key in new[] { "AzureWebJobsStorage", "Jobs:Storage:TablePrefix", "Jobs:Storage:MaxRetries", "Jobs:Storage:ExportContainer",
             "Jobs:Identity:TrustClientPrincipal", "Jobs:Identity:DevelopmentIdentity", "Jobs:Retention:MaxAgeDays", "Jobs:Retention:MaxPerRun",
             "Jobs:Http:TrustedProxies", "Jobs:Reconciler:GraceSeconds", "Jobs:Runner:RequireKeys", "Jobs:Telemetry:Console",
-            "Jobs:Reconciler:RecountMinutes", "Jobs:Storage:CountFoldSeconds", "Jobs:Storage:OwnerIndexBuckets", "Jobs:Events:MaxStreamsPerCaller", "Jobs:Events:MaxStreamSeconds",
+            "Jobs:Reconciler:RecountMinutes", "Jobs:Storage:OwnerIndexBuckets", "Jobs:Events:MaxStreamsPerCaller", "Jobs:Events:MaxStreamSeconds",
             "Jobs:Events:HeartbeatSeconds" })
         {
             Assert.True(sample.ContainsKey(key), key);

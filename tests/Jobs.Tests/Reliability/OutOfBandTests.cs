@@ -78,7 +78,7 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         await RunnerFixture.WaitForEndAsync(client, id);
         // Put the record back to running (and back into the live-job index) behind the engine's back.
         var (ended, running) = await RollBackAsync(id, ended => ended with { Status = JobStatus.Running, CompletedAt = null, Result = null, Progress = 50, Message = "Running step-1" });
-        await runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>().AddAsync(running, ended.Deadline!.Value, default);
+        await runner.Storage.JobsTable.UpsertEntityAsync(Jobs.Functions.Storage.LiveJobIndex.Row(running, ended.Deadline!.Value, 0));
 
         var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
         Assert.Equal("completed", (string?)end["status"]);
@@ -95,7 +95,7 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         await RunnerFixture.WaitForEndAsync(client, id);
         var (ended, running) = await RollBackAsync(id, ended => ended with { Status = JobStatus.Running, CompletedAt = null, Error = null, Message = "Running step-2" });
         Assert.Equal(JobStatus.Failed, ended.Status);
-        await runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>().AddAsync(running, ended.Deadline!.Value, default);
+        await runner.Storage.JobsTable.UpsertEntityAsync(Jobs.Functions.Storage.LiveJobIndex.Row(running, ended.Deadline!.Value, 0));
 
         var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
         Assert.Equal("failed", (string?)end["status"]);
@@ -119,7 +119,8 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
             var rolledBack = rollBack(ended);
             try
             {
-                await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(rolledBack), ended.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
+                var stamp = Jobs.Functions.Storage.JobStamp.Of(ended)!;
+                await runner.Storage.JobsTable.UpdateEntityAsync(Jobs.Functions.Storage.JobEntity.FromJob(rolledBack, stamp), stamp.ETag, Azure.Data.Tables.TableUpdateMode.Replace);
                 return (ended, rolledBack);
             }
             catch (Azure.RequestFailedException ex) when (ex.Status == 412 && attempt < 5)
@@ -131,8 +132,8 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
 
     /// <summary>
     /// The ended record once its ending is fully projected: the record turns terminal first, then its list rows are
-    /// confirmed (ListedAt) and its live-job row removed. A rollback before that would race the removal (losing the
-    /// live-job row it re-adds) or the confirm (failing on the ETag). Bounded.
+    /// written and its live-job row removed, last. A rollback before that would race the removal (losing the live-job
+    /// row it re-adds). Bounded.
     /// </summary>
     private async Task<Job> SettledAsync(string id)
     {
@@ -140,7 +141,7 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         for (var i = 0; i < 200; i++)
         {
             var job = (await runner.Store.GetAsync(id, default))!;
-            if (!job.ListingPending && !(await live.ReadAsync(null, 10_000, default)).Any(r => r.JobId == id))
+            if (job.Status.IsTerminal() && !(await live.ReadAsync(null, 10_000, default)).Any(r => r.JobId == id))
             {
                 return job;
             }
@@ -155,16 +156,16 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         // A create that wrote its list rows and live-job row and then failed before its record (a 503, no retry):
         // nothing is live, and neither a phantom listing nor the row may linger.
         var live = runner.Services.GetRequiredService<Jobs.Functions.Storage.LiveJobIndex>();
-        var index = runner.Services.GetRequiredService<Jobs.Functions.Storage.JobListIndex>();
+        var projector = runner.Services.GetRequiredService<Jobs.Functions.Storage.JobProjector>();
         var now = runner.Store.Now;
         var phantom = new Job
         {
             Id = Guid.NewGuid().ToString("N"), Type = "demo.steps", Status = JobStatus.Pending, Owner = _owner,
-            Entity = new EntityRef("order", "o-1"), CreatedAt = now, UpdatedAt = now, IndexedAt = now, Deadline = now.AddHours(1),
+            Entity = new EntityRef("order", "o-1"), CreatedAt = now, UpdatedAt = now, Deadline = now.AddHours(1),
         };
-        await index.WriteAsync(phantom, [], default,
-            new Azure.Data.Tables.TableTransactionAction(Azure.Data.Tables.TableTransactionActionType.UpsertReplace, Jobs.Functions.Storage.LiveJobIndex.Row(phantom, phantom.Deadline.Value)));
-        Assert.Equal(12, await RowsOfAsync(phantom.Id)); // four in each of three scopes; the live-job row is not one
+        // A creation's projection goes before its record; this one's record never comes.
+        await projector.ApplyAsync(phantom, new Jobs.Functions.Storage.JobStamp(default, 1, now), Jobs.Functions.Storage.Expected.Nothing, default);
+        Assert.Equal(18, await RowsOfAsync(phantom.Id)); // four list rows and two markers in each of three scopes; the live-job row is not one
 
         var gone = false;
         for (var i = 0; i < 100 && !gone; i++)

@@ -38,9 +38,14 @@ public sealed class JobEntityTests
             Deadline = now.AddHours(1),
         };
 
-        var back = JobEntity.FromJob(job).ToJob();
+        var stamp = new JobStamp(new Azure.ETag("W/\"1\""), 3, now.AddSeconds(2));
+        var entity = JobEntity.FromJob(job, stamp);
+        var back = entity.ToJob();
 
         Assert.Equal(JsonSerializer.Serialize(job, JobJson.Options), JsonSerializer.Serialize(back, JobJson.Options));
+        // The stored shape is the store's: the stamp comes back beside the record, not in it.
+        Assert.Equal(stamp, JobStamp.Of(back));
+        Assert.Null(JobStamp.Of(back with { Progress = 1 }));
     }
 
     [Fact]
