@@ -91,7 +91,7 @@ public static class OpenApiDocumentBuilder
     private static readonly Operation[] Operations =
     [
         new("post", "jobs", "CreateJob", "Create a job (202 with its status URL); Idempotency-Key honoured.",
-            [new("Idempotency-Key", "header", "The same key from the same owner returns the same job.", new JsonObject { ["type"] = "string" })],
+            [new("Idempotency-Key", "header", "The same key from the same owner returns the same job. Keys starting with queue: are reserved (keys made from queue message ids).", new JsonObject { ["type"] = "string" })],
             "JobSubmission", [new(202, "Accepted: the job and its management URLs.", "Job"), new(201, "A draft, stored and not started.", "Job"),
                 new(200, "Replayed: the job this idempotency key created.", "Job"), new(413, "Input too large.", "ProblemDetails", Problem, true)]),
         new("get", "jobs", "ListJobs", "List jobs (the caller's; admins: all), filtered, ordered and paged by cursor.",

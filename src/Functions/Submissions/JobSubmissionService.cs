@@ -37,7 +37,7 @@ public sealed partial class JobSubmissionService(
             errors.Add(new InputError("type", $"'{Shorten(submission.Type)}' is not a known job type; known types: {string.Join(", ", handlers.TypeNames)}"));
         }
         SubmissionRules.CheckText(errors, "correlationId", submission.CorrelationId);
-        SubmissionRules.CheckText(errors, "idempotencyKey", submission.IdempotencyKey);
+        SubmissionRules.CheckIdempotencyKey(errors, submission.IdempotencyKey);
         SubmissionRules.CheckNotBefore(errors, submission.NotBefore, store.Now);
         if (submission.Entity is { } entity)
         {
@@ -74,21 +74,33 @@ public sealed partial class JobSubmissionService(
     /// heals the rows and starts a pending job that has no orchestration — so the 202 is true. Before that, a failure
     /// answers 503 and nothing is visible as live; a retry with the same <c>Idempotency-Key</c> finishes the work.
     /// </summary>
-    public async Task<CreateOutcome> CreateAsync(JobSubmission submission, string owner, DurableTaskClient durable, CancellationToken cancellationToken)
+    public Task<CreateOutcome> CreateAsync(JobSubmission submission, string owner, DurableTaskClient durable, CancellationToken cancellationToken) =>
+        CreateAsync(submission, owner, null, durable, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CreateAsync(JobSubmission, string, DurableTaskClient, CancellationToken)"/>, with the key the service
+    /// derived for a submission that names none (<see cref="SubmissionRules.QueueMessageKey"/>). It is used, and shown
+    /// as the job's <c>idempotencyKey</c>, only when the submission has no key of its own; it is not checked as a
+    /// client's key is, since it lies in the namespace clients may not use.
+    /// </summary>
+    public async Task<CreateOutcome> CreateAsync(
+        JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         // The job's trace: its steps' spans are children of this one (its traceparent goes into the orchestration's input).
         using var span = Observability.JobsTelemetry.StartCreate(submission.Type, submission.CorrelationId);
-        var outcome = await CreateCoreAsync(submission, owner, durable, cancellationToken);
+        var outcome = await CreateCoreAsync(submission, owner, derivedIdempotencyKey, durable, cancellationToken);
         span?.SetTag("job.id", outcome.Job.Id);
         return outcome;
     }
 
-    private async Task<CreateOutcome> CreateCoreAsync(JobSubmission submission, string owner, DurableTaskClient durable, CancellationToken cancellationToken)
+    private async Task<CreateOutcome> CreateCoreAsync(
+        JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var (handler, input) = Validate(submission);
         var id = Guid.NewGuid().ToString("N");
         var now = store.Now;
-        if (submission.IdempotencyKey is { } key)
+        var idempotencyKey = submission.IdempotencyKey ?? derivedIdempotencyKey;
+        if (idempotencyKey is { } key)
         {
             var (claimed, claimedAt) = await ClaimIdempotencyKeyAsync(owner, key, id, now, cancellationToken);
             if (claimed != id)
@@ -119,7 +131,7 @@ public sealed partial class JobSubmissionService(
             Input = submission.Input,
             CorrelationId = submission.CorrelationId,
             Entity = submission.Entity,
-            IdempotencyKey = submission.IdempotencyKey,
+            IdempotencyKey = idempotencyKey,
             CreatedBy = Guid.NewGuid().ToString("N"),
             CreatedAt = now,
             UpdatedAt = now,
@@ -218,7 +230,7 @@ public sealed partial class JobSubmissionService(
 
     /// <summary>
     /// Validates a draft and starts it. Once it is recorded pending it is accepted: if scheduling fails here the
-    /// reconciler starts it (see <see cref="CreateAsync"/>).
+    /// reconciler starts it (see <see cref="CreateAsync(JobSubmission, string, DurableTaskClient, CancellationToken)"/>).
     /// </summary>
     public async Task<Job> SubmitDraftAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken, DateTimeOffset? notBefore = null)
     {

@@ -14,20 +14,25 @@ public sealed class InvalidSubmissionException(string reason, Exception? inner =
 /// <summary>
 /// <c>job-submissions</c>: the same body as <c>POST /api/jobs</c> plus <c>owner</c>. A message that fails is
 /// retried up to <c>maxDequeueCount</c> (host.json) and then moved to <c>job-submissions-poison</c> by the host;
-/// the exception message is the logged reason. Other messages keep flowing meanwhile.
+/// the exception message is the logged reason. Other messages keep flowing meanwhile. A message without an
+/// <c>idempotencyKey</c> gets <c>queue:{message id}</c>: a message delivered again (its first run created the job but
+/// never deleted it, e.g. the process was killed) is the same job.
 /// </summary>
 public sealed partial class SubmissionQueueFunction(JobSubmissionService submissions, ILogger<SubmissionQueueFunction> logger)
 {
     [Function(nameof(SubmitFromQueue))]
     public async Task SubmitFromQueue(
         [QueueTrigger(QueueNames.Submissions)] string message,
+        string id,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
     {
+        // The message id, bound by name from the trigger's binding data ("Id"); the same on every delivery.
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
         var submission = Parse(message);
         try
         {
-            var outcome = await submissions.CreateAsync(submission, submission.Owner!, durable, cancellationToken);
+            var outcome = await submissions.CreateAsync(submission, submission.Owner!, SubmissionRules.QueueMessageKey(id), durable, cancellationToken);
             LogAccepted(outcome.Job.Id, outcome.Created);
         }
         catch (InputValidationException ex)

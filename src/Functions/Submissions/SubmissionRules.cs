@@ -10,6 +10,12 @@ public static class SubmissionRules
     /// <summary>Largest accepted <c>input</c>, in UTF-8 bytes of its JSON: it must fit one Table column.</summary>
     public const int MaxInputBytes = 32 * 1024;
 
+    /// <summary>
+    /// The namespace of idempotency keys the service makes itself: a queue submission without a key gets
+    /// <c>queue:{message id}</c>. Client keys may not start with it, so a client key never equals a derived one.
+    /// </summary>
+    public const string QueueKeyPrefix = "queue:";
+
     /// <summary>How far ahead a job may be scheduled (<c>notBefore</c>).</summary>
     public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(30);
 
@@ -23,6 +29,19 @@ public static class SubmissionRules
         if (time > now + MaxScheduleAhead)
         {
             errors.Add(new InputError("notBefore", $"must be at most {MaxScheduleAhead.TotalDays:0} days ahead"));
+        }
+    }
+
+    /// <summary>The idempotency key of a queue message that names none: the same for every delivery of that message.</summary>
+    public static string QueueMessageKey(string messageId) => QueueKeyPrefix + messageId;
+
+    /// <summary>Adds an error when a client's idempotency key is not valid text or lies in the service's own namespace.</summary>
+    public static void CheckIdempotencyKey(List<InputError> errors, string? key)
+    {
+        CheckText(errors, "idempotencyKey", key);
+        if (key is not null && key.StartsWith(QueueKeyPrefix, StringComparison.Ordinal))
+        {
+            errors.Add(new InputError("idempotencyKey", $"must not start with '{QueueKeyPrefix}', which is reserved for keys made from queue message ids"));
         }
     }
 

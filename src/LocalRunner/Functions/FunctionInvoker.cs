@@ -10,13 +10,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Jobs.LocalRunner.Functions;
 
-/// <summary>What one invocation can bind from.</summary>
+/// <summary>
+/// What one invocation can bind from. <paramref name="BindingData"/> is the trigger's binding data (the host's trigger
+/// metadata), keys compared ignoring case.
+/// </summary>
 public sealed record InvocationContext(
-    IServiceProvider Services, object? TriggerValue, DurableTaskClient Durable, CancellationToken Cancellation, HttpContext? Http = null);
+    IServiceProvider Services, object? TriggerValue, DurableTaskClient Durable, CancellationToken Cancellation, HttpContext? Http = null,
+    IReadOnlyDictionary<string, object?>? BindingData = null);
 
 /// <summary>
 /// Calls a function method the way the isolated worker does: the class is created from DI for each invocation,
-/// parameters are bound from the trigger, route values, <c>[DurableClient]</c> and the cancellation token. Every
+/// parameters are bound from the trigger, the trigger's binding data (by name, ignoring case, as the worker's
+/// <c>DefaultFunctionInputBindingFeature</c> reads its trigger metadata), route values, <c>[DurableClient]</c> and the
+/// cancellation token. Every
 /// invocation but an orchestrator episode is bounded by host.json's <c>functionTimeout</c>, as the host bounds it.
 /// </summary>
 public static partial class FunctionInvoker
@@ -132,15 +138,29 @@ public static partial class FunctionInvoker
         {
             return context.Durable;
         }
+        if (context.BindingData is { } data && data.TryGetValue(parameter.Name!, out var value) && value is not null)
+        {
+            return value switch
+            {
+                _ when parameter.ParameterType.IsInstanceOfType(value) => value,
+                string text => Parse(text, parameter.ParameterType),
+                // DequeueCount is a long in the extension's contract; an int parameter takes it as the worker's converters do.
+                IConvertible convertible => convertible.ToType(parameter.ParameterType, CultureInfo.InvariantCulture),
+                _ => throw new NotSupportedException($"The local runner cannot bind {value.GetType().Name} binding data to parameter '{parameter.Name}' ({parameter.ParameterType.Name}) of function {function.Name}."),
+            };
+        }
         var raw = context.Http?.Request.RouteValues[parameter.Name!]?.ToString();
         if (raw is null)
         {
             return parameter.HasDefaultValue ? parameter.DefaultValue : null;
         }
-        return parameter.ParameterType == typeof(string) ? raw
-            : parameter.ParameterType == typeof(int) ? int.Parse(raw, CultureInfo.InvariantCulture)
-            : Guid.Parse(raw);
+        return Parse(raw, parameter.ParameterType);
     }
+
+    private static object Parse(string raw, Type type) =>
+        type == typeof(string) ? raw
+        : type == typeof(int) ? int.Parse(raw, CultureInfo.InvariantCulture)
+        : Guid.Parse(raw);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Message}")]
     private static partial void LogTimedOut(ILogger logger, string message);

@@ -9,6 +9,9 @@ namespace Jobs.LocalRunner.Triggers;
 /// </summary>
 internal sealed class LeasedMessage(QueueMessage message)
 {
+    /// <summary>The message as it was received; its binding data comes from this (<see cref="QueueBindingData"/>).</summary>
+    public QueueMessage Received { get; } = message;
+
     public string MessageId { get; } = message.MessageId;
 
     public string PopReceipt { get; set; } = message.PopReceipt;

@@ -18,7 +18,8 @@ namespace Jobs.LocalRunner.Triggers;
 /// fetched as soon as no more than <c>newBatchThreshold</c> messages are still running. A message whose dequeue count
 /// is already past <c>maxDequeueCount</c> moves to <c>{queue}-poison</c> without running; a failed one becomes visible
 /// again after <c>visibilityTimeout</c>, or moves to the poison queue on its last dequeue. A message that is not valid
-/// base64 is poisoned at once. Losing a message (deleted or taken over meanwhile) is ignored as the extension ignores
+/// base64 is poisoned at once. The function gets the extension's binding data (<see cref="QueueBindingData"/>: the
+/// message id as <c>Id</c>, and so on). Losing a message (deleted or taken over meanwhile) is ignored as the extension ignores
 /// it; any other storage failure after a run is logged, and the listener keeps serving. Polling backs off
 /// exponentially to <c>maxPollingInterval</c> when idle. <c>%Setting%</c> in the queue name is read from app settings.
 /// </summary>
@@ -111,7 +112,8 @@ public sealed partial class QueueTriggerListener(
             {
                 try
                 {
-                    await FunctionInvoker.InvokeAsync(function, new InvocationContext(services, text, durable, stoppingToken));
+                    var bindingData = QueueBindingData.Create(message.Received, text, time.GetUtcNow());
+                    await FunctionInvoker.InvokeAsync(function, new InvocationContext(services, text, durable, stoppingToken, BindingData: bindingData));
                 }
                 catch (Exception ex)
                 {

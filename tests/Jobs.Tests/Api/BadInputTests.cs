@@ -28,6 +28,7 @@ public sealed class BadInputTests(RunnerFixture runner)
         { """{"type":"demo.steps","entity":{"type":"release","id":"a\u0001b"}}""", "application/json", HttpStatusCode.BadRequest, "entity.id" },
         { """{"type":"demo.steps","correlationId":"line\nbreak"}""", "application/json", HttpStatusCode.BadRequest, "correlationId" },
         { """{"type":"demo.steps","idempotencyKey":"   "}""", "application/json", HttpStatusCode.BadRequest, "idempotencyKey" },
+        { """{"type":"demo.steps","idempotencyKey":"queue:0f8fad5b-d9cb-469f-a165-70867728950e"}""", "application/json", HttpStatusCode.BadRequest, "idempotencyKey" },
         { """{"type":"demo.steps"}""", "text/plain", HttpStatusCode.UnsupportedMediaType, "" },
     };
 

@@ -15,6 +15,9 @@ public sealed class QueueProbe
 
     public ConcurrentQueue<string> Finished { get; } = new();
 
+    /// <summary>The message id each run was given (<see cref="QueueProbeWithIdFunction"/> only).</summary>
+    public ConcurrentQueue<(string Message, string? Id)> Ids { get; } = new();
+
     public void Open(string message) => Gate(message).TrySetResult();
 
     public async Task RunAsync(string message, CancellationToken cancellationToken)
@@ -46,4 +49,14 @@ public sealed class QueueProbeFunction(QueueProbe probe)
 
     public Task Run([QueueTrigger("%" + QueueSetting + "%")] string message, CancellationToken cancellationToken) =>
         probe.RunAsync(message, cancellationToken);
+}
+
+/// <summary>The probe function with the message id bound by name, as an isolated-worker function binds it.</summary>
+public sealed class QueueProbeWithIdFunction(QueueProbe probe)
+{
+    public Task Run([QueueTrigger("%" + QueueProbeFunction.QueueSetting + "%")] string message, string id, CancellationToken cancellationToken)
+    {
+        probe.Ids.Enqueue((message, id));
+        return probe.RunAsync(message, cancellationToken);
+    }
 }

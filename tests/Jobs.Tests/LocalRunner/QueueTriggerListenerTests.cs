@@ -39,9 +39,9 @@ public sealed class QueueTriggerListenerTests : IAsyncLifetime
         QueueMaxPollingInterval = TimeSpan.FromMilliseconds(200),
     };
 
-    private async Task<QueueTriggerListener> StartAsync(HostSettings host)
+    private async Task<QueueTriggerListener> StartAsync(HostSettings host, Type? probe = null)
     {
-        var method = typeof(QueueProbeFunction).GetMethod(nameof(QueueProbeFunction.Run))!;
+        var method = (probe ?? typeof(QueueProbeFunction)).GetMethod(nameof(QueueProbeFunction.Run))!;
         var function = new FunctionDescriptor("ProbeQueue", method, TriggerKind.Queue, method.GetParameters()[0]);
         // As the runner's own: raw message text (the listener decodes base64 itself), and no client retries, so an
         // injected fault reaches the listener.
@@ -184,6 +184,46 @@ public sealed class QueueTriggerListenerTests : IAsyncLifetime
         _probe.Open("gate:slow");
         await ListenerParts.WaitUntilAsync(() => _probe.Finished.Contains("fast-2") && _probe.Finished.Contains("gate:slow"), TimeSpan.FromSeconds(20),
             "everything is served");
+    }
+
+    [Fact]
+    public async Task Function_GetsTheMessageIdAsId_TheSameOnEveryDelivery()
+    {
+        await StartAsync(Settings(maxDequeueCount: 2), typeof(QueueProbeWithIdFunction));
+        // Fails on both of its deliveries, so it is run twice before it is poisoned.
+        var failing = (await Queue.SendMessageAsync("fail:twice")).Value.MessageId;
+        var other = (await Queue.SendMessageAsync("once")).Value.MessageId;
+
+        await ListenerParts.WaitUntilAsync(() => _probe.Ids.Count(i => i.Message == "fail:twice") == 2 && _probe.Finished.Contains("once"),
+            TimeSpan.FromSeconds(30), "both messages run");
+        Assert.All(_probe.Ids.Where(i => i.Message == "fail:twice"), i => Assert.Equal(failing, i.Id));
+        Assert.Equal(other, Assert.Single(_probe.Ids, i => i.Message == "once").Id);
+        Assert.NotEqual(failing, other);
+    }
+
+    [Fact]
+    public void BindingData_IsTheQueueExtensionsContract_ReadIgnoringCase()
+    {
+        var inserted = DateTimeOffset.Parse("2026-12-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var message = Azure.Storage.Queues.Models.QueuesModelFactory.QueueMessage(
+            "msg-1", "receipt-1", "ignored", 3, nextVisibleOn: inserted.AddMinutes(10), insertedOn: inserted, expiresOn: inserted.AddDays(7));
+
+        var data = QueueBindingData.Create(message, "the text", DateTimeOffset.UnixEpoch);
+
+        Assert.Equal(["DequeueCount", "ExpirationTime", "Id", "InsertionTime", "NextVisibleTime", "PopReceipt", "QueueTrigger"], data.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("msg-1", data["id"]);
+        Assert.Equal("receipt-1", data["popReceipt"]);
+        Assert.Equal("the text", data["queueTrigger"]);
+        Assert.Equal(3L, data["dequeueCount"]);
+        Assert.Equal(inserted, data["InsertionTime"]);
+        Assert.Equal(inserted.AddMinutes(10), data["NextVisibleTime"]);
+        Assert.Equal(inserted.AddDays(7), data["ExpirationTime"]);
+
+        // Times the service did not send get the extension's defaults.
+        var bare = QueueBindingData.Create(Azure.Storage.Queues.Models.QueuesModelFactory.QueueMessage("msg-2", "r", "x", 1), "x", DateTimeOffset.UnixEpoch);
+        Assert.Equal(DateTimeOffset.MaxValue, bare["ExpirationTime"]);
+        Assert.Equal(DateTimeOffset.MaxValue, bare["NextVisibleTime"]);
+        Assert.Equal(DateTimeOffset.UnixEpoch, bare["InsertionTime"]);
     }
 
     [Fact]
