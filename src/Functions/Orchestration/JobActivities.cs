@@ -49,11 +49,9 @@ public sealed partial class JobActivities(
         span?.SetTag("job.step", request.StepName);
         span?.SetTag("job.step.index", request.StepIndex);
         span?.SetTag("job.step.attempt", request.Attempt);
-        var handler = handlers.Get(job.Type);
-        var input = handler.ParseInput(job.Input);
-        var steps = handler.PlanSteps(input);
-        var stepCount = steps.Count;
-        if (!steps.Any(s => s.Name == request.StepName))
+        var run = handlers.Get(job.Type).Prepare(job.Input);
+        var stepCount = run.Steps.Count;
+        if (!run.Has(request.StepName))
         {
             throw new InvalidOperationException(
                 $"Job type {job.Type} has no step named '{request.StepName}' any more: its steps changed after this job started.");
@@ -104,7 +102,7 @@ public sealed partial class JobActivities(
         object? output;
         try
         {
-            output = await handler.RunStepAsync(request.StepName, input, context);
+            output = await run.RunStepAsync(request.StepName, context);
         }
         catch (OperationCanceledException) when (overdue.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -162,9 +160,8 @@ public sealed partial class JobActivities(
         {
             return new ItemOutcome(StepOutcomeKind.TimedOut, null, null);
         }
-        var handler = handlers.Get(job.Type);
-        var input = handler.ParseInput(job.Input);
-        var stepCount = handler.PlanSteps(input).Count;
+        var run = handlers.Get(job.Type).Prepare(job.Input);
+        var stepCount = run.Steps.Count;
         var label = $"item {request.ItemIndex + 1} of {request.ItemCount}";
         var reporter = new BufferedStepReporter(store, logs, job, request.StepName, request.StepIndex, stepCount, time, logger, label);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
@@ -173,7 +170,7 @@ public sealed partial class JobActivities(
         object? output;
         try
         {
-            output = await handler.RunItemAsync(request.StepName, input, request.Item, context);
+            output = await run.RunItemAsync(request.StepName, request.Item, context);
         }
         catch (OperationCanceledException) when (overdue.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
