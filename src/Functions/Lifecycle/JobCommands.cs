@@ -75,7 +75,7 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
         var now = store.Now;
         var message = $"Timed out: its deadline {job.Deadline:O} passed";
         var update = await ending.EndAsync(job, JobStatus.TimedOut, message,
-            current => current.Deadline is { } deadline && deadline <= now ? current with { Message = message } : null, cancellationToken);
+            current => current.Deadline is { } deadline && JobDeadline.HasPassed(deadline, now) ? current with { Message = message } : null, cancellationToken);
         if (!update.Changed)
         {
             return false;

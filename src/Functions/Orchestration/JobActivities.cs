@@ -259,8 +259,8 @@ public sealed partial class JobActivities(
         {
             return new CancellationTokenSource();
         }
-        var left = deadline - store.Now;
-        return left > TimeSpan.Zero ? new CancellationTokenSource(left, time) : null;
+        var now = store.Now;
+        return JobDeadline.HasPassed(deadline, now) ? null : new CancellationTokenSource(deadline - now, time);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Jobs.Functions.Handlers;
+using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
@@ -207,7 +208,8 @@ public static class JobOrchestrator
     }
 
     /// <summary>True when the job's deadline has passed, in the orchestration's replay-safe time.</summary>
-    internal static bool DeadlinePassed(TaskOrchestrationContext context, JobPlan plan) => context.CurrentUtcDateTime >= plan.Deadline.UtcDateTime;
+    internal static bool DeadlinePassed(TaskOrchestrationContext context, JobPlan plan) =>
+        JobDeadline.HasPassed(plan.Deadline, DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc));
 
     /// <summary>
     /// Waits <paramref name="delay"/> on a durable timer, or only until the deadline when that comes first; false when

@@ -125,7 +125,7 @@ public sealed partial class JobSubmissionService(
             CreatedBy = Guid.NewGuid().ToString("N"),
             CreatedAt = now,
             UpdatedAt = now,
-            Deadline = submission.Draft ? null : SubmissionRules.StartAt(submission.NotBefore, now) + run.Timeout,
+            Deadline = submission.Draft ? null : JobDeadline.For(run.Timeout, now, submission.NotBefore),
         };
         try
         {
@@ -186,7 +186,8 @@ public sealed partial class JobSubmissionService(
             return false;
         }
         var run = handler.Prepare(job.Input);
-        var plan = new JobPlan(job.Id, job.Type, run.Steps, job.Deadline ?? job.CreatedAt + run.Timeout, job.NotBefore,
+        // A pending job has its deadline from its submission; one recorded without (an old record) counts from its creation.
+        var plan = new JobPlan(job.Id, job.Type, run.Steps, job.Deadline ?? JobDeadline.For(run.Timeout, job.CreatedAt, job.NotBefore), job.NotBefore,
             Observability.JobsTelemetry.CurrentTraceParent, JobPlan.CurrentRevision);
         try
         {
@@ -234,7 +235,7 @@ public sealed partial class JobSubmissionService(
         }
         // A time given on submit replaces one the draft was created with.
         notBefore ??= job.NotBefore;
-        var deadline = SubmissionRules.StartAt(notBefore, now) + run.Timeout;
+        var deadline = JobDeadline.For(run.Timeout, now, notBefore);
         var update = await store.UpdateAsync(job, current => JobTransitions.Submit(current, deadline, notBefore, WaitingMessage(notBefore, now)), cancellationToken)
             ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         if (!update.Changed)
