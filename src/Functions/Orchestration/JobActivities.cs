@@ -219,29 +219,21 @@ public sealed partial class JobActivities(
     public async Task<JobStatus> FinishJob([ActivityTrigger] FinishRequest request, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
-        if (request.Result is { } result && result.GetRawText().Length > JobEntity.MaxColumnChars)
+        var outcome = request.Outcome();
+        if (outcome.Result is { } result && result.GetRawText().Length > JobEntity.MaxColumnChars)
         {
             // A result must fit one Table column; a larger one belongs in Blob storage with a reference here.
-            request = request with
-            {
-                Status = JobStatus.Failed,
-                Result = null,
-                Message = "Failed: result too large",
-                Error = new JobError(
-                    $"The result is {result.GetRawText().Length} characters of JSON; at most {JobEntity.MaxColumnChars} can be stored. Write large results to Blob storage and return a reference.",
-                    "ResultTooLarge", null, null),
-            };
+            outcome = JobOutcome.ResultTooLarge(result.GetRawText().Length, JobEntity.MaxColumnChars);
         }
         var before = await JobBookkeepingException.Guard("read the job", () => store.GetForWriteAsync(request.JobId, cancellationToken));
         if (before is null)
         {
-            return request.Status; // purged out of band: nothing left to record
+            return outcome.Status; // purged out of band: nothing left to record
         }
         using var span = JobsTelemetry.StartJobSpan("job.finish", request.TraceParent, before);
-        span?.SetTag("job.status", request.Status.ToWire());
+        span?.SetTag("job.status", outcome.Status.ToWire());
         var write = new JobWrite { Lines = EarlierLines(request.Completed, request.Carried), OrchestratedAt = request.At ?? store.Now };
-        var update = await JobBookkeepingException.Guard("end the job", () => ending.EndAsync(before, new JobOutcome(
-            request.Status, request.Result, request.Error, request.Message, request.Metadata), cancellationToken, write));
+        var update = await JobBookkeepingException.Guard("end the job", () => ending.EndAsync(before, outcome, cancellationToken, write));
         if (update.Changed)
         {
             LogFinished(update.Job.Id, update.Job.Status.ToWire());

@@ -109,7 +109,7 @@ public sealed class MaintenanceTests(MaintenanceRunnerFixture runner)
         var live = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1, delayMs = 120_000 } }))["id"]!;
         await RunnerFixture.PollStatusAsync(client, live, s => (string?)s["status"] == "running");
         // Its record ends behind the orchestration's back; the step keeps running.
-        await runner.Store.UpdateAsync(live, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, JobStatus.Cancelled, runner.Store.Now, j => j), CancellationToken.None);
+        await runner.Store.UpdateAsync(live, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, Jobs.Functions.Lifecycle.JobOutcome.CancelledBefore("step-1"), runner.Store.Now), CancellationToken.None);
         var done = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
         await RunnerFixture.WaitForEndAsync(client, done);
 

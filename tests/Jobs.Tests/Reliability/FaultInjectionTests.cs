@@ -165,13 +165,13 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
         runner.Faults.FailNth(r => r.IsBatch && r.BodyHas($"\"JobId\":\"{draft.Id}\"") && r.BodyHas("\"Status\":\"cancelled\""), 1, timing, times: Outage);
 
         await Assert.ThrowsAsync<Azure.RequestFailedException>(() =>
-            store.UpdateAsync(draft, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, JobStatus.Cancelled, store.Now, j => j), default));
+            store.UpdateAsync(draft, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, Jobs.Functions.Lifecycle.JobOutcome.CancelledBeforeStart(_owner), store.Now), default));
         var stale = (await store.GetAsync(draft.Id, default))!;
         Assert.Equal(JobStatus.Cancelled, stale.Status);
         Assert.True(stale.ListingPending);
 
         // A retried cancel finds the job already cancelled: no change to make, but the projection is healed.
-        var retried = await store.UpdateAsync(draft.Id, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, JobStatus.Cancelled, store.Now, j => j), default);
+        var retried = await store.UpdateAsync(draft.Id, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, Jobs.Functions.Lifecycle.JobOutcome.CancelledBeforeStart(_owner), store.Now), default);
         Assert.False(retried!.Changed);
         Assert.Equal("", await ProjectionProblemsAsync(draft.Id));
         Assert.Equal(_injectedBefore + Outage, runner.Faults.Injected);
