@@ -47,6 +47,12 @@ public interface IJobHandler
     IReadOnlyList<JobStepPlan> PlanSteps(object input);
 
     /// <summary>
+    /// Parses and validates a job's input and plans its steps, once: what the engine runs the job's steps through.
+    /// Throws <see cref="InputValidationException"/> as <see cref="ParseInput"/> does.
+    /// </summary>
+    HandlerRun Prepare(JsonElement? input);
+
+    /// <summary>
     /// The step names <c>GET /api/job-types</c> shows, without a job's input: the steps of the default input
     /// (<c>{}</c>) when it validates, otherwise the names the handler declares. Never throws for invalid input.
     /// </summary>

@@ -83,8 +83,9 @@ public abstract class JobHandler<TInput> : IJobHandler
         return parsed;
     }
 
-    public IReadOnlyList<JobStepPlan> PlanSteps(object input) =>
-        [.. Steps((TInput)input).Select(s => new JobStepPlan(s.Name, s.Retry ?? DefaultRetry, s.Parallel?.MaxParallelism ?? 0, s.Parallel?.OnItemFailure ?? ItemFailureMode.FailFast))];
+    public HandlerRun Prepare(JsonElement? input) => Bind((TInput)ParseInput(input));
+
+    public IReadOnlyList<JobStepPlan> PlanSteps(object input) => Bind((TInput)input).Steps;
 
     public IReadOnlyList<string> DescribeSteps()
     {
@@ -102,16 +103,24 @@ public abstract class JobHandler<TInput> : IJobHandler
     }
 
     public Task<object?> RunStepAsync(string stepName, object input, JobStepContext context) =>
-        Step((TInput)input, stepName).Run((TInput)input, context);
+        Bind((TInput)input).RunStepAsync(stepName, context);
 
-    public Task<object?> RunItemAsync(string stepName, object input, JsonElement item, JobStepContext context)
+    public Task<object?> RunItemAsync(string stepName, object input, JsonElement item, JobStepContext context) =>
+        Bind((TInput)input).RunItemAsync(stepName, item, context);
+
+    /// <summary>The steps of one validated input, planned once.</summary>
+    private HandlerRun Bind(TInput typed)
     {
-        var parallel = Step((TInput)input, stepName).Parallel
-            ?? throw new InvalidOperationException($"{Type}'s step '{stepName}' is not a parallel step.");
-        return parallel.RunItem((TInput)input, item, context);
+        var steps = Steps(typed);
+        return new HandlerRun(this, typed,
+            [.. steps.Select(s => new JobStepPlan(s.Name, s.Retry ?? DefaultRetry, s.Parallel?.MaxParallelism ?? 0, s.Parallel?.OnItemFailure ?? ItemFailureMode.FailFast))],
+            TimeoutFor(typed),
+            (stepName, context) => Step(steps, stepName).Run(typed, context),
+            (stepName, item, context) => (Step(steps, stepName).Parallel
+                ?? throw new InvalidOperationException($"{Type}'s step '{stepName}' is not a parallel step.")).RunItem(typed, item, context));
     }
 
-    private JobStep<TInput> Step(TInput input, string stepName) =>
-        Steps(input).FirstOrDefault(s => s.Name == stepName)
+    private JobStep<TInput> Step(IReadOnlyList<JobStep<TInput>> steps, string stepName) =>
+        steps.FirstOrDefault(s => s.Name == stepName)
         ?? throw new ArgumentOutOfRangeException(nameof(stepName), stepName, $"{Type} has no step named '{stepName}'.");
 }

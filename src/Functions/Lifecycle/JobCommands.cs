@@ -20,16 +20,15 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     {
         if (job.Status is JobStatus.Draft or JobStatus.Pending)
         {
-            var message = $"Cancelled by {requestedBy} before it started";
-            var ended = await ending.EndAsync(job, JobStatus.Cancelled, message,
-                current => current.Status is JobStatus.Draft or JobStatus.Pending ? current with { CancelRequested = true, Message = message } : null,
-                cancellationToken);
+            var outcome = JobOutcome.CancelledBeforeStart(requestedBy);
+            var ended = await ending.EndAsync(job, outcome, cancellationToken,
+                guard: current => current.Status is JobStatus.Draft or JobStatus.Pending ? current with { CancelRequested = true } : null);
             if (ended.Changed)
             {
                 LogCancel(job.Id, requestedBy, ended.Job.Status.ToWire());
                 if (durable is not null && job.Status == JobStatus.Pending)
                 {
-                    await TerminateIfRunningAsync(durable, job.Id, $"cancelled by {requestedBy} before it started", cancellationToken);
+                    await TerminateIfRunningAsync(durable, job.Id, outcome.Text(), cancellationToken);
                 }
                 return new CancelOutcome(ended.Job, CancelEffect.CancelledNow);
             }
@@ -54,10 +53,8 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     /// </summary>
     public async Task<Job> TerminateAsync(Job job, string requestedBy, string reason, DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        var message = $"Terminated by {requestedBy}: {reason}";
-        message = message.Length <= 500 ? message : message[..500];
-        var update = await ending.EndAsync(job, JobStatus.Cancelled, message,
-            current => current with { CancelRequested = true, Message = message }, cancellationToken);
+        var update = await ending.EndAsync(job, JobOutcome.Terminated(requestedBy, reason), cancellationToken,
+            guard: current => current with { CancelRequested = true });
         if (update.Changed)
         {
             LogCancel(job.Id, requestedBy, update.Job.Status.ToWire());
@@ -67,20 +64,26 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     }
 
     /// <summary>
-    /// Ends a live job whose deadline has passed as <c>timed_out</c> (the sweep's backstop for the orchestration's
-    /// own deadline timer, e.g. when a job never started), then terminates its orchestration if it still runs.
+    /// Ends a live job whose deadline has passed as <c>timed_out</c> — the sweep's backstop for a handler that ignores
+    /// its token, or a job whose orchestration never started — then terminates its orchestration if it still runs. The
+    /// ending is the one the orchestration would write (<see cref="JobOutcome.TimedOut"/>), so it does not matter which
+    /// of the two ends the job.
     /// </summary>
     public async Task<bool> TimeOutAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken)
     {
+        if (job.Deadline is not { } deadline)
+        {
+            return false;
+        }
         var now = store.Now;
-        var message = $"Timed out: its deadline {job.Deadline:O} passed";
-        var update = await ending.EndAsync(job, JobStatus.TimedOut, message,
-            current => current.Deadline is { } deadline && deadline <= now ? current with { Message = message } : null, cancellationToken);
+        var outcome = JobOutcome.TimedOut(deadline);
+        var update = await ending.EndAsync(job, outcome, cancellationToken,
+            guard: current => current.Deadline == deadline && JobDeadline.HasPassed(deadline, now) ? current : null);
         if (!update.Changed)
         {
             return false;
         }
-        await TerminateIfRunningAsync(durable, job.Id, "timed out", cancellationToken);
+        await TerminateIfRunningAsync(durable, job.Id, outcome.Text(), cancellationToken);
         return true;
     }
 

@@ -75,10 +75,31 @@ public static class JobTransitions
     public static string CancelRequestedMessage(string requestedBy) => $"Cancellation requested by {requestedBy}";
 
     /// <summary>
-    /// Any live (or draft) job → a terminal state, with the ending's own fields added by <paramref name="fields"/>.
-    /// Terminal states never change again.
+    /// Any live (or draft) job → the terminal state of <paramref name="outcome"/>, with its message, result, error and
+    /// result metadata (added to the job's own); a completed job is at 100 %. <paramref name="guard"/> refuses the ending
+    /// for this record (null) or adds the caller's own fields (a cancel's <c>cancelRequested</c>). Terminal states never
+    /// change again.
     /// </summary>
-    public static Job? End(Job current, JobStatus status, DateTimeOffset now, Func<Job, Job?> fields) =>
-        !status.IsTerminal() || current.Status.IsTerminal() ? null
-        : fields(current) is { } ended ? ended with { Status = status, CompletedAt = now } : null;
+    public static Job? End(Job current, JobOutcome outcome, DateTimeOffset now, Func<Job, Job?>? guard = null)
+    {
+        if (!outcome.Status.IsTerminal() || current.Status.IsTerminal() || (guard is null ? current : guard(current)) is not { } allowed)
+        {
+            return null;
+        }
+        var metadata = new Dictionary<string, string>(allowed.Metadata);
+        foreach (var (key, value) in outcome.Metadata ?? [])
+        {
+            metadata[key] = value;
+        }
+        return allowed with
+        {
+            Status = outcome.Status,
+            CompletedAt = now,
+            Message = outcome.Text(),
+            Result = outcome.Result,
+            Error = outcome.Error,
+            Metadata = metadata,
+            Progress = outcome.Status == JobStatus.Completed ? 100 : allowed.Progress,
+        };
+    }
 }

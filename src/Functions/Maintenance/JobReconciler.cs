@@ -151,12 +151,11 @@ public sealed partial class JobReconciler(
         {
             case OrchestrationRuntimeStatus.Completed:
                 var outcome = instance.ReadOutputAs<JobOutcome>();
-                return await EndAsync(job, outcome ?? new JobOutcome(JobStatus.Completed, null, null, "Completed"), cancellationToken);
+                return await EndAsync(job, outcome ?? JobOutcome.Completed(null, null), cancellationToken);
             case OrchestrationRuntimeStatus.Failed:
-                return await EndAsync(job, new JobOutcome(JobStatus.Failed, null, FailureOf(instance, job.Step), "Failed"), cancellationToken);
+                return await EndAsync(job, JobOutcome.OrchestrationFailed(job.Step, instance), cancellationToken);
             case OrchestrationRuntimeStatus.Terminated:
-                var reason = instance.SerializedOutput is { Length: > 0 } output ? Unquote(output) : "no reason given";
-                return await EndAsync(job, new JobOutcome(JobStatus.Cancelled, null, null, Shorten($"Terminated: {reason}")), cancellationToken);
+                return await EndAsync(job, JobOutcome.TerminatedOutOfBand(instance), cancellationToken);
         }
         if (instance is null ? job.Deadline <= now : job.Deadline + grace <= now)
         {
@@ -172,11 +171,7 @@ public sealed partial class JobReconciler(
         {
             return await submissions.StartIfMissingAsync(job, handler, durable, cancellationToken) ? Reconciliation.Started : Reconciliation.None;
         }
-        var why = job.Status == JobStatus.Pending
-            ? $"Its job type '{job.Type}' is no longer deployed, so it cannot start."
-            : "Its orchestration no longer exists (it was purged while the job ran), so the job cannot go on; finished steps are not run again.";
-        return await EndAsync(job, new JobOutcome(JobStatus.Failed, null, new JobError(why, "OrchestrationMissing", null, job.Step), "Failed: orchestration missing"),
-            cancellationToken);
+        return await EndAsync(job, JobOutcome.OrchestrationMissing(job), cancellationToken);
     }
 
     /// <summary>Projects what the record's changes owe and removes their outbox rows (read with the record, only when needed).</summary>
@@ -202,38 +197,6 @@ public sealed partial class JobReconciler(
             _ => Reconciliation.Failed,
         };
     }
-
-    /// <summary>
-    /// The handler's own failure: the innermost failure details (the orchestration rethrows the step's
-    /// <c>TaskFailedException</c>). A backend that keeps only the failure's text in the output gives that text.
-    /// </summary>
-    private static JobError FailureOf(OrchestrationMetadata instance, string? step)
-    {
-        if (instance.FailureDetails is { } failure)
-        {
-            while (failure.InnerFailure is { } inner)
-            {
-                failure = inner;
-            }
-            return new JobError(failure.ErrorMessage, failure.ErrorType, failure.StackTrace, step);
-        }
-        var text = instance.SerializedOutput is { Length: > 0 } output ? Unquote(output) : "The job's orchestration failed.";
-        return new JobError(text.Length <= 4_000 ? text : text[..4_000], "OrchestrationFailed", null, step);
-    }
-
-    private static string Unquote(string json)
-    {
-        try
-        {
-            return System.Text.Json.JsonSerializer.Deserialize<string>(json) ?? json;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return json;
-        }
-    }
-
-    private static string Shorten(string text) => text.Length <= 500 ? text : text[..500];
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciler: all-jobs counters recounted from the list rows (done: {Done}, corrected: {Corrected}).")]
     private partial void LogRecount(bool done, bool corrected);

@@ -6,9 +6,10 @@ namespace Jobs.Functions.Maintenance;
 
 /// <summary>
 /// Timer (every minute): the deadline sweep and the reconciler in one pass over the live-job index (see
-/// <see cref="JobReconciler"/>). It ends pending or running jobs whose deadline passed as <c>timed_out</c> — the
-/// orchestration races its own deadline timer; this catches what it cannot — and makes every live record agree
-/// with its orchestration. Reads only the small <c>idx-active</c> partition.
+/// <see cref="JobReconciler"/>). It ends as <c>timed_out</c> a live job whose deadline passed and that its orchestration
+/// did not end — a handler that ignores its cancellation token (after a grace), or a job with no orchestration — with
+/// the same ending the orchestration would write (<see cref="Lifecycle.JobOutcome.TimedOut"/>), and makes every live
+/// record agree with its orchestration. Reads only the live-job rows, never the whole table.
 /// </summary>
 public sealed partial class TimeoutSweepFunction(JobReconciler reconciler, ILogger<TimeoutSweepFunction> logger)
 {

@@ -49,11 +49,9 @@ public sealed partial class JobActivities(
         span?.SetTag("job.step", request.StepName);
         span?.SetTag("job.step.index", request.StepIndex);
         span?.SetTag("job.step.attempt", request.Attempt);
-        var handler = handlers.Get(job.Type);
-        var input = handler.ParseInput(job.Input);
-        var steps = handler.PlanSteps(input);
-        var stepCount = steps.Count;
-        if (!steps.Any(s => s.Name == request.StepName))
+        var run = handlers.Get(job.Type).Prepare(job.Input);
+        var stepCount = run.Steps.Count;
+        if (!run.Has(request.StepName))
         {
             throw new InvalidOperationException(
                 $"Job type {job.Type} has no step named '{request.StepName}' any more: its steps changed after this job started.");
@@ -104,7 +102,7 @@ public sealed partial class JobActivities(
         object? output;
         try
         {
-            output = await handler.RunStepAsync(request.StepName, input, context);
+            output = await run.RunStepAsync(request.StepName, context);
         }
         catch (OperationCanceledException) when (overdue.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -162,9 +160,8 @@ public sealed partial class JobActivities(
         {
             return new ItemOutcome(StepOutcomeKind.TimedOut, null, null);
         }
-        var handler = handlers.Get(job.Type);
-        var input = handler.ParseInput(job.Input);
-        var stepCount = handler.PlanSteps(input).Count;
+        var run = handlers.Get(job.Type).Prepare(job.Input);
+        var stepCount = run.Steps.Count;
         var label = $"item {request.ItemIndex + 1} of {request.ItemCount}";
         var reporter = new BufferedStepReporter(store, logs, job, request.StepName, request.StepIndex, stepCount, time, logger, label);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
@@ -173,7 +170,7 @@ public sealed partial class JobActivities(
         object? output;
         try
         {
-            output = await handler.RunItemAsync(request.StepName, input, request.Item, context);
+            output = await run.RunItemAsync(request.StepName, request.Item, context);
         }
         catch (OperationCanceledException) when (overdue.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -222,29 +219,21 @@ public sealed partial class JobActivities(
     public async Task<JobStatus> FinishJob([ActivityTrigger] FinishRequest request, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
-        if (request.Result is { } result && result.GetRawText().Length > JobEntity.MaxColumnChars)
+        var outcome = request.Outcome();
+        if (outcome.Result is { } result && result.GetRawText().Length > JobEntity.MaxColumnChars)
         {
             // A result must fit one Table column; a larger one belongs in Blob storage with a reference here.
-            request = request with
-            {
-                Status = JobStatus.Failed,
-                Result = null,
-                Message = "Failed: result too large",
-                Error = new JobError(
-                    $"The result is {result.GetRawText().Length} characters of JSON; at most {JobEntity.MaxColumnChars} can be stored. Write large results to Blob storage and return a reference.",
-                    "ResultTooLarge", null, null),
-            };
+            outcome = JobOutcome.ResultTooLarge(result.GetRawText().Length, JobEntity.MaxColumnChars);
         }
         var before = await JobBookkeepingException.Guard("read the job", () => store.GetForWriteAsync(request.JobId, cancellationToken));
         if (before is null)
         {
-            return request.Status; // purged out of band: nothing left to record
+            return outcome.Status; // purged out of band: nothing left to record
         }
         using var span = JobsTelemetry.StartJobSpan("job.finish", request.TraceParent, before);
-        span?.SetTag("job.status", request.Status.ToWire());
+        span?.SetTag("job.status", outcome.Status.ToWire());
         var write = new JobWrite { Lines = EarlierLines(request.Completed, request.Carried), OrchestratedAt = request.At ?? store.Now };
-        var update = await JobBookkeepingException.Guard("end the job", () => ending.EndAsync(before, new JobOutcome(
-            request.Status, request.Result, request.Error, request.Message, request.Metadata), cancellationToken, write));
+        var update = await JobBookkeepingException.Guard("end the job", () => ending.EndAsync(before, outcome, cancellationToken, write));
         if (update.Changed)
         {
             LogFinished(update.Job.Id, update.Job.Status.ToWire());
@@ -262,8 +251,8 @@ public sealed partial class JobActivities(
         {
             return new CancellationTokenSource();
         }
-        var left = deadline - store.Now;
-        return left > TimeSpan.Zero ? new CancellationTokenSource(left, time) : null;
+        var now = store.Now;
+        return JobDeadline.HasPassed(deadline, now) ? null : new CancellationTokenSource(deadline - now, time);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Jobs.Functions.Handlers;
+using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
@@ -11,7 +12,8 @@ namespace Jobs.Functions.Orchestration;
 /// happens in <see cref="JobActivities"/>. The deadline is kept without a durable timer of its own: a step's activity
 /// stops its handler at the deadline and says so (<see cref="StepOutcomeKind.TimedOut"/>), the orchestration checks it
 /// at every step boundary and bounds every back-off by it, and the timeout sweep ends a job whose handler ignores its
-/// cancellation token. A timer per job would be a queue message kept for the job's whole timeout — hours — by every
+/// cancellation token — with the same ending (<see cref="JobOutcome.TimedOut"/>), so it does not matter which of the
+/// two gets there first. A timer per job would be a queue message kept for the job's whole timeout — hours — by every
 /// job, which the storage backend pays for (docs/decisions.md). A finished step is never run again on replay.
 /// Retries are the orchestration's own, so two kinds of failure stay apart: a handler's exception counts against
 /// the step's <see cref="StepRetryPolicy"/> and, when that is spent, fails the job; a failure of the engine's own
@@ -87,7 +89,7 @@ public static class JobOrchestrator
             {
                 if (DeadlinePassed(context, plan))
                 {
-                    return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, completed, carried);
+                    return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), completed, carried);
                 }
                 var request = new StepRequest(plan.JobId, index, step.Name, attempt, totalAttempts + 1, previous, completed, stepAt, carried, plan.TraceParent);
                 try
@@ -100,7 +102,7 @@ public static class JobOrchestrator
                     bookkeepingFailures++;
                     if (!await DelayAsync(context, BookkeepingBackoff(bookkeepingFailures), plan))
                     {
-                        return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, completed, carried);
+                        return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), completed, carried);
                     }
                 }
                 catch (TaskFailedException failure)
@@ -110,36 +112,32 @@ public static class JobOrchestrator
                     carried = null;
                     if (attempt >= step.Retry.MaxAttempts)
                     {
-                        var details = failure.FailureDetails;
-                        var error = new JobError(details.ErrorMessage, details.ErrorType, details.StackTrace, step.Name);
-                        await FinishAsync(context, plan, index, JobStatus.Failed, $"Failed in {step.Name}", null, null, error, null);
+                        await FinishAsync(context, plan, index, JobOutcome.StepFailed(step.Name, failure.FailureDetails), null);
                         throw; // Keeps the failure visible on the orchestration as well as on the record.
                     }
                     var wait = step.Retry.FirstRetryInterval * Math.Pow(step.Retry.BackoffCoefficient, attempt - 1);
                     attempt++;
                     if (!await DelayAsync(context, wait, plan))
                     {
-                        return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, null);
+                        return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), null);
                     }
                 }
             }
 
             if (outcome is null)
             {
-                var error = new JobError($"The engine could not record step {step.Name} in {MaxTriesPerStep} tries.", typeof(JobBookkeepingException).FullName, null, step.Name);
-                return await FinishAsync(context, plan, index, JobStatus.Failed, $"Failed in {step.Name}", null, null, error, completed, carried);
+                return await FinishAsync(context, plan, index, JobOutcome.StepNotRecorded(step.Name, MaxTriesPerStep), completed, carried);
             }
             switch (outcome.Kind)
             {
                 case StepOutcomeKind.CancelRequested:
-                    return await FinishAsync(context, plan, index, JobStatus.Cancelled, $"Cancelled before {step.Name}", null, null, null, completed,
-                        [.. carried ?? [], .. outcome.Lines ?? []]);
+                    return await FinishAsync(context, plan, index, JobOutcome.CancelledBefore(step.Name), completed, [.. carried ?? [], .. outcome.Lines ?? []]);
                 case StepOutcomeKind.JobEnded:
-                    return new JobOutcome(outcome.EndedAs ?? JobStatus.Cancelled, null, null);
+                    return JobOutcome.EndedElsewhere(outcome.EndedAs ?? JobStatus.Cancelled);
                 case StepOutcomeKind.TimedOut:
                     // The activity wrote nothing after it stopped: what it did not write (the earlier lines too, when it
                     // stopped before the step's start) goes with the ending.
-                    return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, null, outcome.Lines);
+                    return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), null, outcome.Lines);
             }
             previous = outcome.Output;
             carried = outcome.Lines;
@@ -153,14 +151,13 @@ public static class JobOrchestrator
                 switch (result.End)
                 {
                     case ParallelEnd.TimedOut:
-                        return await FinishAsync(context, plan, index, JobStatus.TimedOut, $"Timed out during {step.Name}", null, null, null, null, result.Lines);
+                        return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), null, result.Lines);
                     case ParallelEnd.JobEnded:
-                        return new JobOutcome(JobStatus.Cancelled, null, null);
+                        return JobOutcome.EndedElsewhere(JobStatus.Cancelled);
                     case ParallelEnd.Cancelled:
-                        return await FinishAsync(context, plan, index, JobStatus.Cancelled, $"Cancelled during {step.Name}", null, null, null, null, result.Lines);
+                        return await FinishAsync(context, plan, index, JobOutcome.CancelledDuring(step.Name), null, result.Lines);
                     case ParallelEnd.Failed:
-                        return await FinishAsync(context, plan, index, JobStatus.Failed, $"Failed in {step.Name}", null, null,
-                            ParallelStep.Error(step.Name, result.Failures), null, result.Lines);
+                        return await FinishAsync(context, plan, index, JobOutcome.ItemsFailed(step.Name, result.Failures), null, result.Lines);
                 }
                 previous = result.Outputs;
                 carried = result.Lines;
@@ -175,17 +172,21 @@ public static class JobOrchestrator
         if (count > 0 && DeadlinePassed(context, plan))
         {
             // The last step returned after the deadline: as with any step, the job did not end in time.
-            return await FinishAsync(context, plan, count - 1, JobStatus.TimedOut, $"Timed out during {plan.Steps[count - 1].Name}", null, null, null, completed, carried);
+            return await FinishAsync(context, plan, count - 1, JobOutcome.TimedOut(plan.Deadline), completed, carried);
         }
-        return await FinishAsync(context, plan, count, JobStatus.Completed, "Completed", previous, metadata, null, completed, carried);
+        return await FinishAsync(context, plan, count, JobOutcome.Completed(previous, metadata), completed, carried);
     }
 
-    /// <summary>Writes the ending the orchestration decided, retrying bookkeeping failures: the outcome is already fixed.</summary>
+    /// <summary>
+    /// Writes the ending the orchestration decided (<see cref="JobOutcome"/>), retrying bookkeeping failures: the outcome
+    /// is already fixed. Returns it, or how the job ended instead when it had ended another way.
+    /// </summary>
     private static async Task<JobOutcome> FinishAsync(
-        TaskOrchestrationContext context, JobPlan plan, int stepsDone, JobStatus status, string message,
-        JsonElement? result, Dictionary<string, string>? metadata, JobError? error, CompletedStep? completed, IReadOnlyList<JobLogLine>? carried = null)
+        TaskOrchestrationContext context, JobPlan plan, int stepsDone, JobOutcome outcome, CompletedStep? completed, IReadOnlyList<JobLogLine>? carried = null)
     {
-        var request = new FinishRequest(plan.JobId, status, message, result, metadata, error, completed, context.CurrentUtcDateTime, carried, plan.TraceParent);
+        var status = outcome.Status;
+        var request = new FinishRequest(plan.JobId, status, outcome.Text(), outcome.Result, outcome.Metadata, outcome.Error, completed, context.CurrentUtcDateTime,
+            carried, plan.TraceParent);
         JobStatus finalStatus;
         for (var attempt = 1; ; attempt++)
         {
@@ -201,13 +202,13 @@ public static class JobOrchestrator
         }
         var count = plan.Steps.Count;
         var progress = status == JobStatus.Completed ? 100 : JobProgress.AtStepStart(stepsDone, count);
-        context.SetCustomStatus(new JobCustomStatus(progress, null, Math.Min(stepsDone, count), count, message));
-        var same = finalStatus == status;
-        return new JobOutcome(finalStatus, same ? result : null, same ? error : null, same ? message : null, same ? metadata : null);
+        context.SetCustomStatus(new JobCustomStatus(progress, null, Math.Min(stepsDone, count), count, outcome.Text()));
+        return finalStatus == status ? outcome : JobOutcome.EndedElsewhere(finalStatus);
     }
 
     /// <summary>True when the job's deadline has passed, in the orchestration's replay-safe time.</summary>
-    internal static bool DeadlinePassed(TaskOrchestrationContext context, JobPlan plan) => context.CurrentUtcDateTime >= plan.Deadline.UtcDateTime;
+    internal static bool DeadlinePassed(TaskOrchestrationContext context, JobPlan plan) =>
+        JobDeadline.HasPassed(plan.Deadline, DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc));
 
     /// <summary>
     /// Waits <paramref name="delay"/> on a durable timer, or only until the deadline when that comes first; false when

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Jobs.Functions.Handlers;
+using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 
 namespace Jobs.Functions.Orchestration;
@@ -68,9 +69,8 @@ public sealed record ItemsProgress(string JobId, int StepIndex, int StepCount, s
 /// <summary>Input of the activity that writes a terminal state (see <see cref="StepRequest"/> for the trailing members).</summary>
 public sealed record FinishRequest(
     string JobId, JobStatus Status, string Message, JsonElement? Result, Dictionary<string, string>? Metadata, JobError? Error, CompletedStep? Completed = null,
-    DateTimeOffset? At = null, IReadOnlyList<JobLogLine>? Carried = null, string? TraceParent = null);
-
-/// <summary>
-/// The orchestration's output: how the job ended. The reconciler applies it to a record that missed its ending.
-/// </summary>
-public sealed record JobOutcome(JobStatus Status, JsonElement? Result, JobError? Error, string? Message = null, Dictionary<string, string>? Metadata = null);
+    DateTimeOffset? At = null, IReadOnlyList<JobLogLine>? Carried = null, string? TraceParent = null)
+{
+    /// <summary>The ending the orchestration decided (see <see cref="JobOutcome"/>).</summary>
+    public JobOutcome Outcome() => new(Status, Result, Error, Message, Metadata);
+}

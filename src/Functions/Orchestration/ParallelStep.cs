@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Handlers;
+using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Microsoft.DurableTask;
 
@@ -103,8 +104,7 @@ internal static class ParallelStep
                 }
                 else
                 {
-                    var details = failure.FailureDetails;
-                    failures.Add((item, new JobError($"Item {item + 1} of {total}: {details.ErrorMessage}", details.ErrorType, details.StackTrace, step.Name)));
+                    failures.Add((item, JobOutcome.ItemError(step.Name, item, total, failure.FailureDetails)));
                     if (step.OnItemFailure == ItemFailureMode.FailFast)
                     {
                         return new ParallelResult(ParallelEnd.Failed, null, failures, lines);
@@ -158,10 +158,4 @@ internal static class ParallelStep
         }
         return await context.CallActivityAsync<ItemOutcome>(nameof(JobActivities.RunJobItem), request);
     }
-
-    /// <summary>One error for the job from its failed items, each named.</summary>
-    public static JobError Error(string step, IReadOnlyList<(int Item, JobError Error)> failures) => failures.Count == 1
-        ? failures[0].Error
-        : new JobError($"{failures.Count} items of {step} failed: {string.Join("; ", failures.Select(f => f.Error.Message))}",
-            failures[0].Error.Type, failures[0].Error.StackTrace, step);
 }

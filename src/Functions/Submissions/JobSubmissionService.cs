@@ -23,8 +23,10 @@ public sealed record CreateOutcome(Job Job, bool Created);
 public sealed partial class JobSubmissionService(
     JobStore store, StorageClients clients, JobHandlerRegistry handlers, ILogger<JobSubmissionService> logger)
 {
-    /// <summary>Validates a submission; throws <see cref="InputValidationException"/> listing every problem.</summary>
-    public (IJobHandler Handler, object Input) Validate(JobSubmission submission)
+    /// <summary>
+    /// Validates a submission and plans its steps; throws <see cref="InputValidationException"/> listing every problem.
+    /// </summary>
+    public HandlerRun Validate(JobSubmission submission)
     {
         var errors = new List<InputError>();
         IJobHandler? handler = null;
@@ -48,12 +50,12 @@ public sealed partial class JobSubmissionService(
         {
             errors.Add(new InputError("input", $"must be at most {SubmissionRules.MaxInputBytes} bytes of JSON"));
         }
-        object? input = null;
+        HandlerRun? run = null;
         if (handler is not null && errors.Count == 0)
         {
             try
             {
-                input = handler.ParseInput(submission.Input);
+                run = handler.Prepare(submission.Input);
             }
             catch (InputValidationException ex)
             {
@@ -64,7 +66,7 @@ public sealed partial class JobSubmissionService(
         {
             throw new InputValidationException(errors);
         }
-        return (handler!, input!);
+        return run!;
     }
 
     /// <summary>
@@ -96,7 +98,8 @@ public sealed partial class JobSubmissionService(
     private async Task<CreateOutcome> CreateCoreAsync(
         JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        var (handler, input) = Validate(submission);
+        var run = Validate(submission);
+        var handler = run.Handler;
         var id = Guid.NewGuid().ToString("N");
         var now = store.Now;
         var idempotencyKey = submission.IdempotencyKey ?? derivedIdempotencyKey;
@@ -117,14 +120,13 @@ public sealed partial class JobSubmissionService(
             }
         }
 
-        var steps = handler.PlanSteps(input);
         var job = new Job
         {
             Id = id,
             Type = handler.Type,
             Status = submission.Draft ? JobStatus.Draft : JobStatus.Pending,
             Owner = owner,
-            StepCount = steps.Count,
+            StepCount = run.Steps.Count,
             Message = submission.Draft ? "Draft: not submitted" : WaitingMessage(submission.NotBefore, now),
             NotBefore = submission.NotBefore,
             Metadata = new Dictionary<string, string>(handler.StaticMetadata),
@@ -135,7 +137,7 @@ public sealed partial class JobSubmissionService(
             CreatedBy = Guid.NewGuid().ToString("N"),
             CreatedAt = now,
             UpdatedAt = now,
-            Deadline = submission.Draft ? null : SubmissionRules.StartAt(submission.NotBefore, now) + handler.TimeoutFor(input),
+            Deadline = submission.Draft ? null : JobDeadline.For(run.Timeout, now, submission.NotBefore),
         };
         try
         {
@@ -194,8 +196,9 @@ public sealed partial class JobSubmissionService(
         {
             return false;
         }
-        var input = handler.ParseInput(job.Input);
-        var plan = new JobPlan(job.Id, job.Type, handler.PlanSteps(input), job.Deadline ?? job.CreatedAt + handler.TimeoutFor(input), job.NotBefore,
+        var run = handler.Prepare(job.Input);
+        // A pending job has its deadline from its submission; one recorded without (an old record) counts from its creation.
+        var plan = new JobPlan(job.Id, job.Type, run.Steps, job.Deadline ?? JobDeadline.For(run.Timeout, job.CreatedAt, job.NotBefore), job.NotBefore,
             Observability.JobsTelemetry.CurrentTraceParent, JobPlan.CurrentRevision);
         try
         {
@@ -220,8 +223,7 @@ public sealed partial class JobSubmissionService(
             throw new InputValidationException(errors);
         }
         var input = patch.Input ?? job.Input;
-        var parsed = handler.ParseInput(input);
-        var stepCount = handler.PlanSteps(parsed).Count;
+        var stepCount = handler.Prepare(input).Steps.Count;
         var update = await store.UpdateAsync(job, current => JobTransitions.EditDraft(current, input, patch.CorrelationId, stepCount), cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         return update.Job.Status == JobStatus.Draft
             ? update.Job
@@ -234,8 +236,7 @@ public sealed partial class JobSubmissionService(
     /// </summary>
     public async Task<Job> SubmitDraftAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken, DateTimeOffset? notBefore = null)
     {
-        var handler = handlers.Get(job.Type);
-        var input = handler.ParseInput(job.Input);
+        var run = handlers.Get(job.Type).Prepare(job.Input);
         var now = store.Now;
         var errors = new List<InputError>();
         SubmissionRules.CheckNotBefore(errors, notBefore, now);
@@ -245,7 +246,7 @@ public sealed partial class JobSubmissionService(
         }
         // A time given on submit replaces one the draft was created with.
         notBefore ??= job.NotBefore;
-        var deadline = SubmissionRules.StartAt(notBefore, now) + handler.TimeoutFor(input);
+        var deadline = JobDeadline.For(run.Timeout, now, notBefore);
         var update = await store.UpdateAsync(job, current => JobTransitions.Submit(current, deadline, notBefore, WaitingMessage(notBefore, now)), cancellationToken)
             ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         if (!update.Changed)

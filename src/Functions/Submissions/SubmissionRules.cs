@@ -45,9 +45,6 @@ public static class SubmissionRules
         }
     }
 
-    /// <summary>When a job submitted at <paramref name="now"/> may start: its <c>notBefore</c> if that is later.</summary>
-    public static DateTimeOffset StartAt(DateTimeOffset? notBefore, DateTimeOffset now) => notBefore is { } time && time > now ? time : now;
-
     /// <summary>Adds an error when a value is too long or holds control characters; optionally when it is missing.</summary>
     public static void CheckText(List<InputError> errors, string field, string? value, bool required = false, int maxLength = MaxTextLength)
     {

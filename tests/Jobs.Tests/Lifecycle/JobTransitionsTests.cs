@@ -42,11 +42,11 @@ public sealed class JobTransitionsTests
     [Fact]
     public void End_IsOnceOnly_AndOnlyToATerminalStatus()
     {
-        var ended = JobTransitions.End(Pending(), JobStatus.Completed, Now, j => j)!;
+        var ended = JobTransitions.End(Pending(), JobOutcome.Completed(null, null), Now)!;
         Assert.Equal(JobStatus.Completed, ended.Status);
         Assert.Equal(Now, ended.CompletedAt);
-        Assert.Null(JobTransitions.End(ended, JobStatus.Failed, Now, j => j));
-        Assert.Null(JobTransitions.End(Pending(), JobStatus.Running, Now, j => j));
+        Assert.Null(JobTransitions.End(ended, JobOutcome.Failed("step-1", new JobError("boom", null, null, "step-1")), Now));
+        Assert.Null(JobTransitions.End(Pending(), new JobOutcome(JobStatus.Running, null, null), Now));
     }
 
     [Fact]

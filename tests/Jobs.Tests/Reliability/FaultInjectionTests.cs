@@ -165,7 +165,7 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
         Assert.Equal("", await ProjectionProblemsAsync(draft.Id));
         runner.Faults.FailNth(r => r.IsBatch && r.BodyHas($"\"JobId\":\"{draft.Id}\"") && r.BodyHas("\"Status\":\"cancelled\""), 1, timing);
 
-        var cancelled = await store.UpdateAsync(draft, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, JobStatus.Cancelled, store.Now, j => j), default);
+        var cancelled = await store.UpdateAsync(draft, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, Jobs.Functions.Lifecycle.JobOutcome.CancelledBeforeStart(_owner), store.Now), default);
         Assert.True(cancelled!.Changed);
         var stale = (await store.ReadAsync(draft.Id, default))!;
         Assert.Equal(JobStatus.Cancelled, stale.Job.Status);
@@ -173,7 +173,7 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
         Assert.NotEqual("", await ProjectionProblemsAsync(draft.Id));
 
         // A retried cancel finds the job already cancelled: no change to make, but the change it owes is settled.
-        var retried = await store.UpdateAsync(draft.Id, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, JobStatus.Cancelled, store.Now, j => j), default);
+        var retried = await store.UpdateAsync(draft.Id, current => Jobs.Functions.Lifecycle.JobTransitions.End(current, Jobs.Functions.Lifecycle.JobOutcome.CancelledBeforeStart(_owner), store.Now), default);
         Assert.False(retried!.Changed);
         Assert.Equal("", await ProjectionProblemsAsync(draft.Id));
         Assert.Empty((await store.ReadAsync(draft.Id, default))!.Unsettled);
