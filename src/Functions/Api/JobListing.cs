@@ -24,7 +24,7 @@ public sealed class JobListing(JobListIndex index, JobCounters counters, JobHand
     public const int MaxOffset = 10_000;
 
     public static readonly string[] CommonParameters = ["status", "type", "createdFrom", "createdTo", "limit", "next", "offset", "orderBy", "order"];
-    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId"];
+    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId"];
 
     public async Task<JobListView> ListAsync(HttpRequest request, Caller caller, EntityRef? entity, CancellationToken cancellationToken)
     {
@@ -55,6 +55,11 @@ public sealed class JobListing(JobListIndex index, JobCounters counters, JobHand
         if (types.Any(t => t.Length > 128 || t.Any(char.IsControl)))
         {
             throw ApiProblemException.BadParameter("type", "must be job type names");
+        }
+        var correlationId = QueryParameters.Single(request, "correlationId");
+        if (correlationId is { Length: 0 or > 256 } || correlationId?.Any(char.IsControl) == true)
+        {
+            throw ApiProblemException.BadParameter("correlationId", "must be 1-256 characters without control characters");
         }
         var from = QueryParameters.Time(request, "createdFrom");
         var to = QueryParameters.Time(request, "createdTo");
@@ -96,6 +101,7 @@ public sealed class JobListing(JobListIndex index, JobCounters counters, JobHand
             Statuses = statuses,
             Types = types.ToHashSet(StringComparer.Ordinal),
             Owner = ownerFilter,
+            CorrelationId = correlationId,
             CreatedFrom = from,
             CreatedTo = to,
             Limit = QueryParameters.Int(request, "limit", 50, 1, 100),
@@ -106,7 +112,8 @@ public sealed class JobListing(JobListIndex index, JobCounters counters, JobHand
         };
         query = query with { After = cursor };
         // The total is read beside the page (one short range query per partition of the scope), not after it.
-        var total = query.CreatedFrom is null && query.CreatedTo is null ? TotalAsync(query, cancellationToken) : Task.FromResult<long?>(null);
+        // Counters know statuses and types, not creation times or correlation ids: such a page has no total.
+        var total = query.CreatedFrom is null && query.CreatedTo is null && query.CorrelationId is null ? TotalAsync(query, cancellationToken) : Task.FromResult<long?>(null);
         JobPage page;
         try
         {

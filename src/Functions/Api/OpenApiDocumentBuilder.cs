@@ -75,6 +75,7 @@ public static class OpenApiDocumentBuilder
         Query("orderBy", "createdAt (default), updatedAt, type or status."),
         Query("order", "desc (default) or asc."),
         Query("owner", "Another owner's jobs (admins only)."),
+        Query("correlationId", "Only jobs created with this correlation id (exact match); such a page has no total."),
     ];
 
     private static readonly Response[] Errors =

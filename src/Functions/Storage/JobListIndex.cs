@@ -145,6 +145,10 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout)
         {
             clauses.Add(TableClient.CreateQueryFilter($"Owner eq {owner}"));
         }
+        if (query.CorrelationId is { } correlationId)
+        {
+            clauses.Add(TableClient.CreateQueryFilter($"CorrelationId eq {correlationId}"));
+        }
         if (phase is not null)
         {
             clauses.Add(phase);

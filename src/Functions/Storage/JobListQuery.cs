@@ -73,6 +73,9 @@ public sealed record JobListQuery
 
     /// <summary>Restricts to one owner inside a shared partition (admin listings, entity listings).</summary>
     public string? Owner { get; init; }
+
+    /// <summary>Only jobs created with this correlation id (exact match).</summary>
+    public string? CorrelationId { get; init; }
     public DateTimeOffset? CreatedFrom { get; init; }
     public DateTimeOffset? CreatedTo { get; init; }
     public int Limit { get; init; } = 50;

@@ -48,6 +48,31 @@ public sealed class ListJobsTests(RunnerFixture runner)
     }
 
     [Fact]
+    public async Task FilteredByCorrelationId_ListsExactlyTheJobsCreatedWithIt_PagedAndWithoutATotal()
+    {
+        using var client = runner.Client("corr-" + Guid.NewGuid().ToString("N")[..8]);
+        var ids = await CreateManyAsync(client, 5, i => new { type = "demo.steps", input = new { steps = 1 }, correlationId = i % 2 == 0 ? "order-42" : "order-4" });
+        var mine = ids.Where((_, i) => i % 2 == 0).ToList();
+
+        var seen = new List<string>();
+        string? url = "/api/jobs?correlationId=order-42&limit=2";
+        while (url is not null)
+        {
+            var page = await ListAsync(client, url);
+            Assert.Null(page["pagination"]!["total"]);
+            Assert.All(page["jobs"]!.AsArray(), j => Assert.Equal("order-42", (string?)j!["correlationId"]));
+            seen.AddRange(Ids(page));
+            url = (string?)page["pagination"]!["nextLink"] is { } link ? new Uri(link).PathAndQuery : null;
+        }
+        // Exact match, newest first: "order-4" is not a prefix match of "order-42", nor the other way round.
+        Assert.Equal(Enumerable.Reverse(mine), seen);
+        Assert.Equal(2, Ids(await ListAsync(client, "/api/jobs?correlationId=order-4")).Count);
+        using var bad = await client.GetAsync("/api/jobs?correlationId=");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("correlationId", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Paging_WalksEveryJobOnceNewestFirst_EvenWhileJobsArrive()
     {
         using var client = runner.Client("pager-" + Guid.NewGuid().ToString("N")[..8]);
