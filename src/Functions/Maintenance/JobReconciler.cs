@@ -126,7 +126,8 @@ public sealed partial class JobReconciler(
         {
             // Ended but not fully projected (the live-job row goes last): settle it — once the grace has passed, so that a
             // visit landing between an ending's record and its projection does not race it (harmless, but needless).
-            if (now - job.UpdatedAt <= grace)
+            // (A row written just now may be a draft's submit, watched before its record says pending.)
+            if (now - job.UpdatedAt <= grace || (row.WrittenAt is { } written && now - written <= grace))
             {
                 return Reconciliation.None;
             }

@@ -20,7 +20,7 @@ public sealed record StoredJob(Job Job, IReadOnlyList<JobChange> Unsettled);
 /// On a 412 the change is re-applied to the fresh record, never written blind.
 /// </summary>
 public sealed partial class JobStore(
-    StorageClients clients, JobProjector projector, JobLogStore logs, JobRecordCache records, JobChangeFeed changes, TimeProvider time, ILogger<JobStore> logger)
+    StorageClients clients, JobProjector projector, LiveJobIndex live, JobLogStore logs, JobRecordCache records, JobChangeFeed changes, TimeProvider time, ILogger<JobStore> logger)
 {
     private const int MaxConflictRetries = 16;
     private readonly TableClient _table = clients.JobsTable;
@@ -175,21 +175,23 @@ public sealed partial class JobStore(
                 // The changes this one supersedes: projecting it brings every partition to its state, so theirs are owed no more.
                 outbox.AddRange(unsettled.Select(c => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(id, JobChange.RowKey(c.Seq)), ETag.All)));
             }
+            if (statusChanged && LiveJobIndex.IsLive(next) && !LiveJobIndex.IsLive(current) && next.Deadline is { } deadline)
+            {
+                // A job becoming live (a draft submitted) is watched before it is: as with a creation, a crash between
+                // the record and its projection must leave a live-job row that leads the reconciler to it.
+                await live.WatchAsync(next, deadline, stamp.Seq, cancellationToken);
+            }
             Job stored;
             try
             {
                 stored = await WriteRecordAsync(next, stamp.ETag, nextStamp, [.. write.Lines, .. write.ChangeLines], outbox, cancellationToken);
             }
-            catch (TableTransactionFailedException ex) when (attempt < MaxConflictRetries && (ex.Status == 412 || (ex.Status == 404 && ex.FailedTransactionActionIndex > 0)))
+            catch (TableTransactionFailedException ex) when (attempt < MaxConflictRetries && ex.Status is 404 or 412)
             {
-                // Changed under us (412), or a superseded change row was settled meanwhile (404): read and decide again.
+                // Changed under us (412), or deleted, or an outbox row it removes was settled meanwhile (404): read and
+                // decide again (the read says which: no record is a job deleted under us, by retention or a purge).
                 LogConflict(id, attempt, ex.Status);
                 continue;
-            }
-            catch (RequestFailedException ex) when (ex.Status == 404)
-            {
-                records.Remove(id);
-                return null; // deleted under us (retention, or a purge out of band)
             }
             if (statusChanged || unsettled.Count > 0)
             {

@@ -37,6 +37,13 @@ public sealed class LiveJobIndex(StorageClients clients)
         ["CreatedAt"] = job.CreatedAt,
     };
 
+    /// <summary>
+    /// Writes the job's row ahead of a change that makes it live (its projection rewrites it):
+    /// <paramref name="projectedSeq"/> is the change its partitions show until then.
+    /// </summary>
+    public async Task WatchAsync(Job job, DateTimeOffset deadline, int projectedSeq, CancellationToken cancellationToken) =>
+        await _table.UpsertEntityAsync(Row(job, deadline, projectedSeq), TableUpdateMode.Replace, cancellationToken);
+
     /// <summary>Removes the job's row for that deadline; a row already gone is fine.</summary>
     public async Task RemoveAsync(string jobId, DateTimeOffset deadline, CancellationToken cancellationToken)
     {

@@ -183,6 +183,25 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
     [Theory]
     [InlineData(FaultTiming.BeforeApplied)]
     [InlineData(FaultTiming.AfterApplied)]
+    public async Task FaultOnASubmittedDraftsListRows_TheSubmitStands_AndTheJobIsListedAndCompletes(FaultTiming timing)
+    {
+        // A draft becoming pending is watched (its live-job row written) before its record says so; its projection fails
+        // here, so only the next write (the first step's) or the reconciler can bring its list rows along.
+        using var client = runner.Client(_owner);
+        using var draft = await client.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", input = new { steps = 3, delayMs = 300 }, draft = true });
+        Assert.Equal(HttpStatusCode.Created, draft.StatusCode);
+        var id = (string)JsonNode.Parse(await draft.Content.ReadAsStringAsync())!["id"]!;
+        runner.Faults.FailNth(r => r.IsBatch && r.BodyHas($"\"JobId\":\"{id}\"") && r.BodyHas("\"Status\":\"pending\""), 1, timing);
+
+        using var submitted = await client.PostAsync($"/api/jobs/{id}/submit", null);
+        Assert.True(submitted.IsSuccessStatusCode, $"{(int)submitted.StatusCode} {await submitted.Content.ReadAsStringAsync()}");
+
+        await AssertEndsTrueAsync(client, id, JobStatus.Completed);
+    }
+
+    [Theory]
+    [InlineData(FaultTiming.BeforeApplied)]
+    [InlineData(FaultTiming.AfterApplied)]
     public async Task FaultOnCancel_Is503_ARetriedCancelEndsTheJobCancelled(FaultTiming timing)
     {
         string? id = null;
