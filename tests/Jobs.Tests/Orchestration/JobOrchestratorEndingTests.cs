@@ -158,6 +158,56 @@ public sealed class JobOrchestratorEndingTests
         Assert.Equal(JobStatus.Completed, output.Status);
     }
 
+    private static TaskFailedException BookkeepingFailure() =>
+        new(nameof(JobActivities.RunJobStep), 1, new TaskFailureDetails(typeof(JobBookkeepingException).FullName!,
+            JobBookkeepingException.MessagePrefix + "record the step's start: storage unreachable", null, null, null));
+
+    [Fact]
+    public async Task ABookkeepingFailure_IsRetriedAsTheSameAttempt_AndNeverChargedToTheHandler()
+    {
+        // The engine's own write failed twice before step 1 could start: the orchestration waits (1 s, 2 s) and asks for
+        // the same attempt again; the handler's retry policy (none here) is not touched, and the job completes.
+        var failures = 0;
+        var context = new ScriptedOrchestrationContext(Plan(StepRetryPolicy.None), Start)
+        {
+            Activity = (name, input) => name switch
+            {
+                nameof(JobActivities.RunJobStep) when ((StepRequest)input!).StepIndex == 0 && failures++ < 2 => throw BookkeepingFailure(),
+                nameof(JobActivities.RunJobStep) => Completed(((StepRequest)input!).StepName),
+                _ => ((FinishRequest)input!).Status,
+            },
+        };
+
+        var output = await JobOrchestrator.RunAsync(context);
+
+        Assert.Equal(JobStatus.Completed, output.Status);
+        var firstStep = context.Calls.Where(c => c.Name == nameof(JobActivities.RunJobStep)).Select(c => (StepRequest)c.Input!).Where(r => r.StepIndex == 0).ToList();
+        Assert.Equal([1, 1, 1], firstStep.Select(r => r.Attempt));
+        Assert.Equal([1, 1, 1], firstStep.Select(r => r.TotalAttempts));
+        Assert.Equal(Start.AddSeconds(3), context.Now); // the two back-offs: 1 s, then 2 s
+    }
+
+    [Fact]
+    public async Task AHandlerFailure_IsRetriedAsTheNextAttempt_AfterItsPolicysInterval_AndCanStillComplete()
+    {
+        var failures = 0;
+        var context = new ScriptedOrchestrationContext(Plan(new StepRetryPolicy(3, TimeSpan.FromSeconds(2))), Start)
+        {
+            Activity = (name, input) => name switch
+            {
+                nameof(JobActivities.RunJobStep) when ((StepRequest)input!).StepIndex == 0 && failures++ < 2 => throw HandlerFailure(),
+                nameof(JobActivities.RunJobStep) => Completed(((StepRequest)input!).StepName),
+                _ => ((FinishRequest)input!).Status,
+            },
+        };
+
+        var output = await JobOrchestrator.RunAsync(context);
+
+        Assert.Equal(JobStatus.Completed, output.Status);
+        var requests = context.Calls.Where(c => c.Name == nameof(JobActivities.RunJobStep)).Select(c => (StepRequest)c.Input!).ToList();
+        Assert.Equal([(0, 1, 1), (0, 2, 2), (0, 3, 3), (1, 1, 4)], requests.Select(r => (r.StepIndex, r.Attempt, r.TotalAttempts)));
+    }
+
     [Fact]
     public async Task AJobThatEndedAnotherWayMeanwhile_ReportsThatEnding_NotItsOwn()
     {
