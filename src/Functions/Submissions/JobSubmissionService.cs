@@ -71,9 +71,9 @@ public sealed partial class JobSubmissionService(
 
     /// <summary>
     /// Creates (or, for a repeated idempotency key, finds) the job and starts it unless it is a draft.
-    /// Crash-consistent: the list rows with the live-job row, then the record, then the orchestration. Once the record
-    /// is written the job is accepted — a later failure (list rows, scheduling) is left to the reconciler, which
-    /// heals the rows and starts a pending job that has no orchestration — so the 202 is true. Before that, a failure
+    /// Crash-consistent: the list rows with the live-job row (the creation's projection), then the record, then the
+    /// orchestration. Once the record is written the job is accepted — a later failure (scheduling) is left to the
+    /// reconciler, which starts a pending job that has no orchestration — so the 202 is true. Before that, a failure
     /// answers 503 and nothing is visible as live; a retry with the same <c>Idempotency-Key</c> finishes the work.
     /// </summary>
     public Task<CreateOutcome> CreateAsync(JobSubmission submission, string owner, DurableTaskClient durable, CancellationToken cancellationToken) =>
