@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Model;
 using Jobs.Functions.Submissions;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,5 +1,5 @@
 using Jobs.Client;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 
 namespace Jobs.Tests.Api;
 

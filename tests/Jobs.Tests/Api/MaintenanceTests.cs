@@ -4,7 +4,7 @@ using Azure.Data.Tables;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -160,23 +160,3 @@ internal static class AsyncEnumerableExtensions
         return list;
     }
 }
-
-/// <summary><c>test.stubborn</c>: one 10-s step that ignores its cancellation token, with a 1-s timeout.</summary>
-public sealed class StubbornHandler : Jobs.Functions.Handlers.JobHandler<StubbornInput>
-{
-    public const string TypeName = "test.stubborn";
-
-    public override string Type => TypeName;
-
-    public override TimeSpan Timeout => TimeSpan.FromSeconds(1);
-
-    protected override IReadOnlyList<Jobs.Functions.Handlers.JobStep<StubbornInput>> Steps(StubbornInput input) =>
-        [new("ignore-the-token", async (_, _) =>
-        {
-            await Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None); // deliberately deaf to the deadline
-            return null;
-        })];
-}
-
-/// <summary>Input of <see cref="StubbornHandler"/> (none).</summary>
-public sealed record StubbornInput;

@@ -6,7 +6,7 @@ using Jobs.Functions.Hosting;
 using Jobs.Functions.Identity;
 using Jobs.Functions.Storage;
 using Jobs.LocalRunner.Durable;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Jobs.Functions.Storage;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Tests.Api;

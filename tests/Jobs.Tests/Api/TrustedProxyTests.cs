@@ -1,4 +1,4 @@
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 
 namespace Jobs.Tests.Api;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Jobs.Client;
 using Jobs.Tests.Api;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Tests.Client;

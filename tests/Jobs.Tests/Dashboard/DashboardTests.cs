@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Jobs.Functions.Dashboard;
 using Jobs.Functions.Identity;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 

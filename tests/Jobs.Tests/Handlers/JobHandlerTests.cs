@@ -1,4 +1,5 @@
 using Jobs.Functions.Handlers;
+using Jobs.Testing;
 
 namespace Jobs.Tests.Handlers;
 

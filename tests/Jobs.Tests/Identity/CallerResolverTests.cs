@@ -1,6 +1,6 @@
 using Jobs.Functions.Hosting;
 using Jobs.Functions.Identity;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
 using System.Net;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 
 namespace Jobs.Tests.Identity;
 

@@ -1,6 +1,6 @@
 using Azure.Storage.Blobs;
 using Jobs.LocalRunner.Triggers;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 
 namespace Jobs.Tests.LocalRunner;
 

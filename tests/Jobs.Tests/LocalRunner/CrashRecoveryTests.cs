@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 
 namespace Jobs.Tests.LocalRunner;
 

@@ -1,6 +1,6 @@
 using Jobs.LocalRunner;
 using Jobs.LocalRunner.Configuration;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

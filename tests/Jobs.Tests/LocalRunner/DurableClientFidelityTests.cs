@@ -1,7 +1,7 @@
 using DurableTask.Core.Exceptions;
 using Grpc.Core;
 using Jobs.Functions.Orchestration;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;

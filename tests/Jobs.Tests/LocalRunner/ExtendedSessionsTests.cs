@@ -1,5 +1,5 @@
 using Jobs.LocalRunner.Durable;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Tests.LocalRunner;

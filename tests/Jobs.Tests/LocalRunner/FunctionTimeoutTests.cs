@@ -5,7 +5,7 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Storage;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Tests.LocalRunner;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 
 namespace Jobs.Tests.LocalRunner;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Jobs.LocalRunner.Configuration;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.Configuration;
 
 namespace Jobs.Tests.LocalRunner;

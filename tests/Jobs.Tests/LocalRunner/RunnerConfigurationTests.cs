@@ -1,5 +1,5 @@
 using Jobs.LocalRunner.Configuration;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.Configuration;
 
 namespace Jobs.Tests.LocalRunner;

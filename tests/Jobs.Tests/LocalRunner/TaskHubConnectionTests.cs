@@ -1,7 +1,7 @@
 using Jobs.LocalRunner;
 using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Durable;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Tests.LocalRunner;

@@ -1,6 +1,6 @@
 using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Triggers;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.Configuration;
 
 namespace Jobs.Tests.LocalRunner;

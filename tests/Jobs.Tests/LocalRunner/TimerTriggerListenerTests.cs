@@ -3,7 +3,7 @@ using Azure.Storage.Blobs;
 using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Functions;
 using Jobs.LocalRunner.Triggers;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting.Internal;

@@ -4,7 +4,7 @@ using Jobs.Functions.Handlers;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Orchestration;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;

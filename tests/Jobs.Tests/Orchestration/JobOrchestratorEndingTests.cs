@@ -3,7 +3,7 @@ using Jobs.Functions.Handlers;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Orchestration;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.DurableTask;
 
 namespace Jobs.Tests.Orchestration;

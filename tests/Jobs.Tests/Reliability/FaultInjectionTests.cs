@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 

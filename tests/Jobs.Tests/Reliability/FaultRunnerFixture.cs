@@ -1,6 +1,6 @@
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Storage;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Tests.Reliability;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Model;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Tests.Reliability;

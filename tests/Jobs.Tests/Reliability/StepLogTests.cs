@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Model;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 
 namespace Jobs.Tests.Reliability;
 

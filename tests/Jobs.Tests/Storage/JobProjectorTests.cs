@@ -1,7 +1,7 @@
 using Azure.Data.Tables;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Tests.Storage;

@@ -1,4 +1,4 @@
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>Locates the repository (host.json, node_modules, build outputs) from the test binaries.</summary>
 public static class RepoPaths

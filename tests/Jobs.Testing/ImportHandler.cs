@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Jobs.Functions.Handlers;
 
-namespace Jobs.Tests.Handlers;
+namespace Jobs.Testing;
 
 /// <summary>Input of <see cref="ImportHandler"/>: a job type that cannot run without input.</summary>
 public sealed record ImportInput

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>One Server-Sent Event as received.</summary>
 public sealed record SseEvent(string? Id, string Event, string Data);

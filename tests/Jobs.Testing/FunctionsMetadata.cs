@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>The build's <c>functions.metadata</c> (what the Functions host indexes), read once.</summary>
 public static class FunctionsMetadata

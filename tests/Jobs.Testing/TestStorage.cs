@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>
 /// The Azurite every storage test uses: the one scripts/test.sh started (JOBS_TEST_STORAGE), or, when tests run

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>
 /// The runner as a real child process (the published Jobs.LocalRunner.dll) with a content root of its own: the repo's

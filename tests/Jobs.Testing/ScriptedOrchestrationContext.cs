@@ -3,7 +3,7 @@ using Microsoft.DurableTask.Entities;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>
 /// An orchestration context with no engine behind it, for testing an orchestrator's decisions in milliseconds (as

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.Testing;
 
 /// <summary>An <see cref="ILogger{T}"/> that keeps what was logged, so a test can assert that a failure was reported.</summary>
 public sealed class CapturingLogger<T> : ILogger<T>

@@ -2,7 +2,7 @@ using Azure.Data.Tables;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>
 /// Whether a job's list rows agree with its record: the fault tests and the bench's soak judge projections by this

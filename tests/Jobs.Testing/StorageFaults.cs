@@ -3,7 +3,7 @@ using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>When an injected fault strikes: before the request reaches storage, or after storage applied it.</summary>
 public enum FaultTiming

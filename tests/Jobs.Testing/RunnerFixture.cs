@@ -5,11 +5,10 @@ using Jobs.Functions.Identity;
 using Jobs.Functions.Storage;
 using Jobs.LocalRunner;
 using Jobs.LocalRunner.Configuration;
-using Jobs.Tests.Handlers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>
 /// The real app in the local runner, on a free loopback port, against the test Azurite, with a task hub and
@@ -175,13 +174,7 @@ public sealed class MaintenanceRunnerFixture : RunnerFixture
         new("Jobs:Retention:MaxAgeDays", RetentionDays.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
     ];
 
-    protected override void ConfigureServices(IServiceCollection services) => services.AddJobHandler<Api.StubbornHandler>();
-}
-
-[CollectionDefinition(Name)]
-public sealed class MaintenanceRunnerCollection : ICollectionFixture<MaintenanceRunnerFixture>
-{
-    public const string Name = "maintenance-runner";
+    protected override void ConfigureServices(IServiceCollection services) => services.AddJobHandler<StubbornHandler>();
 }
 
 /// <summary>
@@ -219,22 +212,10 @@ public static class HostSecretsBlob
         (string)secrets[list]!.AsArray().Single(k => (string?)k!["name"] == name)!["value"]!;
 }
 
-[CollectionDefinition(Name)]
-public sealed class KeyedRunnerCollection : ICollectionFixture<KeyedRunnerFixture>
-{
-    public const string Name = "keyed-runner";
-}
-
 /// <summary>A runner with job types registered only for tests (<see cref="ImportHandler"/>).</summary>
 public sealed class TestHandlersRunnerFixture : RunnerFixture
 {
     protected override void ConfigureServices(IServiceCollection services) => services.AddJobHandler<ImportHandler>();
-}
-
-[CollectionDefinition(Name)]
-public sealed class TestHandlersRunnerCollection : ICollectionFixture<TestHandlersRunnerFixture>
-{
-    public const string Name = "test-handlers-runner";
 }
 
 /// <summary>A runner that trusts the test client's address (127.0.0.1) as a reverse proxy.</summary>
@@ -243,28 +224,10 @@ public sealed class TrustedProxyRunnerFixture : RunnerFixture
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [new("Jobs:Http:TrustedProxies", "127.0.0.1")];
 }
 
-[CollectionDefinition(Name)]
-public sealed class TrustedProxyRunnerCollection : ICollectionFixture<TrustedProxyRunnerFixture>
-{
-    public const string Name = "trusted-proxy-runner";
-}
-
 /// <summary>The fixture that also serves the job-submissions queue.</summary>
 public sealed class QueueRunnerFixture : RunnerFixture
 {
     protected override bool QueueTriggers => true;
-}
-
-[CollectionDefinition(Name)]
-public sealed class RunnerCollection : ICollectionFixture<RunnerFixture>
-{
-    public const string Name = "runner";
-}
-
-[CollectionDefinition(Name)]
-public sealed class QueueRunnerCollection : ICollectionFixture<QueueRunnerFixture>
-{
-    public const string Name = "queue-runner";
 }
 
 /// <summary>A runner whose <c>[DurableClient]</c> can be told to report an instance as it was earlier (<see cref="StaleStatusDurableClient"/>).</summary>
@@ -277,12 +240,6 @@ public sealed class StaleStatusRunnerFixture : RunnerFixture
         services.AddSingleton(sp => new StaleStatusDurableClient(sp.GetRequiredService<Jobs.LocalRunner.Durable.DurableEngine>().Client));
         services.AddSingleton<Microsoft.DurableTask.Client.DurableTaskClient>(sp => sp.GetRequiredService<StaleStatusDurableClient>());
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class StaleStatusRunnerCollection : ICollectionFixture<StaleStatusRunnerFixture>
-{
-    public const string Name = "stale-status-runner";
 }
 
 /// <summary>A runner with settings of the test's choosing, started and stopped by the test itself.</summary>

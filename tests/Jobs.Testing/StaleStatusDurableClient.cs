@@ -3,7 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Client.Entities;
 
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>
 /// The runner's durable client, except that for the instances a test names, status reads answer with what was true

@@ -1,4 +1,4 @@
-namespace Jobs.Tests.Infrastructure;
+namespace Jobs.Testing;
 
 /// <summary>Builds <c>x-ms-client-principal</c> values as App Service Authentication sends them (Jobs.Client's builder).</summary>
 public static class Principals

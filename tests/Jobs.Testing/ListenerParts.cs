@@ -1,9 +1,8 @@
 using DurableTask.AzureStorage;
 using Jobs.LocalRunner.Durable;
-using Jobs.Tests.Infrastructure;
 using Microsoft.DurableTask.Converters;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.Testing;
 
 /// <summary>What a trigger listener needs besides its function, for tests that build one directly.</summary>
 public static class ListenerParts
