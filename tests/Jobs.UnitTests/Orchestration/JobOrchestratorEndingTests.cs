@@ -6,7 +6,7 @@ using Jobs.Functions.Orchestration;
 using Jobs.Testing;
 using Microsoft.DurableTask;
 
-namespace Jobs.Tests.Orchestration;
+namespace Jobs.UnitTests.Orchestration;
 
 /// <summary>
 /// The endings the orchestration decides, run against a scripted context (no engine, no storage): each is the one

@@ -1,6 +1,6 @@
 using Jobs.Functions.Orchestration;
 
-namespace Jobs.Tests.Orchestration;
+namespace Jobs.UnitTests.Orchestration;
 
 public sealed class JobProgressTests
 {

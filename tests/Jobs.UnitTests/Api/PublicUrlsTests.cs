@@ -6,7 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Jobs.Tests.Api;
+namespace Jobs.UnitTests.Api;
 
 /// <summary>Which requests may decide the scheme and host of the URLs the API hands out.</summary>
 public sealed class PublicUrlsTests

@@ -2,7 +2,7 @@ using Azure.Data.Tables;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 
-namespace Jobs.Tests.Storage;
+namespace Jobs.UnitTests.Storage;
 
 /// <summary>The transaction that moves one list partition's view of a job, as planned (pure: no storage).</summary>
 public sealed class ProjectionPlanTests

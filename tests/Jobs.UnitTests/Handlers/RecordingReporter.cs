@@ -1,7 +1,7 @@
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Model;
 
-namespace Jobs.Tests.Handlers;
+namespace Jobs.UnitTests.Handlers;
 
 /// <summary>An in-memory <see cref="IJobStepReporter"/> for handler unit tests.</summary>
 public sealed class RecordingReporter(bool cancelAfterFirstReport = false) : IJobStepReporter

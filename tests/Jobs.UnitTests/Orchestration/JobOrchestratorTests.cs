@@ -1,7 +1,7 @@
 using Jobs.Functions.Orchestration;
 using Microsoft.DurableTask;
 
-namespace Jobs.Tests.Orchestration;
+namespace Jobs.UnitTests.Orchestration;
 
 /// <summary>How the orchestration tells the engine's bookkeeping failures from a handler's (pure logic).</summary>
 public sealed class JobOrchestratorTests

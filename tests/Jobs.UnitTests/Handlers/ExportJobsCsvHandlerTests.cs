@@ -1,6 +1,6 @@
 using Jobs.Functions.Handlers;
 
-namespace Jobs.Tests.Handlers;
+namespace Jobs.UnitTests.Handlers;
 
 public sealed class ExportJobsCsvHandlerTests
 {

@@ -1,7 +1,7 @@
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 
-namespace Jobs.Tests.Storage;
+namespace Jobs.UnitTests.Storage;
 
 public sealed class TableKeysTests
 {

@@ -4,7 +4,7 @@ using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Orchestration;
 
-namespace Jobs.Tests.Lifecycle;
+namespace Jobs.UnitTests.Lifecycle;
 
 /// <summary>How every ending is decided and worded, in one place (pure logic).</summary>
 public sealed class JobOutcomeTests

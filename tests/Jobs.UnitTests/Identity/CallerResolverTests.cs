@@ -6,7 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Jobs.Tests.Identity;
+namespace Jobs.UnitTests.Identity;
 
 public sealed class CallerResolverTests
 {

@@ -1,7 +1,7 @@
 using Jobs.Functions.Handlers;
 using Jobs.Testing;
 
-namespace Jobs.Tests.Handlers;
+namespace Jobs.UnitTests.Handlers;
 
 /// <summary>What the handler base class offers every job type, whatever its input.</summary>
 public sealed class JobHandlerTests

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Jobs.Functions.Handlers;
 
-namespace Jobs.Tests.Handlers;
+namespace Jobs.UnitTests.Handlers;
 
 public sealed class DemoStepsHandlerTests
 {

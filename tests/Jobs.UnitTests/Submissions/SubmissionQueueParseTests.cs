@@ -1,6 +1,6 @@
 using Jobs.Functions.Submissions;
 
-namespace Jobs.Tests.Submissions;
+namespace Jobs.UnitTests.Submissions;
 
 public sealed class SubmissionQueueParseTests
 {

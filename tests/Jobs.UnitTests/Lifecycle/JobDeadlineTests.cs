@@ -2,7 +2,7 @@ using System.Text.Json;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Lifecycle;
 
-namespace Jobs.Tests.Lifecycle;
+namespace Jobs.UnitTests.Lifecycle;
 
 /// <summary>How a job's deadline is computed (pure logic).</summary>
 public sealed class JobDeadlineTests

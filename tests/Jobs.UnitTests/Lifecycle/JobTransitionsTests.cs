@@ -2,7 +2,7 @@ using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Orchestration;
 
-namespace Jobs.Tests.Lifecycle;
+namespace Jobs.UnitTests.Lifecycle;
 
 /// <summary>The rules of what may follow what (pure logic).</summary>
 public sealed class JobTransitionsTests

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 
-namespace Jobs.Tests.Storage;
+namespace Jobs.UnitTests.Storage;
 
 public sealed class JobEntityTests
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Jobs.Functions.Handlers;
 
-namespace Jobs.Tests.Handlers;
+namespace Jobs.UnitTests.Handlers;
 
 /// <summary>A job's input is parsed and its steps planned once, however much of the job then runs through it (pure logic).</summary>
 public sealed class HandlerRunTests
