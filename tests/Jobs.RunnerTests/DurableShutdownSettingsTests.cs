@@ -1,7 +1,7 @@
 using Jobs.LocalRunner.Durable;
 using Microsoft.Extensions.Configuration;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 public sealed class DurableShutdownSettingsTests : IDisposable
 {

@@ -1,7 +1,7 @@
 using Jobs.LocalRunner.Configuration;
 using Microsoft.Extensions.Configuration;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// host.json as the Functions host reads it: flattened into case-insensitive configuration keys under

@@ -2,7 +2,7 @@ using Jobs.LocalRunner.Durable;
 using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// host.json's <c>extendedSessionsEnabled</c> reaches the engine as the extension passes it on

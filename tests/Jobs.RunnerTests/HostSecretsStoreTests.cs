@@ -4,7 +4,7 @@ using Jobs.LocalRunner.Configuration;
 using Jobs.Testing;
 using Microsoft.Extensions.Configuration;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// The secrets blob and the host id, as the host has them (Azure/azure-functions-host:

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Jobs.Testing;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// SIGTERM of the runner in the middle of a step, then a fresh start. The work-item and control queues keep their

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Jobs.Testing;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// <c>kill -9</c> of the runner in the middle of a job, then a fresh start: the job finishes, no finished step runs

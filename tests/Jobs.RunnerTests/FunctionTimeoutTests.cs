@@ -8,7 +8,7 @@ using Jobs.Functions.Storage;
 using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// host.json's functionTimeout, set tiny through the host's own app-setting override

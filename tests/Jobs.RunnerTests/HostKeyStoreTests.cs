@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Jobs.Testing;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// The host keeps its keys in storage and reuses them on every start (Azure/azure-functions-host:

@@ -3,7 +3,7 @@ using Jobs.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// Core Tools cannot run here, so the Functions SDK's generated <c>functions.metadata</c> is checked instead: it

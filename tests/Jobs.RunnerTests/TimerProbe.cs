@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Azure.Functions.Worker;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>One run of the probe timer: which listener ran it, what it was told, and when (on the listener's clock).</summary>
 public sealed record TimerRun(string Listener, bool IsPastDue, ScheduleStatus? Status, DateTimeOffset At);

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Azure.Functions.Worker;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// What the probe queue function did. A message's text says how it behaves: <c>gate:…</c> waits until the test opens

@@ -2,7 +2,7 @@ using Jobs.LocalRunner.Configuration;
 using Jobs.Testing;
 using Microsoft.Extensions.Configuration;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 public sealed class RunnerConfigurationTests
 {

@@ -3,7 +3,7 @@ using Jobs.LocalRunner.Triggers;
 using Jobs.Testing;
 using Microsoft.Extensions.Configuration;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// Schedules as the host reads them (Azure/azure-webjobs-sdk-extensions, src/WebJobs.Extensions/Extensions/Timers/

@@ -1,6 +1,6 @@
 using Jobs.LocalRunner.Configuration;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>The host.json settings the queue and timer triggers read, with the host's defaults and limits.</summary>
 public sealed class TriggerHostSettingsTests

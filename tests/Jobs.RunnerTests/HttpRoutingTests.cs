@@ -1,7 +1,7 @@
 using System.Net;
 using Jobs.Testing;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// Routing as the Functions host routes: each HTTP trigger's route is constrained to the trigger's methods

@@ -2,7 +2,7 @@ using Azure.Storage.Blobs;
 using Jobs.LocalRunner.Triggers;
 using Jobs.Testing;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// The schedule monitor's start-up check and storage, as the host's ScheduleMonitor.CheckPastDueAsync and

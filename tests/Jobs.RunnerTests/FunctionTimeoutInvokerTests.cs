@@ -4,7 +4,7 @@ using Jobs.LocalRunner.Functions;
 using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// functionTimeout as the WebJobs SDK's FunctionExecutor applies it with ThrowOnTimeout (which the Functions host sets,

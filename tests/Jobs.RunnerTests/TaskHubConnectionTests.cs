@@ -4,7 +4,7 @@ using Jobs.LocalRunner.Durable;
 using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Jobs.Tests.LocalRunner;
+namespace Jobs.RunnerTests;
 
 /// <summary>
 /// extensions.durableTask.storageProvider.connectionName puts the task hub on the connection that setting names,
