@@ -8,7 +8,7 @@ using Jobs.Testing;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
-namespace Jobs.Tests.Dashboard;
+namespace Jobs.BrowserTests;
 
 /// <summary>
 /// The dashboard as a person uses it: Debian's Chromium driven by Playwright (no browser download), against the runner
