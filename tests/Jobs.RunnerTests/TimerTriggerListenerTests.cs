@@ -123,7 +123,9 @@ public sealed class TimerTriggerListenerTests : IAsyncLifetime
         var first = await StartAsync("*/2 * * * * *", "A");
         await ListenerParts.WaitUntilAsync(() => !_runs.IsEmpty, TimeSpan.FromSeconds(20), "the first listener runs the timer");
         var second = await StartAsync("*/2 * * * * *", "B");
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        var runsOfA = _runs.Count(r => r.Listener == "A");
+        await ListenerParts.WaitUntilAsync(() => _runs.Count(r => r.Listener == "A") >= runsOfA + 2, TimeSpan.FromSeconds(20),
+            "the first listener runs two more occurrences while the second one is there");
 
         await first.StopAsync(CancellationToken.None);
         var stoppedAt = DateTimeOffset.UtcNow;

@@ -16,8 +16,12 @@ public sealed record SseConnection(HttpStatusCode Status, IReadOnlyList<SseEvent
 /// </summary>
 public static class SseClient
 {
-    /// <summary>Reads one connection to its close (or until <paramref name="stopAfter"/> events, then drops it).</summary>
-    public static async Task<SseConnection> ReadOnceAsync(HttpClient client, string url, string? lastEventId = null, int? stopAfter = null, TimeSpan? timeout = null)
+    /// <summary>
+    /// Reads one connection to its close (or until <paramref name="stopAfter"/> events, then drops it).
+    /// <paramref name="answered"/> completes once the response's headers are in (the server has taken or refused the stream).
+    /// </summary>
+    public static async Task<SseConnection> ReadOnceAsync(HttpClient client, string url, string? lastEventId = null, int? stopAfter = null, TimeSpan? timeout = null,
+        TaskCompletionSource? answered = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Accept.ParseAdd("text/event-stream");
@@ -27,6 +31,7 @@ public static class SseClient
         }
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        answered?.TrySetResult();
         var events = new List<SseEvent>();
         var comments = new List<string>();
         int? retry = null;

@@ -131,9 +131,10 @@ public sealed class EventStreamTests(EventStreamRunnerFixture runner)
         var id = (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!;
         var url = $"/api/jobs/{id}/events";
 
-        // Three open streams (the cap here), each held for its 3 seconds.
-        var open = Enumerable.Range(0, EventStreamRunnerFixture.Cap).Select(_ => SseClient.ReadOnceAsync(client, url)).ToList();
-        await Task.Delay(1_000);
+        // Three open streams (the cap here), each held for its 3 seconds; the fourth asks once all three are answered.
+        var answered = Enumerable.Range(0, EventStreamRunnerFixture.Cap).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToList();
+        var open = answered.Select(a => SseClient.ReadOnceAsync(client, url, answered: a)).ToList();
+        await Task.WhenAll(answered.Select(a => a.Task)).WaitAsync(TimeSpan.FromSeconds(30));
         using (var refused = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
