@@ -21,7 +21,11 @@ set +e
 # integration, runner and browser projects all at once would crowd a small machine into timeouts.
 dotnet test Jobs.sln -c "$CONFIGURATION" --no-build -m:1 --results-directory TestResults \
   --collect:"XPlat Code Coverage" --settings tests/coverage.runsettings \
-  --logger "console;verbosity=normal" 2>&1 | tee TestResults.log | grep -E -A6 "^\s+Failed Jobs|^\s+(Total tests|Passed|Failed|Skipped):"
+  --logger "console;verbosity=normal" 2>&1 | tee TestResults.log | awk '
+    /^Test run for / { n = split($4, path, "/"); print "--", path[n]; next }  # which test project the lines below are of
+    /^[[:space:]]+Failed Jobs/ { context = 7 }                                 # a failed test, with its message
+    context > 0 { print; context--; next }
+    /^[[:space:]]+(Total tests|Passed|Failed|Skipped):/'
 status=${PIPESTATUS[0]}
 set -e
 
