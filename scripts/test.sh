@@ -17,19 +17,27 @@ start_private_azurite JOBS_TEST_STORAGE
 rm -rf TestResults
 echo "==> running tests"
 set +e
-dotnet test Jobs.sln -c "$CONFIGURATION" --no-build --results-directory TestResults \
+# One test project at a time (-m:1): each already runs its collections in parallel (its xunit.runner.json); the unit,
+# integration, runner and browser projects all at once would crowd a small machine into timeouts.
+dotnet test Jobs.sln -c "$CONFIGURATION" --no-build -m:1 --results-directory TestResults \
   --collect:"XPlat Code Coverage" --settings tests/coverage.runsettings \
-  --logger "console;verbosity=normal" 2>&1 | tee TestResults.log | grep -E -A6 "^\s+Failed Jobs|^\s+(Total tests|Passed|Failed|Skipped):"
+  --logger "console;verbosity=normal" 2>&1 | tee TestResults.log | awk '
+    /^Test run for / { n = split($4, path, "/"); print "--", path[n]; next }  # which test project the lines below are of
+    /^[[:space:]]+Failed Jobs/ { context = 7 }                                 # a failed test, with its message
+    context > 0 { print; context--; next }
+    /^[[:space:]]+(Total tests|Passed|Failed|Skipped):/'
 status=${PIPESTATUS[0]}
 set -e
 
-count() { grep -E "^\s+$1:\s+[0-9]+" TestResults.log | tail -1 | grep -oE "[0-9]+" || echo 0; }
+# Every test project prints its own summary ("Passed: N", and "Failed: N" / "Skipped: N" when there are any): add them up.
+count() { { grep -E "^\s+$1:\s+[0-9]+\s*$" TestResults.log || true; } | awk '{ n += $2 } END { print n + 0 }'; }
 passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
 
-coverage_file=$(find TestResults -name coverage.cobertura.xml | head -1)
+# One report per test project; coverage of src/ is over their union.
+mapfile -t coverage_files < <(find TestResults -name coverage.cobertura.xml)
 coverage_ok=1
-if [[ -n "$coverage_file" ]]; then
-  python3 scripts/coverage.py "$coverage_file" "$MIN_COVERAGE" || coverage_ok=0
+if [[ ${#coverage_files[@]} -gt 0 ]]; then
+  python3 scripts/coverage.py "$MIN_COVERAGE" "${coverage_files[@]}" || coverage_ok=0
 else
   echo "coverage: no report produced"; coverage_ok=0
 fi

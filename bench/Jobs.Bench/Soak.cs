@@ -9,7 +9,7 @@ using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
-using Jobs.Tests.Infrastructure;
+using Jobs.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.Bench;

@@ -1,0 +1,339 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Jobs.Functions.Dashboard;
+using Jobs.Functions.Identity;
+using Jobs.Testing;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Jobs.BrowserTests;
+
+/// <summary>
+/// The dashboard as a person uses it: Debian's Chromium driven by Playwright (no browser download), against the runner
+/// and the real engine, signed in as App Service Authentication would sign a user in. Every test also fails on any
+/// console error or uncaught script error of the page.
+/// </summary>
+[Collection(DashboardCollection.Name)]
+public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture browser) : IAsyncLifetime
+{
+    private readonly string _owner = "ui-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly List<string> _pageErrors = [];
+    private readonly List<IBrowserContext> _contexts = [];
+    private readonly List<string> _expectedFailures = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var context in _contexts)
+        {
+            await context.CloseAsync();
+        }
+    }
+
+    private async Task<IPage> OpenAsync(string user, string hash, int width = 1280, params string[] roles)
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            // What App Service Authentication adds to every request of a signed-in user, EventSource's included.
+            ExtraHTTPHeaders = new Dictionary<string, string> { [CallerResolver.PrincipalHeader] = Principals.Header(user, roles) },
+            ViewportSize = new ViewportSize { Width = width, Height = 900 },
+        });
+        _contexts.Add(context);
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) =>
+        {
+            // A failed request is also logged by Chromium as "Failed to load resource"; those are judged by their
+            // response below, where the test says which ones it expects (another user's job is a 404).
+            if (message.Type == "error" && !message.Text.StartsWith("Failed to load resource", StringComparison.Ordinal))
+            {
+                _pageErrors.Add($"console: {message.Text}");
+            }
+        };
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400 && !_expectedFailures.Any(f => response.Url.Contains(f, StringComparison.Ordinal)))
+            {
+                _pageErrors.Add($"{response.Status} from {response.Url}");
+            }
+        };
+        page.PageError += (_, error) => _pageErrors.Add($"page error: {error}");
+        await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard" + hash).ToString());
+        return page;
+    }
+
+    private void AssertNoPageErrors() => Assert.True(_pageErrors.Count == 0, string.Join("\n", _pageErrors));
+
+    private static ILocator JobView(IPage page, string id) => page.Locator($"article[data-job-id='{id}']");
+
+    [Fact]
+    public async Task ARunningJobsBarMoves_AndItsLogLinesAppearWhileItRuns_UntilItCompletes()
+    {
+        using var api = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 4, delayMs = 1_500 } }))["id"]!;
+        var page = await OpenAsync(_owner, $"#/jobs/{id}");
+        var view = JobView(page, id);
+        var bar = view.Locator(".headline [role=progressbar]");
+
+        var seen = new List<int>();
+        var linesWhileRunning = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && await view.Locator(".status-slot .status").InnerTextAsync() is var status && status != "completed")
+        {
+            var value = int.Parse((await bar.GetAttributeAsync("aria-valuenow"))!, System.Globalization.CultureInfo.InvariantCulture);
+            if (value is > 0 and < 100 && !seen.Contains(value))
+            {
+                seen.Add(value);
+            }
+            if (status == "running")
+            {
+                linesWhileRunning = Math.Max(linesWhileRunning, await view.Locator(".logs li").CountAsync());
+            }
+            await Task.Delay(150);
+        }
+        Assert.True(seen.Count >= 3, $"the bar should move through the job, saw {string.Join(", ", seen)}");
+        Assert.Equal(seen.Order(), seen);
+        Assert.True(linesWhileRunning > 0, "log lines should appear while the job runs");
+
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("completed");
+        await Expect(bar).ToHaveAttributeAsync("aria-valuenow", "100");
+        await Expect(view.Locator(".steps li[data-state=done]")).ToHaveCountAsync(4);
+        var logged = JsonNode.Parse(await api.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray();
+        await Expect(view.Locator(".logs li")).ToHaveCountAsync(logged.Count);
+        await Expect(view.Locator("section", new() { HasText = "Result" }).Locator("pre")).ToContainTextAsync("stepsCompleted");
+        await browser.ScreenshotAsync(page, "dashboard-job.png");
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task TheList_ShowsTheOwnersJobsOnly_WithTotals_AndARunningRowsBarMoves()
+    {
+        using var api = runner.Client(_owner);
+        var other = "ui-other-" + Guid.NewGuid().ToString("N")[..8];
+        using var otherApi = runner.Client(other);
+        // Long enough (about 30 s, its bar moving every 375 ms) to be still running when the "completed" filter below is
+        // applied: at 6 s it had sometimes ended by then on a busy machine, and the filter then rightly showed it too.
+        var mine = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 20, delayMs = 1_500 } }))["id"]!;
+        var done = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        var theirs = (string)(await RunnerFixture.CreateJobAsync(otherApi, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(api, done);
+
+        var page = await OpenAsync(_owner, "#/");
+        await Expect(page.Locator($"tr[data-job-id='{mine}']")).ToBeVisibleAsync();
+        await Expect(page.Locator($"tr[data-job-id='{done}']")).ToBeVisibleAsync();
+        await Expect(page.Locator($"tr[data-job-id='{theirs}']")).ToHaveCountAsync(0);
+        await Expect(page.Locator(".summary")).ToContainTextAsync("2 job(s)");
+
+        var bar = page.Locator($"tr[data-job-id='{mine}'] [role=progressbar]");
+        await Expect(bar).Not.ToHaveAttributeAsync("aria-valuenow", "0", new() { Timeout = 15_000 });
+        var first = int.Parse((await bar.GetAttributeAsync("aria-valuenow"))!, System.Globalization.CultureInfo.InvariantCulture);
+        await Expect(bar).Not.ToHaveAttributeAsync("aria-valuenow", first.ToString(System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 15_000 });
+        await browser.ScreenshotAsync(page, "dashboard-list.png");
+
+        // Filters: completed only.
+        await page.GetByLabel("completed").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        await Expect(page.Locator($"tr[data-job-id='{done}']")).ToBeVisibleAsync();
+        await Expect(page.Locator("tbody tr[data-job-id]")).ToHaveCountAsync(1);
+
+        // Another user's job, opened by its address, is not shown (the API answers 404, as for a job that does not exist).
+        _expectedFailures.Add($"/api/jobs/{theirs}");
+        await page.GotoAsync(new Uri(runner.BaseAddress, $"/api/dashboard#/jobs/{theirs}").ToString());
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Job not found" })).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-job-id]")).ToHaveCountAsync(0);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task CancelFromThePage_EndsTheJobCancelled()
+    {
+        using var api = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 5, delayMs = 3_000 } }))["id"]!;
+        var page = await OpenAsync(_owner, $"#/jobs/{id}");
+        var view = JobView(page, id);
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("running", new() { Timeout = 15_000 });
+
+        await view.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("cancelled", new() { Timeout = 30_000 });
+        Assert.Equal("cancelled", (string?)JsonNode.Parse(await api.GetStringAsync($"/api/jobs/{id}/status"))!["status"]);
+        await Expect(view.GetByRole(AriaRole.Button, new() { Name = "Cancel" })).ToHaveCountAsync(0);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task ADraftSubmittedFromThePage_Runs_AndRunAgainMakesANewJobWithTheSameInput()
+    {
+        using var api = runner.Client(_owner);
+        using var created = await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", draft = true, input = new { steps = 2 } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!;
+        var page = await OpenAsync(_owner, $"#/jobs/{id}");
+        var view = JobView(page, id);
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("draft");
+
+        await view.GetByRole(AriaRole.Button, new() { Name = "Submit" }).ClickAsync();
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+
+        await view.GetByRole(AriaRole.Button, new() { Name = "Run again" }).ClickAsync();
+        // The job view is a hash route: the URL is polled, not awaited as a navigation (WaitForURL then waits for a "load"
+        // that a same-document navigation may never report; a fresh-clone run timed out there once).
+        await Expect(page).ToHaveURLAsync(new Regex($"#/jobs/(?!{id})[0-9a-f]{{32}}$"));
+        var again = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+        await Expect(JobView(page, again).Locator(".status-slot .status")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        var job = JsonNode.Parse(await api.GetStringAsync($"/api/jobs/{again}"))!;
+        Assert.Equal(2, (int)job["input"]!["steps"]!);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task TheNewJobForm_IsBuiltFromTheSchema_ChecksWhatTheApiChecks_AndCreatesTheJob()
+    {
+        using var api = runner.Client(_owner);
+        var page = await OpenAsync(_owner, "#/new?type=demo.steps");
+        var steps = page.Locator("input[name=steps]");
+        await Expect(steps).ToHaveAttributeAsync("min", "1"); // from [Range(1, 50)] on DemoStepsInput.Steps
+        await Expect(steps).ToHaveAttributeAsync("max", "50");
+
+        await steps.FillAsync("0");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await Expect(page.Locator("#e-steps")).ToHaveTextAsync("steps: must be at least 1");
+        Assert.Empty(JsonNode.Parse(await api.GetStringAsync("/api/jobs"))!["jobs"]!.AsArray());
+
+        await steps.FillAsync("2");
+        await page.Locator("input[name=correlationId]").FillAsync("from-the-form");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("#/jobs/[0-9a-f]{32}$")); // a hash route: polled (see RunAgain above)
+        var id = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+        await Expect(JobView(page, id).Locator(".status-slot .status")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        var job = JsonNode.Parse(await api.GetStringAsync($"/api/jobs/{id}"))!;
+        Assert.Equal((2, "from-the-form"), ((int)job["input"]!["steps"]!, (string?)job["correlationId"]));
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task HostileJobData_ShowsAsText_AndRunsNoScript()
+    {
+        // An owner whose name is markup writes it into the log (the cancel request line) and the message.
+        var hostileOwner = "<img src=x onerror=window.__pwned=3>";
+        const string correlation = "<script>window.__pwned=1</script>";
+        const string entityId = "\"><img src=x onerror=\"window.__pwned=2\">";
+        using var api = runner.Client(hostileOwner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(api, new
+        {
+            type = "demo.steps", input = new { steps = 3, delayMs = 2_000 }, correlationId = correlation, entity = new { type = "release", id = entityId },
+        }))["id"]!;
+        await RunnerFixture.PollStatusAsync(api, id, s => (string?)s["status"] == "running");
+        (await api.PostAsync($"/api/jobs/{id}/cancel", null)).Dispose();
+
+        var page = await OpenAsync(hostileOwner, $"#/jobs/{id}");
+        var view = JobView(page, id);
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("cancelled", new() { Timeout = 30_000 });
+        await Expect(view.GetByText(correlation, new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(view.GetByText($"release/{entityId}", new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(view.Locator(".logs li", new() { HasText = $"Cancellation requested by {hostileOwner}" })).ToHaveCountAsync(1);
+        await Expect(page.Locator("main img, main script")).ToHaveCountAsync(0);
+        Assert.True(await page.EvaluateAsync<bool>("() => window.__pwned === undefined"));
+
+        await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard#/").ToString());
+        await Expect(page.Locator($"tr[data-job-id='{id}']")).ToContainTextAsync(entityId);
+        await Expect(page.Locator("main img, main script")).ToHaveCountAsync(0);
+        Assert.True(await page.EvaluateAsync<bool>("() => window.__pwned === undefined"));
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task AtA360PixelWidth_NothingOverflows_AndAJobCanBeCancelledWithTheKeyboardAlone()
+    {
+        using var api = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 5, delayMs = 3_000 } }))["id"]!;
+        var page = await OpenAsync(_owner, "#/", width: 360);
+        await Expect(page.Locator($"tr[data-job-id='{id}']")).ToBeVisibleAsync();
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "the list overflows 360 px");
+
+        await page.GotoAsync(new Uri(runner.BaseAddress, $"/api/dashboard#/jobs/{id}").ToString());
+        var view = JobView(page, id);
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("running", new() { Timeout = 15_000 });
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "the job view overflows 360 px");
+        for (var i = 0; i < 40 && await page.EvaluateAsync<string>("() => document.activeElement?.textContent ?? ''") != "Cancel"; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+        }
+        Assert.Equal("Cancel", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
+        // Status events keep coming while the job runs (a progress report every 750 ms here): the focused button must
+        // stay the focused button through them, or a keyboard user never gets to press it.
+        var progress = view.Locator("[role=progressbar]").First;
+        var before = await progress.GetAttributeAsync("aria-valuenow");
+        await Expect(progress).Not.ToHaveAttributeAsync("aria-valuenow", before ?? "", new() { Timeout = 15_000 });
+        Assert.Equal("Cancel", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("cancelled", new() { Timeout = 30_000 });
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task ThePageAndItsAssets_AreServedFromTheApp_UnderAPolicyWithoutInlineScript()
+    {
+        using var http = runner.Client(_owner);
+        using var page = await http.GetAsync("/api/dashboard");
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var policy = string.Join(";", page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Equal(DashboardFunction.ContentSecurityPolicy, policy);
+        Assert.DoesNotContain("unsafe-inline", policy, StringComparison.Ordinal);
+        Assert.Contains("script-src 'self'", policy, StringComparison.Ordinal);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal); // no inline script at all
+        Assert.DoesNotContain("http", html.Replace("http-equiv", "", StringComparison.Ordinal), StringComparison.Ordinal); // nothing from elsewhere
+
+        using var script = await http.GetAsync("/api/dashboard/app.js");
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("nosniff", string.Join("", script.Headers.GetValues("X-Content-Type-Options")));
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/dashboard/secrets.json")).StatusCode);
+        // The function key the page was opened with reaches its assets (escaped), as every route is function-level.
+        var keyed = await http.GetStringAsync("/api/dashboard?code=a%22b%3Cc");
+        Assert.Contains("dashboard/app.js?code=a%22b%3Cc\"", keyed, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>One Chromium for the collection: Debian's, at <c>/usr/bin/chromium</c> (<c>JOBS_CHROMIUM</c> overrides), installed by scripts/test.sh.</summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    private IPlaywright? _playwright;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var path = Environment.GetEnvironmentVariable("JOBS_CHROMIUM") ?? "/usr/bin/chromium";
+        Assert.True(File.Exists(path), $"No Chromium at {path}: scripts/test.sh installs Debian's (apt-get install -y chromium).");
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = path, Headless = true, Args = ["--no-sandbox"] });
+    }
+
+    /// <summary>Saves a screenshot under TestResults/screenshots (the README's come from there).</summary>
+    public async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Path.Combine(RepoPaths.Root, "TestResults", "screenshots");
+        Directory.CreateDirectory(folder);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name), FullPage = true });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+        _playwright?.Dispose();
+    }
+}
+
+public sealed class DashboardRunnerFixture : RunnerFixture;
+
+[CollectionDefinition(Name)]
+public sealed class DashboardCollection : ICollectionFixture<DashboardRunnerFixture>, ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "dashboard";
+}

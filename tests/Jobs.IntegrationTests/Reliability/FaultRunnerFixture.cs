@@ -1,0 +1,42 @@
+using Jobs.Functions.Handlers;
+using Jobs.Functions.Storage;
+using Jobs.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.IntegrationTests.Reliability;
+
+/// <summary>
+/// A runner whose own storage clients go through <see cref="StorageFaults"/>, with the storage client's retries off
+/// (so every injected fault reaches the app's code) and the sweep/reconciler running every second with a 1 s grace.
+/// The durable engine's storage is not faulted: these tests are about the app's own bookkeeping.
+/// </summary>
+public sealed class FaultRunnerFixture : RunnerFixture
+{
+    public StorageFaults Faults { get; } = new();
+
+    protected override bool TimerTriggers => true;
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+    [
+        new("Jobs:Storage:MaxRetries", "0"),
+        new("Jobs:Runner:Schedules:SweepTimedOutJobs", "*/1 * * * * *"),
+        new("Jobs:Reconciler:GraceSeconds", "1"),
+        // Retention would race the assertions; it has tests of its own.
+        new("AzureWebJobs.PurgeOldJobs.Disabled", "true"),
+    ];
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.AddSingleton(new StoragePipelinePolicy(Faults, Azure.Core.HttpPipelinePosition.PerRetry));
+        services.AddJobHandler<ChattyHandler>();
+    }
+
+    public string JobsTable => TablePrefix + "Jobs";
+
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultRunnerCollection : ICollectionFixture<FaultRunnerFixture>
+{
+    public const string Name = "fault-runner";
+}

@@ -1,0 +1,12 @@
+using Jobs.Testing;
+
+namespace Jobs.RunnerTests;
+
+// xunit finds collection definitions only in the test assembly that uses them: the fixtures live in Jobs.Testing, their
+// collections here. A collection shares one fixture (one runner) among its classes and runs them one after another.
+
+[CollectionDefinition(Name)]
+public sealed class RunnerCollection : ICollectionFixture<RunnerFixture>
+{
+    public const string Name = "runner";
+}

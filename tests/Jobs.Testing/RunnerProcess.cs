@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Jobs.Testing;
+
+/// <summary>
+/// The runner as a real child process (the published Jobs.LocalRunner.dll) with a content root of its own: the repo's
+/// host.json with a private task hub (and whatever a test changes in it), local.settings.json pointing at the test
+/// Azurite. Start, kill, stop with a signal and start again, as an operator would.
+/// </summary>
+public sealed class RunnerProcess : IDisposable
+{
+    private readonly string _contentRoot = Directory.CreateTempSubdirectory("jobs-runner-").FullName;
+    private readonly int _port = TestStorage.FreePort();
+    private Process? _process;
+
+    /// <param name="editHost">Changes to host.json's <c>extensions.durableTask</c> section.</param>
+    /// <param name="settings">More app settings for local.settings.json's <c>Values</c>.</param>
+    public RunnerProcess(Action<JsonNode> editHost, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
+        var durable = host["extensions"]!["durableTask"]!;
+        durable["hubName"] = "proc" + Guid.NewGuid().ToString("N")[..10];
+        editHost(durable);
+        File.WriteAllText(Path.Combine(_contentRoot, "host.json"), host.ToJsonString());
+        var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
+        var local = new JsonObject
+        {
+            ["IsEncrypted"] = false,
+            ["Values"] = new JsonObject
+            {
+                ["AzureWebJobsStorage"] = TestStorage.ConnectionString,
+                ["Jobs__Storage__TablePrefix"] = prefix,
+                ["Jobs__Storage__ExportContainer"] = "exp-" + prefix,
+                ["Jobs__Identity__DevelopmentIdentity"] = "process-tester",
+                // The queue is shared by the whole test run; the queue tests' runner consumes it, this one must not.
+                ["AzureWebJobs.SubmitFromQueue.Disabled"] = "true",
+            },
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            local["Values"]![key] = value;
+        }
+        File.WriteAllText(Path.Combine(_contentRoot, "local.settings.json"), local.ToJsonString());
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>
+    /// A second instance of <paramref name="sibling"/>'s app: the same storage account, task hub, tables and settings, a
+    /// content root and port of its own — two instances of one Functions app, as the platform scales it out.
+    /// </summary>
+    public RunnerProcess(RunnerProcess sibling)
+    {
+        foreach (var file in new[] { "host.json", "local.settings.json" })
+        {
+            File.Copy(Path.Combine(sibling._contentRoot, file), Path.Combine(_contentRoot, file));
+        }
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public HttpClient Client { get; }
+
+    public bool HasExited => _process is null || _process.HasExited;
+
+    /// <summary>Starts the runner and waits until it serves HTTP.</summary>
+    public async Task StartAsync()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Jobs.LocalRunner.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { dll, "--content-root", _contentRoot, "--urls", $"http://127.0.0.1:{_port}" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var response = await Client.GetAsync("/api/job-types");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The runner did not start serving.");
+    }
+
+    /// <summary><c>kill -9</c>: the process ends at once, holding whatever it held.</summary>
+    public async Task KillAsync()
+    {
+        _process!.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary><c>kill -TERM</c>, as a container runtime or systemd stops a service; waits for the process to exit.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        using var wait = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(wait.Token);
+    }
+
+    public void Dispose()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process?.Dispose();
+        Client.Dispose();
+        try
+        {
+            Directory.Delete(_contentRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
