@@ -10,6 +10,7 @@
 # as a fraction of the sustained throughput), --scale 10000 (jobs stored for the listing measurements; a list, each ≥ 5050),
 # --no-stall-check, --render FILE.json (re-render only),
 # --soak 300 [--fault-rate 0.1] (only the trust soak: jobs under injected storage faults; ~3 minutes).
+# --soak-two 200 (only the scale-out soak: two runner processes on one storage account, one killed with SIGKILL mid-run; ~3 minutes).
 # --stream-only (only the event-stream latency, merged into the saved results; ~1 minute).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -19,7 +20,7 @@ echo "==> building (Release)"
 dotnet build bench/Jobs.Bench/Jobs.Bench.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
 
 export JOBS_AZURITE="$REPO_ROOT/node_modules/.bin/azurite"
-if [[ " $* " == *" --soak "* ]]; then
+if [[ " $* " == *" --soak "* || " $* " == *" --soak-two "* ]]; then
   start_private_azurite JOBS_BENCH_STORAGE
 fi
 

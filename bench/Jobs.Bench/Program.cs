@@ -34,6 +34,7 @@ if (Arg("--render") is { } saved)
     var results = JsonNode.Parse(await File.ReadAllTextAsync(saved))!.AsObject();
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
     await Soak.RenderSavedAsync(repo, output);
+    await TwoInstanceSoak.RenderSavedAsync(repo, output);
     Console.WriteLine($"rendered {output} from {saved}");
     return;
 }
@@ -42,6 +43,13 @@ if (Arg("--soak") is { } soakJobs)
     var connection = Environment.GetEnvironmentVariable("JOBS_BENCH_STORAGE") ?? throw new InvalidOperationException("JOBS_BENCH_STORAGE is not set");
     // The soak alone: jobs under random storage faults, checked for stranded jobs, wrong outcomes and stale rows.
     await Soak.RunAsync(repo, connection, int.Parse(soakJobs, CultureInfo.InvariantCulture), double.Parse(Arg("--fault-rate") ?? "0.1", CultureInfo.InvariantCulture), output);
+    return;
+}
+if (Arg("--soak-two") is { } twoJobs)
+{
+    var connection = Environment.GetEnvironmentVariable("JOBS_BENCH_STORAGE") ?? throw new InvalidOperationException("JOBS_BENCH_STORAGE is not set");
+    // The scale-out soak alone: two runner processes on one storage account, one killed with SIGKILL mid-run.
+    await TwoInstanceSoak.RunAsync(repo, connection, int.Parse(twoJobs, CultureInfo.InvariantCulture), output);
     return;
 }
 if (Flag("--stream-only"))
@@ -60,6 +68,7 @@ if (Flag("--stream-only"))
     await File.WriteAllTextAsync(savedPath, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
     await Soak.RenderSavedAsync(repo, output);
+    await TwoInstanceSoak.RenderSavedAsync(repo, output);
     Console.WriteLine(results["streamLatency"]!.ToJsonString());
     return;
 }
@@ -274,6 +283,7 @@ Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
 await File.WriteAllTextAsync(raw, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 await File.WriteAllTextAsync(output, Markdown.Render(report, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
 await Soak.RenderSavedAsync(repo, output);
+await TwoInstanceSoak.RenderSavedAsync(repo, output);
 Console.WriteLine($"wrote {output} and {raw} in {clock.Elapsed.TotalSeconds:F0} s");
 return;
 

@@ -154,7 +154,7 @@ public static class Soak
         var raw = Path.Combine(repo, "bench", "results", "soak.json");
         Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
         await File.WriteAllTextAsync(raw, json + "\n");
-        await WriteSectionAsync(markdownPath, Render(result));
+        await WriteSectionAsync(markdownPath, "soak", Render(result));
         Console.WriteLine($"wrote {raw} and the soak section of {markdownPath}");
     }
 
@@ -184,7 +184,7 @@ public static class Soak
         var raw = Path.Combine(repo, "bench", "results", "soak.json");
         if (File.Exists(raw))
         {
-            await WriteSectionAsync(markdownPath, Render(JsonNode.Parse(await File.ReadAllTextAsync(raw))!.AsObject()));
+            await WriteSectionAsync(markdownPath, "soak", Render(JsonNode.Parse(await File.ReadAllTextAsync(raw))!.AsObject()));
         }
     }
 
@@ -268,10 +268,11 @@ public static class Soak
         return text.ToString();
     }
 
-    private static async Task WriteSectionAsync(string path, string section)
+    /// <summary>Replaces (or appends) the report's section between <c>&lt;!-- {name}:start --&gt;</c> and <c>&lt;!-- {name}:end --&gt;</c>.</summary>
+    internal static async Task WriteSectionAsync(string path, string name, string section)
     {
-        const string Start = "<!-- soak:start -->";
-        const string End = "<!-- soak:end -->";
+        var Start = $"<!-- {name}:start -->";
+        var End = $"<!-- {name}:end -->";
         var text = File.Exists(path) ? await File.ReadAllTextAsync(path) : "";
         var block = $"{Start}\n{section}{End}\n";
         var from = text.IndexOf(Start, StringComparison.Ordinal);

@@ -24,6 +24,7 @@ public sealed class RunnerProcess : IDisposable
         editHost(durable);
         File.WriteAllText(Path.Combine(_contentRoot, "host.json"), host.ToJsonString());
         var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
+        TablePrefix = prefix;
         var local = new JsonObject
         {
             ["IsEncrypted"] = false,
@@ -51,6 +52,7 @@ public sealed class RunnerProcess : IDisposable
     /// </summary>
     public RunnerProcess(RunnerProcess sibling)
     {
+        TablePrefix = sibling.TablePrefix;
         foreach (var file in new[] { "host.json", "local.settings.json" })
         {
             File.Copy(Path.Combine(sibling._contentRoot, file), Path.Combine(_contentRoot, file));
@@ -59,6 +61,9 @@ public sealed class RunnerProcess : IDisposable
     }
 
     public HttpClient Client { get; }
+
+    /// <summary>The prefix of the app's tables (<c>Jobs__Storage__TablePrefix</c>): its records are in <c>{prefix}Jobs</c>.</summary>
+    public string TablePrefix { get; }
 
     public bool HasExited => _process is null || _process.HasExited;
 
