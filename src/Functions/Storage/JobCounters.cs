@@ -81,7 +81,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     public async Task<int> FoldAsync(CancellationToken cancellationToken)
     {
         var folded = 0;
-        foreach (var bucket in TableKeys.AllIndexPartitions)
+        foreach (var bucket in layout.PartitionsOf(new JobListScope.All()))
         {
             folded += await FoldAsync(bucket, cancellationToken);
             var dirty = TableClient.CreateQueryFilter(

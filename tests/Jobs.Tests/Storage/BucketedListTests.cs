@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Jobs.Tests.Storage;
 
 /// <summary>
-/// The all-jobs scope is spread over <see cref="TableKeys.AllIndexBuckets"/> partitions (docs/scale.md) and merged when
+/// The all-jobs scope is spread over <see cref="IndexLayout.AllBuckets"/> partitions (docs/scale.md) and merged when
 /// read. Against Azurite: paging walks every job exactly once in order, and what a page costs.
 /// </summary>
 [Collection(RunnerCollection.Name)]
@@ -17,7 +17,8 @@ public sealed class BucketedListTests(RunnerFixture runner)
     public async Task AllJobsPages_MergeTheBuckets_InOrder_ExactlyOnce_AtAboutOneQueryPerBucket()
     {
         var index = runner.Services.GetRequiredService<JobListIndex>();
-        await AssertBucketedPagingAsync(runner.Storage.JobsTable, index, new IndexLayout(1), new JobListScope.All(), "bucket-owner", TableKeys.AllIndexBuckets);
+        var layout = runner.Services.GetRequiredService<IndexLayout>();
+        await AssertBucketedPagingAsync(runner.Storage.JobsTable, index, layout, new JobListScope.All(), "bucket-owner", layout.AllBuckets);
     }
 
     /// <summary>
