@@ -7,10 +7,11 @@
 # --layouts shared,split, --large 2000 (one run of that many jobs, ours and the bare engine, as a stream that keeps at
 # most --large-window 100 unfinished; --large-window 0 submits them all at once; --no-large-bare: ours only;
 # --large 0 skips it), --load-fraction 0.5 (latency load
-# as a fraction of the sustained throughput), --scale 10000 (jobs stored for the listing measurements; a list, each ≥ 5050),
+# as a fraction of the sustained throughput), --scale 10000,100000 (jobs stored for the listing measurements; a list, each ≥ 5050),
 # --no-stall-check, --render FILE.json (re-render only),
 # --soak 300 [--fault-rate 0.1] (only the trust soak: jobs under injected storage faults; ~3 minutes).
 # --stream-only (only the event-stream latency, merged into the saved results; ~1 minute).
+# --scale-only (only the listings with --scale jobs stored, default 10000,100000, merged into the saved results).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 

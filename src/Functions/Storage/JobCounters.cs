@@ -301,7 +301,8 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     private static CountKey? Key(string? owner, string type, string? status) =>
         status is not null && JobStatusExtensions.TryParseWire(status, out var parsed) ? new CountKey(owner, type, parsed) : null;
 
-    private static TableEntity CounterRow(string partition, Dictionary<CountKey, long> counts)
+    /// <summary>A counter row (<see cref="TableKeys.CounterRowKey"/>) holding <paramref name="counts"/>, as folds write it.</summary>
+    internal static TableEntity CounterRow(string partition, Dictionary<CountKey, long> counts)
     {
         var entries = counts.Where(c => c.Value != 0).OrderBy(c => c.Key.Owner, StringComparer.Ordinal).ThenBy(c => c.Key.Type, StringComparer.Ordinal).ThenBy(c => c.Key.Status)
             .Select(c => new CounterEntry(c.Key.Owner, c.Key.Type, c.Key.Status.ToWire(), c.Value)).ToList();
