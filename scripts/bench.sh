@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmark (bench/Jobs.Bench, Release) against the local runner and writes docs/benchmarks.md and
 # bench/results/benchmarks.json. Every phase starts in-memory Azurite processes of its own (from node_modules), so
-# no phase runs on an emulator still busy with the previous one. About 40 minutes on 2 cores by default.
+# no phase runs on an emulator still busy with the previous one. About 45 minutes on 2 cores by default (the
+# 100,000-job listing alone, seeded directly: ~6 minutes).
 # Options are passed through: --pair-size 200 --pairs 5 (alternating runs of ours and the bare engine, per layout,
 # after --warmup 50 unmeasured jobs of each),
 # --layouts shared,split, --large 2000 (one run of that many jobs, ours and the bare engine, as a stream that keeps at
