@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Runs the benchmark (bench/Jobs.Bench, Release) against the local runner and writes docs/benchmarks.md and
 # bench/results/benchmarks.json. Every phase starts in-memory Azurite processes of its own (from node_modules), so
-# no phase runs on an emulator still busy with the previous one. About 40 minutes on 2 cores by default.
+# no phase runs on an emulator still busy with the previous one. About 45 minutes on 2 cores by default (the
+# 100,000-job listing alone, seeded directly: ~6 minutes).
 # Options are passed through: --pair-size 200 --pairs 5 (alternating runs of ours and the bare engine, per layout,
 # after --warmup 50 unmeasured jobs of each),
 # --layouts shared,split, --large 2000 (one run of that many jobs, ours and the bare engine, as a stream that keeps at
 # most --large-window 100 unfinished; --large-window 0 submits them all at once; --no-large-bare: ours only;
 # --large 0 skips it), --load-fraction 0.5 (latency load
-# as a fraction of the sustained throughput), --scale 10000 (jobs stored for the listing measurements; a list, each ≥ 5050),
+# as a fraction of the sustained throughput), --scale 10000,100000 (jobs stored for the listing measurements; a list, each ≥ 5050),
 # --no-stall-check, --render FILE.json (re-render only),
 # --soak 300 [--fault-rate 0.1] (only the trust soak: jobs under injected storage faults; ~3 minutes).
 # --soak-two 200 (only the scale-out soak: two runner processes on one storage account, one killed with SIGKILL mid-run; ~3 minutes).
 # --stream-only (only the event-stream latency, merged into the saved results; ~1 minute).
+# --scale-only (only the listings with --scale jobs stored, default 10000,100000, merged into the saved results).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 

@@ -115,13 +115,20 @@ public static class Markdown
         }
 
         md.AppendLine("## Scale: `GET /api/jobs` pages with many jobs stored").AppendLine();
-        md.AppendLine("Index rows are seeded directly (8 per job: 4 families × the all-jobs and the owner partition). Azurite scans its whole table for every query, so its latency grows with the table even for a tight key range; Azure Table storage does not. Judge the design by requests per page.").AppendLine();
-        md.AppendLine("| jobs stored | page | jobs returned | storage requests | median ms |").AppendLine("| ---: | --- | ---: | ---: | ---: |");
+        var buckets = r["scale"]!.AsArray().Select(s => s!["allIndexBuckets"]).FirstOrDefault(b => b is not null);
+        md.AppendLine("Index rows are seeded directly (8 per job: 4 families × the all-jobs and the owner partition), with each partition's counter and one aggregator run (the all-jobs sum an admin's total reads)" +
+            (buckets is null ? "" : $"; the all-jobs rows in {buckets} buckets (`Jobs__Storage__AllIndexBuckets`)") +
+            ". Each page's storage requests include its `pagination.total`. Azurite scans its whole table for every query, so its latency grows with the table even for a tight key range; Azure Table storage does not. Judge the design by requests per page.").AppendLine();
+        if (r["scaleDate"] is { } scaleDate)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"Measured {scaleDate} (`--scale-only`), after the rest of this report.").AppendLine();
+        }
+        md.AppendLine("| jobs stored | page | jobs returned | total | storage requests | median ms |").AppendLine("| ---: | --- | ---: | ---: | ---: | ---: |");
         foreach (var s in r["scale"]!.AsArray())
         {
             foreach (var p in s!["pages"]!.AsArray())
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {s["jobs"]} | {p!["page"]} | {p["jobsReturned"]} | {p["storageRequests"]} | {p["medianMs"]} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {s["jobs"]} | {p!["page"]} | {p["jobsReturned"]} | {p["total"]?.ToString() ?? "—"} | {p["storageRequests"]} | {p["medianMs"]} |");
             }
         }
         md.AppendLine();

@@ -14,13 +14,14 @@ using Jobs.LocalRunner.Configuration;
 // Usage: Jobs.Bench --repo DIR [--pair-size 200] [--pairs 5] [--warmup 50] [--large 2000] [--large-window 100] [--no-large-bare]
 //        [--layouts shared,split] [--load-fraction 0.5]
 //        [--scale 10000,100000] [--no-stall-check] [--out docs/benchmarks.md] [--render results.json] | --soak N [--fault-rate 0.1]
+//        | --scale-only (only the listing scale, merged into the saved results)
 // Every phase starts Azurite processes of its own (JOBS_AZURITE: the binary); the soak uses JOBS_BENCH_STORAGE.
 // Throughput: --pairs 5 alternating runs of ours and the bare engine at --pair-size jobs per layout (--layouts
 // shared,split), then one run of --large jobs in the faster layout (and of the bare engine), as a stream that keeps at
 // most --large-window of them unfinished (0: all submitted at once); latency at --load-fraction of what it sustained.
 var repo = Arg("--repo") ?? Directory.GetCurrentDirectory();
 const int MinScaleSize = 5_050; // offset 5,000 and a page of 50
-var scaleSizes = (Arg("--scale") ?? "10000").Split(',').Select(int.Parse).ToArray();
+var scaleSizes = (Arg("--scale") ?? "10000,100000").Split(',').Select(int.Parse).ToArray();
 if (scaleSizes.Any(size => size < MinScaleSize))
 {
     // The scale phase reads page 21 by cursor and offset 5,000: a smaller table has no such page.
@@ -70,6 +71,19 @@ if (Flag("--stream-only"))
     await Soak.RenderSavedAsync(repo, output);
     await TwoInstanceSoak.RenderSavedAsync(repo, output);
     Console.WriteLine(results["streamLatency"]!.ToJsonString());
+    return;
+}
+if (Flag("--scale-only"))
+{
+    // Only the listings with many jobs stored, on emulators of their own, merged into the saved results (and re-rendered).
+    var savedPath = Path.Combine(repo, "bench", "results", "benchmarks.json");
+    var results = JsonNode.Parse(await File.ReadAllTextAsync(savedPath))!.AsObject();
+    results["scale"] = await ScaleAllAsync();
+    results["scaleDate"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+    await File.WriteAllTextAsync(savedPath, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
+    await Soak.RenderSavedAsync(repo, output);
+    Console.WriteLine(results["scale"]!.ToJsonString());
     return;
 }
 const int Steps = 5;
@@ -268,14 +282,7 @@ if (!Flag("--no-stall-check"))
 }
 
 // 6. Scale of listings.
-var scale = new JsonArray();
-foreach (var size in scaleSizes)
-{
-    Console.WriteLine($"scale: {size} jobs");
-    await using var emulators = await Emulators.StartAsync("shared");
-    scale.Add(await ScaleAsync(emulators.App.ConnectionString, size));
-}
-report["scale"] = scale;
+report["scale"] = await ScaleAllAsync();
 report["totalSeconds"] = Math.Round(clock.Elapsed.TotalSeconds, 0);
 
 var raw = Path.Combine(repo, "bench", "results", "benchmarks.json");
@@ -580,6 +587,18 @@ async Task<JsonObject> CostAsync(BenchRunner runner, HttpClient user)
     };
 }
 
+async Task<JsonArray> ScaleAllAsync()
+{
+    var scale = new JsonArray();
+    foreach (var size in scaleSizes)
+    {
+        Console.WriteLine($"scale: {size} jobs");
+        await using var emulators = await Emulators.StartAsync("shared");
+        scale.Add(await ScaleAsync(emulators.App.ConnectionString, size));
+    }
+    return scale;
+}
+
 async Task<JsonObject> ScaleAsync(string connection, int size)
 {
     var prefix = "sc" + Guid.NewGuid().ToString("N")[..6];
@@ -604,6 +623,14 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
         .GroupBy(row => row.PartitionKey).SelectMany(partition => partition.Chunk(100));
     await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (chunk, ct) =>
         await table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct));
+    // The counts as the aggregator leaves them: each partition's counter, then one aggregator run (as the reconciler
+    // makes every minute) writes the all-jobs sum an admin's total reads.
+    foreach (var partition in jobs.SelectMany(j => runner.Layout.PartitionsOf(j).Select(p => (Partition: p, Job: j))).GroupBy(x => x.Partition))
+    {
+        var counts = partition.GroupBy(x => new CountKey(null, x.Job.Type, x.Job.Status)).ToDictionary(g => g.Key, g => (long)g.Count());
+        await table.UpsertEntityAsync(JobCounters.CounterRow(partition.Key, counts), TableUpdateMode.Replace);
+    }
+    await runner.Counters.FoldAsync(CancellationToken.None);
     var seedSeconds = seed.Elapsed.TotalSeconds;
 
     using var admin = runner.Client("scale-admin", "admin");
@@ -613,6 +640,7 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
         var times = new List<double>();
         long requests = 0;
         var count = 0;
+        long? total = null;
         for (var i = 0; i < runs; i++)
         {
             runner.AppRequests.Reset();
@@ -621,8 +649,13 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
             times.Add(sw.Elapsed.TotalMilliseconds);
             requests = runner.AppRequests.Snapshot().Values.Sum();
             count = page["jobs"]!.AsArray().Count;
+            total = (long?)page["pagination"]!["total"];
         }
-        return new JsonObject { ["page"] = name, ["url"] = url, ["jobsReturned"] = count, ["storageRequests"] = requests, ["medianMs"] = Math.Round(Percentiles.Of(times).P50, 1) };
+        return new JsonObject
+        {
+            ["page"] = name, ["url"] = url, ["jobsReturned"] = count, ["total"] = total, ["storageRequests"] = requests,
+            ["medianMs"] = Math.Round(Percentiles.Of(times).P50, 1),
+        };
     }
 
     var pages = new JsonArray
@@ -643,6 +676,7 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
     return new JsonObject
     {
         ["jobs"] = size,
+        ["allIndexBuckets"] = runner.Layout.AllBuckets,
         ["indexRowsInTable"] = size * 8,
         ["seedSeconds"] = Math.Round(seedSeconds, 1),
         ["pages"] = pages,

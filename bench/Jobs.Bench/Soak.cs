@@ -210,10 +210,10 @@ public static class Soak
         {
             var job = await ReadRecordAsync(runner, id);
             var mine = rows.GetValueOrDefault(id) ?? [];
-            live += mine.Count(ProjectionCheck.IsLiveRow);
+            live += mine.Count(row => ProjectionCheck.IsLiveRow(runner.Layout, row));
             foreach (var partition in runner.Layout.PartitionsOf(job))
             {
-                if (ProjectionCheck.ListRowProblem(job, partition, [.. mine.Where(r => r.PartitionKey == partition)]) is { } problem)
+                if (ProjectionCheck.ListRowProblem(runner.Layout, job, partition, [.. mine.Where(r => r.PartitionKey == partition)]) is { } problem)
                 {
                     stale.Add($"{id} ({job.Status.ToWire()}) in {problem}");
                 }

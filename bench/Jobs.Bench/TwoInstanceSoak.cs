@@ -177,7 +177,7 @@ public static class TwoInstanceSoak
 
     private static async Task<Problems> ProblemsAsync(HttpClient client, TableClient table, IReadOnlyList<string> ids)
     {
-        var layout = new IndexLayout(1);
+        var layout = new IndexLayout(ownerBuckets: 1); // the runner processes' defaults
         var rows = new Dictionary<string, List<TableEntity>>();
         var owner = "process-tester";
         foreach (var partition in layout.PartitionsOf(new JobListScope.All()).Concat(layout.PartitionsOf(new JobListScope.Owner(owner))))
@@ -198,10 +198,10 @@ public static class TwoInstanceSoak
             var job = (await ReadAsync(table, id))!;
             records.Add(job);
             var mine = rows.GetValueOrDefault(id) ?? [];
-            live += mine.Count(ProjectionCheck.IsLiveRow);
+            live += mine.Count(row => ProjectionCheck.IsLiveRow(layout, row));
             foreach (var partition in layout.PartitionsOf(job))
             {
-                if (ProjectionCheck.ListRowProblem(job, partition, [.. mine.Where(r => r.PartitionKey == partition)]) is { } problem)
+                if (ProjectionCheck.ListRowProblem(layout, job, partition, [.. mine.Where(r => r.PartitionKey == partition)]) is { } problem)
                 {
                     stale.Add($"{id} ({job.Status.ToWire()}) in {problem}");
                 }

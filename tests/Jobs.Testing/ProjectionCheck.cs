@@ -15,11 +15,11 @@ public static class ProjectionCheck
     /// exactly the four of the record's last status change, each listing the record's status, with the one marker row of
     /// that change (and its birth marker); otherwise what is wrong. <paramref name="job"/> is a record as the store read it (with its stamp).
     /// </summary>
-    public static string? ListRowProblem(Job job, string partition, IReadOnlyCollection<TableEntity> rows)
+    public static string? ListRowProblem(IndexLayout layout, Job job, string partition, IReadOnlyCollection<TableEntity> rows)
     {
         var stamp = JobStamp.Of(job) ?? throw new ArgumentException("A record read from the store is needed (its stamp says which change it is at).", nameof(job));
         var markers = rows.Where(r => r.RowKey.StartsWith(ProjectionPlan.MarkerPrefix, StringComparison.Ordinal)).ToList();
-        rows = [.. rows.Where(r => !IsLiveRow(r) && !markers.Contains(r))];
+        rows = [.. rows.Where(r => !IsLiveRow(layout, r) && !markers.Contains(r))];
         var problems = new List<string>();
         string[] expectedMarkers = [ProjectionPlan.BornMarkerRowKey(job.Id), ProjectionPlan.MarkerRowKey(job.Id, new ProjectedState(stamp.Seq, job.Status, stamp.ChangedAt, job.CreatedAt))];
         if (!markers.Select(m => m.RowKey).Order(StringComparer.Ordinal).SequenceEqual(expectedMarkers))
@@ -44,7 +44,7 @@ public static class ProjectionCheck
             : $"counters say {string.Join(", ", nonZero.Select(c => $"{c.Key.Type}/{c.Key.Status.ToWire()}={c.Value}"))} instead of {job.Type}/{job.Status.ToWire()}=1";
     }
 
-    /// <summary>A row of the live-job index (a RowKey family of the all-jobs partition).</summary>
-    public static bool IsLiveRow(TableEntity row) =>
-        TableKeys.AllIndexPartitions.Contains(row.PartitionKey) && row.RowKey.StartsWith(TableKeys.ActiveRowKeyPrefix, StringComparison.Ordinal);
+    /// <summary>A row of the live-job index (a RowKey family of the all-jobs buckets of <paramref name="layout"/>).</summary>
+    public static bool IsLiveRow(IndexLayout layout, TableEntity row) =>
+        layout.IsAllJobsPartition(row.PartitionKey) && row.RowKey.StartsWith(TableKeys.ActiveRowKeyPrefix, StringComparison.Ordinal);
 }

@@ -12,11 +12,17 @@ public sealed record JobTypeStats(long Total, IReadOnlyDictionary<string, long> 
 
 /// <summary>
 /// The body of <c>GET /api/jobs/stats</c>. <see cref="Scope"/> is <c>all</c> (admins) or <c>owner</c>; the counts come
-/// from counters kept with the transitions, so they are <see cref="Consistency"/> <c>eventual</c>: a transition shows
-/// once its list rows are written (normally at once; after a storage fault, when it is healed).
+/// from counters kept with the transitions, never from the jobs. <see cref="Consistency"/> says how far they may trail
+/// the listing: <c>immediate</c> for an owner (a transition counts in the transaction that writes its list rows, so the
+/// counts agree with a paging walk at any time), <c>periodic</c> for all jobs (the buckets' counts as the reconciler last
+/// summed them, every run: up to one reconciler period behind).
 /// </summary>
 public sealed record JobStatsView(
-    string Scope, string? Owner, long Total, IReadOnlyDictionary<string, long> ByStatus, IReadOnlyDictionary<string, JobTypeStats> ByType, string Consistency);
+    string Scope, string? Owner, long Total, IReadOnlyDictionary<string, long> ByStatus, IReadOnlyDictionary<string, JobTypeStats> ByType, string Consistency)
+{
+    public const string Immediate = "immediate";
+    public const string Periodic = "periodic";
+}
 
 /// <summary><c>GET /api/jobs/stats</c>: how many jobs the caller's scope holds, by status and type, without reading the jobs.</summary>
 public sealed class GetJobStatsFunction(ApiGuard guard, JobCounters counters, JobHandlerRegistry handlers)
@@ -52,7 +58,7 @@ public sealed class GetJobStatsFunction(ApiGuard guard, JobCounters counters, Jo
             counts.Total(none, new HashSet<string>()),
             ByStatus(counts, new HashSet<string>()),
             byType,
-            "eventual");
+            scope is JobListScope.All ? JobStatsView.Periodic : JobStatsView.Immediate);
     }
 
     private static Dictionary<string, long> ByStatus(JobCounts counts, IReadOnlySet<string> types) =>

@@ -9,7 +9,8 @@ namespace Jobs.Functions.Api;
 /// <summary>
 /// Paging facts of a list response. <see cref="Next"/> is an opaque cursor; <see cref="NextLink"/> the URL to follow.
 /// <see cref="Total"/> counts the jobs of the scope matching the status and type filters, from the counters kept with
-/// the transitions (eventually consistent, see docs/storage.md); absent when a creation-time window is asked for,
+/// the transitions (docs/storage.md): an owner's or an entity's agree with the listing at once, all jobs' as the
+/// reconciler last summed them (up to one reconciler period behind); absent when a creation-time window is asked for,
 /// which the counters do not know.
 /// </summary>
 public sealed record Pagination(int Limit, bool HasNext, string? Next, string? NextLink, int Count, int Offset, long? Total = null, long? TotalPages = null);
@@ -111,8 +112,9 @@ public sealed class JobListing(JobListIndex index, JobCounters counters, JobHand
             KnownTypes = [.. handlers.TypeNames],
         };
         query = query with { After = cursor };
-        // The total is read beside the page (one short range query per partition of the scope), not after it.
-        // Counters know statuses and types, not creation times or correlation ids: such a page has no total.
+        // The total is read beside the page (all jobs: one point read; otherwise one short range query per partition of
+        // the scope), not after it. Counters know statuses and types, not creation times or correlation ids: such a
+        // page has no total.
         var total = query.CreatedFrom is null && query.CreatedTo is null && query.CorrelationId is null ? TotalAsync(query, cancellationToken) : Task.FromResult<long?>(null);
         JobPage page;
         try

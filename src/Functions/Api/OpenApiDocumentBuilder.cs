@@ -98,7 +98,7 @@ public static class OpenApiDocumentBuilder
         new("get", "jobs", "ListJobs", "List jobs (the caller's; admins: all), filtered, ordered and paged by cursor.",
             [.. ListFilters, Query("entityType", "With entityId: the jobs of one entity."), Query("entityId", "With entityType.")], null,
             [new(200, "A page.", "JobListView"), new(403, "Another owner's jobs, not an admin.", "ProblemDetails", Problem, true)]),
-        new("get", "jobs/stats", "GetJobStats", "Counts by status and type for the caller's scope (admins: all, or one owner); eventually consistent.",
+        new("get", "jobs/stats", "GetJobStats", "Counts by status and type for the caller's scope (admins: all, or one owner). consistency: immediate (an owner's: they agree with the listing at once) or periodic (all jobs: summed by the reconciler, up to one period behind).",
             [Query("owner", "One owner's counts (admins only).")], null,
             [new(200, "The counts.", "JobStatsView"), new(403, "Another owner's counts, not an admin.", "ProblemDetails", Problem, true)]),
         new("get", "jobs/{id}", "GetJob", "The whole job.", [Id], null, [new(200, "The job.", "Job"), NotFound]),

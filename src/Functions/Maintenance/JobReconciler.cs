@@ -37,8 +37,9 @@ public enum Reconciliation
 /// <item>a live-job row with no record (a create that failed before its record) → removed, with the list rows written with it.</item>
 /// </list>
 /// It is also the counters' aggregator (<see cref="JobCounters.FoldAsync(CancellationToken)"/>): each run folds the deltas
-/// of the all-jobs buckets and of every partition they name, and every <see cref="ReconcilerOptions.RecountMinutes"/> the
-/// all-jobs scope is recounted from its list rows, as a repair should a counter ever drift.
+/// of the all-jobs buckets and of every partition they name, and writes the buckets' sum that admins' totals and stats
+/// read (so those are exact within one run's period); every <see cref="ReconcilerOptions.RecountMinutes"/> the all-jobs
+/// scope is recounted from its list rows, as a repair should a counter ever drift.
 /// </summary>
 public sealed partial class JobReconciler(
     JobStore store, LiveJobIndex live, JobProjector projector, JobCounters counters, JobEnding ending, JobCommands commands, JobSubmissionService submissions,

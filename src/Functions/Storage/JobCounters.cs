@@ -26,11 +26,14 @@ public sealed class JobCounts(IReadOnlyDictionary<CountKey, long> counts)
 /// Job counts per list partition, kept as deltas and never by reading the jobs (docs/storage.md, "Counts"). Every
 /// projection of a status change writes, in the same entity-group transaction as the list rows it changes, a delta row
 /// saying the job moved from the status the partition showed to its new one (<see cref="ProjectionPlan"/>); a removal
-/// writes one saying it left. The marker row in that transaction makes each delta land exactly once. A reader adds the
-/// partition's counter row and the deltas not folded into it yet (one range query per partition, no write); one
-/// background aggregator (<see cref="FoldAsync(CancellationToken)"/>, run by the reconciler) folds deltas into the
-/// counters, as Hangfire's CountersAggregator does. <see cref="RecountAsync(JobListScope, CancellationToken)"/> stays
-/// as a repair tool: it rebuilds a partition's counter from its list rows.
+/// writes one saying it left. The marker row in that transaction makes each delta land exactly once. A reader of an
+/// owner's or an entity's counts adds the partition's counter row and the deltas not folded into it yet (one range query
+/// per partition, no write), so they agree with the listing at once. One background aggregator
+/// (<see cref="FoldAsync(CancellationToken)"/>, run by the reconciler) folds deltas into the counters, as Hangfire's
+/// CountersAggregator does, and sums the all-jobs buckets into one row (<see cref="TableKeys.AllCountsPartition"/>) that
+/// is the admins' counts: one point read whatever the bucket count, exact as of the aggregator's last run.
+/// <see cref="RecountAsync(JobListScope, CancellationToken)"/> stays as a repair tool: it rebuilds a partition's counter
+/// from its list rows.
 /// </summary>
 public sealed partial class JobCounters(StorageClients clients, IndexLayout layout, ILogger<JobCounters> logger)
 {
@@ -62,9 +65,17 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
         return row;
     }
 
-    /// <summary>The counts of a scope (its partitions: <see cref="IndexLayout"/>): each partition's counter plus its unfolded deltas. Reads only.</summary>
+    /// <summary>
+    /// The counts of a scope. All jobs: the buckets' sum as the aggregator last wrote it (one point read; until its first
+    /// run, the buckets themselves). An owner or an entity: each of its partitions' (<see cref="IndexLayout"/>) counter plus
+    /// its unfolded deltas. Reads only.
+    /// </summary>
     public async Task<JobCounts> ReadAsync(JobListScope scope, CancellationToken cancellationToken)
     {
+        if (scope is JobListScope.All && await ReadAllCountsAsync(cancellationToken) is { } summed)
+        {
+            return new JobCounts(summed.Counts);
+        }
         var parts = await Task.WhenAll(layout.PartitionsOf(scope).Select(async partition => (await ReadCountRowsAsync(partition, cancellationToken)).Sum()));
         var total = new Dictionary<CountKey, long>();
         foreach (var part in parts)
@@ -76,14 +87,21 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
 
     /// <summary>
     /// The aggregator: folds the deltas of every all-jobs bucket, and of every partition a bucket names as dirty (an
-    /// owner's or an entity's whose counts changed), into their counters. Returns how many deltas it folded.
+    /// owner's or an entity's whose counts changed), into their counters, and writes the buckets' sum — counter and
+    /// deltas as each bucket was read — to the all-jobs counts row. Returns how many deltas it folded.
     /// </summary>
     public async Task<int> FoldAsync(CancellationToken cancellationToken)
     {
+        // Read first: the sum is written under this ETag, so a sum lands only if no other run wrote one since, and the
+        // row never goes back to a sum older than the one it holds.
+        var summed = await ReadAllCountsAsync(cancellationToken);
+        var sum = new Dictionary<CountKey, long>();
         var folded = 0;
-        foreach (var bucket in TableKeys.AllIndexPartitions)
+        foreach (var bucket in layout.PartitionsOf(new JobListScope.All()))
         {
-            folded += await FoldAsync(bucket, cancellationToken);
+            var (bucketFolded, counts) = await FoldPartitionAsync(bucket, cancellationToken);
+            folded += bucketFolded;
+            Add(sum, counts);
             var dirty = TableClient.CreateQueryFilter(
                 $"PartitionKey eq {bucket} and RowKey ge {ProjectionPlan.DirtyPrefix} and RowKey lt {ProjectionPlan.DirtyPrefix[..^1] + "."}");
             await foreach (var row in _table.QueryAsync<TableEntity>(dirty, cancellationToken: cancellationToken))
@@ -103,11 +121,16 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
                 }
             }
         }
+        await WriteAllCountsAsync(Normalise(sum), summed, cancellationToken);
         return folded;
     }
 
     /// <summary>Folds one partition's deltas into its counter, <see cref="MaxFold"/> to a transaction; losing a race to another fold ends it.</summary>
-    public async Task<int> FoldAsync(string partition, CancellationToken cancellationToken)
+    public async Task<int> FoldAsync(string partition, CancellationToken cancellationToken) =>
+        (await FoldPartitionAsync(partition, cancellationToken)).Folded;
+
+    /// <summary>Folds as <see cref="FoldAsync(string, CancellationToken)"/>, and returns the partition's counts as read (counter and deltas): exact as of that read, whoever folds.</summary>
+    private async Task<(int Folded, Dictionary<CountKey, long> Counts)> FoldPartitionAsync(string partition, CancellationToken cancellationToken)
     {
         var snapshot = await ReadCountRowsAsync(partition, cancellationToken);
         var counter = new Dictionary<CountKey, long>(snapshot.Counter);
@@ -136,7 +159,39 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
                 break;
             }
         }
-        return folded;
+        return (folded, snapshot.Sum());
+    }
+
+    /// <summary>The all-jobs counts row (<see cref="TableKeys.AllCountsPartition"/>) and its ETag, or null before the aggregator's first run.</summary>
+    private async Task<SummedCounts?> ReadAllCountsAsync(CancellationToken cancellationToken)
+    {
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(TableKeys.AllCountsPartition, TableKeys.CounterRowKey, cancellationToken: cancellationToken);
+        return row.HasValue ? new SummedCounts(ParseCounter(row.Value!), row.Value!.ETag) : null;
+    }
+
+    /// <summary>Writes the buckets' sum under the ETag read before the buckets were (nothing when it did not change).</summary>
+    private async Task WriteAllCountsAsync(Dictionary<CountKey, long> sum, SummedCounts? summed, CancellationToken cancellationToken)
+    {
+        if (summed is not null && SameCounts(Normalise(new Dictionary<CountKey, long>(summed.Counts)), sum))
+        {
+            return;
+        }
+        var row = CounterRow(TableKeys.AllCountsPartition, sum);
+        try
+        {
+            if (summed is null)
+            {
+                await _table.AddEntityAsync(row, cancellationToken);
+            }
+            else
+            {
+                await _table.UpdateEntityAsync(row, summed.ETag, TableUpdateMode.Replace, cancellationToken);
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            LogFoldLost(TableKeys.AllCountsPartition, ex.Status); // another run wrote a sum read no earlier than ours
+        }
     }
 
     /// <summary>
@@ -219,13 +274,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
             if (row.RowKey == TableKeys.CounterRowKey)
             {
                 counterETag = row.ETag;
-                foreach (var entry in JsonSerializer.Deserialize<List<CounterEntry>>(row.GetString("Counts") ?? "[]", JobJson.Options) ?? [])
-                {
-                    if (JobStatusExtensions.TryParseWire(entry.Status, out var status))
-                    {
-                        counter[new CountKey(entry.Owner, entry.Type, status)] = entry.Count;
-                    }
-                }
+                counter = ParseCounter(row);
                 continue;
             }
             var type = row.GetString("Type") ?? "";
@@ -236,14 +285,33 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
         return new CountSnapshot(partition, counter, counterETag, changes);
     }
 
+    private static Dictionary<CountKey, long> ParseCounter(TableEntity row)
+    {
+        var counter = new Dictionary<CountKey, long>();
+        foreach (var entry in JsonSerializer.Deserialize<List<CounterEntry>>(row.GetString("Counts") ?? "[]", JobJson.Options) ?? [])
+        {
+            if (JobStatusExtensions.TryParseWire(entry.Status, out var status))
+            {
+                counter[new CountKey(entry.Owner, entry.Type, status)] = entry.Count;
+            }
+        }
+        return counter;
+    }
+
     private static CountKey? Key(string? owner, string type, string? status) =>
         status is not null && JobStatusExtensions.TryParseWire(status, out var parsed) ? new CountKey(owner, type, parsed) : null;
 
-    private static TableTransactionAction CounterAction(string partition, Dictionary<CountKey, long> counts, ETag? etag)
+    /// <summary>A counter row (<see cref="TableKeys.CounterRowKey"/>) holding <paramref name="counts"/>, as folds write it.</summary>
+    internal static TableEntity CounterRow(string partition, Dictionary<CountKey, long> counts)
     {
         var entries = counts.Where(c => c.Value != 0).OrderBy(c => c.Key.Owner, StringComparer.Ordinal).ThenBy(c => c.Key.Type, StringComparer.Ordinal).ThenBy(c => c.Key.Status)
             .Select(c => new CounterEntry(c.Key.Owner, c.Key.Type, c.Key.Status.ToWire(), c.Value)).ToList();
-        var row = new TableEntity(partition, TableKeys.CounterRowKey) { ["Counts"] = JsonSerializer.Serialize(entries, JobJson.Options) };
+        return new TableEntity(partition, TableKeys.CounterRowKey) { ["Counts"] = JsonSerializer.Serialize(entries, JobJson.Options) };
+    }
+
+    private static TableTransactionAction CounterAction(string partition, Dictionary<CountKey, long> counts, ETag? etag)
+    {
+        var row = CounterRow(partition, counts);
         return etag is { } match
             ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, match)
             : new TableTransactionAction(TableTransactionActionType.Add, row);
@@ -270,6 +338,8 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     }
 
     private sealed record CounterEntry(string? Owner, string Type, string Status, long Count);
+
+    private sealed record SummedCounts(Dictionary<CountKey, long> Counts, ETag ETag);
 
     private sealed record CountChange(string RowKey, ETag ETag, CountKey? From, CountKey? To);
 

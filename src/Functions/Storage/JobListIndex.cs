@@ -29,13 +29,15 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout)
         {
             // One range query per partition of the scope (its buckets), merged by RowKey: every family sorts the same way
             // in every bucket, so the merge is the order asked for and the last RowKey is the cursor, as with one partition.
-            var needed = wanted - rows.Count + skip;
-            var perPage = partitions.Count == 1 ? Math.Min(1000, needed) : Math.Min(1000, needed / partitions.Count + 2);
+            // Each bucket is asked for every row the page may still need (≤ 1,000 a response): the rows may all be in one
+            // bucket, and a second request to any bucket would cost more than the rows it saves (docs/scale.md).
+            var perPage = Math.Min(1000, wanted - rows.Count + skip);
             var buckets = partitions.Select(partition => new BucketReader(
                 _table.QueryAsync<JobIndexEntity>(BuildFilter(query, partition, phases[phase], phase == first ? after?.RowKey : null),
                     maxPerPage: perPage, cancellationToken: cancellationToken).AsPages().GetAsyncEnumerator(cancellationToken))).ToList();
             try
             {
+                await Task.WhenAll(buckets.Select(bucket => bucket.PeekAsync())); // the merge needs every bucket's head: read them at once
                 while (rows.Count < wanted)
                 {
                     BucketReader? lowest = null;

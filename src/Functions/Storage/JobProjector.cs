@@ -30,7 +30,7 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
     public async Task ApplyAsync(Job job, JobStamp stamp, Expected expected, CancellationToken cancellationToken)
     {
         var target = new ProjectedState(stamp.Seq, job.Status, stamp.ChangedAt, job.CreatedAt);
-        var all = TableKeys.AllIndexPartitionOf(job.Id);
+        var all = layout.AllPartitionOf(job.Id);
         var others = layout.PartitionsOf(job).Where(p => p != all).ToList();
         if (stamp.Seq == 1 && LiveJobIndex.IsLive(job.Status))
         {
@@ -54,7 +54,7 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
     /// <summary>Takes the job out of every list partition it is in (retention; a create whose record never came). Idempotent.</summary>
     public async Task RemoveAsync(Job job, CancellationToken cancellationToken)
     {
-        var all = TableKeys.AllIndexPartitionOf(job.Id);
+        var all = layout.AllPartitionOf(job.Id);
         var others = layout.PartitionsOf(job).Where(p => p != all).ToList();
         foreach (var partition in others.Append(all))
         {
@@ -64,7 +64,7 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
                 {
                     break;
                 }
-                var plan = ProjectionPlan.Remove(job, partition, shown, partition == all ? others : []);
+                var plan = ProjectionPlan.Remove(job, partition, partition == all, shown, partition == all ? others : []);
                 if (await TrySubmitAsync(plan, split: attempt > 1, cancellationToken))
                 {
                     break;
@@ -106,7 +106,7 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
                 await announce(); // once, before the write that settles the ending
                 announce = null;
             }
-            if (await TrySubmitAsync(ProjectionPlan.Apply(job, partition, from, target, dirty), split, cancellationToken))
+            if (await TrySubmitAsync(ProjectionPlan.Apply(job, partition, partition == layout.AllPartitionOf(job.Id), from, target, dirty), split, cancellationToken))
             {
                 return;
             }

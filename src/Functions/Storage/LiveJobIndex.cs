@@ -12,21 +12,22 @@ namespace Jobs.Functions.Storage;
 public sealed record LiveJobRow(string JobId, DateTimeOffset Deadline, DateTimeOffset? WrittenAt = null, Job? Job = null, int ProjectedSeq = 0);
 
 /// <summary>
-/// The live-job index (RowKey family <c>live-</c> of the all-jobs partition, RowKey = deadline ticks + id): every job
+/// The live-job index (RowKey family <c>live-</c> of the job's all-jobs bucket, RowKey = deadline ticks + id): every job
 /// that is pending or running, and every job whose ending has not been fully projected yet. A creation writes it first
 /// (before the record), and the ending's projection removes it last (<see cref="JobProjector"/>), so the reconciler
 /// finds every job that still needs attention by reading this one key range — never the whole table. Living in the
 /// all-jobs partition lets the row ride in the same transaction as the job's all-jobs list rows.
 /// </summary>
-public sealed class LiveJobIndex(StorageClients clients)
+public sealed class LiveJobIndex(StorageClients clients, IndexLayout layout)
 {
     private readonly TableClient _table = clients.JobsTable;
 
     /// <summary>
-    /// The job's row for its deadline (carrying what finds its list rows), for a transaction of the all-jobs partition;
-    /// <paramref name="projectedSeq"/>: the status change projected everywhere once that transaction commits.
+    /// The job's row for its deadline (carrying what finds its list rows), for a transaction of its all-jobs bucket
+    /// <paramref name="partition"/> (<see cref="IndexLayout.AllPartitionOf"/>); <paramref name="projectedSeq"/>: the status
+    /// change projected everywhere once that transaction commits.
     /// </summary>
-    public static TableEntity Row(Job job, DateTimeOffset deadline, int projectedSeq) => new(TableKeys.ActivePartitionOf(job.Id), TableKeys.ActiveRowKey(deadline, job.Id))
+    public static TableEntity Row(string partition, Job job, DateTimeOffset deadline, int projectedSeq) => new(partition, TableKeys.ActiveRowKey(deadline, job.Id))
     {
         ["ProjectedSeq"] = projectedSeq,
         ["JobId"] = job.Id,
@@ -42,14 +43,14 @@ public sealed class LiveJobIndex(StorageClients clients)
     /// <paramref name="projectedSeq"/> is the change its partitions show until then.
     /// </summary>
     public async Task WatchAsync(Job job, DateTimeOffset deadline, int projectedSeq, CancellationToken cancellationToken) =>
-        await _table.UpsertEntityAsync(Row(job, deadline, projectedSeq), TableUpdateMode.Replace, cancellationToken);
+        await _table.UpsertEntityAsync(Row(layout.AllPartitionOf(job.Id), job, deadline, projectedSeq), TableUpdateMode.Replace, cancellationToken);
 
     /// <summary>Removes the job's row for that deadline; a row already gone is fine.</summary>
     public async Task RemoveAsync(string jobId, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         try
         {
-            await _table.DeleteEntityAsync(TableKeys.ActivePartitionOf(jobId), TableKeys.ActiveRowKey(deadline, jobId), ETag.All, cancellationToken);
+            await _table.DeleteEntityAsync(layout.AllPartitionOf(jobId), TableKeys.ActiveRowKey(deadline, jobId), ETag.All, cancellationToken);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
@@ -70,7 +71,7 @@ public sealed class LiveJobIndex(StorageClients clients)
     {
         var upper = before is { } time ? TableKeys.ActiveRowKeyPrefix + TableKeys.TimeKey(IndexFamily.CreatedAscending, time) : TableKeys.ActiveRowKeyEnd;
         var rows = new List<TableEntity>();
-        foreach (var partition in TableKeys.AllIndexPartitions)
+        foreach (var partition in layout.PartitionsOf(new JobListScope.All()))
         {
             var filter = TableClient.CreateQueryFilter(
                 $"PartitionKey eq {partition} and RowKey ge {TableKeys.ActiveRowKeyPrefix} and RowKey lt {upper}");

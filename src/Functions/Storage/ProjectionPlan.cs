@@ -49,10 +49,11 @@ public sealed record ProjectionPlan(IReadOnlyList<TableTransactionAction> Requir
 
     /// <summary>
     /// Moves <paramref name="partition"/> from <paramref name="from"/> (null: the job is not there) to the job's state
-    /// <paramref name="to"/>. <paramref name="dirty"/>: the job's other partitions, named in the all-jobs one so their
-    /// counts get folded.
+    /// <paramref name="to"/>. <paramref name="allJobs"/>: the partition is the job's all-jobs bucket (<see cref="IndexLayout"/>),
+    /// which also holds its live-job row and names <paramref name="dirty"/> (the job's other partitions) so their counts
+    /// get folded.
     /// </summary>
-    public static ProjectionPlan Apply(Job job, string partition, ProjectedState? from, ProjectedState to, IReadOnlyCollection<string> dirty)
+    public static ProjectionPlan Apply(Job job, string partition, bool allJobs, ProjectedState? from, ProjectedState to, IReadOnlyCollection<string> dirty)
     {
         var required = new List<TableTransactionAction>();
         var cleanup = new List<TableTransactionAction>();
@@ -70,14 +71,14 @@ public sealed record ProjectionPlan(IReadOnlyList<TableTransactionAction> Requir
             required.Add(new(TableTransactionActionType.UpsertReplace,
                 JobCounters.Delta(partition, JobCounters.DeltaRowKey(job.Id, to.Seq), job.Type, job.Owner, from?.Status, to.Status)));
         }
-        if (IsAllJobs(job.Id, partition))
+        if (allJobs)
         {
             var wasLive = from is not null && IsLive(from.Status);
             if (IsLive(to.Status) && job.Deadline is { } deadline)
             {
                 // Rewritten with every change it lives through: it says which change is projected everywhere (this
                 // partition goes last), so the reconciler settles only what is behind.
-                required.Add(new(TableTransactionActionType.UpsertReplace, LiveJobIndex.Row(job, deadline, to.Seq)));
+                required.Add(new(TableTransactionActionType.UpsertReplace, LiveJobIndex.Row(partition, job, deadline, to.Seq)));
             }
             else if (!IsLive(to.Status) && wasLive && job.Deadline is { } ended)
             {
@@ -88,8 +89,11 @@ public sealed record ProjectionPlan(IReadOnlyList<TableTransactionAction> Requir
         return new ProjectionPlan(required, cleanup);
     }
 
-    /// <summary>Takes the job out of <paramref name="partition"/>, which shows <paramref name="from"/>: its rows go and its count leaves.</summary>
-    public static ProjectionPlan Remove(Job job, string partition, ProjectedState from, IReadOnlyCollection<string> dirty)
+    /// <summary>
+    /// Takes the job out of <paramref name="partition"/>, which shows <paramref name="from"/>: its rows go and its count
+    /// leaves (<paramref name="allJobs"/> and <paramref name="dirty"/> as for <see cref="Apply"/>).
+    /// </summary>
+    public static ProjectionPlan Remove(Job job, string partition, bool allJobs, ProjectedState from, IReadOnlyCollection<string> dirty)
     {
         var required = new List<TableTransactionAction>
         {
@@ -101,7 +105,7 @@ public sealed record ProjectionPlan(IReadOnlyList<TableTransactionAction> Requir
         var cleanup = Enum.GetValues<IndexFamily>()
             .Select(family => TableKeys.IndexRowKey(family, IsCreated(family) ? from.CreatedAt : from.ChangedAt, job.Id))
             .Select(key => Delete(partition, key)).ToList();
-        if (IsAllJobs(job.Id, partition))
+        if (allJobs)
         {
             if (IsLive(from.Status) && job.Deadline is { } deadline)
             {
@@ -150,8 +154,6 @@ public sealed record ProjectionPlan(IReadOnlyList<TableTransactionAction> Requir
         new(TableTransactionActionType.Delete, new TableEntity(partition, rowKey), ETag.All);
 
     private static bool IsCreated(IndexFamily family) => family is IndexFamily.CreatedAscending or IndexFamily.CreatedDescending;
-
-    private static bool IsAllJobs(string jobId, string partition) => partition == TableKeys.AllIndexPartitionOf(jobId);
 
     private static bool IsLive(JobStatus status) => LiveJobIndex.IsLive(status);
 }

@@ -15,8 +15,8 @@ public enum IndexFamily
 /// Key design of the <c>Jobs</c> table (docs/storage.md has the full picture and the cost of each operation):
 /// <list type="bullet">
 /// <item>Record row: PartitionKey = job id (32 hex chars), RowKey = <c>job</c>. One point read per job.</item>
-/// <item>Index rows: PartitionKey = <c>idx-all-{bucket}</c> (see <see cref="AllIndexBuckets"/>), <c>idx-owner-{owner}</c> (or
-/// <c>idx-owner-{owner}-{bucket}</c>, see <see cref="IndexLayout"/>) or <c>idx-entity-{type}-{id}</c>.
+/// <item>Index rows: PartitionKey = <c>idx-all-{bucket}</c>, <c>idx-owner-{owner}</c> (or <c>idx-owner-{owner}-{bucket}</c>)
+/// or <c>idx-entity-{type}-{id}</c>; how many buckets a scope has, and which holds a job, is <see cref="IndexLayout"/>'s.
 /// In each, four RowKey families: <c>cd-</c>/<c>ca-</c> (created, newest/oldest first) and <c>ud-</c>/<c>ua-</c>
 /// (last status change), each followed by 19-digit ticks (inverted for descending) and the id. One scope's rows
 /// share a partition, so they are rewritten in one entity-group transaction.</item>
@@ -29,15 +29,6 @@ public enum IndexFamily
 public static class TableKeys
 {
     public const string RecordRowKey = "job";
-    /// <summary>
-    /// Buckets of the all-jobs scope: its rows (and the live-job rows) spread over this many partitions, by job id, so no
-    /// one partition takes every job's writes (docs/scale.md: ~111 jobs/s for one, ~1,800 for 16). Fixed: rows stay
-    /// where they were written, so changing it strands them.
-    /// </summary>
-    public const int AllIndexBuckets = 16;
-
-    /// <summary>The all-jobs partition of a job: <c>idx-all-</c> + its bucket.</summary>
-    public static string AllIndexPartitionOf(string jobId) => AllIndexPartition(BucketOf(jobId, AllIndexBuckets));
 
     /// <summary>A job's bucket among <paramref name="buckets"/>, from its id's first hex digits (ids are random), so it never changes.</summary>
     public static int BucketOf(string jobId, int buckets) =>
@@ -45,17 +36,24 @@ public static class TableKeys
             ? (uint)value
             : (uint)string.GetHashCode(jobId, StringComparison.Ordinal)) % (uint)buckets);
 
-    public static string AllIndexPartition(int bucket) => "idx-all-" + bucket.ToString("x2", CultureInfo.InvariantCulture);
+    /// <summary>One bucket of the all-jobs scope: <c>idx-all-</c> + the bucket (how many there are is <see cref="IndexLayout"/>'s).</summary>
+    public static string AllIndexPartition(int bucket) => AllIndexPrefix + bucket.ToString("x2", CultureInfo.InvariantCulture);
 
-    /// <summary>Every bucket of the all-jobs scope, in order.</summary>
-    public static IReadOnlyList<string> AllIndexPartitions { get; } = [.. Enumerable.Range(0, AllIndexBuckets).Select(AllIndexPartition)];
+    public const string AllIndexPrefix = "idx-all-";
+
+    /// <summary>The end of the all-jobs buckets' partitions ('.' sorts right after '-').</summary>
+    public const string AllIndexPrefixEnd = "idx-all.";
 
     /// <summary>
-    /// Live (pending/running) jobs by deadline: a RowKey family of the all-jobs partition, so the row is written in the
+    /// The all-jobs counts summed over the buckets (<see cref="JobCounters"/>): one row, <see cref="CounterRowKey"/>, in a
+    /// partition of its own, so an admin's total is one point read whatever the bucket count.
+    /// </summary>
+    public const string AllCountsPartition = "cnt-all";
+
+    /// <summary>
+    /// Live (pending/running) jobs by deadline: a RowKey family of the job's all-jobs bucket, so the row is written in the
     /// same transaction as the job's all-jobs list rows, and the reconciler reads one short range per bucket.
     /// </summary>
-    public static string ActivePartitionOf(string jobId) => AllIndexPartitionOf(jobId);
-
     public const string ActiveRowKeyPrefix = "live-";
 
     /// <summary>The end of the live family's key range ('.' sorts right after '-').</summary>

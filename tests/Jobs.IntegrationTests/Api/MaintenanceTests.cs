@@ -92,11 +92,12 @@ public sealed class MaintenanceTests(MaintenanceRunnerFixture runner)
         Assert.Equal(("timed_out", JobOutcome.TimedOut(job.Deadline!.Value).Message), ((string?)end["status"], (string?)end["message"]));
         // The live-job row is removed just after the record changes: allow it a moment.
         var active = new List<TableEntity>();
+        var layout = runner.Services.GetRequiredService<IndexLayout>();
         for (var i = 0; i < 50; i++)
         {
             active = await runner.Storage.JobsTable
-                .QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.ActivePartitionOf(job.Id)} and JobId eq {job.Id}")).ToListAsync();
-            active = [.. active.Where(ProjectionCheck.IsLiveRow)];
+                .QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {layout.AllPartitionOf(job.Id)} and JobId eq {job.Id}")).ToListAsync();
+            active = [.. active.Where(r => ProjectionCheck.IsLiveRow(layout, r))];
             if (active.Count == 0)
             {
                 break;

@@ -270,13 +270,14 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
         {
             rows.Add(row);
         }
-        if (rows.Any(ProjectionCheck.IsLiveRow))
+        var layout = runner.Services.GetRequiredService<IndexLayout>();
+        if (rows.Any(r => ProjectionCheck.IsLiveRow(layout, r)))
         {
             problems.Add("still in the live-job index");
         }
-        foreach (var partition in new[] { TableKeys.AllIndexPartitionOf(id), TableKeys.OwnerIndexPartition(job.Owner) })
+        foreach (var partition in new[] { layout.AllPartitionOf(id), TableKeys.OwnerIndexPartition(job.Owner) })
         {
-            if (ProjectionCheck.ListRowProblem(job, partition, [.. rows.Where(r => r.PartitionKey == partition)]) is { } problem)
+            if (ProjectionCheck.ListRowProblem(layout, job, partition, [.. rows.Where(r => r.PartitionKey == partition)]) is { } problem)
             {
                 problems.Add(problem);
             }

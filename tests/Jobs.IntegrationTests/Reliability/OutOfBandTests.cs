@@ -16,6 +16,8 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
 {
     private readonly string _owner = "oob-" + Guid.NewGuid().ToString("N")[..10];
 
+    private Jobs.Functions.Storage.IndexLayout Layout => runner.Services.GetRequiredService<Jobs.Functions.Storage.IndexLayout>();
+
     private string Native(string id, string action = "") =>
         $"/runtime/webhooks/durabletask/instances/{id}{action}{(action.Contains('?', StringComparison.Ordinal) ? "&" : "?")}code={runner.SystemKey}";
 
@@ -78,7 +80,7 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         await RunnerFixture.WaitForEndAsync(client, id);
         // Put the record back to running (and back into the live-job index) behind the engine's back.
         var (ended, running) = await RollBackAsync(id, ended => ended with { Status = JobStatus.Running, CompletedAt = null, Result = null, Progress = 50, Message = "Running step-1" });
-        await runner.Storage.JobsTable.UpsertEntityAsync(Jobs.Functions.Storage.LiveJobIndex.Row(running, ended.Deadline!.Value, 0));
+        await runner.Storage.JobsTable.UpsertEntityAsync(Jobs.Functions.Storage.LiveJobIndex.Row(Layout.AllPartitionOf(id), running, ended.Deadline!.Value, 0));
 
         var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
         Assert.Equal("completed", (string?)end["status"]);
@@ -95,7 +97,7 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         await RunnerFixture.WaitForEndAsync(client, id);
         var (ended, running) = await RollBackAsync(id, ended => ended with { Status = JobStatus.Running, CompletedAt = null, Error = null, Message = "Running step-2" });
         Assert.Equal(JobStatus.Failed, ended.Status);
-        await runner.Storage.JobsTable.UpsertEntityAsync(Jobs.Functions.Storage.LiveJobIndex.Row(running, ended.Deadline!.Value, 0));
+        await runner.Storage.JobsTable.UpsertEntityAsync(Jobs.Functions.Storage.LiveJobIndex.Row(Layout.AllPartitionOf(id), running, ended.Deadline!.Value, 0));
 
         var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(30));
         Assert.Equal("failed", (string?)end["status"]);
@@ -182,7 +184,7 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         var rows = 0;
         await foreach (var row in runner.Storage.JobsTable.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"JobId eq {id}")))
         {
-            rows += ProjectionCheck.IsLiveRow(row) ? 0 : 1;
+            rows += ProjectionCheck.IsLiveRow(Layout, row) ? 0 : 1;
         }
         return rows;
     }

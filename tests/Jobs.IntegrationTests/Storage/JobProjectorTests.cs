@@ -116,9 +116,10 @@ public sealed class JobProjectorTests(RunnerFixture runner)
     {
         var rows = await RowsAsync();
         var problems = new List<string>();
-        foreach (var partition in new[] { TableKeys.AllIndexPartitionOf(_id), TableKeys.OwnerIndexPartition(_owner) })
+        var layout = runner.Services.GetRequiredService<IndexLayout>();
+        foreach (var partition in new[] { layout.AllPartitionOf(_id), TableKeys.OwnerIndexPartition(_owner) })
         {
-            if (ProjectionCheck.ListRowProblem(job, partition, [.. rows.Where(r => r.PartitionKey == partition)]) is { } problem)
+            if (ProjectionCheck.ListRowProblem(layout, job, partition, [.. rows.Where(r => r.PartitionKey == partition)]) is { } problem)
             {
                 problems.Add(problem);
             }

@@ -14,7 +14,7 @@ public sealed class ProjectionPlanTests
         Deadline = Created.AddHours(1),
     };
 
-    private static readonly string All = TableKeys.AllIndexPartitionOf(Pending.Id);
+    private static readonly string All = new IndexLayout(1).AllPartitionOf(Pending.Id);
     private static readonly string Owner = TableKeys.OwnerIndexPartition("alice");
 
     private static IEnumerable<string> Keys(IEnumerable<TableTransactionAction> actions, TableTransactionActionType type) =>
@@ -25,7 +25,7 @@ public sealed class ProjectionPlanTests
     {
         var to = new ProjectedState(1, JobStatus.Pending, Created, Created);
 
-        var plan = ProjectionPlan.Apply(Pending, All, null, to, [Owner]);
+        var plan = ProjectionPlan.Apply(Pending, All, allJobs: true, null, to, [Owner]);
 
         Assert.Equal([ProjectionPlan.BornMarkerRowKey(Pending.Id), ProjectionPlan.MarkerRowKey(Pending.Id, to)], Keys(plan.All, TableTransactionActionType.Add));
         var upserts = Keys(plan.All, TableTransactionActionType.UpsertReplace).ToList();
@@ -46,7 +46,7 @@ public sealed class ProjectionPlanTests
         var to = new ProjectedState(2, JobStatus.Running, Created.AddSeconds(5), Created);
         var running = Pending with { Status = JobStatus.Running };
 
-        var plan = ProjectionPlan.Apply(running, Owner, from, to, []);
+        var plan = ProjectionPlan.Apply(running, Owner, allJobs: false, from, to, []);
 
         Assert.Equal([ProjectionPlan.MarkerRowKey(running.Id, from)], Keys(plan.Required, TableTransactionActionType.Delete));
         Assert.Equal([ProjectionPlan.MarkerRowKey(running.Id, to)], Keys(plan.Required, TableTransactionActionType.Add));
@@ -60,12 +60,26 @@ public sealed class ProjectionPlanTests
     }
 
     [Fact]
+    public void ADemoJobsThreeChanges_Cost31EntitiesInItsAllJobsBucket_And25InItsOwners()
+    {
+        // The arithmetic behind the default bucket count (docs/scale.md): creation (pending), running, completed.
+        var pending = new ProjectedState(1, JobStatus.Pending, Created, Created);
+        var running = new ProjectedState(2, JobStatus.Running, Created.AddSeconds(1), Created);
+        var completed = new ProjectedState(3, JobStatus.Completed, Created.AddSeconds(9), Created);
+        int Entities(bool allJobs, JobStatus status, ProjectedState? from, ProjectedState to) =>
+            ProjectionPlan.Apply(Pending with { Status = status }, allJobs ? All : Owner, allJobs, from, to, allJobs ? [Owner] : []).All.Count();
+
+        Assert.Equal((9, 11, 11), (Entities(true, JobStatus.Pending, null, pending), Entities(true, JobStatus.Running, pending, running), Entities(true, JobStatus.Completed, running, completed)));
+        Assert.Equal((7, 9, 9), (Entities(false, JobStatus.Pending, null, pending), Entities(false, JobStatus.Running, pending, running), Entities(false, JobStatus.Completed, running, completed)));
+    }
+
+    [Fact]
     public void AnEnding_DeletesTheLiveRow_InTheAllJobsPartition()
     {
         var from = new ProjectedState(2, JobStatus.Running, Created.AddSeconds(5), Created);
         var to = new ProjectedState(3, JobStatus.Completed, Created.AddSeconds(9), Created);
 
-        var plan = ProjectionPlan.Apply(Pending with { Status = JobStatus.Completed }, All, from, to, [Owner]);
+        var plan = ProjectionPlan.Apply(Pending with { Status = JobStatus.Completed }, All, allJobs: true, from, to, [Owner]);
 
         Assert.Contains(TableKeys.ActiveRowKey(Pending.Deadline!.Value, Pending.Id), Keys(plan.Cleanup, TableTransactionActionType.Delete));
         Assert.DoesNotContain(plan.Required, a => a.Entity.RowKey.StartsWith("live-", StringComparison.Ordinal));
@@ -78,7 +92,7 @@ public sealed class ProjectionPlanTests
         var from = new ProjectedState(3, JobStatus.Completed, Created.AddSeconds(9), Created);
         var to = new ProjectedState(4, JobStatus.Completed, Created.AddSeconds(20), Created);
 
-        var plan = ProjectionPlan.Apply(Pending with { Status = JobStatus.Completed }, Owner, from, to, []);
+        var plan = ProjectionPlan.Apply(Pending with { Status = JobStatus.Completed }, Owner, allJobs: false, from, to, []);
 
         Assert.DoesNotContain(plan.All, a => a.Entity.RowKey.StartsWith("cnt-", StringComparison.Ordinal));
     }
@@ -88,7 +102,7 @@ public sealed class ProjectionPlanTests
     {
         var shown = new ProjectedState(3, JobStatus.Failed, Created.AddSeconds(9), Created);
 
-        var plan = ProjectionPlan.Remove(Pending with { Status = JobStatus.Failed }, Owner, shown, []);
+        var plan = ProjectionPlan.Remove(Pending with { Status = JobStatus.Failed }, Owner, allJobs: false, shown, []);
 
         Assert.Equal([ProjectionPlan.MarkerRowKey(Pending.Id, shown), ProjectionPlan.BornMarkerRowKey(Pending.Id)], Keys(plan.Required, TableTransactionActionType.Delete));
         Assert.Equal(4, Keys(plan.Cleanup, TableTransactionActionType.Delete).Count());
