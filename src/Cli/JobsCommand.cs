@@ -102,15 +102,21 @@ public static class JobsCommand
             return await FollowAsync(client, job.Id, output, parse.GetValue(json), logs: false, ct);
         }));
 
-        // jobs list [--status …] [--type …]
+        // jobs list [--status …] [--type …] [--correlation-id …]
         var status = new Option<string[]>("--status") { Description = "Only these statuses (repeat or comma-separate).", AllowMultipleArgumentsPerToken = true };
         var typeFilter = new Option<string[]>("--type") { Description = "Only these types.", AllowMultipleArgumentsPerToken = true };
+        var correlation = new Option<string>("--correlation-id") { Description = "Only jobs created with this correlation id (exact match)." };
         var limit = new Option<int>("--limit") { Description = "At most this many jobs (default 50).", DefaultValueFactory = _ => 50 };
-        var list = new Command("list", "List jobs, newest first.") { status, typeFilter, limit };
+        var list = new Command("list", "List jobs, newest first.") { status, typeFilter, correlation, limit };
         list.SetAction((parse, ct) => Run(parse, json, async output =>
         {
             var statuses = (parse.GetValue(status) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(ParseState).ToList();
-            var query = new JobQuery { Statuses = statuses, Types = [.. (parse.GetValue(typeFilter) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries))] };
+            var query = new JobQuery
+            {
+                Statuses = statuses,
+                Types = [.. (parse.GetValue(typeFilter) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries))],
+                CorrelationId = parse.GetValue(correlation),
+            };
             var jobs = new List<JobSummary>();
             await foreach (var job in Client(parse).ListAsync(query, ct))
             {

@@ -217,6 +217,7 @@ public sealed class JobsClient(HttpClient http)
         Add("owner", query.Owner);
         Add("entityType", query.Entity?.Type);
         Add("entityId", query.Entity?.Id);
+        Add("correlationId", query.CorrelationId);
         Add("createdFrom", query.CreatedFrom?.ToString("O"));
         Add("createdTo", query.CreatedTo?.ToString("O"));
         Add("orderBy", query.OrderBy);

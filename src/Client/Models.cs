@@ -99,6 +99,9 @@ public sealed record JobQuery
     public IReadOnlyList<string> Types { get; init; } = [];
     public string? Owner { get; init; }
     public EntityRef? Entity { get; init; }
+
+    /// <summary>Only jobs created with this correlation id (exact match); such a listing has no total.</summary>
+    public string? CorrelationId { get; init; }
     public DateTimeOffset? CreatedFrom { get; init; }
     public DateTimeOffset? CreatedTo { get; init; }
     public string? OrderBy { get; init; }

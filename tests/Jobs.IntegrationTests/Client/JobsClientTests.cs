@@ -69,6 +69,22 @@ public sealed class JobsClientTests(EventStreamRunnerFixture runner)
     }
 
     [Fact]
+    public async Task ListAsync_ByCorrelationId_ReturnsOnlyThoseJobs()
+    {
+        var client = Client();
+        var tagged = (await client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Draft = true, CorrelationId = "client-corr-1" })).Id;
+        await client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Draft = true, CorrelationId = "client-corr-2" });
+
+        var listed = new List<string>();
+        await foreach (var job in client.ListAsync(new JobQuery { CorrelationId = "client-corr-1" }))
+        {
+            listed.Add(job.Id);
+        }
+
+        Assert.Equal([tagged], listed);
+    }
+
+    [Fact]
     public async Task Problems_AreTypedExceptions_NamingTheField()
     {
         var client = Client();

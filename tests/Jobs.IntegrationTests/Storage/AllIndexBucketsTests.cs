@@ -134,20 +134,20 @@ public sealed class AllIndexBucketsTests(AllBucketsRunnerFixture runner)
         Assert.True(ids.Select(layout.AllPartitionOf).Distinct().Count() > 1, "the jobs spread over more than one bucket");
         foreach (var id in ids)
         {
-            await WaitUntilAsync(async () => (await RowsAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {layout.AllPartitionOf(id)} and JobId eq {id}")))
+            await Conditions.WaitUntilAsync(async () => (await RowsAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {layout.AllPartitionOf(id)} and JobId eq {id}")))
                 .Count(r => r.RowKey[..3] is "cd-" or "ca-" or "ud-" or "ua-") == 4, $"{id}: four rows in {layout.AllPartitionOf(id)}");
         }
         Assert.Empty(await RowsAsync(table, TableClient.CreateQueryFilter(
             $"PartitionKey ge {TableKeys.AllIndexPartition(Buckets)} and PartitionKey lt {TableKeys.AllIndexPrefixEnd}")));
         // The live-job index is read from the same three buckets: every job left it when it ended.
-        await WaitUntilAsync(async () => (await runner.Services.GetRequiredService<LiveJobIndex>().ReadAsync(null, 100, CancellationToken.None)).Count == 0,
+        await Conditions.WaitUntilAsync(async () => (await runner.Services.GetRequiredService<LiveJobIndex>().ReadAsync(null, 100, CancellationToken.None)).Count == 0,
             "the live-job index emptied");
 
         // An admin's listing merges the three buckets: newest first, each job once, filtered as asked.
-        Assert.Equal(ids.AsEnumerable().Reverse(), (await WalkAsync(admin, "/api/jobs?limit=4")).Select(j => (string)j["id"]!));
-        Assert.Equal(ids.Where((_, i) => i % 3 == 0).Reverse(), (await WalkAsync(admin, "/api/jobs?status=failed&limit=2")).Select(j => (string)j["id"]!));
+        Assert.Equal(ids.AsEnumerable().Reverse(), (await Listings.WalkAsync(admin, "/api/jobs?limit=4")).Select(j => (string)j["id"]!));
+        Assert.Equal(ids.Where((_, i) => i % 3 == 0).Reverse(), (await Listings.WalkAsync(admin, "/api/jobs?status=failed&limit=2")).Select(j => (string)j["id"]!));
         // Its totals are the reconciler's sum (every second here): waited for, then exact.
-        await WaitUntilAsync(async () => await AdminCountsAsync(admin) == (9, 6, 3), "the admins' counts reached 9 (6 completed, 3 failed)");
+        await Conditions.WaitUntilAsync(async () => await AdminCountsAsync(admin) == (9, 6, 3), "the admins' counts reached 9 (6 completed, 3 failed)");
         var first = JsonNode.Parse(await admin.GetStringAsync("/api/jobs?status=failed&limit=2"))!;
         Assert.Equal(3, (long)first["pagination"]!["total"]!);
         Assert.Equal("periodic", (string?)JsonNode.Parse(await admin.GetStringAsync("/api/jobs/stats"))!["consistency"]);
@@ -155,9 +155,9 @@ public sealed class AllIndexBucketsTests(AllBucketsRunnerFixture runner)
         // A deletion (what retention does) takes the job out of its bucket, the listing, and then the counts.
         await runner.Store.DeleteAsync((await runner.Store.GetAsync(ids[0], CancellationToken.None))!, CancellationToken.None);
         Assert.Empty(await RowsAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {layout.AllPartitionOf(ids[0])} and JobId eq {ids[0]}")));
-        Assert.DoesNotContain(ids[0], (await WalkAsync(admin, "/api/jobs?limit=4")).Select(j => (string)j["id"]!));
+        Assert.DoesNotContain(ids[0], (await Listings.WalkAsync(admin, "/api/jobs?limit=4")).Select(j => (string)j["id"]!));
         Assert.Equal(4, (long)JsonNode.Parse(await client.GetStringAsync("/api/jobs/stats"))!["total"]!); // the owner's: at once
-        await WaitUntilAsync(async () => await AdminCountsAsync(admin) == (8, 6, 2), "the admins' counts reached 8 (6 completed, 2 failed)");
+        await Conditions.WaitUntilAsync(async () => await AdminCountsAsync(admin) == (8, 6, 2), "the admins' counts reached 8 (6 completed, 2 failed)");
     }
 
     private static async Task<(long Total, long Completed, long Failed)> AdminCountsAsync(HttpClient admin)
@@ -176,30 +176,7 @@ public sealed class AllIndexBucketsTests(AllBucketsRunnerFixture runner)
         return rows;
     }
 
-    private static async Task<List<JsonNode>> WalkAsync(HttpClient client, string url)
-    {
-        var jobs = new List<JsonNode>();
-        for (string? next = url; next is not null;)
-        {
-            var page = JsonNode.Parse(await client.GetStringAsync(next))!;
-            jobs.AddRange(page["jobs"]!.AsArray().Select(j => j!));
-            next = (string?)page["pagination"]!["nextLink"];
-        }
-        return jobs;
-    }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException(what);
-    }
 }
 
 /// <summary>A runner whose all-jobs rows are spread over three buckets, with the reconciler (the counts' aggregator) every second.</summary>

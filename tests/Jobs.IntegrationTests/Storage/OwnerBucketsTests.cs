@@ -43,19 +43,19 @@ public sealed class OwnerBucketsTests(OwnerBucketsRunnerFixture runner)
         {
             var partition = TableKeys.OwnerIndexPartition(owner, TableKeys.BucketOf(id, Buckets));
             used.Add(partition);
-            await WaitUntilAsync(async () => await CountRowsAsync(table, partition, id) == 4, $"{id}: four rows in {partition}");
+            await Conditions.WaitUntilAsync(async () => await CountRowsAsync(table, partition, id) == 4, $"{id}: four rows in {partition}");
         }
         Assert.True(used.Count > 1, "the jobs spread over more than one bucket");
         Assert.Equal(0, await CountAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.OwnerIndexPartition(owner)}")));
 
         // The owner's listing merges the buckets: newest first, each job once, with the status its record has.
-        await WaitUntilAsync(async () => (await WalkAsync(client, "/api/jobs?limit=5")).Count(j => (string)j["status"]! is "completed" or "failed") == 12, "every job listed as ended");
-        var listed = await WalkAsync(client, "/api/jobs?limit=5");
+        await Conditions.WaitUntilAsync(async () => (await Listings.WalkAsync(client, "/api/jobs?limit=5")).Count(j => (string)j["status"]! is "completed" or "failed") == 12, "every job listed as ended");
+        var listed = await Listings.WalkAsync(client, "/api/jobs?limit=5");
         Assert.Equal(ids.AsEnumerable().Reverse(), listed.Select(j => (string)j["id"]!));
-        var failed = await WalkAsync(client, "/api/jobs?status=failed&limit=2");
+        var failed = await Listings.WalkAsync(client, "/api/jobs?status=failed&limit=2");
         Assert.Equal(ids.Where((_, i) => i % 4 == 0).Reverse(), failed.Select(j => (string)j["id"]!));
         // Ordered by status: one phase per status, each reading every bucket; every job once, the statuses in runs.
-        var byStatus = await WalkAsync(client, "/api/jobs?orderBy=status&limit=3");
+        var byStatus = await Listings.WalkAsync(client, "/api/jobs?orderBy=status&limit=3");
         Assert.Equal(ids.Order(), byStatus.Select(j => (string)j["id"]!).Order());
         var statuses = byStatus.Select(j => (string)j["status"]!).ToList();
         Assert.Equal(statuses.Distinct().Count(), statuses.Where((status, i) => i == 0 || statuses[i - 1] != status).Count());
@@ -67,12 +67,12 @@ public sealed class OwnerBucketsTests(OwnerBucketsRunnerFixture runner)
         // A deletion (what retention does) takes the job out of its bucket and out of the counts.
         await runner.Store.DeleteAsync((await runner.Store.GetAsync(ids[1], CancellationToken.None))!, CancellationToken.None);
         Assert.Equal(0, await CountRowsAsync(table, TableKeys.OwnerIndexPartition(owner, TableKeys.BucketOf(ids[1], Buckets)), ids[1]));
-        Assert.DoesNotContain(ids[1], (await WalkAsync(client, "/api/jobs?limit=5")).Select(j => (string)j["id"]!));
+        Assert.DoesNotContain(ids[1], (await Listings.WalkAsync(client, "/api/jobs?limit=5")).Select(j => (string)j["id"]!));
         Assert.Equal(11, (long)JsonNode.Parse(await client.GetStringAsync("/api/jobs/stats"))!["total"]!);
 
         // An admin's view of the owner reads the same buckets.
         using var admin = runner.Client("ob-admin", "admin");
-        Assert.Equal(11, (await WalkAsync(admin, $"/api/jobs?owner={owner}&limit=4")).Count);
+        Assert.Equal(11, (await Listings.WalkAsync(admin, $"/api/jobs?owner={owner}&limit=4")).Count);
     }
 
     [Fact]
@@ -148,31 +148,7 @@ public sealed class OwnerBucketsTests(OwnerBucketsRunnerFixture runner)
         return count;
     }
 
-    private static async Task<List<JsonNode>> WalkAsync(HttpClient client, string url)
-    {
-        var jobs = new List<JsonNode>();
-        string? next = url;
-        while (next is not null)
-        {
-            var page = JsonNode.Parse(await client.GetStringAsync(next))!;
-            jobs.AddRange(page["jobs"]!.AsArray().Select(j => j!));
-            next = (string?)page["pagination"]!["nextLink"];
-        }
-        return jobs;
-    }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException(what);
-    }
 }
 
 public sealed class OwnerBucketsRunnerFixture : RunnerFixture
