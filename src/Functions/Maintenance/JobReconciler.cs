@@ -113,29 +113,42 @@ public sealed partial class JobReconciler(
                     await projector.RemoveAsync(orphan, cancellationToken);
                 }
                 await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
+                if (await store.GetAsync(row.JobId, cancellationToken) is { } late)
+                {
+                    // A retry with the create's idempotency key wrote the record meanwhile: project it again from what
+                    // each partition shows now (the removal may have taken rows the retry found there).
+                    await SettleAsync(late, cancellationToken);
+                    return Reconciliation.Healed;
+                }
                 return Reconciliation.Removed;
             }
             return Reconciliation.None;
         }
-        if (job.Deadline != row.Deadline)
-        {
-            // A row of an earlier try of this job's create (its retry recorded another deadline): the job's own row stays.
-            await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
-            return Reconciliation.Removed;
-        }
         if (!LiveJobIndex.IsLive(job))
         {
-            // Ended but not fully projected (the live-job row goes last): settle it — once the grace has passed, so that a
-            // visit landing between an ending's record and its projection does not race it (harmless, but needless).
-            // (A row written just now may be a draft's submit, watched before its record says pending.)
+            // Ended but not fully projected (the live-job row goes last), or a draft whose change could not be projected
+            // (watched for that): settle it — once the grace has passed, so that a visit landing between a change's record
+            // and its projection does not race it (harmless, but needless). A row written just now may also be a draft's
+            // submit, watched before its record says pending.
             if (now - job.UpdatedAt <= grace || (row.WrittenAt is { } written && now - written <= grace))
             {
                 return Reconciliation.None;
             }
             await SettleAsync(job, cancellationToken);
-            // Its partitions show the ending now; a row that survived them (restored behind the engine's back) goes too.
+            // Its partitions show the change now; the row has done its work (and one restored behind the engine's back goes too).
             await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
             return Reconciliation.Healed;
+        }
+        if (job.Deadline != row.Deadline)
+        {
+            // A row of an earlier try of this job's create (its retry recorded another deadline, so its projection found
+            // the markers there and wrote no row for its own): the job is watched by its own deadline first.
+            if (job.Deadline is { } deadline)
+            {
+                await live.WatchAsync(job, deadline, row.ProjectedSeq, cancellationToken);
+            }
+            await live.RemoveAsync(row.JobId, row.Deadline, cancellationToken);
+            return Reconciliation.Removed;
         }
         if (row.ProjectedSeq < JobStamp.Of(job)!.Seq && now - job.UpdatedAt > grace)
         {

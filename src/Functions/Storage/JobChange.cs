@@ -9,6 +9,8 @@ namespace Jobs.Functions.Storage;
 /// live-job row, counts, the <c>job-events</c> message) until <see cref="JobProjector"/> has applied it. The row is
 /// written in the same entity-group transaction as the record change it describes (PartitionKey = job id, RowKey =
 /// <c>job-chg-</c> + <see cref="Seq"/>, so one range query reads the record and its unsettled changes together).
+/// Settling needs only the number (the projector brings each partition to the record's state); from, to and when are
+/// the change itself, kept for what reads the outbox as a change log (an ending's row stays until retention).
 /// </summary>
 public sealed record JobChange(int Seq, JobStatus? From, JobStatus To, DateTimeOffset ChangedAt)
 {

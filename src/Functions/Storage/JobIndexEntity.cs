@@ -49,7 +49,4 @@ public sealed class JobIndexEntity : ITableEntity
         }
     }
 
-    /// <summary>The two "updated" rows (<c>ud-</c>, <c>ua-</c>) of a job in one partition for a status change at <paramref name="indexedAt"/>.</summary>
-    public static IEnumerable<JobIndexEntity> UpdatedRows(Job job, string partition, DateTimeOffset indexedAt) =>
-        Rows(job, partition, indexedAt).Where(row => row.RowKey.StartsWith('u'));
 }

@@ -161,7 +161,11 @@ public sealed partial class JobStore(
             trusted = true;
             var now = Now;
             var statusChanged = next.Status != current.Status;
-            var nextStamp = statusChanged ? new JobStamp(default, stamp.Seq + 1, write.OrchestratedAt ?? now) : stamp with { SettledChangeRow = null };
+            // A change the list rows show — the status, or a draft's edited correlation id — is numbered and projected;
+            // only a change of status moves the "updated" rows (their time is the last status change's).
+            var listed = statusChanged || next.CorrelationId != current.CorrelationId;
+            var nextStamp = !listed ? stamp with { SettledChangeRow = null }
+                : new JobStamp(default, stamp.Seq + 1, statusChanged ? write.OrchestratedAt ?? now : stamp.ChangedAt);
             next = next with { UpdatedAt = now };
             var outbox = new List<TableTransactionAction>();
             if (stamp.SettledChangeRow is { } settled && unsettled.All(c => c.Seq != settled))
@@ -169,7 +173,7 @@ public sealed partial class JobStore(
                 // An outbox row whose work this process finished: removed by this write, at no request of its own.
                 outbox.Add(new(TableTransactionActionType.Delete, new TableEntity(id, JobChange.RowKey(settled)), ETag.All));
             }
-            if (statusChanged)
+            if (listed)
             {
                 outbox.Add(new(TableTransactionActionType.Add, new JobChange(nextStamp.Seq, current.Status, next.Status, nextStamp.ChangedAt).ToEntity(id)));
                 // The changes this one supersedes: projecting it brings every partition to its state, so theirs are owed no more.
@@ -193,12 +197,12 @@ public sealed partial class JobStore(
                 LogConflict(id, attempt, ex.Status);
                 continue;
             }
-            if (statusChanged || unsettled.Count > 0)
+            if (listed || unsettled.Count > 0)
             {
-                var expected = statusChanged && unsettled.Count == 0
+                var expected = listed && unsettled.Count == 0
                     ? Expected.Shows(new ProjectedState(stamp.Seq, current.Status, stamp.ChangedAt, current.CreatedAt))
                     : Expected.Unknown;
-                if (await ProjectCommittedAsync(stored, expected, write.Orchestrated, cancellationToken) && statusChanged)
+                if (await ProjectCommittedAsync(stored, expected, write.Orchestrated, cancellationToken) && listed)
                 {
                     JobStamp.Attach(stored, JobStamp.Of(stored)! with { SettledChangeRow = nextStamp.Seq });
                 }
@@ -243,7 +247,7 @@ public sealed partial class JobStore(
         }
         try
         {
-            // Under their ETags: a row rewritten meanwhile is another change's to settle.
+            // One transaction; a row already removed (settled by another writer meanwhile) fails it, which is fine.
             await _table.SubmitTransactionAsync(stored.Unsettled.Select(c =>
                 new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(stored.Job.Id, JobChange.RowKey(c.Seq)), ETag.All)), cancellationToken);
         }
@@ -268,7 +272,29 @@ public sealed partial class JobStore(
         catch (RequestFailedException ex) when (!orchestrated)
         {
             LogProjectionLeft(ex, stored.Id);
+            if (!LiveJobIndex.IsLive(stored))
+            {
+                await WatchUnsettledAsync(stored, cancellationToken);
+            }
             return false;
+        }
+    }
+
+    /// <summary>
+    /// A job that is not live (a draft, or one that ended) has no live-job row, so the reconciler would never visit a
+    /// change of it left unsettled: a row is written for it (by its deadline, or now for a draft), which the reconciler
+    /// settles and removes. Best effort: storage that refused the projection may refuse this too, and then the job's next
+    /// status change settles it.
+    /// </summary>
+    private async Task WatchUnsettledAsync(Job job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await live.WatchAsync(job, job.Deadline ?? Now, JobStamp.Of(job)!.Seq - 1, cancellationToken);
+        }
+        catch (RequestFailedException ex)
+        {
+            LogWatchFailed(ex, job.Id);
         }
     }
 
@@ -329,6 +355,9 @@ public sealed partial class JobStore(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the change is recorded, but projecting it failed; its outbox row stays for the reconciler or the next write.")]
     private partial void LogProjectionLeft(Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: its unsettled change could not be put in the live-job index either; its next status change settles it.")]
+    private partial void LogWatchFailed(Exception exception, string jobId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ({Status}): settling {Count} unsettled change(s).")]
     private partial void LogSettling(string jobId, string status, int count);

@@ -54,7 +54,7 @@ public sealed class LiveJobIndex(StorageClients clients, IndexLayout layout)
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            // Already removed (a retried or repeated ending).
+            // Already removed (by the ending's projection, or a repeated visit).
         }
     }
 

@@ -21,7 +21,7 @@ public sealed record ProjectedState(int Seq, JobStatus Status, DateTimeOffset Ch
 /// missing the transaction fails, and they are then deleted one by one after <paramref name="Required"/>.</param>
 public sealed record ProjectionPlan(IReadOnlyList<TableTransactionAction> Required, IReadOnlyList<TableTransactionAction> Cleanup)
 {
-    /// <summary>Marker rows: <c>mk-{id}-{seq}</c> in each list partition the job is in.</summary>
+    /// <summary>Marker rows: <c>mk-{id}-{seq}-{status}</c> (and the birth marker, <c>mk-{id}-000000000</c>) in each list partition the job is in.</summary>
     public const string MarkerPrefix = "mk-";
 
     /// <summary>Rows naming partitions whose counts changed, in the all-jobs buckets (<see cref="JobCounters"/> folds them).</summary>

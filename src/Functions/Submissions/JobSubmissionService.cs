@@ -74,7 +74,8 @@ public sealed partial class JobSubmissionService(
     /// Crash-consistent: the list rows with the live-job row (the creation's projection), then the record, then the
     /// orchestration. Once the record is written the job is accepted — a later failure (scheduling) is left to the
     /// reconciler, which starts a pending job that has no orchestration — so the 202 is true. Before that, a failure
-    /// answers 503 and nothing is visible as live; a retry with the same <c>Idempotency-Key</c> finishes the work.
+    /// answers 503 (rows written so far are removed by the reconciler, their live-job row leading it to them); a retry with
+    /// the same <c>Idempotency-Key</c> finishes the work.
     /// </summary>
     public Task<CreateOutcome> CreateAsync(JobSubmission submission, string owner, DurableTaskClient durable, CancellationToken cancellationToken) =>
         CreateAsync(submission, owner, null, durable, cancellationToken);
