@@ -105,9 +105,9 @@ public static class JobsCommand
         // jobs list [--status …] [--type …] [--correlation-id …]
         var status = new Option<string[]>("--status") { Description = "Only these statuses (repeat or comma-separate).", AllowMultipleArgumentsPerToken = true };
         var typeFilter = new Option<string[]>("--type") { Description = "Only these types.", AllowMultipleArgumentsPerToken = true };
-        var correlation = new Option<string>("--correlation-id") { Description = "Only jobs created with this correlation id (exact match)." };
+        var correlationFilter = new Option<string>("--correlation-id") { Description = "Only jobs created with this correlation id (exact match)." };
         var limit = new Option<int>("--limit") { Description = "At most this many jobs (default 50).", DefaultValueFactory = _ => 50 };
-        var list = new Command("list", "List jobs, newest first.") { status, typeFilter, correlation, limit };
+        var list = new Command("list", "List jobs, newest first.") { status, typeFilter, correlationFilter, limit };
         list.SetAction((parse, ct) => Run(parse, json, async output =>
         {
             var statuses = (parse.GetValue(status) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(ParseState).ToList();
@@ -115,7 +115,7 @@ public static class JobsCommand
             {
                 Statuses = statuses,
                 Types = [.. (parse.GetValue(typeFilter) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries))],
-                CorrelationId = parse.GetValue(correlation),
+                CorrelationId = parse.GetValue(correlationFilter),
             };
             var jobs = new List<JobSummary>();
             await foreach (var job in Client(parse).ListAsync(query, ct))

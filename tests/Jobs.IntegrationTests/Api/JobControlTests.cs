@@ -136,6 +136,9 @@ public sealed class JobControlTests(RunnerFixture runner)
         using var edited = await _user.PatchAsync($"/api/jobs/{id}", Json("""{"input":{"steps":2},"correlationId":"wizard-7"}"""));
         Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
         Assert.Equal(2, (int)JsonNode.Parse(await edited.Content.ReadAsStringAsync())!["stepCount"]!);
+        // The edited correlation id is what the draft is listed (and found) by, before it is submitted.
+        var byNewId = JsonNode.Parse(await _user.GetStringAsync("/api/jobs?correlationId=wizard-7"))!["jobs"]!.AsArray();
+        Assert.Equal([(id, "wizard-7")], byNewId.Select(j => ((string)j!["id"]!, (string?)j["correlationId"])));
 
         using var submitted = await _user.PostAsync($"/api/jobs/{id}/submit", null);
         Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);

@@ -44,6 +44,8 @@ public sealed class CliTests(RunnerFixture runner)
         var list = await JobsAsync("list", "--json", "--status", "completed");
         Assert.Equal(0, list.Exit);
         Assert.Contains(JsonNode.Parse(list.Out)!.AsArray(), j => (string?)j!["id"] == id && (string?)j["correlationId"] == "from-cli");
+        var byCorrelation = await JobsAsync("list", "--json", "--correlation-id", "from-cli");
+        Assert.Equal([id], JsonNode.Parse(byCorrelation.Out)!.AsArray().Select(j => (string)j!["id"]!));
 
         var show = await JobsAsync("show", id, "--json");
         Assert.Equal(2, (int)JsonNode.Parse(show.Out)!["input"]!["steps"]!);
