@@ -241,7 +241,16 @@ public sealed partial class JobStore(
             return;
         }
         LogSettling(stored.Job.Id, stored.Job.Status.ToWire(), stored.Unsettled.Count);
-        if (!await ProjectCommittedAsync(stored.Job, Expected.Unknown, orchestrated, cancellationToken) || stored.Unsettled.Count == 0)
+        if (!await ProjectCommittedAsync(stored.Job, Expected.Unknown, orchestrated, cancellationToken))
+        {
+            return;
+        }
+        if (!LiveJobIndex.IsLive(stored.Job))
+        {
+            // A job that is not live may be watched only because a change of it was left unsettled: that is done now.
+            await live.RemoveAsync(stored.Job.Id, WatchDeadline(stored.Job), cancellationToken);
+        }
+        if (stored.Unsettled.Count == 0)
         {
             return;
         }
@@ -282,21 +291,24 @@ public sealed partial class JobStore(
 
     /// <summary>
     /// A job that is not live (a draft, or one that ended) has no live-job row, so the reconciler would never visit a
-    /// change of it left unsettled: a row is written for it (by its deadline, or now for a draft), which the reconciler
-    /// settles and removes. Best effort: storage that refused the projection may refuse this too, and then the job's next
+    /// change of it left unsettled: a row is written for it (by its deadline, or its creation time for a draft), which the
+    /// reconciler — or the next write that settles the change — removes. Best effort: storage that refused the projection may refuse this too, and then the job's next
     /// status change settles it.
     /// </summary>
     private async Task WatchUnsettledAsync(Job job, CancellationToken cancellationToken)
     {
         try
         {
-            await live.WatchAsync(job, job.Deadline ?? Now, JobStamp.Of(job)!.Seq - 1, cancellationToken);
+            await live.WatchAsync(job, WatchDeadline(job), JobStamp.Of(job)!.Seq - 1, cancellationToken);
         }
         catch (RequestFailedException ex)
         {
             LogWatchFailed(ex, job.Id);
         }
     }
+
+    /// <summary>The key time of the row that watches a job that is not live: its deadline, or a draft's creation time.</summary>
+    private static DateTimeOffset WatchDeadline(Job job) => job.Deadline ?? job.CreatedAt;
 
     /// <summary>Writes the record under <paramref name="etag"/> with the lines and outbox rows, as one transaction (lines beyond one transaction's room go first).</summary>
     private async Task<Job> WriteRecordAsync(Job next, ETag etag, JobStamp stamp, IReadOnlyList<JobLogLine> lines, IReadOnlyList<TableTransactionAction> outbox, CancellationToken cancellationToken)
