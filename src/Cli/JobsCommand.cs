@@ -39,7 +39,7 @@ public static class JobsCommand
         };
         var admin = new Option<bool>("--admin") { Description = "With --user: the user has the admin role.", Recursive = true };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text.", Recursive = true };
-        var root = new RootCommand("Create, list, show, follow and cancel jobs of a Jobs service.") { url, key, user, admin, json };
+        var root = new RootCommand("Create, list, show, follow, cancel and rerun jobs of a Jobs service.") { url, key, user, admin, json };
 
         JobsClient Client(ParseResult parse)
         {
@@ -198,6 +198,30 @@ public static class JobsCommand
             return parse.GetValue(json) ? Json(output, job) : Line(output, $"{job.Id} {job.Status.ToWire()}{(job.CancelRequested && !job.Status.IsTerminal() ? " (cancel requested: it stops at its next step boundary)" : "")}");
         }));
 
+        // jobs rerun ID [--input …] [--from-failed-step] [--wait]
+        var rerunInput = new Option<string?>("--input") { Description = "A new input for the rerun: JSON, or @file.json (not with --from-failed-step)." };
+        var fromFailed = new Option<bool>("--from-failed-step") { Description = "Resume at the step the job failed at, with the outputs of the steps before it." };
+        var rerun = new Command("rerun", "Run an ended job again as a new job linked to it.") { id, rerunInput, fromFailed, wait };
+        rerun.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var client = Client(parse);
+            var job = await client.RerunAsync(parse.GetValue(id)!, new RerunOptions
+            {
+                Input = await ReadInputAsync(parse.GetValue(rerunInput), ct),
+                FromFailedStep = parse.GetValue(fromFailed),
+            }, ct);
+            var from = job.ResumedAt is { } resumed ? $" (resumes at step {resumed.Step})" : "";
+            if (!parse.GetValue(wait))
+            {
+                return parse.GetValue(json) ? Json(output, job) : Line(output, $"{job.Id} {job.Status.ToWire()} rerun of {job.RerunOf}{from}");
+            }
+            if (!parse.GetValue(json))
+            {
+                output.WriteLine($"created {job.Id}, rerun of {job.RerunOf}{from}");
+            }
+            return await FollowAsync(client, job.Id, output, parse.GetValue(json), logs: false, ct);
+        }));
+
         root.Subcommands.Add(types);
         root.Subcommands.Add(create);
         root.Subcommands.Add(list);
@@ -205,6 +229,7 @@ public static class JobsCommand
         root.Subcommands.Add(logs);
         root.Subcommands.Add(watch);
         root.Subcommands.Add(cancel);
+        root.Subcommands.Add(rerun);
         return root;
     }
 

@@ -76,6 +76,24 @@ public sealed class JobsClient(HttpClient http)
     public Task<Job> CancelAsync(string id, CancellationToken cancellationToken = default) =>
         SendAsync<Job>(new HttpRequestMessage(HttpMethod.Post, $"api/jobs/{Escape(id)}/cancel"), cancellationToken);
 
+    /// <summary>
+    /// Reruns an ended job as a new one linked to it (<see cref="Job.RerunOf"/>): from the start, optionally with a new
+    /// input, or — <see cref="RerunOptions.FromFailedStep"/> — from the step a failed job failed at.
+    /// </summary>
+    public Task<Job> RerunAsync(string id, RerunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new RerunOptions();
+        var request = new HttpRequestMessage(HttpMethod.Post, $"api/jobs/{Escape(id)}/rerun")
+        {
+            Content = JsonContent.Create(new { input = options.Input, from = options.FromFailedStep ? "failed-step" : null }, options: Json),
+        };
+        if (options.IdempotencyKey is { } key)
+        {
+            request.Headers.Add("Idempotency-Key", key);
+        }
+        return SendAsync<Job>(request, cancellationToken);
+    }
+
     /// <summary>Starts a draft (at <paramref name="notBefore"/> if given).</summary>
     public Task<Job> SubmitAsync(string id, DateTimeOffset? notBefore = null, CancellationToken cancellationToken = default) =>
         SendAsync<Job>(new HttpRequestMessage(HttpMethod.Post, $"api/jobs/{Escape(id)}/submit")

@@ -54,7 +54,32 @@ public sealed record Job
     public DateTimeOffset? CompletedAt { get; init; }
     public DateTimeOffset? NotBefore { get; init; }
     public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>The job this one reruns, or null.</summary>
+    public string? RerunOf { get; init; }
+
+    /// <summary>The latest rerun of this job, or null.</summary>
+    public string? RerunBy { get; init; }
+
+    /// <summary>For a resumed rerun: the step it started at (the ones before are its original's).</summary>
+    public JobResumePoint? ResumedAt { get; init; }
+
     public string? StatusQueryGetUri { get; init; }
+}
+
+public sealed record JobResumePoint(string Step, int StepIndex);
+
+/// <summary>What <see cref="JobsClient.RerunAsync"/> asks for: a new input (a whole rerun), or a resume at the failed step.</summary>
+public sealed record RerunOptions
+{
+    /// <summary>Replaces the original's input (a whole rerun only).</summary>
+    public JsonElement? Input { get; init; }
+
+    /// <summary>Start at the step the original failed at, with the outputs of the steps before it, instead of from the start.</summary>
+    public bool FromFailedStep { get; init; }
+
+    /// <summary>Sent as <c>Idempotency-Key</c>: repeating the call returns the same rerun.</summary>
+    public string? IdempotencyKey { get; init; }
 }
 
 /// <summary>The small polling shape (<c>/status</c>, and the event stream's <c>status</c> and <c>end</c> events).</summary>
@@ -74,7 +99,9 @@ public sealed record Pagination(int Limit, bool HasNext, string? Next, string? N
 
 public sealed record JobPage(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
 
-public sealed record JobType(string Type, string Description, IReadOnlyList<string> Steps, double TimeoutSeconds, JsonElement InputSchema, IReadOnlyDictionary<string, string>? StaticMetadata);
+public sealed record JobType(
+    string Type, string Description, IReadOnlyList<string> Steps, double TimeoutSeconds, JsonElement InputSchema, IReadOnlyDictionary<string, string>? StaticMetadata,
+    bool Resumable = true);
 
 public sealed record JobTypeStats(long Total, IReadOnlyDictionary<string, long> ByStatus);
 

@@ -37,3 +37,30 @@ public sealed class UndeclaredImportHandler : ImportHandler
 {
     protected override IReadOnlyList<string> DeclaredSteps => [];
 }
+
+/// <summary>Input of <see cref="LeaseHandler"/>.</summary>
+public sealed record LeaseInput
+{
+    public bool Fail { get; init; } = true;
+}
+
+/// <summary>
+/// <c>test.lease</c>: registered only in tests. A type that declares itself not resumable (its second step would need
+/// the lease its first step took, which ends with the job); its second step fails when told to.
+/// </summary>
+public sealed class LeaseHandler : JobHandler<LeaseInput>
+{
+    public const string TypeName = "test.lease";
+
+    public override string Type => TypeName;
+
+    public override string? NotResumableReason => "its steps hold a lease that ends with the job";
+
+    protected override StepRetryPolicy DefaultRetry { get; } = new(1, TimeSpan.FromMilliseconds(100));
+
+    protected override IReadOnlyList<JobStep<LeaseInput>> Steps(LeaseInput input) =>
+    [
+        new("take-lease", (_, _) => Task.FromResult<object?>(new { lease = "l-1" })),
+        new("use-lease", (i, _) => i.Fail ? throw new InvalidOperationException("The lease was lost.") : Task.FromResult<object?>(null)),
+    ];
+}

@@ -215,7 +215,7 @@ public static class HostSecretsBlob
 /// <summary>A runner with job types registered only for tests (<see cref="ImportHandler"/>).</summary>
 public sealed class TestHandlersRunnerFixture : RunnerFixture
 {
-    protected override void ConfigureServices(IServiceCollection services) => services.AddJobHandler<ImportHandler>();
+    protected override void ConfigureServices(IServiceCollection services) => services.AddJobHandler<ImportHandler>().AddJobHandler<LeaseHandler>();
 }
 
 /// <summary>A runner that trusts the test client's address (127.0.0.1) as a reverse proxy.</summary>

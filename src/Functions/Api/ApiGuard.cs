@@ -46,7 +46,8 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
         }
         catch (JobStateException state)
         {
-            return Problems.Create(request, StatusCodes.Status409Conflict, "Conflict", state.Message);
+            return Problems.Create(request, StatusCodes.Status409Conflict, "Conflict", state.Message,
+                state.Field is { } field ? [new InputError(field, state.Message)] : null);
         }
         catch (InvalidPrincipalException principal)
         {

@@ -17,6 +17,12 @@ public sealed record DemoStepsInput
     /// <summary>1-based number of a step that fails on every attempt.</summary>
     public int? FailAtStep { get; init; }
 
+    /// <summary>
+    /// With <see cref="FailAtStep"/>: the step fails only in the original job, not in a rerun of it — a downstream that
+    /// has come back by the time someone reruns the job.
+    /// </summary>
+    public bool RecoverOnRerun { get; init; }
+
     /// <summary>When true, the first attempt of every step fails and the retry succeeds.</summary>
     public bool Flaky { get; init; }
 
@@ -77,16 +83,21 @@ public sealed class DemoStepsHandler : JobHandler<DemoStepsInput>
             }
         }
         await context.LogAsync($"Step {number} of {input.Steps} did its work.");
-        if (input.FailAtStep == number)
+        if (input.FailAtStep == number && !(input.RecoverOnRerun && context.RerunOf is not null))
         {
             throw new InvalidOperationException($"Step {number} failed because failAtStep is {number}.");
         }
+        // Counted along the chain of outputs (each step adds one to what the step before returned), so a resumed job
+        // shows whether it was handed its original's outputs.
+        var completed = (context.GetPreviousOutput<DemoStepOutput>()?.StepsCompleted ?? 0) + 1;
         if (number < input.Steps)
         {
-            return new { stepsCompleted = number };
+            return new { stepsCompleted = completed };
         }
         return input.ResultPadding == 0
-            ? new { stepsCompleted = number, message = $"All {number} steps completed." }
-            : new { stepsCompleted = number, message = $"All {number} steps completed.", padding = new string('x', input.ResultPadding) };
+            ? new { stepsCompleted = completed, message = $"All {number} steps completed." }
+            : new { stepsCompleted = completed, message = $"All {number} steps completed.", padding = new string('x', input.ResultPadding) };
     }
+
+    private sealed record DemoStepOutput(int StepsCompleted);
 }

@@ -61,6 +61,16 @@ public interface IJobHandler
     /// <summary>Key/values every job of this type carries in its <c>metadata</c> from creation on.</summary>
     IReadOnlyDictionary<string, string> StaticMetadata { get; }
 
+    /// <summary>
+    /// Whether a failed job of this type may be resumed at the step that failed (<c>POST /api/jobs/{id}/rerun</c> with
+    /// <c>"from": "failed-step"</c>): its later steps then get the output the earlier ones returned in the original job.
+    /// A type whose steps depend on state outside their outputs (a lease, a temporary resource) says no.
+    /// </summary>
+    bool Resumable { get; }
+
+    /// <summary>Why <see cref="Resumable"/> is false, for the refusal; null when it is true.</summary>
+    string? NotResumableReason { get; }
+
     /// <summary>Runs the step of that name (steps are found by name, never by position). A parallel step lists its items.</summary>
     Task<object?> RunStepAsync(string stepName, object input, JobStepContext context);
 

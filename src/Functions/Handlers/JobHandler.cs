@@ -30,6 +30,11 @@ public abstract class JobHandler<TInput> : IJobHandler
     /// <summary>Key/values every job of this type carries in its <c>metadata</c> from creation on (a result may add more).</summary>
     public virtual IReadOnlyDictionary<string, string> StaticMetadata { get; } = new Dictionary<string, string>();
 
+    public bool Resumable => NotResumableReason is null;
+
+    /// <summary>Override with the reason to refuse resuming this type at a failed step (a whole rerun is always allowed).</summary>
+    public virtual string? NotResumableReason => null;
+
     /// <summary>Retry policy for steps that do not name their own.</summary>
     protected virtual StepRetryPolicy DefaultRetry => StepRetryPolicy.Default;
 

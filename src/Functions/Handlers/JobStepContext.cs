@@ -12,8 +12,10 @@ public sealed class JobStepContext : IDisposable
 
     public JobStepContext(
         string jobId, string owner, string stepName, int stepIndex, int stepCount, int attempt,
-        JsonElement? previousOutput, IJobStepReporter reporter, CancellationToken hostStopping, int? itemIndex = null, int? itemCount = null)
+        JsonElement? previousOutput, IJobStepReporter reporter, CancellationToken hostStopping, int? itemIndex = null, int? itemCount = null,
+        string? rerunOf = null)
     {
+        RerunOf = rerunOf;
         ItemIndex = itemIndex;
         ItemCount = itemCount;
         JobId = jobId;
@@ -28,6 +30,9 @@ public sealed class JobStepContext : IDisposable
     }
 
     public string JobId { get; }
+
+    /// <summary>The job this one reruns (<c>POST /api/jobs/{id}/rerun</c>), or null.</summary>
+    public string? RerunOf { get; }
     public string Owner { get; }
     public string StepName { get; }
     public int StepIndex { get; }

@@ -50,6 +50,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobListing>();
         services.AddSingleton<JobEventStream>();
         services.AddSingleton<JobSubmissionService>();
+        services.AddSingleton<JobReruns>();
         services.AddSingleton<JobEnding>();
         services.AddSingleton<JobCommands>();
         services.AddSingleton<JobReconciler>();

@@ -48,6 +48,18 @@ public sealed record Job
     /// <summary>When a pending or running job is given up as <see cref="JobStatus.TimedOut"/>.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
+    /// <summary>The job this one reruns (<c>POST /api/jobs/{id}/rerun</c>); null for a job created afresh.</summary>
+    public string? RerunOf { get; init; }
+
+    /// <summary>The latest rerun of this job, once it has one.</summary>
+    public string? RerunBy { get; init; }
+
+    /// <summary>
+    /// A resumed rerun: the step it started at. The steps before it are the original's — not run again — and that step
+    /// was handed the output the original's step before it had returned.
+    /// </summary>
+    public JobResumePoint? ResumedAt { get; init; }
+
     /// <summary>
     /// Which create request wrote the record: of concurrent requests with one idempotency key (which share the id and
     /// creation time), the one whose insert landed reports the creation and the others replay it; storage only.

@@ -63,6 +63,10 @@ public sealed partial class JobActivities(
             Lines = earlier,
             ChangeLines = [logs.NewLine(JobLogLevel.Information, $"Step {request.StepName} started (attempt {attempt}).", request.StepName)],
             OrchestratedAt = request.At ?? store.Now,
+            // The step before returned: its output is kept with the job (for a resume) in this start's transaction.
+            StepOutput = request.Completed is { } done && done.Index == request.StepIndex - 1
+                ? new KeptStepOutput(done.Index, done.Name, true, request.PreviousOutput)
+                : null,
         };
         var started = await JobBookkeepingException.Guard("record the step's start", () =>
             store.UpdateAsync(job, current => JobTransitions.StartStep(current, request, stepCount, store.Now), cancellationToken, write));
@@ -97,7 +101,7 @@ public sealed partial class JobActivities(
         var reporter = new BufferedStepReporter(store, logs, started.Job, request.StepName, request.StepIndex, stepCount, time, logger);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, attempt,
-            request.PreviousOutput, reporter, stopping.Token);
+            request.PreviousOutput, reporter, stopping.Token, rerunOf: job.RerunOf);
         var clock = Stopwatch.StartNew();
         object? output;
         try
@@ -166,7 +170,7 @@ public sealed partial class JobActivities(
         var reporter = new BufferedStepReporter(store, logs, job, request.StepName, request.StepIndex, stepCount, time, logger, label);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, request.Attempt,
-            null, reporter, stopping.Token, request.ItemIndex, request.ItemCount);
+            null, reporter, stopping.Token, request.ItemIndex, request.ItemCount, job.RerunOf);
         object? output;
         try
         {

@@ -71,13 +71,13 @@ public static class JobOrchestrator
 
     private static async Task<JobOutcome> RunStepsAsync(TaskOrchestrationContext context, JobPlan plan)
     {
-        JsonElement? previous = null;
+        JsonElement? previous = plan.StartOutput; // a resumed job starts with what its original's step before returned
         CompletedStep? completed = null;
         IReadOnlyList<JobLogLine>? carried = null; // lines the last step made and did not write
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var count = plan.Steps.Count;
         var totalAttempts = 0;
-        for (var index = 0; index < count; index++)
+        for (var index = plan.StartAt; index < count; index++)
         {
             var step = plan.Steps[index];
             context.SetCustomStatus(new JobCustomStatus(JobProgress.AtStepStart(index, count), step.Name, index, count, $"Running {step.Name}"));

@@ -12,9 +12,11 @@ namespace Jobs.Functions.Orchestration;
 /// <paramref name="NotBefore"/> is a scheduled start the orchestration waits for on a durable timer.
 /// <paramref name="Revision"/> says which orchestration wrote the instance's history: 0 (absent) for instances started
 /// before <see cref="CurrentRevision"/>, whose history begins with a deadline timer the replay must create again.
+/// <paramref name="StartAt"/> is the step a resumed job starts at (0: the first), handed <paramref name="StartOutput"/>
+/// as the previous step's output.
 public sealed record JobPlan(
     string JobId, string Type, IReadOnlyList<JobStepPlan> Steps, DateTimeOffset Deadline, DateTimeOffset? NotBefore = null, string? TraceParent = null,
-    int Revision = 0)
+    int Revision = 0, int StartAt = 0, JsonElement? StartOutput = null)
 {
     /// <summary>1: no durable timer for the deadline (see <see cref="JobOrchestrator"/>).</summary>
     public const int CurrentRevision = 1;

@@ -51,6 +51,10 @@ public sealed class JobEntity : ITableEntity
     public DateTimeOffset ChangedAt { get; set; }
     public DateTimeOffset? NotBefore { get; set; }
     public string? CreatedBy { get; set; }
+    public string? RerunOf { get; set; }
+    public string? RerunBy { get; set; }
+    public string? ResumeStep { get; set; }
+    public int? ResumeStepIndex { get; set; }
 
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
     internal const int MaxColumnChars = 30_000;
@@ -91,6 +95,10 @@ public sealed class JobEntity : ITableEntity
         ChangedAt = stamp.ChangedAt,
         NotBefore = job.NotBefore,
         CreatedBy = job.CreatedBy,
+        RerunOf = job.RerunOf,
+        RerunBy = job.RerunBy,
+        ResumeStep = job.ResumedAt?.Step,
+        ResumeStepIndex = job.ResumedAt?.StepIndex,
     };
 
     /// <summary>The record, with its stamp attached (<see cref="JobStamp.Of"/>).</summary>
@@ -126,6 +134,9 @@ public sealed class JobEntity : ITableEntity
         Deadline = Deadline,
         NotBefore = NotBefore,
         CreatedBy = CreatedBy,
+        RerunOf = RerunOf,
+        RerunBy = RerunBy,
+        ResumedAt = ResumeStep is null || ResumeStepIndex is null ? null : new JobResumePoint(ResumeStep, ResumeStepIndex.Value),
     };
 
     private static JsonElement? ParseJson(string? json) =>

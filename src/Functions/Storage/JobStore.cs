@@ -33,21 +33,39 @@ public sealed partial class JobStore(
     /// always listed and watched, and a create that dies before its record leaves rows the reconciler removes (the
     /// live-job row says where). A draft is written as any change: record and change row, then projected.
     /// </summary>
-    public async Task<Job> CreateAsync(Job job, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <paramref name="with"/>: rows that are part of the creation, in the record's transaction — a resumed job's
+    /// carried step output and the line that says where it came from.
+    /// </remarks>
+    public async Task<Job> CreateAsync(Job job, CancellationToken cancellationToken, JobWrite? with = null)
     {
         var stamp = new JobStamp(default, 1, job.CreatedAt);
         Job stored;
+        IReadOnlyList<TableTransactionAction> extra =
+        [
+            .. (with?.ChangeLines ?? []).Select(line => JobLogStore.Upsert(job.Id, line)),
+            .. with?.StepOutput is { } output ? [new TableTransactionAction(TableTransactionActionType.UpsertReplace, StepOutputs.ToEntity(job.Id, output))] : Array.Empty<TableTransactionAction>(),
+        ];
         if (LiveJobIndex.IsLive(job))
         {
             await projector.ApplyAsync(job, stamp, Expected.Nothing, cancellationToken);
-            var response = await _table.AddEntityAsync(JobEntity.FromJob(job, stamp), cancellationToken);
-            stored = JobStamp.Attach(job, stamp with { ETag = response.Headers.ETag ?? default });
+            if (extra.Count == 0)
+            {
+                var response = await _table.AddEntityAsync(JobEntity.FromJob(job, stamp), cancellationToken);
+                stored = JobStamp.Attach(job, stamp with { ETag = response.Headers.ETag ?? default });
+            }
+            else
+            {
+                var response = await _table.SubmitTransactionAsync([new TableTransactionAction(TableTransactionActionType.Add, JobEntity.FromJob(job, stamp)), .. extra], cancellationToken);
+                stored = JobStamp.Attach(job, stamp with { ETag = response.Value[0].Headers.ETag ?? default });
+            }
         }
         else
         {
             var response = await _table.SubmitTransactionAsync(
                 [new TableTransactionAction(TableTransactionActionType.Add, JobEntity.FromJob(job, stamp)),
-                 new TableTransactionAction(TableTransactionActionType.Add, new JobChange(1, null, job.Status, stamp.ChangedAt).ToEntity(job.Id))],
+                 new TableTransactionAction(TableTransactionActionType.Add, new JobChange(1, null, job.Status, stamp.ChangedAt).ToEntity(job.Id)),
+                 .. extra],
                 cancellationToken);
             stored = JobStamp.Attach(job, stamp with { ETag = response.Value[0].Headers.ETag ?? default });
             if (await ProjectCommittedAsync(stored, Expected.Nothing, orchestrated: false, cancellationToken))
@@ -85,6 +103,13 @@ public sealed partial class JobStore(
             }
         }
         return job is null ? null : new StoredJob(job, unsettled);
+    }
+
+    /// <summary>The output a step of the job returned, as kept for a resume (<see cref="StepOutputs"/>); null when none was kept.</summary>
+    public async Task<KeptStepOutput?> ReadStepOutputAsync(string id, int stepIndex, CancellationToken cancellationToken)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(id, StepOutputs.RowKey(stepIndex), cancellationToken: cancellationToken);
+        return response.HasValue ? StepOutputs.FromEntity(response.Value!) : null;
     }
 
     /// <summary>
@@ -184,6 +209,10 @@ public sealed partial class JobStore(
                 // A job becoming live (a draft submitted) is watched before it is: as with a creation, a crash between
                 // the record and its projection must leave a live-job row that leads the reconciler to it.
                 await live.WatchAsync(next, deadline, stamp.Seq, cancellationToken);
+            }
+            if (write.StepOutput is { } output)
+            {
+                outbox.Add(new(TableTransactionActionType.UpsertReplace, StepOutputs.ToEntity(id, output)));
             }
             Job stored;
             try
@@ -331,8 +360,8 @@ public sealed partial class JobStore(
     }
 
     /// <summary>
-    /// Deletes the job: its rows in every list partition (with their counts), its idempotency claim, its outbox rows
-    /// and its record; missing rows are fine (a retried purge). Log lines are <see cref="JobLogStore.DeleteAllAsync"/>'s.
+    /// Deletes the job: its rows in every list partition (with their counts), its idempotency claim, its outbox rows,
+    /// its kept step outputs and its record; missing rows are fine (a retried purge). Log lines are <see cref="JobLogStore.DeleteAllAsync"/>'s.
     /// </summary>
     public async Task DeleteAsync(Job job, CancellationToken cancellationToken)
     {
@@ -341,7 +370,8 @@ public sealed partial class JobStore(
         {
             await DeleteIfExistsAsync(TableKeys.IdempotencyPartition(job.Owner), TableKeys.IdempotencyRowKey(key), cancellationToken);
         }
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {job.Id} and RowKey ge {JobChange.RowKeyPrefix} and RowKey lt {JobChange.RangeEnd}");
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {job.Id} and ((RowKey ge {JobChange.RowKeyPrefix} and RowKey lt {JobChange.RangeEnd}) or (RowKey ge {StepOutputs.RowKeyPrefix} and RowKey lt {StepOutputs.RangeEnd}))");
         await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
             await DeleteIfExistsAsync(row.PartitionKey, row.RowKey, cancellationToken);

@@ -27,4 +27,10 @@ public sealed record JobWrite
     public DateTimeOffset? OrchestratedAt { get; init; }
 
     public bool Orchestrated => OrchestratedAt is not null;
+
+    /// <summary>
+    /// The output of the step before, kept with the job for a resume (<see cref="StepOutputs"/>): written only with a
+    /// change (the step's start), whose transaction it rides in.
+    /// </summary>
+    public KeptStepOutput? StepOutput { get; init; }
 }

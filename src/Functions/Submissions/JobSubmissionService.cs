@@ -87,17 +87,18 @@ public sealed partial class JobSubmissionService(
     /// client's key is, since it lies in the namespace clients may not use.
     /// </summary>
     public async Task<CreateOutcome> CreateAsync(
-        JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken)
+        JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken,
+        JobLineage? lineage = null)
     {
         // The job's trace: its steps' spans are children of this one (its traceparent goes into the orchestration's input).
         using var span = Observability.JobsTelemetry.StartCreate(submission.Type, submission.CorrelationId);
-        var outcome = await CreateCoreAsync(submission, owner, derivedIdempotencyKey, durable, cancellationToken);
+        var outcome = await CreateCoreAsync(submission, owner, derivedIdempotencyKey, durable, lineage, cancellationToken);
         span?.SetTag("job.id", outcome.Job.Id);
         return outcome;
     }
 
     private async Task<CreateOutcome> CreateCoreAsync(
-        JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken)
+        JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, JobLineage? lineage, CancellationToken cancellationToken)
     {
         var run = Validate(submission);
         var handler = run.Handler;
@@ -139,10 +140,12 @@ public sealed partial class JobSubmissionService(
             CreatedAt = now,
             UpdatedAt = now,
             Deadline = submission.Draft ? null : JobDeadline.For(run.Timeout, now, submission.NotBefore),
+            RerunOf = lineage?.Original.Id,
+            ResumedAt = lineage?.ResumedAt,
         };
         try
         {
-            job = await store.CreateAsync(job, cancellationToken);
+            job = await store.CreateAsync(job, cancellationToken, lineage?.Creation(job, now));
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
@@ -201,6 +204,14 @@ public sealed partial class JobSubmissionService(
         // A pending job has its deadline from its submission; one recorded without (an old record) counts from its creation.
         var plan = new JobPlan(job.Id, job.Type, run.Steps, job.Deadline ?? JobDeadline.For(run.Timeout, job.CreatedAt, job.NotBefore), job.NotBefore,
             Observability.JobsTelemetry.CurrentTraceParent, JobPlan.CurrentRevision);
+        if (job.ResumedAt is { StepIndex: > 0 } resumed)
+        {
+            // A resumed job starts at its original's failed step, with the output the step before returned: carried into
+            // the job's own partition by its creation's transaction, so it is there whenever the job is started.
+            var carried = await store.ReadStepOutputAsync(job.Id, resumed.StepIndex - 1, cancellationToken)
+                ?? throw new InvalidOperationException($"Job {job.Id} resumes at step {resumed.Step}, but the output it carries is missing.");
+            plan = plan with { StartAt = resumed.StepIndex, StartOutput = carried.Output };
+        }
         try
         {
             await durable.ScheduleNewOrchestrationInstanceAsync(nameof(JobOrchestrator), plan, new StartOrchestrationOptions(job.Id), cancellationToken);

@@ -18,9 +18,11 @@ public sealed class MaintenanceTests(MaintenanceRunnerFixture runner)
     public async Task Retention_RemovesEveryTraceOfAnOldEndedJob()
     {
         using var client = runner.Client("ret-" + Guid.NewGuid().ToString("N")[..8]);
-        var created = await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 }, entity = new { type = "release", id = "r1" }, idempotencyKey = "k1" });
+        var created = await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 2 }, entity = new { type = "release", id = "r1" }, idempotencyKey = "k1" });
         var id = (string)created["id"]!;
         await RunnerFixture.WaitForEndAsync(client, id);
+        // Two steps: the first one's output is kept with the job (for a resume), and must go with it.
+        Assert.NotNull(await runner.Store.ReadStepOutputAsync(id, 0, CancellationToken.None));
         Assert.NotEmpty(JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs"))!["lines"]!.AsArray());
 
         // Retention here is a few seconds; the timer runs every second.

@@ -64,6 +64,25 @@ public sealed class CliTests(RunnerFixture runner)
     }
 
     [Fact]
+    public async Task Rerun_FromTheFailedStep_WaitsForTheNewJob_AndRefusesARunningOne()
+    {
+        var failed = await JobsAsync("create", "demo.steps", "--input", """{"steps":3,"failAtStep":2,"recoverOnRerun":true}""", "--wait");
+        Assert.Equal(1, failed.Exit);
+        var original = failed.Out.Split('\n')[0].Replace("created ", "", StringComparison.Ordinal).Trim();
+
+        var resumed = await JobsAsync("rerun", original, "--from-failed-step", "--wait");
+        Assert.True(resumed.Exit == 0, resumed.Out + resumed.Error);
+        Assert.Contains($", rerun of {original} (resumes at step step-2)", resumed.Out, StringComparison.Ordinal);
+        Assert.Contains("100% completed", resumed.Out, StringComparison.Ordinal);
+
+        var running = (await JobsAsync("create", "demo.steps", "--input", """{"steps":1,"delayMs":600000}""")).Out.Split(' ')[0];
+        var refused = await JobsAsync("rerun", running);
+        Assert.Equal(3, refused.Exit);
+        Assert.Contains("only a job that has ended can be rerun", refused.Error, StringComparison.Ordinal);
+        await JobsAsync("cancel", running);
+    }
+
+    [Fact]
     public async Task Cancel_StopsARunningJob_AndWatchReportsIt()
     {
         var created = await JobsAsync("create", "demo.steps", "--input", """{"steps":5,"delayMs":2000}""");

@@ -33,6 +33,24 @@ public sealed class JobsClientTests(EventStreamRunnerFixture runner)
     }
 
     [Fact]
+    public async Task RerunAsync_ResumesAFailedJob_AndTheOriginalPointsToIt()
+    {
+        var client = Client();
+        var failed = await client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 3, failAtStep = 3, recoverOnRerun = true } });
+        Assert.Equal(JobState.Failed, (await client.WaitForCompletionAsync(failed.Id)).Status);
+
+        var rerun = await client.RerunAsync(failed.Id, new RerunOptions { FromFailedStep = true, IdempotencyKey = "resume-" + failed.Id });
+
+        Assert.Equal((failed.Id, "step-3", 2), (rerun.RerunOf, rerun.ResumedAt?.Step, rerun.ResumedAt?.StepIndex));
+        Assert.Equal(JobState.Completed, (await client.WaitForCompletionAsync(rerun.Id)).Status);
+        Assert.Equal(3, (await client.GetResultAsync(rerun.Id)).Result!.Value.GetProperty("stepsCompleted").GetInt32());
+        Assert.Equal(rerun.Id, (await client.GetAsync(failed.Id)).RerunBy);
+        Assert.Equal(rerun.Id, (await client.RerunAsync(failed.Id, new RerunOptions { FromFailedStep = true, IdempotencyKey = "resume-" + failed.Id })).Id);
+        var problem = await Assert.ThrowsAsync<JobConflictException>(() => client.RerunAsync(rerun.Id, new RerunOptions { FromFailedStep = true }));
+        Assert.Equal(HttpStatusCode.Conflict, problem.Status);
+    }
+
+    [Fact]
     public async Task WatchAsync_ResumesAcrossTheServersCloses_EveryLineOnce()
     {
         // Streams here end every 3 s: a 6-second job takes the client across reconnects, which it resumes by itself.

@@ -158,6 +158,39 @@ public sealed class JobOrchestratorEndingTests
         Assert.Equal(JobStatus.Completed, output.Status);
     }
 
+    [Fact]
+    public async Task AResumedPlan_StartsAtItsStep_HandedTheCarriedOutput_AndRunsNoStepBefore()
+    {
+        var plan = Plan() with { StartAt = 1, StartOutput = JsonSerializer.SerializeToElement(new { stepsCompleted = 1 }) };
+        var context = new ScriptedOrchestrationContext(plan, Start)
+        {
+            Activity = (name, input) => name switch
+            {
+                nameof(JobActivities.RunJobStep) => Completed($"{((StepRequest)input!).StepName} done"),
+                nameof(JobActivities.FinishJob) => ((FinishRequest)input!).Status,
+                _ => throw new InvalidOperationException($"unexpected activity {name}"),
+            },
+        };
+
+        var output = await JobOrchestrator.RunAsync(context);
+
+        var step = (StepRequest)Assert.Single(context.Calls, c => c.Name == nameof(JobActivities.RunJobStep)).Input!;
+        Assert.Equal(("step-2", 1), (step.StepName, step.StepIndex));
+        Assert.Equal("{\"stepsCompleted\":1}", step.PreviousOutput!.Value.GetRawText());
+        Assert.Null(step.Completed); // nothing ran before it here: the carried output is already kept with the job
+        Assert.Equal(JobStatus.Completed, output.Status);
+        Assert.Equal("\"step-2 done\"", Finished(context, out _).Result!.Value.GetRawText());
+    }
+
+    [Fact]
+    public void APlanFromBeforeResumes_ReadsBackStartingAtTheFirstStep()
+    {
+        var json = JsonSerializer.Serialize(Plan(), JobJson.Options);
+        Assert.DoesNotContain("startAt\":1", json, StringComparison.Ordinal);
+        var read = JsonSerializer.Deserialize<JobPlan>(json.Replace("\"startAt\":0,", "", StringComparison.Ordinal), JobJson.Options)!;
+        Assert.Equal((0, (JsonElement?)null), (read.StartAt, read.StartOutput));
+    }
+
     private static TaskFailedException BookkeepingFailure() =>
         new(nameof(JobActivities.RunJobStep), 1, new TaskFailureDetails(typeof(JobBookkeepingException).FullName!,
             JobBookkeepingException.MessagePrefix + "record the step's start: storage unreachable", null, null, null));
