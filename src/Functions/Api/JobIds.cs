@@ -1,11 +1,11 @@
-using System.Text.RegularExpressions;
+using Jobs.Functions.Model;
 
 namespace Jobs.Functions.Api;
 
-/// <summary>Job ids are 32 lowercase hex characters (a GUID without dashes); anything else is refused early.</summary>
-public static partial class JobIds
+/// <summary>A job id in a route: refused early, before any storage read, unless it has the format (<see cref="JobIdFormat"/>).</summary>
+public static class JobIds
 {
-    public static bool IsValid(string? id) => id is not null && Pattern().IsMatch(id);
+    public static bool IsValid(string? id) => JobIdFormat.IsValid(id);
 
     public static void Require(string? id)
     {
@@ -14,7 +14,4 @@ public static partial class JobIds
             throw ApiProblemException.BadParameter("id", "is not a job id (32 lowercase hexadecimal characters)");
         }
     }
-
-    [GeneratedRegex("^[0-9a-f]{32}$")]
-    private static partial Regex Pattern();
 }

@@ -71,6 +71,12 @@ public interface IJobHandler
     /// <summary>Why <see cref="Resumable"/> is false, for the refusal; null when it is true.</summary>
     string? NotResumableReason { get; }
 
+    /// <summary>
+    /// Set for the service's own types whose input carries what only the service may decide (a bulk action's scope):
+    /// the route that creates them, never <c>POST /api/jobs</c> or the queue. Its jobs are listed and shown as any.
+    /// </summary>
+    string? CreatedThrough { get; }
+
     /// <summary>Runs the step of that name (steps are found by name, never by position). A parallel step lists its items.</summary>
     Task<object?> RunStepAsync(string stepName, object input, JobStepContext context);
 

@@ -35,6 +35,9 @@ public abstract class JobHandler<TInput> : IJobHandler
     /// <summary>Override with the reason to refuse resuming this type at a failed step (a whole rerun is always allowed).</summary>
     public virtual string? NotResumableReason => null;
 
+    /// <summary>Override for a type only the service creates, with the route that does (see <see cref="IJobHandler.CreatedThrough"/>).</summary>
+    public virtual string? CreatedThrough => null;
+
     /// <summary>Retry policy for steps that do not name their own.</summary>
     protected virtual StepRetryPolicy DefaultRetry => StepRetryPolicy.Default;
 

@@ -31,6 +31,12 @@ public sealed class JobStepContext : IDisposable
 
     public string JobId { get; }
 
+    /// <summary>
+    /// The durable client of the activity running this step, for the service's own job types (bulk actions start and
+    /// purge orchestrations); null outside an activity that has one.
+    /// </summary>
+    internal Microsoft.DurableTask.Client.DurableTaskClient? Durable { get; init; }
+
     /// <summary>The job this one reruns (<c>POST /api/jobs/{id}/rerun</c>), or null.</summary>
     public string? RerunOf { get; }
     public string Owner { get; }

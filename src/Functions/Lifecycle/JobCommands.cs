@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Jobs.Functions.Lifecycle;
 
 /// <summary>State changes clients ask for. Each is one conditional (ETag) update, so races end in one consistent state.</summary>
-public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnding ending, ILogger<JobCommands> logger)
+public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnding ending, StorageClients clients, ILogger<JobCommands> logger)
 {
     /// <summary>
     /// Cancels a job: drafts and pending jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
@@ -88,6 +88,33 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     }
 
     /// <summary>
+    /// Deletes an ended job and everything of it: its orchestration's history, its log lines, its export file, its list
+    /// rows and counts, and its record (retention, and bulk <c>delete</c>). A job that has not ended is kept
+    /// (<see cref="DeleteEffect.NotEnded"/>), and so is one whose orchestration still runs its last write
+    /// (<see cref="DeleteEffect.StillFinishing"/>): the host's client refuses to purge a live instance.
+    /// </summary>
+    public async Task<DeleteEffect> DeleteAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        if (!job.Status.IsTerminal())
+        {
+            return DeleteEffect.NotEnded;
+        }
+        if (await durable.GetInstanceAsync(job.Id, cancellationToken) is { } instance)
+        {
+            if (!instance.IsCompleted)
+            {
+                return DeleteEffect.StillFinishing;
+            }
+            await durable.PurgeInstanceAsync(job.Id, cancellation: cancellationToken);
+        }
+        var lines = await logs.DeleteAllAsync(job.Id, cancellationToken);
+        await clients.ExportContainer.GetBlobClient($"{job.Id}.csv").DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        await store.DeleteAsync(job, cancellationToken);
+        LogDeleted(job.Id, job.Type, job.Status.ToWire(), job.CreatedAt, lines);
+        return DeleteEffect.Deleted;
+    }
+
+    /// <summary>
     /// Terminates the job's orchestration if it still runs. Under the Functions host the durable client throws for an
     /// instance that has ended or does not exist (<see cref="DurableInstanceErrors"/>); the job's record already says
     /// how it ended, so losing that race is fine.
@@ -109,6 +136,21 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted job {JobId} ({Type}, {Status}, created {CreatedAt:O}) with {LogLines} log lines.")]
+    private partial void LogDeleted(string jobId, string type, string status, DateTimeOffset createdAt, int logLines);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Cancel of job {JobId} by {RequestedBy}: now {Status}.")]
     private partial void LogCancel(string jobId, string requestedBy, string status);
+}
+
+/// <summary>What <see cref="JobCommands.DeleteAsync"/> did.</summary>
+public enum DeleteEffect
+{
+    Deleted,
+
+    /// <summary>The job is still draft, pending or running: cancel it first.</summary>
+    NotEnded,
+
+    /// <summary>The record ended but its orchestration still runs its last write; try again shortly.</summary>
+    StillFinishing,
 }

@@ -1,3 +1,4 @@
+using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 using Microsoft.Azure.Functions.Worker;
@@ -13,7 +14,7 @@ namespace Jobs.Functions.Maintenance;
 /// oldest first, reading the creation-ascending index range only. Jobs still live are left alone and logged.
 /// </summary>
 public sealed partial class RetentionFunction(
-    JobStore store, JobListIndex index, JobLogStore logs, StorageClients clients, IOptions<RetentionOptions> options, ILogger<RetentionFunction> logger)
+    JobStore store, JobListIndex index, JobCommands commands, IOptions<RetentionOptions> options, ILogger<RetentionFunction> logger)
 {
     /// <summary>Daily at 03:00 UTC; literal so it works with no app setting (see <see cref="TimeoutSweepFunction.Schedule"/>).</summary>
     public const string Schedule = "0 0 3 * * *";
@@ -40,26 +41,13 @@ public sealed partial class RetentionFunction(
                 {
                     continue;
                 }
-                if (!job.Status.IsTerminal())
+                var effect = await commands.DeleteAsync(job, durable, cancellationToken);
+                if (effect != DeleteEffect.Deleted)
                 {
-                    LogSkippedLive(job.Id, job.Status.ToWire());
+                    // Still live, or its orchestration still finishing its last write: it waits for a later run.
+                    LogSkippedLive(job.Id, effect == DeleteEffect.NotEnded ? job.Status.ToWire() : $"{job.Status.ToWire()} (orchestration still running)");
                     continue;
                 }
-                if (await durable.GetInstanceAsync(job.Id, cancellationToken) is { } instance)
-                {
-                    if (!instance.IsCompleted)
-                    {
-                        // The record ended but its orchestration still runs (finishing its last write): the host's
-                        // client refuses to purge a live instance, so this job waits for the next run.
-                        LogSkippedLive(job.Id, $"{job.Status.ToWire()} (orchestration {instance.RuntimeStatus})");
-                        continue;
-                    }
-                    await durable.PurgeInstanceAsync(job.Id, cancellation: cancellationToken);
-                }
-                var lines = await logs.DeleteAllAsync(job.Id, cancellationToken);
-                await clients.ExportContainer.GetBlobClient($"{job.Id}.csv").DeleteIfExistsAsync(cancellationToken: cancellationToken);
-                await store.DeleteAsync(job, cancellationToken);
-                LogRemoved(job.Id, job.Type, job.Status.ToWire(), job.CreatedAt, lines);
                 removed++;
             }
             if (page.Next is null)
@@ -71,9 +59,6 @@ public sealed partial class RetentionFunction(
         LogRun(removed, cutoff);
         return removed;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention removed job {JobId} ({Type}, {Status}, created {CreatedAt:O}) with {LogLines} log lines.")]
-    private partial void LogRemoved(string jobId, string type, string status, DateTimeOffset createdAt, int logLines);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention kept job {JobId}: it is still {Status}.")]
     private partial void LogSkippedLive(string jobId, string status);

@@ -6,6 +6,7 @@ using Jobs.Functions.Model;
 using Jobs.Functions.Observability;
 using Jobs.Functions.Storage;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Functions.Orchestration;
@@ -147,7 +148,7 @@ public sealed partial class JobActivities(
     /// start is recorded); its lines are written batched while it runs, and the rest go back to the orchestration.
     /// </summary>
     [Function(nameof(RunJobItem))]
-    public async Task<ItemOutcome> RunJobItem([ActivityTrigger] ItemRequest request, CancellationToken cancellationToken)
+    public async Task<ItemOutcome> RunJobItem([ActivityTrigger] ItemRequest request, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
         var job = await JobBookkeepingException.Guard("read the job", () => store.GetForWriteAsync(request.JobId, cancellationToken));
@@ -170,7 +171,7 @@ public sealed partial class JobActivities(
         var reporter = new BufferedStepReporter(store, logs, job, request.StepName, request.StepIndex, stepCount, time, logger, label);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, request.Attempt,
-            null, reporter, stopping.Token, request.ItemIndex, request.ItemCount, job.RerunOf);
+            null, reporter, stopping.Token, request.ItemIndex, request.ItemCount, job.RerunOf) { Durable = durable };
         object? output;
         try
         {

@@ -52,7 +52,9 @@ public sealed class JobReruns(JobStore store, JobSubmissionService submissions, 
     /// Refusals change nothing: 400 (<see cref="InputValidationException"/>) for a malformed request, 409
     /// (<see cref="JobStateException"/>) for one the original's state does not allow.
     /// </summary>
-    public async Task<CreateOutcome> RerunAsync(Job original, RerunRequest request, string? idempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken)
+    /// <remarks><paramref name="derivedIdempotencyKey"/>: a key the service made (a bulk rerun's), used when the caller gave none.</remarks>
+    public async Task<CreateOutcome> RerunAsync(
+        Job original, RerunRequest request, string? idempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken, string? derivedIdempotencyKey = null)
     {
         var lineage = await PlanAsync(original, request, cancellationToken);
         var submission = new JobSubmission
@@ -63,7 +65,7 @@ public sealed class JobReruns(JobStore store, JobSubmissionService submissions, 
             Entity = original.Entity,
             IdempotencyKey = idempotencyKey,
         };
-        var outcome = await submissions.CreateAsync(submission, original.Owner, null, durable, cancellationToken, lineage);
+        var outcome = await submissions.CreateAsync(submission, original.Owner, derivedIdempotencyKey, durable, cancellationToken, lineage);
         if (outcome.Job.RerunOf == original.Id)
         {
             // Not a status change: the record alone, and nothing listed moves. A crash before it leaves the original

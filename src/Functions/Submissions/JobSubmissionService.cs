@@ -26,7 +26,7 @@ public sealed partial class JobSubmissionService(
     /// <summary>
     /// Validates a submission and plans its steps; throws <see cref="InputValidationException"/> listing every problem.
     /// </summary>
-    public HandlerRun Validate(JobSubmission submission)
+    public HandlerRun Validate(JobSubmission submission, bool byService = false)
     {
         var errors = new List<InputError>();
         IJobHandler? handler = null;
@@ -37,6 +37,11 @@ public sealed partial class JobSubmissionService(
         else if (!handlers.TryGet(submission.Type, out handler))
         {
             errors.Add(new InputError("type", $"'{Shorten(submission.Type)}' is not a known job type; known types: {string.Join(", ", handlers.TypeNames)}"));
+        }
+        else if (handler.CreatedThrough is { } route && !byService)
+        {
+            errors.Add(new InputError("type", $"jobs of type {handler.Type} are created through {route}"));
+            handler = null;
         }
         SubmissionRules.CheckText(errors, "correlationId", submission.CorrelationId);
         SubmissionRules.CheckIdempotencyKey(errors, submission.IdempotencyKey);
@@ -88,19 +93,21 @@ public sealed partial class JobSubmissionService(
     /// </summary>
     public async Task<CreateOutcome> CreateAsync(
         JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken,
-        JobLineage? lineage = null)
+        JobLineage? lineage = null, bool byService = false)
     {
         // The job's trace: its steps' spans are children of this one (its traceparent goes into the orchestration's input).
         using var span = Observability.JobsTelemetry.StartCreate(submission.Type, submission.CorrelationId);
-        var outcome = await CreateCoreAsync(submission, owner, derivedIdempotencyKey, durable, lineage, cancellationToken);
+        var outcome = await CreateCoreAsync(submission, owner, derivedIdempotencyKey, durable, lineage, byService, cancellationToken);
         span?.SetTag("job.id", outcome.Job.Id);
         return outcome;
     }
 
     private async Task<CreateOutcome> CreateCoreAsync(
-        JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, JobLineage? lineage, CancellationToken cancellationToken)
+        JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, JobLineage? lineage, bool byService,
+        CancellationToken cancellationToken)
     {
-        var run = Validate(submission);
+        // A rerun of a service-created job (a bulk action) is the service's too.
+        var run = Validate(submission, byService || lineage is not null);
         var handler = run.Handler;
         var id = Guid.NewGuid().ToString("N");
         var now = store.Now;

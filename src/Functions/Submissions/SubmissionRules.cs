@@ -16,6 +16,9 @@ public static class SubmissionRules
     /// </summary>
     public const string QueueKeyPrefix = "queue:";
 
+    /// <summary>The namespace of the keys a bulk rerun gives each rerun (<c>bulk:{bulk job}:{original}</c>); reserved as <see cref="QueueKeyPrefix"/> is.</summary>
+    public const string BulkKeyPrefix = "bulk:";
+
     /// <summary>How far ahead a job may be scheduled (<c>notBefore</c>).</summary>
     public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(30);
 
@@ -42,6 +45,10 @@ public static class SubmissionRules
         if (key is not null && key.StartsWith(QueueKeyPrefix, StringComparison.Ordinal))
         {
             errors.Add(new InputError("idempotencyKey", $"must not start with '{QueueKeyPrefix}', which is reserved for keys made from queue message ids"));
+        }
+        else if (key is not null && key.StartsWith(BulkKeyPrefix, StringComparison.Ordinal))
+        {
+            errors.Add(new InputError("idempotencyKey", $"must not start with '{BulkKeyPrefix}', which is reserved for the keys of bulk reruns"));
         }
     }
 

@@ -4,7 +4,7 @@ using Jobs.Testing;
 namespace Jobs.IntegrationTests.Api;
 
 /// <summary>
-/// Parallel steps (<c>demo.fanout</c>, <c>jobs.bulk-cancel</c>) on the real durable engine, driven through Jobs.Client
+/// Parallel steps (<c>demo.fanout</c>) on the real durable engine, driven through Jobs.Client
 /// as an application would (these tests are about behaviour, not the wire: that has its own tests).
 /// </summary>
 [Collection(RunnerCollection.Name)]
@@ -82,27 +82,5 @@ public sealed class FanOutTests(RunnerFixture runner)
         Assert.Equal(JobState.Cancelled, (await _user.WaitForCompletionAsync(job.Id)).Status);
         var lines = await LogMessagesAsync(job.Id);
         Assert.InRange(lines.Count(l => l.Contains("] processed '", StringComparison.Ordinal)), 1, 8);
-    }
-
-    [Fact]
-    public async Task BulkCancel_CancelsEveryLiveJobOfItsOwner_AndNoOneElses()
-    {
-        var mine = new List<string>();
-        for (var i = 0; i < 3; i++)
-        {
-            mine.Add((await _user.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 2, delayMs = 20_000 } })).Id);
-        }
-        var other = new JobsClient(runner.Client("fan-other-" + Guid.NewGuid().ToString("N")[..8]));
-        var theirs = (await other.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 2, delayMs = 20_000 } })).Id;
-
-        var bulk = await _user.CreateAsync(new CreateJobRequest { Type = "jobs.bulk-cancel", Input = new { type = "demo.steps", parallelism = 2 } });
-        Assert.Equal(JobState.Completed, (await _user.WaitForCompletionAsync(bulk.Id)).Status);
-        Assert.Equal(3, (await _user.GetResultAsync(bulk.Id)).Result!.Value.GetProperty("jobs").GetInt32());
-        foreach (var id in mine)
-        {
-            Assert.Equal(JobState.Cancelled, (await _user.WaitForCompletionAsync(id)).Status);
-        }
-        Assert.Equal(JobState.Running, (await other.GetStatusAsync(theirs)).Status);
-        await other.CancelAsync(theirs);
     }
 }

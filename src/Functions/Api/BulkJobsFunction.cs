@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Jobs.Functions.Handlers;
+using Jobs.Functions.Model;
+using Jobs.Functions.Submissions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Jobs.Functions.Api;
+
+/// <summary>The body of <c>POST /api/jobs/bulk</c>: <see cref="BulkInput"/> without what the service decides (the scope).</summary>
+public sealed record BulkRequest
+{
+    public string? Action { get; init; }
+    public IReadOnlyList<string>? Ids { get; init; }
+    public BulkFilter? Filter { get; init; }
+    public bool All { get; init; }
+}
+
+/// <summary>
+/// <c>POST /api/jobs/bulk</c>: <c>202</c> with a <c>jobs.bulk</c> job that cancels, reruns or deletes the jobs named by
+/// <c>ids</c> or matched by <c>filter</c> — the caller's own, or for an admin every owner's — and whose result says what
+/// was done and what was skipped, and why. Bad input is <c>400</c> naming the field (<c>action</c>, <c>ids</c>,
+/// <c>filter.status</c>, <c>all</c>, …), and nothing is created. Honours <c>Idempotency-Key</c>.
+/// </summary>
+public sealed class BulkJobsFunction(ApiGuard guard, JobSubmissionService submissions, PublicUrls urls)
+{
+    [Function(nameof(BulkJobs))]
+    public Task<IActionResult> BulkJobs(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs/bulk")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        guard.RunAsync(request, [], async caller =>
+        {
+            var cancellation = request.HttpContext.RequestAborted;
+            var body = await RequestBody.ReadAsync<BulkRequest>(request, cancellation);
+            var input = new BulkInput { Action = body.Action, Ids = body.Ids, Filter = body.Filter, All = body.All, AllOwners = caller.IsAdmin };
+            var submission = new JobSubmission
+            {
+                Type = BulkHandler.TypeName,
+                Input = JsonSerializer.SerializeToElement(input, JobJson.Options),
+                IdempotencyKey = request.Headers[CreateJobFunction.IdempotencyHeader].FirstOrDefault(),
+            };
+            CreateOutcome outcome;
+            try
+            {
+                outcome = await submissions.CreateAsync(submission, caller.Id, null, durable, cancellation, byService: true);
+            }
+            catch (InputValidationException invalid)
+            {
+                // The handler names fields inside the job's input; here they are the request's own.
+                throw new InputValidationException([.. invalid.Errors.Select(e => e with { Field = e.Field.StartsWith("input.", StringComparison.Ordinal) ? e.Field["input.".Length..] : e.Field })]);
+            }
+            var baseUrl = urls.BaseUrl(request);
+            var result = new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(outcome.Job, baseUrl))
+                .WithHeader("Location", $"{baseUrl}/api/jobs/{outcome.Job.Id}/status");
+            return outcome.Created ? result : result.WithHeader("Idempotent-Replayed", "true");
+        });
+}

@@ -1,0 +1,300 @@
+using System.Globalization;
+using Azure;
+using Jobs.Functions.Lifecycle;
+using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
+using Jobs.Functions.Submissions;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Jobs.Functions.Handlers;
+
+/// <summary>
+/// Input of <see cref="BulkHandler"/>, as <c>POST /api/jobs/bulk</c> takes it: an <see cref="Action"/> and either
+/// <see cref="Ids"/> or a <see cref="Filter"/> (an empty filter only with <see cref="All"/>).
+/// </summary>
+public sealed record BulkInput
+{
+    public string? Action { get; init; }
+    public IReadOnlyList<string>? Ids { get; init; }
+    public BulkFilter? Filter { get; init; }
+
+    /// <summary>Confirms a filter with no criteria: every job in reach.</summary>
+    public bool All { get; init; }
+
+    /// <summary>Set by the route for an admin: the filter reaches every owner's jobs (or <see cref="BulkFilter.Owner"/>'s).</summary>
+    public bool AllOwners { get; init; }
+}
+
+/// <summary>The list's filters (<c>GET /api/jobs</c>), as a bulk action takes them.</summary>
+public sealed record BulkFilter
+{
+    public IReadOnlyList<string>? Status { get; init; }
+    public IReadOnlyList<string>? Type { get; init; }
+    public string? CorrelationId { get; init; }
+    public string? EntityType { get; init; }
+    public string? EntityId { get; init; }
+
+    /// <summary>Admins only: one owner's jobs.</summary>
+    public string? Owner { get; init; }
+    public DateTimeOffset? CreatedFrom { get; init; }
+    public DateTimeOffset? CreatedTo { get; init; }
+
+    public bool IsEmpty => (Status?.Count ?? 0) == 0 && (Type?.Count ?? 0) == 0 && CorrelationId is null && EntityType is null && Owner is null
+        && CreatedFrom is null && CreatedTo is null;
+}
+
+/// <summary>What the action did to one job: an effect, or <c>skipped</c> with the reason.</summary>
+public sealed record BulkOutcome(string JobId, string Effect, string? Reason = null);
+
+/// <summary>
+/// <c>jobs.bulk</c>: one action — <c>cancel</c>, <c>rerun</c> or <c>delete</c> — on up to 10,000 jobs, named or found
+/// by the list's filters, scoped as listing is (an owner's own jobs; an admin's reach every owner's). Created only by
+/// <c>POST /api/jobs/bulk</c>. One step finds the jobs; a parallel step acts on them, 25 per item (a crash never
+/// repeats a finished item, and progress counts the items); the last step reports what was done and what was skipped,
+/// and why. Each action is one the API offers for a single job, with the same rules.
+/// </summary>
+/// <remarks>
+/// Reruns go through <see cref="JobReruns"/>, which needs the handler registry this handler is part of: it is resolved
+/// when first used (from <paramref name="services"/>), not in the constructor, to keep the graph acyclic.
+/// </remarks>
+public sealed class BulkHandler(JobListIndex index, JobStore store, JobCommands commands, IServiceProvider services) : JobHandler<BulkInput>
+{
+    public const string TypeName = "jobs.bulk";
+    public const int MaxJobs = 10_000;
+
+    /// <summary>Ids one call may name (they travel in the job's input, which is capped); a filter reaches <see cref="MaxJobs"/>.</summary>
+    public const int MaxIds = 500;
+
+    public const int JobsPerItem = 25;
+    public static readonly string[] Actions = ["cancel", "rerun", "delete"];
+
+    public override string Type => TypeName;
+
+    public override string Description => "Cancels, reruns or deletes many jobs at once: named by id, or found by the list's filters.";
+
+    public override string? CreatedThrough => "POST /api/jobs/bulk";
+
+    public override IReadOnlyDictionary<string, string> StaticMetadata { get; } = new Dictionary<string, string> { ["operation"] = "bulk" };
+
+    public override TimeSpan Timeout => TimeSpan.FromHours(1);
+
+    protected override IReadOnlyList<string> DeclaredSteps => ["find", "apply", "report"];
+
+    protected override IEnumerable<InputError> Validate(BulkInput input)
+    {
+        if (input.Action is null || !Actions.Contains(input.Action, StringComparer.Ordinal))
+        {
+            yield return new InputError("action", $"must be one of {string.Join(", ", Actions)}");
+        }
+        if (input.Ids is not null && input.Filter is not null)
+        {
+            yield return new InputError("filter", "give either ids or a filter, not both");
+        }
+        else if (input.Ids is null && input.Filter is null)
+        {
+            yield return new InputError("ids", "give the jobs' ids, or a filter");
+        }
+        if (input.Ids is { } ids)
+        {
+            if (ids.Count is 0 or > MaxIds)
+            {
+                yield return new InputError("ids", $"must name 1 to {MaxIds} jobs (a filter reaches up to {MaxJobs:N0})");
+            }
+            for (var i = 0; i < ids.Count; i++)
+            {
+                if (!JobIdFormat.IsValid(ids[i]))
+                {
+                    yield return new InputError($"ids[{i}]", "is not a job id (32 lowercase hexadecimal characters)");
+                    break;
+                }
+            }
+        }
+        if (input.Filter is { } filter)
+        {
+            foreach (var error in ValidateFilter(filter, input.AllOwners))
+            {
+                yield return error with { Field = "filter." + error.Field };
+            }
+            if (filter.IsEmpty && !input.All)
+            {
+                yield return new InputError("all", "an empty filter matches every job in reach: confirm with \"all\": true");
+            }
+        }
+    }
+
+    private static IEnumerable<InputError> ValidateFilter(BulkFilter filter, bool admin)
+    {
+        foreach (var status in filter.Status ?? [])
+        {
+            if (!JobStatusExtensions.TryParseWire(status, out _))
+            {
+                yield return new InputError("status", $"must be one of {JobStatusExtensions.WireNames}");
+                break;
+            }
+        }
+        if ((filter.Type ?? []).Any(t => t.Length is 0 or > 128 || t.Any(char.IsControl)))
+        {
+            yield return new InputError("type", "must be job type names");
+        }
+        if (filter.CorrelationId is { Length: 0 or > 256 } || filter.CorrelationId?.Any(char.IsControl) == true)
+        {
+            yield return new InputError("correlationId", "must be 1-256 characters without control characters");
+        }
+        if ((filter.EntityType is null) != (filter.EntityId is null))
+        {
+            yield return new InputError(filter.EntityType is null ? "entityType" : "entityId", "entityType and entityId go together");
+        }
+        if (filter.Owner is not null && !admin)
+        {
+            yield return new InputError("owner", "only admins may act on other owners' jobs");
+        }
+        if (filter.CreatedFrom > filter.CreatedTo)
+        {
+            yield return new InputError("createdFrom", "must not be after createdTo");
+        }
+    }
+
+    protected override IReadOnlyList<JobStep<BulkInput>> Steps(BulkInput input) =>
+    [
+        new("find", FindAsync),
+        JobStep<BulkInput>.ForEach<List<string>>("apply", (_, context) => [.. (context.GetPreviousOutput<List<string>>() ?? []).Chunk(JobsPerItem).Select(c => c.ToList())],
+            ApplyAsync, maxParallelism: 4, ItemFailureMode.FinishOthers),
+        new("report", ReportAsync),
+    ];
+
+    /// <summary>The ids to act on: those named (checked to exist and be in reach), or a walk of the list's rows.</summary>
+    private async Task<object?> FindAsync(BulkInput input, JobStepContext context)
+    {
+        if (input.Ids is { } named)
+        {
+            var ids = named.Distinct(StringComparer.Ordinal).Where(id => id != context.JobId).ToList();
+            await context.LogAsync($"{ids.Count} job(s) named.");
+            return ids;
+        }
+        var filter = input.Filter!;
+        var query = new JobListQuery
+        {
+            Scope = filter.EntityType is not null ? new JobListScope.Entity(filter.EntityType, filter.EntityId!)
+                : input.AllOwners && filter.Owner is null ? new JobListScope.All()
+                : new JobListScope.Owner(filter.Owner ?? context.Owner),
+            Owner = filter.EntityType is not null ? (input.AllOwners ? filter.Owner : context.Owner) : null,
+            Statuses = new HashSet<JobStatus>((filter.Status ?? []).Select(s => JobStatusExtensions.TryParseWire(s, out var status) ? status : default)),
+            Types = new HashSet<string>(filter.Type ?? [], StringComparer.Ordinal),
+            CorrelationId = filter.CorrelationId,
+            CreatedFrom = filter.CreatedFrom,
+            CreatedTo = filter.CreatedTo,
+            Limit = 100,
+        };
+        var found = new List<string>();
+        while (true)
+        {
+            var page = await index.ListAsync(query, context.CancellationToken);
+            found.AddRange(page.Jobs.Select(j => j.Id).Where(id => id != context.JobId));
+            if (found.Count > MaxJobs)
+            {
+                throw new InvalidOperationException($"The filter matches more than {MaxJobs:N0} jobs; narrow it. Nothing was changed.");
+            }
+            if (page.Next is null)
+            {
+                break;
+            }
+            query = query with { After = page.Next };
+        }
+        await context.LogAsync($"The filter matched {found.Count} job(s).");
+        return found;
+    }
+
+    private async Task<object?> ApplyAsync(BulkInput input, List<string> ids, JobStepContext context)
+    {
+        var outcomes = new List<BulkOutcome>(ids.Count);
+        foreach (var id in ids)
+        {
+            outcomes.Add(await WithRetriesAsync(() => ApplyOneAsync(input, id, context), context.CancellationToken));
+        }
+        var summary = outcomes.GroupBy(o => o.Reason is null ? o.Effect : $"skipped ({o.Reason})").Select(g => $"{g.Count()} {g.Key}");
+        await context.LogAsync($"{ids.Count} job(s): {string.Join(", ", summary)}.");
+        return outcomes;
+    }
+
+    private async Task<BulkOutcome> ApplyOneAsync(BulkInput input, string id, JobStepContext context)
+    {
+        var job = await store.GetAsync(id, context.CancellationToken);
+        if (job is null || (!input.AllOwners && job.Owner != context.Owner))
+        {
+            // Gone since it was found (or never there, or not the caller's): a delete that finds it gone counts as done,
+            // which also keeps a retried item's count exact.
+            return input.Action == "delete" && input.Ids is null ? new BulkOutcome(id, "deleted") : new BulkOutcome(id, "skipped", "not found");
+        }
+        var requestedBy = $"{context.Owner} (bulk {context.JobId})";
+        var durable = context.Durable ?? throw new InvalidOperationException("A bulk action runs in an activity with a durable client.");
+        switch (input.Action)
+        {
+            case "cancel":
+                var cancel = await commands.CancelAsync(job, requestedBy, context.CancellationToken, durable);
+                return cancel.Effect switch
+                {
+                    CancelEffect.CancelledNow => new BulkOutcome(id, "cancelled"),
+                    CancelEffect.Requested => new BulkOutcome(id, "cancel_requested"),
+                    _ => new BulkOutcome(id, "skipped", "already ended"),
+                };
+            case "rerun":
+                if (!job.Status.IsTerminal())
+                {
+                    return new BulkOutcome(id, "skipped", "not ended");
+                }
+                // Keyed by this bulk job and the original: a retried item reruns each job once.
+                await services.GetRequiredService<JobReruns>().RerunAsync(job, new RerunRequest(), null, durable, context.CancellationToken,
+                    derivedIdempotencyKey: SubmissionRules.BulkKeyPrefix + context.JobId + ":" + id);
+                return new BulkOutcome(id, "rerun");
+            default:
+                return await commands.DeleteAsync(job, durable, context.CancellationToken) switch
+                {
+                    DeleteEffect.Deleted => new BulkOutcome(id, "deleted"),
+                    DeleteEffect.NotEnded => new BulkOutcome(id, "skipped", "not ended"),
+                    _ => new BulkOutcome(id, "skipped", "still finishing"),
+                };
+        }
+    }
+
+    /// <summary>A storage fault on one job is retried here, so it does not send the item's other jobs round again.</summary>
+    private static async Task<BulkOutcome> WithRetriesAsync(Func<Task<BulkOutcome>> action, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await action();
+            }
+            catch (RequestFailedException ex) when (attempt < 5 && ex.Status is 0 or 408 or 429 or >= 500)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    private static async Task<object?> ReportAsync(BulkInput input, JobStepContext context)
+    {
+        var outcomes = (context.GetPreviousOutput<List<List<BulkOutcome>>>() ?? []).SelectMany(o => o).ToList();
+        var done = outcomes.Where(o => o.Reason is null).GroupBy(o => o.Effect).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var skipped = outcomes.Where(o => o.Reason is not null).GroupBy(o => o.Reason!).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        context.AddResultMetadata("matched", outcomes.Count.ToString(CultureInfo.InvariantCulture));
+        foreach (var (effect, count) in done)
+        {
+            context.AddResultMetadata(effect, count.ToString(CultureInfo.InvariantCulture));
+        }
+        context.AddResultMetadata("skipped", skipped.Values.Sum().ToString(CultureInfo.InvariantCulture));
+        await context.LogAsync($"{input.Action}: {outcomes.Count} matched; done: {Describe(done)}; skipped: {Describe(skipped)}.");
+        return new
+        {
+            action = input.Action,
+            matched = outcomes.Count,
+            done,
+            skipped,
+            // The first skipped jobs and why (the counts above are complete; the result has a size cap).
+            skippedJobs = outcomes.Where(o => o.Reason is not null).Take(100).Select(o => new { id = o.JobId, reason = o.Reason }),
+        };
+    }
+
+    private static string Describe(Dictionary<string, int> counts) =>
+        counts.Count == 0 ? "none" : string.Join(", ", counts.Select(c => $"{c.Value} {c.Key}"));
+}
