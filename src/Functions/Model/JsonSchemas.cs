@@ -18,8 +18,26 @@ public static class JsonSchemas
 
     public static JsonNode For(Type inputType) => JobJson.Options.GetJsonSchemaAsNode(inputType, Exporter);
 
+    /// <summary>
+    /// As <see cref="For(Type)"/>, with <paramref name="then"/> applied to every node after this class's rules (children
+    /// before their parent), e.g. to describe the API's responses more tightly than what it accepts.
+    /// </summary>
+    public static JsonNode For(Type type, Func<JsonSchemaExporterContext, JsonNode, JsonNode> then) =>
+        JobJson.Options.GetJsonSchemaAsNode(type, new JsonSchemaExporterOptions
+        {
+            TransformSchemaNode = (context, schema) => then(context, AddValidation(context, schema)),
+            TreatNullObliviousAsNonNullable = true,
+        });
+
     private static JsonNode AddValidation(JsonSchemaExporterContext context, JsonNode schema)
     {
+        if ((Nullable.GetUnderlyingType(context.TypeInfo.Type) ?? context.TypeInfo.Type) == typeof(DateTimeOffset))
+        {
+            // JobJson's own converter writes and reads ISO-8601 strings, which the exporter cannot see through (it
+            // exports `true`, any JSON).
+            var nullable = Nullable.GetUnderlyingType(context.TypeInfo.Type) is not null;
+            return new JsonObject { ["type"] = nullable ? new JsonArray("string", "null") : "string", ["format"] = "date-time" };
+        }
         if (schema is not JsonObject node)
         {
             // `true` (any JSON, e.g. a JsonElement) as the equivalent `{}`: OpenAPI tooling expects schema objects.
