@@ -8,7 +8,7 @@ namespace Jobs.Functions.Model;
 
 /// <summary>
 /// The JSON Schema of a type as <see cref="JobJson.Options"/> serializes it, with the data-annotation rules the API
-/// enforces (<c>[Range]</c>, <c>[Required]</c>, lengths) written in as schema keywords — so a form built from a
+/// enforces (<c>[Range]</c>, <c>[Required]</c>, lengths, <c>[AllowedValues]</c>) written in as schema keywords — so a form built from a
 /// handler's input schema (<c>/api/job-types</c>, the dashboard's) checks what the API checks, and the OpenAPI
 /// document describes what the API serializes.
 /// </summary>
@@ -98,6 +98,9 @@ public static class JsonSchemas
                     break;
                 case MaxLengthAttribute max:
                     node[isArray ? "maxItems" : "maxLength"] = max.Length;
+                    break;
+                case AllowedValuesAttribute allowed:
+                    node["enum"] = new JsonArray([.. allowed.Values.Select(v => JsonValue.Create(v))]);
                     break;
                 case System.ComponentModel.DescriptionAttribute description:
                     node["description"] = description.Description;

@@ -203,6 +203,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
             export const statusIsOneOfTheStatuses: Equal<Job["status"], {{statuses}}> = true;
             export const logTimestampIsAString: Equal<components["schemas"]["JobLogLine"]["timestamp"], string> = true;
             export const totalIsAnOptionalNumber: Equal<components["schemas"]["Pagination"]["total"], number | undefined> = true;
+            export const scopeIsAllOrOwner: Equal<components["schemas"]["JobStatsView"]["scope"], "all" | "owner"> = true;
             export const typeIsRequired: Equal<CreateJobRequest["type"], string> = true;
             export const ownerIsNotSentOverHttp: Equal<"owner" extends keyof CreateJobRequest ? true : false, false> = true;
 

@@ -70,6 +70,15 @@ public sealed class OpenApiSchemasTests
     }
 
     [Fact]
+    public void StatsScopeAndConsistency_ListTheirValues()
+    {
+        var stats = Schemas["JobStatsView"]!["properties"]!;
+
+        Assert.Equal(["all", "owner"], stats["scope"]!["enum"]!.AsArray().Select(n => (string?)n));
+        Assert.Equal(["immediate", "periodic"], stats["consistency"]!["enum"]!.AsArray().Select(n => (string?)n));
+    }
+
+    [Fact]
     public void NoSchema_SaysNull()
     {
         // JobJson never writes a null, so no generated client should have to handle one.
