@@ -190,7 +190,7 @@ public static class OpenApiDocumentBuilder
         var schemas = new JsonObject();
         foreach (var (name, type) in Components)
         {
-            schemas[name] = Schema(name, type);
+            schemas[name] = Schema(type);
         }
         foreach (var (name, type) in RequestBodies)
         {
@@ -221,7 +221,7 @@ public static class OpenApiDocumentBuilder
     }
 
     /// <summary>The schema of a component: the type's; a job as served also carries its management URLs.</summary>
-    public static JsonObject Schema(string name, Type type)
+    private static JsonObject Schema(Type type)
     {
         var schema = OpenApiSchemas.Response(type, Shared);
         if (type == typeof(Job))
