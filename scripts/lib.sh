@@ -19,6 +19,18 @@ ensure_azurite() {
   fi
 }
 
+# Installs the npm tools the OpenAPI tests run (openapi-typescript, TypeScript, Redocly CLI) in tests/openapi-ts from
+# its committed lockfile when they are missing or the lockfile changed.
+ensure_openapi_tools() {
+  local dir="$REPO_ROOT/tests/openapi-ts"
+  local stamp="$dir/node_modules/.lock-stamp"
+  if [[ ! -x "$dir/node_modules/.bin/tsc" ]] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    echo "==> installing the OpenAPI checks' tools (npm ci in tests/openapi-ts, pinned by its package-lock.json)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+}
+
 # The browser tests drive Debian's Chromium (no browser is downloaded): installs it when missing (CI runs as root).
 ensure_chromium() {
   local chromium="${JOBS_CHROMIUM:-/usr/bin/chromium}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test on a fresh machine: installs Azurite (pinned lockfile) and NuGet packages, starts a private
-# in-memory Azurite on free ports, runs the whole suite against it, stops it, and prints line coverage of src/.
+# Runs every test on a fresh machine: installs Azurite and the OpenAPI checks' npm tools (pinned lockfiles) and NuGet
+# packages, starts a private in-memory Azurite on free ports, runs the whole suite against it, stops it, and prints
+# line coverage of src/.
 # Exit status is non-zero when a test fails or coverage of src/ drops below $JOBS_MIN_COVERAGE (default 90).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -8,6 +9,7 @@ MIN_COVERAGE=${JOBS_MIN_COVERAGE:-90}
 CONFIGURATION=${CONFIGURATION:-Release}
 
 ensure_azurite
+ensure_openapi_tools
 ensure_chromium
 echo "==> restoring and building ($CONFIGURATION)"
 dotnet build Jobs.sln -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
@@ -18,8 +19,12 @@ public sealed record JobTypeStats(long Total, IReadOnlyDictionary<string, long> 
 /// summed them, every run: up to one reconciler period behind).
 /// </summary>
 public sealed record JobStatsView(
-    string Scope, string? Owner, long Total, IReadOnlyDictionary<string, long> ByStatus, IReadOnlyDictionary<string, JobTypeStats> ByType, string Consistency)
+    [property: AllowedValues(JobStatsView.AllScope, JobStatsView.OwnerScope)] string Scope,
+    string? Owner, long Total, IReadOnlyDictionary<string, long> ByStatus, IReadOnlyDictionary<string, JobTypeStats> ByType,
+    [property: AllowedValues(JobStatsView.Immediate, JobStatsView.Periodic)] string Consistency)
 {
+    public const string AllScope = "all";
+    public const string OwnerScope = "owner";
     public const string Immediate = "immediate";
     public const string Periodic = "periodic";
 }
@@ -53,7 +58,7 @@ public sealed class GetJobStatsFunction(ApiGuard guard, JobCounters counters, Jo
             byType[type] = new JobTypeStats(counts.Total(none, only), ByStatus(counts, only));
         }
         return new JobStatsView(
-            scope is JobListScope.Owner ? "owner" : "all",
+            scope is JobListScope.Owner ? JobStatsView.OwnerScope : JobStatsView.AllScope,
             (scope as JobListScope.Owner)?.Name,
             counts.Total(none, new HashSet<string>()),
             ByStatus(counts, new HashSet<string>()),

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
 using Jobs.Functions.Submissions;
 
 namespace Jobs.Functions.Api;
@@ -9,20 +10,32 @@ namespace Jobs.Functions.Api;
 /// <summary>
 /// The shape of the Durable Functions instance status (<c>GET …/instance</c>), as <see cref="DurableStatusPayload"/>
 /// writes it: described here so the OpenAPI document can name it (times are whole-second ISO strings, as the
-/// extension writes them).
+/// extension writes them; input, custom status and output are always there, null when there is none).
 /// </summary>
-public sealed record DurableInstanceStatus(
-    string Name, string InstanceId, string RuntimeStatus, JsonElement? Input, JsonElement? CustomStatus, JsonElement? Output,
-    string CreatedTime, string LastUpdatedTime, JsonElement? HistoryEvents);
+public sealed record DurableInstanceStatus
+{
+    public required string Name { get; init; }
+    public required string InstanceId { get; init; }
+    public required string RuntimeStatus { get; init; }
+    public required JsonElement? Input { get; init; }
+    public required JsonElement? CustomStatus { get; init; }
+    public required JsonElement? Output { get; init; }
+    public required DateTimeOffset CreatedTime { get; init; }
+    public required DateTimeOffset LastUpdatedTime { get; init; }
+
+    /// <summary>With <c>showHistory=true</c> only.</summary>
+    public JsonElement? HistoryEvents { get; init; }
+}
 
 /// <summary>The body of a purge of a job's durable history.</summary>
 public sealed record PurgeResult(int InstancesDeleted);
 
 /// <summary>
 /// The OpenAPI 3.1 document of every HTTP route (<c>GET /api/openapi.json</c>). Schemas come from the C# types the API
-/// serializes, through System.Text.Json's JSON Schema export with the same options (<see cref="JsonSchemas"/>), so the
-/// document cannot drift from the wire; <c>OpenApiTests</c> hold it to the build's <c>functions.metadata</c> and check
-/// real responses against it.
+/// serializes, through System.Text.Json's JSON Schema export with the same options, narrowed to the wire
+/// (<see cref="OpenApiSchemas"/>), so the document cannot drift from what is sent; <c>OpenApiTests</c> hold it to the
+/// build's <c>functions.metadata</c>, check real responses against it, type-check them against the TypeScript types
+/// openapi-typescript generates from it, and lint it with Redocly.
 /// </summary>
 public static class OpenApiDocumentBuilder
 {
@@ -37,25 +50,47 @@ public static class OpenApiDocumentBuilder
         string Method, string Route, string OperationId, string Summary, Parameter[] Parameters, string? RequestBody, Response[] Responses,
         bool RequestBodyRequired = true);
 
-    /// <summary>The schemas of the document, by component name, each from its C# type.</summary>
+    /// <summary>
+    /// The shapes the API writes, by component name, each from its C# type; wherever one of these types appears inside
+    /// another, the document has a <c>$ref</c> to its component.
+    /// </summary>
     public static IReadOnlyDictionary<string, Type> Components { get; } = new Dictionary<string, Type>
     {
         ["Job"] = typeof(Job),
+        ["JobStatus"] = typeof(JobStatus),
+        ["JobError"] = typeof(JobError),
+        ["EntityRef"] = typeof(EntityRef),
         ["JobLinks"] = typeof(JobLinks),
-        ["JobSubmission"] = typeof(JobSubmission),
-        ["DraftPatch"] = typeof(DraftPatch),
-        ["SubmitOptions"] = typeof(SubmitOptions),
         ["JobStatusView"] = typeof(JobStatusView),
         ["JobLogPage"] = typeof(JobLogPage),
         ["JobLogLine"] = typeof(JobLogLine),
+        ["JobLogLevel"] = typeof(JobLogLevel),
         ["JobResultView"] = typeof(JobResultView),
         ["JobListView"] = typeof(JobListView),
+        ["JobSummary"] = typeof(JobSummary),
+        ["Pagination"] = typeof(Pagination),
         ["JobStatsView"] = typeof(JobStatsView),
+        ["JobTypeStats"] = typeof(JobTypeStats),
         ["JobTypeList"] = typeof(JobTypeList),
+        ["JobTypeView"] = typeof(JobTypeView),
         ["DurableInstanceStatus"] = typeof(DurableInstanceStatus),
         ["PurgeResult"] = typeof(PurgeResult),
+        ["InputError"] = typeof(InputError),
         ["ProblemDetails"] = typeof(ProblemBody),
     };
+
+    /// <summary>
+    /// The bodies the API reads, by component name. <c>CreateJobRequest</c> is <see cref="JobSubmission"/> as HTTP takes
+    /// it: the queue's message has an owner too, which HTTP takes from the caller.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Type> RequestBodies { get; } = new Dictionary<string, Type>
+    {
+        ["CreateJobRequest"] = typeof(JobSubmission),
+        ["DraftPatch"] = typeof(DraftPatch),
+        ["SubmitOptions"] = typeof(SubmitOptions),
+    };
+
+    private static readonly IReadOnlyDictionary<Type, string> Shared = Components.ToDictionary(c => c.Value, c => c.Key);
 
     private static Parameter Id => new("id", "path", "The job id (32 lowercase hex characters).",
         new JsonObject { ["type"] = "string", ["pattern"] = "^[0-9a-f]{32}$" }, Required: true);
@@ -93,7 +128,7 @@ public static class OpenApiDocumentBuilder
     [
         new("post", "jobs", "CreateJob", "Create a job (202 with its status URL); Idempotency-Key honoured.",
             [new("Idempotency-Key", "header", "The same key from the same owner returns the same job. Keys starting with queue: are reserved (keys made from queue message ids).", new JsonObject { ["type"] = "string" })],
-            "JobSubmission", [new(202, "Accepted: the job and its management URLs.", "Job"), new(201, "A draft, stored and not started.", "Job"),
+            "CreateJobRequest", [new(202, "Accepted: the job and its management URLs.", "Job"), new(201, "A draft, stored and not started.", "Job"),
                 new(200, "Replayed: the job this idempotency key created.", "Job"), new(413, "Input too large.", "ProblemDetails", Problem, true)]),
         new("get", "jobs", "ListJobs", "List jobs (the caller's; admins: all), filtered, ordered and paged by cursor.",
             [.. ListFilters, Query("entityType", "With entityId: the jobs of one entity."), Query("entityId", "With entityType.")], null,
@@ -155,7 +190,11 @@ public static class OpenApiDocumentBuilder
         var schemas = new JsonObject();
         foreach (var (name, type) in Components)
         {
-            schemas[name] = Schema(name, type);
+            schemas[name] = Schema(type);
+        }
+        foreach (var (name, type) in RequestBodies)
+        {
+            schemas[name] = OpenApiSchemas.Request(type, Shared);
         }
         return new JsonObject
         {
@@ -181,21 +220,25 @@ public static class OpenApiDocumentBuilder
         };
     }
 
-    /// <summary>The schema of a component: the type's export; a job as served also carries its management URLs.</summary>
-    public static JsonObject Schema(string name, Type type)
+    /// <summary>The schema of a component: the type's; a job as served also carries its management URLs.</summary>
+    private static JsonObject Schema(Type type)
     {
-        var schema = JsonSchemas.For(type).AsObject();
-        if (name == "Job")
+        var schema = OpenApiSchemas.Response(type, Shared);
+        if (type == typeof(Job))
         {
+            // JobRepresentation.Full: the links' URLs beside the record's fields, and an admin's native ones apart.
             var properties = schema["properties"]!.AsObject();
-            foreach (var (property, value) in JsonSchemas.For(typeof(JobLinks))["properties"]!.AsObject())
+            var required = schema["required"]!.AsArray();
+            var links = OpenApiSchemas.Response(typeof(JobLinks), Shared);
+            foreach (var (property, value) in links["properties"]!.AsObject())
             {
                 if (!properties.ContainsKey(property))
                 {
                     properties[property] = value!.DeepClone();
+                    required.Add(property);
                 }
             }
-            properties["nativeManagementUrls"] = JsonSchemas.For(typeof(JobLinks));
+            properties["nativeManagementUrls"] = OpenApiSchemas.Ref("JobLinks");
         }
         return schema;
     }
@@ -244,5 +287,5 @@ public static class OpenApiDocumentBuilder
         return node;
     }
 
-    private static JsonObject Ref(string component) => new() { ["$ref"] = "#/components/schemas/" + component };
+    private static JsonObject Ref(string component) => OpenApiSchemas.Ref(component);
 }

@@ -8,7 +8,7 @@ namespace Jobs.Functions.Model;
 
 /// <summary>
 /// The JSON Schema of a type as <see cref="JobJson.Options"/> serializes it, with the data-annotation rules the API
-/// enforces (<c>[Range]</c>, <c>[Required]</c>, lengths) written in as schema keywords — so a form built from a
+/// enforces (<c>[Range]</c>, <c>[Required]</c>, lengths, <c>[AllowedValues]</c>) written in as schema keywords — so a form built from a
 /// handler's input schema (<c>/api/job-types</c>, the dashboard's) checks what the API checks, and the OpenAPI
 /// document describes what the API serializes.
 /// </summary>
@@ -18,8 +18,26 @@ public static class JsonSchemas
 
     public static JsonNode For(Type inputType) => JobJson.Options.GetJsonSchemaAsNode(inputType, Exporter);
 
+    /// <summary>
+    /// As <see cref="For(Type)"/>, with <paramref name="then"/> applied to every node after this class's rules (children
+    /// before their parent), e.g. to describe the API's responses more tightly than what it accepts.
+    /// </summary>
+    public static JsonNode For(Type type, Func<JsonSchemaExporterContext, JsonNode, JsonNode> then) =>
+        JobJson.Options.GetJsonSchemaAsNode(type, new JsonSchemaExporterOptions
+        {
+            TransformSchemaNode = (context, schema) => then(context, AddValidation(context, schema)),
+            TreatNullObliviousAsNonNullable = true,
+        });
+
     private static JsonNode AddValidation(JsonSchemaExporterContext context, JsonNode schema)
     {
+        if ((Nullable.GetUnderlyingType(context.TypeInfo.Type) ?? context.TypeInfo.Type) == typeof(DateTimeOffset))
+        {
+            // JobJson's own converter writes and reads ISO-8601 strings, which the exporter cannot see through (it
+            // exports `true`, any JSON).
+            var nullable = Nullable.GetUnderlyingType(context.TypeInfo.Type) is not null;
+            return new JsonObject { ["type"] = nullable ? new JsonArray("string", "null") : "string", ["format"] = "date-time" };
+        }
         if (schema is not JsonObject node)
         {
             // `true` (any JSON, e.g. a JsonElement) as the equivalent `{}`: OpenAPI tooling expects schema objects.
@@ -80,6 +98,9 @@ public static class JsonSchemas
                     break;
                 case MaxLengthAttribute max:
                     node[isArray ? "maxItems" : "maxLength"] = max.Length;
+                    break;
+                case AllowedValuesAttribute allowed:
+                    node["enum"] = new JsonArray([.. allowed.Values.Select(v => JsonValue.Create(v))]);
                     break;
                 case System.ComponentModel.DescriptionAttribute description:
                     node["description"] = description.Description;

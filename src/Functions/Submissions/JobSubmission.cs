@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Jobs.Functions.Model;
 
@@ -9,6 +10,8 @@ namespace Jobs.Functions.Submissions;
 /// </summary>
 public sealed record JobSubmission
 {
+    /// <summary>The job type (<c>GET /api/job-types</c>); <see cref="JobSubmissionService.Validate"/> refuses a submission without one.</summary>
+    [Required]
     public string? Type { get; init; }
     public JsonElement? Input { get; init; }
     public string? CorrelationId { get; init; }
@@ -25,5 +28,6 @@ public sealed record JobSubmission
     public bool Draft { get; init; }
 
     /// <summary>Queue submissions only: the user the job belongs to.</summary>
+    [QueueOnly]
     public string? Owner { get; init; }
 }
