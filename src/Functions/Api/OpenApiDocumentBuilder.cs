@@ -77,6 +77,8 @@ public static class OpenApiDocumentBuilder
         ["PurgeResult"] = typeof(PurgeResult),
         ["InputError"] = typeof(InputError),
         ["ProblemDetails"] = typeof(ProblemBody),
+        ["JobResumePoint"] = typeof(JobResumePoint),
+        ["BulkFilter"] = typeof(Handlers.BulkFilter),
     };
 
     /// <summary>
@@ -88,6 +90,8 @@ public static class OpenApiDocumentBuilder
         ["CreateJobRequest"] = typeof(JobSubmission),
         ["DraftPatch"] = typeof(DraftPatch),
         ["SubmitOptions"] = typeof(SubmitOptions),
+        ["RerunRequest"] = typeof(RerunRequest),
+        ["BulkRequest"] = typeof(BulkRequest),
     };
 
     private static readonly IReadOnlyDictionary<Type, string> Shared = Components.ToDictionary(c => c.Value, c => c.Key);
@@ -156,6 +160,16 @@ public static class OpenApiDocumentBuilder
             [new(200, "Cancelled now.", "Job"), new(202, "Cancel requested.", "Job"), NotFound, Conflict("Already ended.")]),
         new("post", "jobs/{id}/submit", "SubmitDraft", "Validate a draft and start it (optionally at notBefore).", [Id], "SubmitOptions",
             [new(202, "Submitted.", "Job"), NotFound, Conflict("Not a draft.")], RequestBodyRequired: false),
+        new("post", "jobs/{id}/rerun", "RerunJob",
+            "Run an ended job again as a new job linked to it (rerunOf / rerunBy): from the start, optionally with a new input, or with from = failed-step at the step a failed job failed at, handed the output the step before returned.",
+            [Id, new("Idempotency-Key", "header", "The same key from the same owner returns the same rerun.", new JsonObject { ["type"] = "string" })], "RerunRequest",
+            [new(202, "Accepted: the new job.", "Job"), NotFound,
+             Conflict("The job has not ended, or it cannot be resumed (no failed step, outputs not kept, a type that is not resumable): the problem names the field.")],
+            RequestBodyRequired: false),
+        new("post", "jobs/bulk", "BulkJobs",
+            "Cancel, rerun or delete many jobs — named by ids (1–500) or matched by the list's filters (up to 10,000) — as a tracked jobs.bulk job whose result counts what was done and what was skipped, and why.",
+            [new("Idempotency-Key", "header", "The same key from the same owner returns the same bulk job.", new JsonObject { ["type"] = "string" })], "BulkRequest",
+            [new(202, "Accepted: the bulk job.", "Job")]),
         new("get", "job-types", "ListJobTypes", "Every job type: steps, timeout, input schema, static metadata.", [], null,
             [new(200, "The types.", "JobTypeList")]),
         new("get", "entities/{type}/{id}/jobs", "ListEntityJobs", "The jobs of one entity (same filters and paging).",

@@ -56,7 +56,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var parsed = result.Document!;
         var errors = parsed.Validate(ValidationRuleSet.GetDefaultRuleSet())?.ToList() ?? [];
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Pointer}: {e.Message}")));
-        Assert.Equal(18, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
+        Assert.Equal(20, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
     }
 
     [Fact]
@@ -120,7 +120,12 @@ public sealed class OpenApiTests(RunnerFixture runner)
         await Check(client, HttpMethod.Post, $"/api/jobs/{draftId}/submit", "/jobs/{id}/submit");
         await Check(client, HttpMethod.Put, $"/api/jobs/{draftId}/cancel", "/jobs/{id}/cancel");
 
-        Assert.True(checkedOperations.Count >= 18, string.Join(", ", checkedOperations));
+        await Check(client, HttpMethod.Post, $"/api/jobs/{id}/rerun", "/jobs/{id}/rerun");
+        await Check(client, HttpMethod.Post, $"/api/jobs/{id}/rerun", "/jobs/{id}/rerun", new { from = "failed-step" }); // 409: not failed
+        await Check(client, HttpMethod.Post, "/api/jobs/bulk", "/jobs/bulk", new { action = "cancel", ids = new[] { id } });
+        await Check(client, HttpMethod.Post, "/api/jobs/bulk", "/jobs/bulk", new { action = "archive", ids = new[] { id } }); // 400
+
+        Assert.True(checkedOperations.Count >= 20, string.Join(", ", checkedOperations));
     }
 
     [Fact]
