@@ -222,6 +222,49 @@ public static class JobsCommand
             return await FollowAsync(client, job.Id, output, parse.GetValue(json), logs: false, ct);
         }));
 
+        // jobs bulk ACTION (ID… | --status … --type … --correlation-id … | --all) [--wait]
+        var action = new Argument<string>("action") { Description = "cancel, rerun or delete." };
+        var bulkIds = new Argument<string[]>("ids") { Description = "The jobs' ids (1-500); or leave them out and filter.", Arity = ArgumentArity.ZeroOrMore };
+        var bulkStatus = new Option<string[]>("--status") { Description = "Only jobs in these statuses.", AllowMultipleArgumentsPerToken = true };
+        var bulkType = new Option<string[]>("--type") { Description = "Only jobs of these types.", AllowMultipleArgumentsPerToken = true };
+        var bulkCorrelation = new Option<string?>("--correlation-id") { Description = "Only jobs created with this correlation id." };
+        var all = new Option<bool>("--all") { Description = "With no ids and no filter: every job in reach." };
+        var bulk = new Command("bulk", "Cancel, rerun or delete many jobs; prints what was done and what was skipped.") { action, bulkIds, bulkStatus, bulkType, bulkCorrelation, all, wait };
+        bulk.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var client = Client(parse);
+            var ids = parse.GetValue(bulkIds) ?? [];
+            var statuses = (parse.GetValue(bulkStatus) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(ParseState).ToList();
+            var typeNames = (parse.GetValue(bulkType) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
+            var request = new BulkRequest
+            {
+                Action = parse.GetValue(action)!,
+                Ids = ids.Length > 0 ? ids : null,
+                Filter = ids.Length > 0 ? null : new BulkFilter
+                {
+                    Status = statuses.Count > 0 ? statuses : null,
+                    Type = typeNames.Count > 0 ? typeNames : null,
+                    CorrelationId = parse.GetValue(bulkCorrelation),
+                },
+                All = parse.GetValue(all),
+            };
+            var job = await client.BulkAsync(request, cancellationToken: ct);
+            if (!parse.GetValue(wait))
+            {
+                return parse.GetValue(json) ? Json(output, job) : Line(output, $"{job.Id} {job.Status.ToWire()}");
+            }
+            var end = await client.WaitForCompletionAsync(job.Id, ct);
+            var result = await client.GetResultAsync(job.Id, ct);
+            if (parse.GetValue(json))
+            {
+                return Json(output, result);
+            }
+            output.WriteLine(result.Result is { } summary
+                ? $"{job.Id} {end.Status.ToWire()}: {summary.GetProperty("matched").GetInt32()} matched; done {summary.GetProperty("done")}; skipped {summary.GetProperty("skipped")}"
+                : $"{job.Id} {end.Status.ToWire()}: {end.Message}");
+            return end.Status == JobState.Completed ? ExitCodes.Ok : ExitCodes.JobDidNotComplete;
+        }));
+
         root.Subcommands.Add(types);
         root.Subcommands.Add(create);
         root.Subcommands.Add(list);
@@ -230,6 +273,7 @@ public static class JobsCommand
         root.Subcommands.Add(watch);
         root.Subcommands.Add(cancel);
         root.Subcommands.Add(rerun);
+        root.Subcommands.Add(bulk);
         return root;
     }
 

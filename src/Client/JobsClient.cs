@@ -94,6 +94,20 @@ public sealed class JobsClient(HttpClient http)
         return SendAsync<Job>(request, cancellationToken);
     }
 
+    /// <summary>
+    /// Starts a bulk action: the returned <c>jobs.bulk</c> job tracks it, and its result counts what was done and what
+    /// was skipped, and why (wait for it with <see cref="WaitForCompletionAsync"/>, read it with <see cref="GetResultAsync"/>).
+    /// </summary>
+    public Task<Job> BulkAsync(BulkRequest request, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, "api/jobs/bulk") { Content = JsonContent.Create(request, options: Json) };
+        if (idempotencyKey is not null)
+        {
+            message.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+        return SendAsync<Job>(message, cancellationToken);
+    }
+
     /// <summary>Starts a draft (at <paramref name="notBefore"/> if given).</summary>
     public Task<Job> SubmitAsync(string id, DateTimeOffset? notBefore = null, CancellationToken cancellationToken = default) =>
         SendAsync<Job>(new HttpRequestMessage(HttpMethod.Post, $"api/jobs/{Escape(id)}/submit")

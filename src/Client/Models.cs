@@ -141,3 +141,31 @@ public sealed record JobEvent(string Kind, string? Id, JobStatus? Status, JobLog
 {
     public bool IsEnd => Kind == "end";
 }
+
+/// <summary>
+/// A bulk action (<see cref="JobsClient.BulkAsync"/>): <see cref="Action"/> on the jobs named by <see cref="Ids"/> (1–500)
+/// or matched by <see cref="Filter"/> (up to 10,000).
+/// </summary>
+public sealed record BulkRequest
+{
+    /// <summary><c>cancel</c>, <c>rerun</c> or <c>delete</c>.</summary>
+    public required string Action { get; init; }
+    public IReadOnlyList<string>? Ids { get; init; }
+    public BulkFilter? Filter { get; init; }
+
+    /// <summary>Confirms an empty filter: every job in reach.</summary>
+    public bool All { get; init; }
+}
+
+/// <summary>The list's filters, as a bulk action takes them.</summary>
+public sealed record BulkFilter
+{
+    public IReadOnlyList<JobState>? Status { get; init; }
+    public IReadOnlyList<string>? Type { get; init; }
+    public string? CorrelationId { get; init; }
+    public string? EntityType { get; init; }
+    public string? EntityId { get; init; }
+    public string? Owner { get; init; }
+    public DateTimeOffset? CreatedFrom { get; init; }
+    public DateTimeOffset? CreatedTo { get; init; }
+}

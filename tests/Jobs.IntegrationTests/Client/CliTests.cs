@@ -83,6 +83,25 @@ public sealed class CliTests(RunnerFixture runner)
     }
 
     [Fact]
+    public async Task Bulk_RerunsTheFailedJobsOfACorrelationId_AndPrintsWhatWasDone()
+    {
+        var correlation = "cli-bulk-" + Guid.NewGuid().ToString("N")[..8];
+        for (var i = 0; i < 2; i++)
+        {
+            var failed = await JobsAsync("create", "demo.steps", "--input", """{"steps":1,"failAtStep":1,"recoverOnRerun":true}""", "--correlation-id", correlation, "--wait");
+            Assert.Equal(1, failed.Exit);
+        }
+
+        var bulk = await JobsAsync("bulk", "rerun", "--status", "failed", "--correlation-id", correlation, "--wait");
+
+        Assert.True(bulk.Exit == 0, bulk.Out + bulk.Error);
+        Assert.Contains("completed: 2 matched; done {\"rerun\":2}; skipped {}", bulk.Out, StringComparison.Ordinal);
+        var refused = await JobsAsync("bulk", "archive", "--all");
+        Assert.Equal(3, refused.Exit);
+        Assert.Contains("action", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancel_StopsARunningJob_AndWatchReportsIt()
     {
         var created = await JobsAsync("create", "demo.steps", "--input", """{"steps":5,"delayMs":2000}""");

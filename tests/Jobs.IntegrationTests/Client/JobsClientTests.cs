@@ -51,6 +51,24 @@ public sealed class JobsClientTests(EventStreamRunnerFixture runner)
     }
 
     [Fact]
+    public async Task BulkAsync_DeletesTheEndedJobsItNames_AndReportsTheLiveOneSkipped()
+    {
+        var client = Client();
+        var ended = await client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 1 } });
+        await client.WaitForCompletionAsync(ended.Id);
+        var live = await client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 1, delayMs = 600_000 } });
+
+        var bulk = await client.BulkAsync(new BulkRequest { Action = "delete", Ids = [ended.Id, live.Id] });
+
+        Assert.Equal(("jobs.bulk", JobState.Completed), (bulk.Type, (await client.WaitForCompletionAsync(bulk.Id)).Status));
+        var result = (await client.GetResultAsync(bulk.Id)).Result!.Value;
+        Assert.Equal((2, 1, 1), (result.GetProperty("matched").GetInt32(), result.GetProperty("done").GetProperty("deleted").GetInt32(),
+            result.GetProperty("skipped").GetProperty("not ended").GetInt32()));
+        await Assert.ThrowsAsync<JobNotFoundException>(() => client.GetAsync(ended.Id));
+        await client.CancelAsync(live.Id);
+    }
+
+    [Fact]
     public async Task WatchAsync_ResumesAcrossTheServersCloses_EveryLineOnce()
     {
         // Streams here end every 3 s: a 6-second job takes the client across reconnects, which it resumes by itself.
