@@ -1,6 +1,6 @@
 #!/bin/sh
 # azd preprovision hook: the Entra app registration users and services sign in to, created once per azd environment
-# and remembered as AUTH_CLIENT_ID. Needs the Azure CLI signed in (az login) with the right to create applications.
+# and remembered as AUTH_CLIENT_ID (usage by hand: AZURE_ENV_NAME=<env> sh infra/hooks/preprovision.sh --no-azd). Needs the Azure CLI signed in (az login) with the right to create applications.
 # Creates: the registration (single tenant, ID tokens for the dashboard's sign-in), its identifier api://<appId>, the
 # "admin" app role, a user_impersonation scope pre-authorized for the Azure CLI (so `az account get-access-token` can
 # get a token for it), and its service principal (so roles can be assigned).
@@ -30,5 +30,8 @@ az rest --method PATCH --uri "$graph" --headers Content-Type=application/json --
   \"api\": { \"preAuthorizedApplications\": [{ \"appId\": \"04b07795-8ddb-461a-bbee-02f9e1bf7b46\", \"delegatedPermissionIds\": [\"$scope_id\"] }] }
 }"
 az ad sp create --id "$app_id" > /dev/null
-azd env set AUTH_CLIENT_ID "$app_id"
+# Run by hand (docs/deploy.md, "Deploy with the Azure CLI") with --no-azd: only print the id.
+if [ "${1:-}" != "--no-azd" ]; then
+  azd env set AUTH_CLIENT_ID "$app_id"
+fi
 echo "Created the app registration $app_id (AUTH_CLIENT_ID)."

@@ -74,7 +74,7 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
   }
 }
 
-// An identity-based connection in the Functions setting names (README, "Storage connections"): the service endpoints,
+// An identity-based connection in the Functions setting names (docs/deploy.md, "Storage connections"): the service endpoints,
 // the managed identity as the credential, and which user-assigned identity it is.
 func identityConnection(name string, endpoints object, clientId string) object => {
   '${name}__blobServiceUri': endpoints.blob
