@@ -160,8 +160,10 @@ resource auth 'Microsoft.Web/sites/config@2025-03-01' = {
       }
     }
     login: {
+      // The app reads the caller from x-ms-client-principal, never from stored tokens; a token store would need a
+      // storage location of its own (Flex Consumption has no file share), so it stays off.
       tokenStore: {
-        enabled: true
+        enabled: false
       }
     }
   }

@@ -9,11 +9,14 @@ namespace Jobs.RunnerTests;
 /// child process whose only storage settings are AzureWebJobsStorage__blobServiceUri/__queueServiceUri/__tableServiceUri,
 /// __credential=managedidentity and __clientId (no connection string in its settings, its environment or the test run),
 /// against an Azurite that takes Entra tokens over HTTPS, with App Service's managed identity endpoint stood in for.
-/// The app's storage, the host's (keys, timers) and the durable engine's task hub all go through those tokens.
+/// The app's storage and the host's (keys, timers) go through one connection's tokens, the durable engine's task hub
+/// (host.json's storageProvider.connectionName) through its own connection's, each with its own identity.
 /// </summary>
 public sealed class IdentityConnectionTests : IDisposable
 {
     private const string ClientId = "0b6d8e52-9f3a-4c71-8e0d-5a2f4c6b7d19";
+    private const string HubClientId = "7c1e4f0a-2d5b-4a86-b3e9-91f0c2d4e6a8";
+    private const string HubConnection = "DurableStorage";
     private readonly OAuthAzurite _storage = new();
     private readonly ManagedIdentityEndpoint _identity = new();
 
@@ -21,7 +24,13 @@ public sealed class IdentityConnectionTests : IDisposable
     public async Task IdentityBasedStorage_OverOAuth_RunsAndListsAJob()
     {
         var environment = new Dictionary<string, string>(_identity.Environment) { ["SSL_CERT_FILE"] = _storage.CertificateFile };
-        using var runner = new RunnerProcess(_ => { }, _storage.IdentitySettings("AzureWebJobsStorage", ClientId), environment, testStorage: false);
+        // The task hub on a connection of its own, as infra/ sets it with separateTaskHubStorage, through another identity.
+        var settings = _storage.IdentitySettings("AzureWebJobsStorage", ClientId);
+        foreach (var (key, value) in _storage.IdentitySettings(HubConnection, HubClientId))
+        {
+            settings[key] = value;
+        }
+        using var runner = new RunnerProcess(durable => durable["storageProvider"]!["connectionName"] = HubConnection, settings, environment, testStorage: false);
         await runner.StartAsync();
         var client = runner.Client;
 
@@ -32,9 +41,8 @@ public sealed class IdentityConnectionTests : IDisposable
         var listed = await Listings.WalkAsync(client, "/api/jobs?limit=50");
         Assert.Contains(listed, job => (string?)job["id"] == id);
 
-        // Every token was the user-assigned identity's that __clientId names.
-        Assert.NotEmpty(_identity.ClientIds);
-        Assert.All(_identity.ClientIds, clientId => Assert.Equal(ClientId, clientId));
+        // Tokens were asked for exactly the two identities the connections name: each connection used its own.
+        Assert.Equal([ClientId, HubClientId], _identity.ClientIds.Distinct().Order().ToArray());
         // The records and the task hub are in the OAuth Azurite (read here with a token too).
         var tables = new TableServiceClient(_storage.TableServiceUri, ManagedIdentityEndpoint.CredentialFor(ClientId), Trusting());
         var names = new List<string>();
