@@ -117,6 +117,27 @@ public sealed partial class TemplateTests
         }
     }
 
+    [Fact]
+    public void AzureYaml_PointsAtTheTemplate_TheFunctionsProject_AndHooksThatExist()
+    {
+        var yaml = File.ReadAllText(Path.Combine(RepoPaths.Root, "azure.yaml"));
+        string Value(string key) => Regex.Match(yaml, $@"^\s*{key}:\s*(\S+)\s*$", RegexOptions.Multiline) is { Success: true } m
+            ? m.Groups[1].Value
+            : throw new Xunit.Sdk.XunitException($"azure.yaml has no '{key}:'.");
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Root, Value("path"), Value("module") + ".bicep")));
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Root, Value("project"), "Functions.csproj")));
+        Assert.Equal("function", Value("host"));
+        // azd finds the app to deploy the service to by this tag.
+        var service = Regex.Match(yaml, @"^services:\s*\n\s+(\w+):", RegexOptions.Multiline).Groups[1].Value;
+        Assert.Contains($"'azd-service-name': '{service}'", File.ReadAllText(Main), StringComparison.Ordinal);
+        foreach (Match hook in Regex.Matches(yaml, @"^\s*run:\s*(\S+)\s*$", RegexOptions.Multiline))
+        {
+            var script = Path.Combine(RepoPaths.Root, hook.Groups[1].Value);
+            Assert.True(File.Exists(script), $"azure.yaml runs {hook.Groups[1].Value}, which does not exist.");
+            Assert.True(OperatingSystem.IsWindows() || File.GetUnixFileMode(script).HasFlag(UnixFileMode.UserExecute), $"{hook.Groups[1].Value} is not executable.");
+        }
+    }
+
     /// <summary>Every bound option as an app setting (<c>Jobs__Storage__TablePrefix</c>), from the options classes themselves.</summary>
     private static IEnumerable<string> OptionSettings() =>
         typeof(TelemetryRegistration).Assembly.GetTypes()
