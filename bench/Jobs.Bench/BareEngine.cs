@@ -26,7 +26,7 @@ public static class BareEngine
         var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = "bare" + Guid.NewGuid().ToString("N")[..8],
-            StorageAccountClientProvider = requests is null ? new StorageAccountClientProvider(connectionString) : DurableEngine.CountedClients(connectionString, requests),
+            StorageAccountClientProvider = requests is null ? new StorageAccountClientProvider(connectionString) : DurableEngine.CountedClients(Jobs.Functions.Storage.StorageConnection.FromConnectionString("AzureWebJobsStorage", connectionString), requests),
             // The durable settings the runner takes from the same host.json (DurableEngine).
             PartitionCount = host.PartitionCount,
             MaxConcurrentTaskActivityWorkItems = host.MaxConcurrentActivities,

@@ -2,6 +2,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Jobs.Functions.Api;
 using Jobs.Functions.Hosting;
+using Jobs.Functions.Storage;
 using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Durable;
 using Jobs.LocalRunner.Functions;
@@ -69,8 +70,9 @@ public static partial class RunnerHost
         // The host's own switch: AzureWebJobs.<FunctionName>.Disabled=true turns a trigger off.
         bool Enabled(FunctionDescriptor function) =>
             !builder.Configuration.GetValue<bool>($"AzureWebJobs.{function.Name}.Disabled");
-        var connection = builder.Configuration["AzureWebJobsStorage"]
-            ?? throw new InvalidOperationException("AzureWebJobsStorage is not set (local.settings.json or the environment).");
+        // The host's own storage: a connection string, or identity-based (AzureWebJobsStorage__accountName and friends).
+        var connection = StorageConnection.TryRead(builder.Configuration.GetSection("AzureWebJobsStorage"))
+            ?? throw new InvalidOperationException("AzureWebJobsStorage is not set (local.settings.json or the environment): a connection string, or AzureWebJobsStorage__accountName (or __blobServiceUri, __queueServiceUri, __tableServiceUri) for an identity-based connection.");
         var runnerKeys = builder.Configuration.GetSection(RunnerKeys.Section).Get<RunnerKeys>() ?? new RunnerKeys();
         var keys = LoadKeys(builder.Configuration, options.ContentRoot, connection, runnerKeys);
         var hubName = options.TaskHubOverride ?? host.HubName;
@@ -91,7 +93,7 @@ public static partial class RunnerHost
         options.ConfigureServices?.Invoke(services);
 
         // Triggers decode base64 themselves (per host.json), so a malformed message can be poisoned, not crash a batch.
-        var rawQueues = new QueueServiceClient(connection, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        var rawQueues = connection.CreateQueueServiceClient(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
         if (options.EnableQueueTriggers)
         {
             foreach (var function in catalog.Of(TriggerKind.Queue).Where(Enabled))
@@ -102,7 +104,7 @@ public static partial class RunnerHost
         if (options.EnableTimerTriggers)
         {
             // The host's own blobs (timer schedule status, singleton locks) live on AzureWebJobsStorage, as the host keeps them.
-            var hostBlobs = new BlobServiceClient(connection);
+            var hostBlobs = connection.CreateBlobServiceClient();
             foreach (var function in catalog.Of(TriggerKind.Timer).Where(Enabled))
             {
                 services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<TimerTriggerListener>(sp, function, hostBlobs));
@@ -158,10 +160,10 @@ public static partial class RunnerHost
     /// key when keys are checked, the system key when no setting gives it — with Jobs:Runner:FunctionKey and
     /// Jobs:Runner:SystemKey replacing the stored <c>default</c> function key and <c>durabletask_extension</c> key.
     /// </summary>
-    private static HostKeys LoadKeys(IConfiguration configuration, string contentRoot, string connection, RunnerKeys settings)
+    private static HostKeys LoadKeys(IConfiguration configuration, string contentRoot, StorageConnection connection, RunnerKeys settings)
     {
         var stored = settings.RequireKeys || string.IsNullOrEmpty(settings.SystemKey)
-            ? new HostSecretsStore(new BlobContainerClient(connection, HostSecretsStore.ContainerName), HostId.Resolve(configuration, contentRoot))
+            ? new HostSecretsStore(connection.CreateBlobServiceClient().GetBlobContainerClient(HostSecretsStore.ContainerName), HostId.Resolve(configuration, contentRoot))
                 .LoadOrCreate(HostKeys.DurableTaskSystemKeyName)
             : new HostKeys(null, new Dictionary<string, string>(), new Dictionary<string, string>());
         var functionKeys = new Dictionary<string, string>(stored.FunctionKeys, StringComparer.OrdinalIgnoreCase);

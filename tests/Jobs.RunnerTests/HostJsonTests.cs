@@ -1,3 +1,4 @@
+using Jobs.Functions.Storage;
 using Jobs.LocalRunner.Configuration;
 using Microsoft.Extensions.Configuration;
 
@@ -197,8 +198,9 @@ public sealed class HostJsonTests : IDisposable
     [Fact]
     public void ConnectionNames_ResolveLikeWebJobs()
     {
-        static string Resolve(string name, params (string Key, string Value)[] settings) => StorageConnections.Resolve(
+        static StorageConnection Connection(string name, params (string Key, string Value)[] settings) => StorageConnections.Resolve(
             new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))).Build(), name);
+        static string? Resolve(string name, params (string Key, string Value)[] settings) => Connection(name, settings).ConnectionString;
 
         Assert.Equal("a", Resolve("Storage", ("AzureWebJobsStorage", "a"), ("Storage", "b")));
         Assert.Equal("c", Resolve("Storage", ("ConnectionStrings:AzureWebJobsStorage", "c"), ("AzureWebJobsStorage", "a")));
@@ -206,6 +208,9 @@ public sealed class HostJsonTests : IDisposable
         Assert.Equal("d", Resolve("Hub", ("ConnectionStrings:Hub", "d"), ("Hub", "b")));
         var missing = Assert.Throws<InvalidOperationException>(() => Resolve("Hub"));
         Assert.Equal("Unable to resolve the Azure Storage connection named 'Hub'.", missing.Message);
-        Assert.Throws<NotSupportedException>(() => Resolve("Hub", ("Hub:accountName", "acct")));
+        // Identity-based (Hub__accountName): the account's endpoints, found under the same names.
+        var identity = Connection("Hub", ("AzureWebJobsHub:accountName", "acct"), ("Hub", "b"));
+        Assert.True(identity.IsIdentityBased);
+        Assert.Equal(new Uri("https://acct.table.core.windows.net"), identity.TableServiceUri);
     }
 }

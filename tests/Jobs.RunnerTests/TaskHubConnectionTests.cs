@@ -26,7 +26,7 @@ public sealed class TaskHubConnectionTests
         await runner.InitializeAsync();
         try
         {
-            Assert.Equal(hubConnection, runner.Services.GetRequiredService<EngineSettings>().ConnectionString);
+            Assert.Equal(hubConnection, runner.Services.GetRequiredService<EngineSettings>().Connection.ConnectionString);
             using var admin = runner.Client("hub-admin", "admin");
             var created = await RunnerFixture.CreateJobAsync(admin, new { type = "demo.steps", input = new { steps = 1 } });
             var statusUri = (string)created["nativeManagementUrls"]!["statusQueryGetUri"]!;

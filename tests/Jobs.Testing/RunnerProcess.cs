@@ -14,10 +14,20 @@ public sealed class RunnerProcess : IDisposable
     private readonly int _port = TestStorage.FreePort();
     private Process? _process;
 
+    private readonly IReadOnlyDictionary<string, string> _environment = new Dictionary<string, string>();
+
     /// <param name="editHost">Changes to host.json's <c>extensions.durableTask</c> section.</param>
     /// <param name="settings">More app settings for local.settings.json's <c>Values</c>.</param>
-    public RunnerProcess(Action<JsonNode> editHost, IReadOnlyDictionary<string, string>? settings = null)
+    /// <param name="environment">Environment variables of the process, beside the test process's own.</param>
+    /// <param name="testStorage">
+    /// Whether <c>AzureWebJobsStorage</c> is the test Azurite's connection string; without it, <paramref name="settings"/>
+    /// give the storage connection, and the process gets no storage connection string from the test run at all.
+    /// </param>
+    public RunnerProcess(Action<JsonNode> editHost, IReadOnlyDictionary<string, string>? settings = null,
+        IReadOnlyDictionary<string, string>? environment = null, bool testStorage = true)
     {
+        _environment = environment ?? _environment;
+        _testStorage = testStorage;
         var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
         var durable = host["extensions"]!["durableTask"]!;
         durable["hubName"] = "proc" + Guid.NewGuid().ToString("N")[..10];
@@ -30,7 +40,6 @@ public sealed class RunnerProcess : IDisposable
             ["IsEncrypted"] = false,
             ["Values"] = new JsonObject
             {
-                ["AzureWebJobsStorage"] = TestStorage.ConnectionString,
                 ["Jobs__Storage__TablePrefix"] = prefix,
                 ["Jobs__Storage__ExportContainer"] = "exp-" + prefix,
                 ["Jobs__Identity__DevelopmentIdentity"] = "process-tester",
@@ -38,6 +47,10 @@ public sealed class RunnerProcess : IDisposable
                 ["AzureWebJobs.SubmitFromQueue.Disabled"] = "true",
             },
         };
+        if (testStorage)
+        {
+            local["Values"]!["AzureWebJobsStorage"] = TestStorage.ConnectionString;
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             local["Values"]![key] = value;
@@ -53,12 +66,16 @@ public sealed class RunnerProcess : IDisposable
     public RunnerProcess(RunnerProcess sibling)
     {
         TablePrefix = sibling.TablePrefix;
+        _environment = sibling._environment;
+        _testStorage = sibling._testStorage;
         foreach (var file in new[] { "host.json", "local.settings.json" })
         {
             File.Copy(Path.Combine(sibling._contentRoot, file), Path.Combine(_contentRoot, file));
         }
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
     }
+
+    private readonly bool _testStorage;
 
     public HttpClient Client { get; }
 
@@ -80,6 +97,14 @@ public sealed class RunnerProcess : IDisposable
         foreach (var arg in new[] { dll, "--content-root", _contentRoot, "--urls", $"http://127.0.0.1:{_port}" })
         {
             start.ArgumentList.Add(arg);
+        }
+        if (!_testStorage)
+        {
+            start.Environment.Remove("JOBS_TEST_STORAGE");
+        }
+        foreach (var (key, value) in _environment)
+        {
+            start.Environment[key] = value;
         }
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, _) => { };

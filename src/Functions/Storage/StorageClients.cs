@@ -23,9 +23,7 @@ public sealed class StorageClients
     public StorageClients(IConfiguration configuration, IOptions<StorageOptions> options, StorageRequestCounter counter, IEnumerable<StoragePipelinePolicy> extraPolicies)
     {
         var settings = options.Value;
-        var connectionString = configuration[settings.ConnectionSetting]
-            ?? configuration.GetConnectionString(settings.ConnectionSetting)
-            ?? throw new InvalidOperationException($"The storage connection setting '{settings.ConnectionSetting}' is not set.");
+        var connection = Connection(configuration, settings.ConnectionSetting);
 
         var tableOptions = new TableClientOptions();
         tableOptions.Retry.MaxRetries = settings.MaxRetries;
@@ -44,15 +42,27 @@ public sealed class StorageClients
             blobOptions.AddPolicy(extra.Policy, extra.Position);
         }
 
-        Tables = new TableServiceClient(connectionString, tableOptions);
-        Queues = new QueueServiceClient(connectionString, queueOptions);
-        Blobs = new BlobServiceClient(connectionString, blobOptions);
+        Tables = connection.CreateTableServiceClient(tableOptions);
+        Queues = connection.CreateQueueServiceClient(queueOptions);
+        Blobs = connection.CreateBlobServiceClient(blobOptions);
 
         JobsTable = Tables.GetTableClient(settings.TablePrefix + "Jobs");
         EventsQueue = Queues.GetQueueClient(QueueNames.Events);
         SubmissionsQueue = Queues.GetQueueClient(QueueNames.Submissions);
         SubmissionsPoisonQueue = Queues.GetQueueClient(QueueNames.SubmissionsPoison);
         ExportContainer = Blobs.GetBlobContainerClient(settings.ExportContainer);
+    }
+
+    /// <summary>
+    /// The connection <paramref name="name"/> names: <c>ConnectionStrings:{name}</c> or the setting <c>{name}</c>, a
+    /// connection string or an identity-based connection (<see cref="StorageConnection"/>).
+    /// </summary>
+    public static StorageConnection Connection(IConfiguration configuration, string name)
+    {
+        var section = configuration.GetSection("ConnectionStrings").GetSection(name);
+        return StorageConnection.TryRead(section.Exists() ? section : configuration.GetSection(name))
+            ?? throw new InvalidOperationException(
+                $"The storage connection setting '{name}' is not set: give it a connection string, or {name}__accountName (or {name}__blobServiceUri, __queueServiceUri, __tableServiceUri) for an identity-based connection.");
     }
 
     public TableServiceClient Tables { get; }

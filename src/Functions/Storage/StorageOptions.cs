@@ -7,7 +7,11 @@ public sealed class StorageOptions
 {
     public const string Section = "Jobs:Storage";
 
-    /// <summary>Name of the setting holding the storage connection string (the Functions host's own by default).</summary>
+    /// <summary>
+    /// Name of the storage connection (the Functions host's own by default): a setting holding a connection string, or,
+    /// for an identity-based connection, the prefix of <c>{name}__accountName</c> (or <c>__blobServiceUri</c>,
+    /// <c>__queueServiceUri</c>, <c>__tableServiceUri</c>) with <c>__credential</c> and <c>__clientId</c>.
+    /// </summary>
     [Required]
     public string ConnectionSetting { get; set; } = "AzureWebJobsStorage";
 

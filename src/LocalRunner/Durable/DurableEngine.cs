@@ -1,6 +1,7 @@
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
 using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Functions;
 using Microsoft.DurableTask;
@@ -48,7 +49,7 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
         _service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = settings.HubName,
-            StorageAccountClientProvider = CountedClients(settings.ConnectionString, counter.Counter),
+            StorageAccountClientProvider = CountedClients(settings.Connection, counter.Counter),
             PartitionCount = settings.Host.PartitionCount,
             MaxConcurrentTaskActivityWorkItems = settings.Host.MaxConcurrentActivities,
             MaxConcurrentTaskOrchestrationWorkItems = settings.Host.MaxConcurrentOrchestrators,
@@ -72,7 +73,7 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
     public string HubName { get; }
 
     /// <summary>The backend's storage clients, every request counted (the bench counts the bare engine's the same way).</summary>
-    public static StorageAccountClientProvider CountedClients(string connectionString, Jobs.Functions.Storage.StorageRequestCounter counter)
+    public static StorageAccountClientProvider CountedClients(StorageConnection connection, Jobs.Functions.Storage.StorageRequestCounter counter)
     {
         var blob = new Azure.Storage.Blobs.BlobClientOptions();
         blob.AddPolicy(counter.PolicyFor("blob"), Azure.Core.HttpPipelinePosition.PerRetry);
@@ -80,10 +81,15 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
         queue.AddPolicy(counter.PolicyFor("queue"), Azure.Core.HttpPipelinePosition.PerRetry);
         var table = new Azure.Data.Tables.TableClientOptions();
         table.AddPolicy(counter.PolicyFor("table"), Azure.Core.HttpPipelinePosition.PerRetry);
-        return new StorageAccountClientProvider(
-            StorageServiceClientProvider.ForBlob(connectionString, blob),
-            StorageServiceClientProvider.ForQueue(connectionString, queue),
-            StorageServiceClientProvider.ForTable(connectionString, table));
+        return connection.Credential is { } credential
+            ? new StorageAccountClientProvider(
+                StorageServiceClientProvider.ForBlob(connection.BlobServiceUri!, credential, blob),
+                StorageServiceClientProvider.ForQueue(connection.QueueServiceUri!, credential, queue),
+                StorageServiceClientProvider.ForTable(connection.TableServiceUri!, credential, table))
+            : new StorageAccountClientProvider(
+                StorageServiceClientProvider.ForBlob(connection.ConnectionString!, blob),
+                StorageServiceClientProvider.ForQueue(connection.ConnectionString!, queue),
+                StorageServiceClientProvider.ForTable(connection.ConnectionString!, table));
     }
 
     public AzureStorageDurableTaskClient Client { get; }
@@ -172,4 +178,4 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
 }
 
 /// <summary>Everything the engine needs, resolved once at start-up.</summary>
-public sealed record EngineSettings(string HubName, string ConnectionString, HostSettings Host, string WorkerId, string HttpBaseUrl, string QueryString);
+public sealed record EngineSettings(string HubName, StorageConnection Connection, HostSettings Host, string WorkerId, string HttpBaseUrl, string QueryString);
