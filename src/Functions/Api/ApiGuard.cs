@@ -28,7 +28,7 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
                 if (!allowedQuery.Contains(key, StringComparer.Ordinal) && !PlatformParameters.Contains(key, StringComparer.Ordinal))
                 {
                     var known = allowedQuery.Count == 0 ? "this endpoint takes none" : "known: " + string.Join(", ", allowedQuery);
-                    throw ApiProblemException.BadParameter(Printable(key), $"is not a known query parameter ({known})");
+                    throw ApiProblemException.BadParameter(Problems.Printable(key), $"is not a known query parameter ({known})");
                 }
             }
             var caller = callers.Resolve(request)
@@ -94,9 +94,6 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
         }
         return false;
     }
-
-    private static string Printable(string value) =>
-        new string([.. value.Take(64).Select(c => char.IsControl(c) ? '?' : c)]);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storage unavailable serving {Method} {Path}.")]
     private partial void LogStorageUnavailable(Exception exception, string method, string? path);

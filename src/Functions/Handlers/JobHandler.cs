@@ -30,6 +30,9 @@ public abstract class JobHandler<TInput> : IJobHandler
     /// <summary>Key/values every job of this type carries in its <c>metadata</c> from creation on (a result may add more).</summary>
     public virtual IReadOnlyDictionary<string, string> StaticMetadata { get; } = new Dictionary<string, string>();
 
+    /// <summary>The events a job of this type waits for (none by default: every raised event is refused).</summary>
+    public virtual IReadOnlyList<JobEventDeclaration> Events => [];
+
     /// <summary>Retry policy for steps that do not name their own.</summary>
     protected virtual StepRetryPolicy DefaultRetry => StepRetryPolicy.Default;
 

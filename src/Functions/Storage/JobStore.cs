@@ -331,8 +331,8 @@ public sealed partial class JobStore(
     }
 
     /// <summary>
-    /// Deletes the job: its rows in every list partition (with their counts), its idempotency claim, its outbox rows
-    /// and its record; missing rows are fine (a retried purge). Log lines are <see cref="JobLogStore.DeleteAllAsync"/>'s.
+    /// Deletes the job: its rows in every list partition (with their counts), its idempotency claim, its outbox rows,
+    /// its count of raised events (<see cref="JobEventInbox"/>) and its record; missing rows are fine (a retried purge). Log lines are <see cref="JobLogStore.DeleteAllAsync"/>'s.
     /// </summary>
     public async Task DeleteAsync(Job job, CancellationToken cancellationToken)
     {
@@ -346,6 +346,7 @@ public sealed partial class JobStore(
         {
             await DeleteIfExistsAsync(row.PartitionKey, row.RowKey, cancellationToken);
         }
+        await DeleteIfExistsAsync(job.Id, JobEventInbox.RowKey, cancellationToken);
         await DeleteIfExistsAsync(job.Id, TableKeys.RecordRowKey, cancellationToken);
         records.Remove(job.Id);
     }
