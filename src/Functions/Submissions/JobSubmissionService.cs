@@ -1,4 +1,4 @@
-using System.Text;
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using DurableTask.Core.Exceptions;
@@ -46,27 +46,42 @@ public sealed partial class JobSubmissionService(
             SubmissionRules.CheckText(errors, "entity.type", entity.Type, required: true);
             SubmissionRules.CheckText(errors, "entity.id", entity.Id, required: true);
         }
-        if (submission.Input is { } raw && Encoding.UTF8.GetByteCount(raw.GetRawText()) > SubmissionRules.MaxInputBytes)
-        {
-            errors.Add(new InputError("input", $"must be at most {SubmissionRules.MaxInputBytes} bytes of JSON"));
-        }
-        HandlerRun? run = null;
-        if (handler is not null && errors.Count == 0)
-        {
-            try
-            {
-                run = handler.Prepare(submission.Input);
-            }
-            catch (InputValidationException ex)
-            {
-                errors.AddRange(ex.Errors);
-            }
-        }
+        var run = handler is null ? null : PrepareInput(handler, submission.Input, errors);
         if (errors.Count > 0)
         {
             throw new InputValidationException(errors);
         }
         return run!;
+    }
+
+    /// <summary>
+    /// The one check of a job's input, on create, draft edit and submit alike: its size (<see cref="SubmissionRules.CheckInputSize"/>),
+    /// then, when nothing is wrong so far, the handler's validation and plan. Adds every problem to <paramref name="errors"/>;
+    /// returns the run only when there are none.
+    /// </summary>
+    private static HandlerRun? PrepareInput(IJobHandler handler, JsonElement? input, List<InputError> errors)
+    {
+        SubmissionRules.CheckInputSize(errors, input);
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+        try
+        {
+            return handler.Prepare(input);
+        }
+        catch (InputValidationException ex)
+        {
+            errors.AddRange(ex.Errors);
+            return null;
+        }
+    }
+
+    /// <summary>As <see cref="PrepareInput"/>, throwing the problems found (with those already in <paramref name="errors"/>).</summary>
+    private static HandlerRun PrepareInputOrThrow(IJobHandler handler, JsonElement? input, List<InputError> errors)
+    {
+        var run = PrepareInput(handler, input, errors);
+        return errors.Count == 0 && run is not null ? run : throw new InputValidationException(errors);
     }
 
     /// <summary>
@@ -219,12 +234,8 @@ public sealed partial class JobSubmissionService(
         var handler = handlers.Get(job.Type);
         var errors = new List<InputError>();
         SubmissionRules.CheckText(errors, "correlationId", patch.CorrelationId);
-        if (errors.Count > 0)
-        {
-            throw new InputValidationException(errors);
-        }
         var input = patch.Input ?? job.Input;
-        var stepCount = handler.Prepare(input).Steps.Count;
+        var stepCount = PrepareInputOrThrow(handler, input, errors).Steps.Count;
         var update = await store.UpdateAsync(job, current => JobTransitions.EditDraft(current, input, patch.CorrelationId, stepCount), cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         return update.Job.Status == JobStatus.Draft
             ? update.Job
@@ -237,14 +248,10 @@ public sealed partial class JobSubmissionService(
     /// </summary>
     public async Task<Job> SubmitDraftAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken, DateTimeOffset? notBefore = null)
     {
-        var run = handlers.Get(job.Type).Prepare(job.Input);
         var now = store.Now;
         var errors = new List<InputError>();
         SubmissionRules.CheckNotBefore(errors, notBefore, now);
-        if (errors.Count > 0)
-        {
-            throw new InputValidationException(errors);
-        }
+        var run = PrepareInputOrThrow(handlers.Get(job.Type), job.Input, errors);
         // A time given on submit replaces one the draft was created with.
         notBefore ??= job.NotBefore;
         var deadline = JobDeadline.For(run.Timeout, now, notBefore);
