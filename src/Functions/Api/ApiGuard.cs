@@ -4,6 +4,7 @@ using Jobs.Functions.Identity;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
+using Jobs.Functions.Submissions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
@@ -43,6 +44,13 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
         {
             return Problems.Create(request, StatusCodes.Status400BadRequest, "Invalid request",
                 string.Join("; ", invalid.Errors.Select(e => $"{e.Field}: {e.Message}")), invalid.Errors);
+        }
+        catch (IdempotencyKeyReusedException reused)
+        {
+            // IETF httpapi-idempotency-key draft: a key reused with a different payload is 422, naming where the key came from.
+            var field = request.Headers.ContainsKey(CreateJobFunction.IdempotencyHeader) ? CreateJobFunction.IdempotencyHeader : "idempotencyKey";
+            return Problems.Create(request, StatusCodes.Status422UnprocessableEntity, "Idempotency key reused", reused.Message,
+                [new InputError(field, "was already used for a different request")]);
         }
         catch (JobStateException state)
         {

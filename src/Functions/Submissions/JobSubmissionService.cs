@@ -121,7 +121,7 @@ public sealed partial class JobSubmissionService(
         var idempotencyKey = submission.IdempotencyKey ?? derivedIdempotencyKey;
         if (idempotencyKey is { } key)
         {
-            var (claimed, claimedAt) = await ClaimIdempotencyKeyAsync(owner, key, id, now, cancellationToken);
+            var (claimed, claimedAt) = await ClaimIdempotencyKeyAsync(owner, key, SubmissionFingerprint.Of(submission), id, now, cancellationToken);
             if (claimed != id)
             {
                 var existing = await store.ReadAsync(claimed, cancellationToken);
@@ -265,13 +265,21 @@ public sealed partial class JobSubmissionService(
     }
 
     /// <summary>
-    /// Inserts the key's claim row naming <paramref name="jobId"/> and its creation time; returns the job id that holds
-    /// the key and the creation time it claimed (null for claims written before claims kept it).
+    /// Inserts the key's claim row naming <paramref name="jobId"/>, its creation time and the request's
+    /// <paramref name="fingerprint"/> (<see cref="SubmissionFingerprint"/>); returns the job id that holds the key and the
+    /// creation time it claimed (null for claims written before claims kept it). A key claimed by a request with another
+    /// fingerprint throws <see cref="IdempotencyKeyReusedException"/>, having written nothing; a claim written before
+    /// claims kept a fingerprint matches any request.
     /// </summary>
     private async Task<(string JobId, DateTimeOffset? CreatedAt)> ClaimIdempotencyKeyAsync(
-        string owner, string key, string jobId, DateTimeOffset createdAt, CancellationToken cancellationToken)
+        string owner, string key, string fingerprint, string jobId, DateTimeOffset createdAt, CancellationToken cancellationToken)
     {
-        var claim = new TableEntity(TableKeys.IdempotencyPartition(owner), TableKeys.IdempotencyRowKey(key)) { ["JobId"] = jobId, ["CreatedAt"] = createdAt };
+        var claim = new TableEntity(TableKeys.IdempotencyPartition(owner), TableKeys.IdempotencyRowKey(key))
+        {
+            ["JobId"] = jobId,
+            ["CreatedAt"] = createdAt,
+            [FingerprintColumn] = fingerprint,
+        };
         try
         {
             await clients.JobsTable.AddEntityAsync(claim, cancellationToken);
@@ -279,10 +287,17 @@ public sealed partial class JobSubmissionService(
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            var existing = await clients.JobsTable.GetEntityAsync<TableEntity>(claim.PartitionKey, claim.RowKey, cancellationToken: cancellationToken);
-            return (existing.Value.GetString("JobId"), existing.Value.GetDateTimeOffset("CreatedAt"));
+            var existing = (await clients.JobsTable.GetEntityAsync<TableEntity>(claim.PartitionKey, claim.RowKey, cancellationToken: cancellationToken)).Value;
+            if (existing.GetString(FingerprintColumn) is { } stored && stored != fingerprint)
+            {
+                throw new IdempotencyKeyReusedException(key);
+            }
+            return (existing.GetString("JobId"), existing.GetDateTimeOffset("CreatedAt"));
         }
     }
+
+    /// <summary>The claim row's column holding the fingerprint of the request that claimed the key.</summary>
+    private const string FingerprintColumn = "RequestFingerprint";
 
     private static string WaitingMessage(DateTimeOffset? notBefore, DateTimeOffset now) =>
         notBefore is { } time && time > now ? $"Scheduled to start at {time:O}" : "Waiting to start";
