@@ -81,6 +81,33 @@ public sealed class HostileEventsTests(HostileRunnerFixture runner)
         await before.AssertUnchangedAsync();
     }
 
+    [Fact]
+    public async Task RaiseEvent_DeclaredEvent_OnAnEndedJob_Is410_AndStoresNothing()
+    {
+        using var client = runner.Client("events-ended-" + Guid.NewGuid().ToString("N")[..8]);
+        var created = await RunnerFixture.CreateJobAsync(client, new { type = EventfulHandler.TypeName, input = new { holdMs = 0 } });
+        var id = (string)created["id"]!;
+        await RunnerFixture.WaitForEndAsync(client, id);
+        await RunnerFixture.WaitForRuntimeStatusAsync(client, (string)created["statusQueryGetUri"]!, "Completed");
+        var before = await CaptureJobAsync(id);
+
+        using var response = await RaiseAsync(client, id, EventfulHandler.EventName, "{}");
+
+        Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
+        await before.AssertUnchangedAsync();
+    }
+
+    [Fact]
+    public async Task JobTypes_ListTheEventsEachTypeWaitsFor()
+    {
+        using var client = runner.Client("events-types");
+        var types = JsonNode.Parse(await client.GetStringAsync("/api/job-types"))!["jobTypes"]!.AsArray();
+
+        var events = types.ToDictionary(t => (string)t!["type"]!, t => t!["events"]!.AsArray().Select(e => (string)e!["name"]!).ToList());
+        Assert.Equal([EventfulHandler.EventName], events[EventfulHandler.TypeName]);
+        Assert.Empty(events["demo.steps"]);
+    }
+
     /// <summary>
     /// A signed-in owner with a <c>test.events</c> job whose step is running. It holds for ten minutes, longer than the
     /// suite runs, so it writes nothing more while later tests compare what is stored (the runner releases it on stopping).
