@@ -86,9 +86,10 @@ public sealed class JobInstanceFunctions(
                     $"An event's payload must be at most {limits.MaxPayloadBytes} bytes of JSON.", [new InputError("body", $"must be at most {limits.MaxPayloadBytes} bytes of JSON")]);
             }
             var job = await guard.GetVisibleJobAsync(id, caller, cancellation);
-            if (!handlers.TryGet(job.Type, out var handler) || !handler.Events.Any(e => e.Name == eventName))
+            IReadOnlyList<JobEventDeclaration> declared = handlers.TryGet(job.Type, out var handler) ? handler.Events : [];
+            if (!declared.Any(e => e.Name == eventName))
             {
-                var waitsFor = handlers.TryGet(job.Type, out handler) && handler.Events.Count > 0 ? string.Join(", ", handler.Events.Select(e => e.Name)) : "none";
+                var waitsFor = declared.Count > 0 ? string.Join(", ", declared.Select(e => e.Name)) : "none";
                 return Problems.Create(request, StatusCodes.Status404NotFound, "Not found",
                     $"Jobs of type {job.Type} wait for no event named '{Problems.Printable(eventName)}' (they wait for: {waitsFor}).",
                     [new InputError("eventName", $"is not an event jobs of type {job.Type} wait for")]);
