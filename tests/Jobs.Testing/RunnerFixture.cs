@@ -230,7 +230,10 @@ public sealed class QueueRunnerFixture : RunnerFixture
     protected override bool QueueTriggers => true;
 }
 
-/// <summary>A runner whose <c>[DurableClient]</c> can be told to report an instance as it was earlier (<see cref="StaleStatusDurableClient"/>).</summary>
+/// <summary>
+/// A runner whose <c>[DurableClient]</c> can be told to report an instance as it was earlier (<see cref="StaleStatusDurableClient"/>),
+/// with <see cref="EventfulHandler"/>'s type.
+/// </summary>
 public sealed class StaleStatusRunnerFixture : RunnerFixture
 {
     public StaleStatusDurableClient Durable => Services.GetRequiredService<StaleStatusDurableClient>();
@@ -239,6 +242,7 @@ public sealed class StaleStatusRunnerFixture : RunnerFixture
     {
         services.AddSingleton(sp => new StaleStatusDurableClient(sp.GetRequiredService<Jobs.LocalRunner.Durable.DurableEngine>().Client));
         services.AddSingleton<Microsoft.DurableTask.Client.DurableTaskClient>(sp => sp.GetRequiredService<StaleStatusDurableClient>());
+        services.AddJobHandler<EventfulHandler>(); // a type that waits for an event, to raise one in the races
     }
 }
 

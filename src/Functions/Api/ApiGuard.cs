@@ -4,6 +4,7 @@ using Jobs.Functions.Identity;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
+using Jobs.Functions.Submissions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
@@ -28,7 +29,7 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
                 if (!allowedQuery.Contains(key, StringComparer.Ordinal) && !PlatformParameters.Contains(key, StringComparer.Ordinal))
                 {
                     var known = allowedQuery.Count == 0 ? "this endpoint takes none" : "known: " + string.Join(", ", allowedQuery);
-                    throw ApiProblemException.BadParameter(Printable(key), $"is not a known query parameter ({known})");
+                    throw ApiProblemException.BadParameter(Problems.Printable(key), $"is not a known query parameter ({known})");
                 }
             }
             var caller = callers.Resolve(request)
@@ -43,6 +44,13 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
         {
             return Problems.Create(request, StatusCodes.Status400BadRequest, "Invalid request",
                 string.Join("; ", invalid.Errors.Select(e => $"{e.Field}: {e.Message}")), invalid.Errors);
+        }
+        catch (IdempotencyKeyReusedException reused)
+        {
+            // IETF httpapi-idempotency-key draft: a key reused with a different payload is 422, naming where the key came from.
+            var field = request.Headers.ContainsKey(CreateJobFunction.IdempotencyHeader) ? CreateJobFunction.IdempotencyHeader : "idempotencyKey";
+            return Problems.Create(request, StatusCodes.Status422UnprocessableEntity, "Idempotency key reused", reused.Message,
+                [new InputError(field, "was already used for a different request")]);
         }
         catch (JobStateException state)
         {
@@ -95,9 +103,6 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
         }
         return false;
     }
-
-    private static string Printable(string value) =>
-        new string([.. value.Take(64).Select(c => char.IsControl(c) ? '?' : c)]);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storage unavailable serving {Method} {Path}.")]
     private partial void LogStorageUnavailable(Exception exception, string method, string? path);

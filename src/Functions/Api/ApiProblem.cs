@@ -34,4 +34,8 @@ public static class Problems
 
     public static ApiResult From(HttpRequest request, ApiProblemException problem) =>
         Create(request, problem.Status, problem.Title, problem.Detail, problem.Errors);
+
+    /// <summary>A caller's value as a problem may quote it: at most 64 characters, control characters as '?'.</summary>
+    public static string Printable(string value) =>
+        new([.. value.Take(64).Select(c => char.IsControl(c) ? '?' : c)]);
 }

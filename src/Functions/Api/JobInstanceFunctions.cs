@@ -1,9 +1,12 @@
+using Jobs.Functions.Handlers;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
+using Jobs.Functions.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
 
 namespace Jobs.Functions.Api;
 
@@ -12,7 +15,8 @@ namespace Jobs.Functions.Api;
 /// <c>statusQueryGetUri</c>, <c>sendEventPostUri</c>, <c>terminatePostUri</c> and <c>purgeHistoryDeleteUri</c>
 /// handed out on creation, so a generic Durable Functions client works unchanged without the system key.
 /// </summary>
-public sealed class JobInstanceFunctions(ApiGuard guard, JobCommands commands, PublicUrls urls)
+public sealed class JobInstanceFunctions(
+    ApiGuard guard, JobCommands commands, PublicUrls urls, JobHandlerRegistry handlers, JobEventInbox inbox, IOptions<RaisedEventOptions> raisedEvents)
 {
     private static readonly string[] StatusParameters = ["showHistory", "showHistoryOutput", "showInput", "returnInternalServerErrorOnFailure"];
 
@@ -57,36 +61,67 @@ public sealed class JobInstanceFunctions(ApiGuard guard, JobCommands commands, P
                 : Problems.Create(request, StatusCodes.Status410Gone, "Gone", $"Job {job.Id} has already ended.");
         });
 
+    /// <summary>
+    /// Raises an event on the job's orchestration, only one its type declares it waits for (<see cref="IJobHandler.Events"/>;
+    /// any other name is a 404), with a payload of at most <see cref="RaisedEventOptions.MaxPayloadBytes"/> (413), and while
+    /// fewer than <see cref="RaisedEventOptions.MaxPendingPerJob"/> raised events wait to be consumed (409). Each refusal
+    /// sends and stores nothing. The native Durable API (system key) raises any event, as the extension serves it.
+    /// </summary>
     [Function(nameof(RaiseJobInstanceEvent))]
     public Task<IActionResult> RaiseJobInstanceEvent(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs/{id}/instance/raiseEvent/{eventName}")] HttpRequest request,
         string id, string eventName, [DurableClient] DurableTaskClient durable) =>
         guard.RunAsync(request, [], async caller =>
         {
+            var cancellation = request.HttpContext.RequestAborted;
             if (!string.Equals(request.ContentType?.Split(';')[0].Trim(), "application/json", StringComparison.OrdinalIgnoreCase))
             {
                 throw ApiProblemException.BadParameter("Content-Type", "must be application/json");
             }
-            var payload = await RequestBody.ReadAsync<System.Text.Json.Nodes.JsonNode>(request, request.HttpContext.RequestAborted);
-            var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
-            var metadata = await durable.GetInstanceAsync(job.Id, request.HttpContext.RequestAborted)
+            var payload = await RequestBody.ReadAsync<System.Text.Json.Nodes.JsonNode>(request, cancellation);
+            var limits = raisedEvents.Value;
+            if (System.Text.Encoding.UTF8.GetByteCount(payload.ToJsonString()) > limits.MaxPayloadBytes)
+            {
+                return Problems.Create(request, StatusCodes.Status413PayloadTooLarge, "Request too large",
+                    $"An event's payload must be at most {limits.MaxPayloadBytes} bytes of JSON.", [new InputError("body", $"must be at most {limits.MaxPayloadBytes} bytes of JSON")]);
+            }
+            var job = await guard.GetVisibleJobAsync(id, caller, cancellation);
+            IReadOnlyList<JobEventDeclaration> declared = handlers.TryGet(job.Type, out var handler) ? handler.Events : [];
+            if (!declared.Any(e => e.Name == eventName))
+            {
+                var waitsFor = declared.Count > 0 ? string.Join(", ", declared.Select(e => e.Name)) : "none";
+                return Problems.Create(request, StatusCodes.Status404NotFound, "Not found",
+                    $"Jobs of type {job.Type} wait for no event named '{Problems.Printable(eventName)}' (they wait for: {waitsFor}).",
+                    [new InputError("eventName", $"is not an event jobs of type {job.Type} wait for")]);
+            }
+            var metadata = await durable.GetInstanceAsync(job.Id, cancellation)
                 ?? throw ApiProblemException.NotFound($"The orchestration of job {job.Id}");
             if (!DurableStatusPayload.IsRunning(metadata.RuntimeStatus))
             {
                 return Problems.Create(request, StatusCodes.Status410Gone, "Gone", $"Job {job.Id} has already ended.");
             }
+            if (!await inbox.TryReserveAsync(job.Id, limits.MaxPendingPerJob, cancellation))
+            {
+                return Problems.Create(request, StatusCodes.Status409Conflict, "Conflict",
+                    $"Job {job.Id} already has {limits.MaxPendingPerJob} raised events its orchestration has not consumed; raise more once it has.",
+                    [new InputError("eventName", $"job {job.Id} has {limits.MaxPendingPerJob} events waiting to be consumed")]);
+            }
             try
             {
-                await durable.RaiseEventAsync(job.Id, eventName, payload, request.HttpContext.RequestAborted);
+                await durable.RaiseEventAsync(job.Id, eventName, payload, cancellation);
             }
-            catch (Exception ex) when (DurableInstanceErrors.IsEnded(ex))
+            catch (Exception ex) when (DurableInstanceErrors.IsEnded(ex) || DurableInstanceErrors.IsUnknown(ex))
             {
+                await inbox.ReleaseAsync(job.Id, CancellationToken.None);
                 // It ended (or was terminated) after the read: what the native API answers for an ended instance.
-                return Problems.Create(request, StatusCodes.Status410Gone, "Gone", $"Job {job.Id} has already ended.");
+                return DurableInstanceErrors.IsEnded(ex)
+                    ? Problems.Create(request, StatusCodes.Status410Gone, "Gone", $"Job {job.Id} has already ended.")
+                    : throw ApiProblemException.NotFound($"The orchestration of job {job.Id}");
             }
-            catch (Exception ex) when (DurableInstanceErrors.IsUnknown(ex))
+            catch
             {
-                throw ApiProblemException.NotFound($"The orchestration of job {job.Id}");
+                await inbox.ReleaseAsync(job.Id, CancellationToken.None);
+                throw;
             }
             return new ApiResult(StatusCodes.Status202Accepted, null);
         });

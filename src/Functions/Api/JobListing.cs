@@ -19,10 +19,12 @@ public sealed record Pagination(int Limit, bool HasNext, string? Next, string? N
 public sealed record JobListView(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
 
 /// <summary>Turns list query parameters into a <see cref="JobListQuery"/> the caller is allowed to run, and pages into responses.</summary>
-public sealed class JobListing(JobListIndex index, JobCounters counters, JobHandlerRegistry handlers, PublicUrls urls)
+public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounters counters, JobHandlerRegistry handlers, PublicUrls urls)
 {
     /// <summary>Deepest accepted offset: each skipped row is read, so an offset costs as much as that many rows.</summary>
     public const int MaxOffset = 10_000;
+
+    private static readonly string[] StatusNames = [.. Enum.GetValues<JobStatus>().Select(s => s.ToWire())];
 
     public static readonly string[] CommonParameters = ["status", "type", "createdFrom", "createdTo", "limit", "next", "offset", "orderBy", "order"];
     public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId"];
@@ -45,18 +47,14 @@ public sealed class JobListing(JobListIndex index, JobCounters counters, JobHand
             entity = entityType is null ? null : new EntityRef(entityType, entityId!);
         }
 
-        var statuses = new HashSet<JobStatus>();
-        foreach (var value in QueryParameters.List(request, "status"))
-        {
-            statuses.Add(JobStatusExtensions.TryParseWire(value, out var status)
-                ? status
-                : throw ApiProblemException.BadParameter("status", $"must be one of {JobStatusExtensions.WireNames}"));
-        }
+        var statusValues = QueryParameters.List(request, "status");
         var types = QueryParameters.List(request, "type");
-        if (types.Any(t => t.Length > 128 || t.Any(char.IsControl)))
+        if ((JobListLimits.CheckFilter("status", statusValues, StatusNames) ?? JobListLimits.CheckFilter("type", types, [.. handlers.TypeNames])) is { } filterProblem)
         {
-            throw ApiProblemException.BadParameter("type", "must be job type names");
+            throw ApiProblemException.BadParameter(filterProblem.Field, filterProblem.Message);
         }
+        // Every value is a status name (checked above).
+        var statuses = statusValues.Select(value => JobStatusExtensions.TryParseWire(value, out var status) ? status : throw new InvalidOperationException(value)).ToHashSet();
         var correlationId = QueryParameters.Single(request, "correlationId");
         if (correlationId is { Length: 0 or > 256 } || correlationId?.Any(char.IsControl) == true)
         {
@@ -112,6 +110,10 @@ public sealed class JobListing(JobListIndex index, JobCounters counters, JobHand
             KnownTypes = [.. handlers.TypeNames],
         };
         query = query with { After = cursor };
+        if (JobListLimits.CheckCost(query, layout.PartitionsOf(scope).Count) is { } costProblem)
+        {
+            throw ApiProblemException.BadParameter(costProblem.Field, costProblem.Message);
+        }
         // The total is read beside the page (all jobs: one point read; otherwise one short range query per partition of
         // the scope), not after it. Counters know statuses and types, not creation times or correlation ids: such a
         // page has no total.

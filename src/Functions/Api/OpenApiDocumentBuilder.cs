@@ -104,8 +104,8 @@ public static class OpenApiDocumentBuilder
 
     private static readonly Parameter[] ListFilters =
     [
-        Query("status", "Statuses to include; repeat or comma-separate (draft, pending, running, completed, failed, cancelled, timed_out)."),
-        Query("type", "Job types to include; repeat or comma-separate."),
+        Query("status", $"Statuses to include; repeat or comma-separate (draft, pending, running, completed, failed, cancelled, timed_out); at most {JobListLimits.MaxFilterValues} values."),
+        Query("type", $"Job types to include (known types only, as GET /api/job-types lists them); repeat or comma-separate; at most {JobListLimits.MaxFilterValues} values. Ordered by type or status, a page may cost at most {JobListLimits.MaxStorageQueries} storage queries (partitions × values): beyond, a 400 naming the parameter."),
         Query("createdFrom", "Created at or after (ISO-8601); a page with a creation window has no total."),
         Query("createdTo", "Created at or before (ISO-8601)."),
         Query("limit", "Jobs per page, 1–100 (default 50).", "integer"),
@@ -131,9 +131,10 @@ public static class OpenApiDocumentBuilder
     private static readonly Operation[] Operations =
     [
         new("post", "jobs", "CreateJob", "Create a job (202 with its status URL); Idempotency-Key honoured.",
-            [new("Idempotency-Key", "header", "The same key from the same owner returns the same job. Keys starting with queue: are reserved (keys made from queue message ids).", new JsonObject { ["type"] = "string" })],
+            [new("Idempotency-Key", "header", "The same key and body from the same owner return the same job (Idempotent-Replayed: true); the key with another body is a 422. Keys starting with queue: are reserved (keys made from queue message ids).", new JsonObject { ["type"] = "string" })],
             "CreateJobRequest", [new(202, "Accepted: the job and its management URLs.", "Job"), new(201, "A draft, stored and not started.", "Job"),
-                new(200, "Replayed: the job this idempotency key created.", "Job"), new(413, "Input too large.", "ProblemDetails", Problem, true)]),
+                new(200, "Replayed: the job this idempotency key created.", "Job"), new(413, $"Body too large (input over {SubmissionRules.MaxInputBytes} bytes of JSON is a 400 naming input).", "ProblemDetails", Problem, true),
+                new(422, "The idempotency key was used for a different request: nothing created; the problem names the key.", "ProblemDetails", Problem, true)]),
         new("get", "jobs", "ListJobs", "List jobs (the caller's; admins: all), filtered, ordered and paged by cursor.",
             [.. ListFilters, Query("entityType", "With entityId: the jobs of one entity."), Query("entityId", "With entityType.")], null,
             [new(200, "A page.", "JobListView"), new(403, "Another owner's jobs, not an admin.", "ProblemDetails", Problem, true)]),
@@ -141,7 +142,7 @@ public static class OpenApiDocumentBuilder
             [Query("owner", "One owner's counts (admins only).")], null,
             [new(200, "The counts.", "JobStatsView"), new(403, "Another owner's counts, not an admin.", "ProblemDetails", Problem, true)]),
         new("get", "jobs/{id}", "GetJob", "The whole job.", [Id], null, [new(200, "The job.", "Job"), NotFound]),
-        new("patch", "jobs/{id}", "UpdateDraft", "Edit a draft's input or correlation id.", [Id], "DraftPatch",
+        new("patch", "jobs/{id}", "UpdateDraft", $"Edit a draft's input (at most {SubmissionRules.MaxInputBytes} bytes of JSON, as on creation) or correlation id.", [Id], "DraftPatch",
             [new(200, "The draft.", "Job"), NotFound, Conflict("Not a draft.")]),
         new("get", "jobs/{id}/status", "GetJobStatus", "The small polling shape.", [Id], null, [new(200, "The status.", "JobStatusView"), NotFound]),
         new("get", "jobs/{id}/logs", "GetJobLogs", "Log lines oldest first, with a cursor to tail.",
@@ -183,9 +184,12 @@ public static class OpenApiDocumentBuilder
             [new(200, "Purged.", "PurgeResult"), NotFound]),
         new("post", "jobs/{id}/instance/terminate", "TerminateJobInstance", "Terminate the orchestration (the job ends cancelled).",
             [Id, Query("reason", "Why.")], null, [new(202, "Terminating.", null), NotFound, new(410, "Already ended.", null)]),
-        new("post", "jobs/{id}/instance/raiseEvent/{eventName}", "RaiseJobInstanceEvent", "Raise an event to the orchestration.",
+        new("post", "jobs/{id}/instance/raiseEvent/{eventName}", "RaiseJobInstanceEvent",
+            $"Raise an event the job's type waits for (GET /api/job-types lists them as events) to the orchestration; a JSON payload of at most {new RaisedEventOptions().MaxPayloadBytes} bytes by default ({RaisedEventOptions.Section}:MaxPayloadBytes), at most {new RaisedEventOptions().MaxPendingPerJob} raised and not yet consumed per job by default (MaxPendingPerJob).",
             [Id, new("eventName", "path", "The event name.", new JsonObject { ["type"] = "string" }, Required: true)], null,
-            [new(202, "Raised.", null), NotFound, new(410, "Already ended.", null)]),
+            [new(202, "Raised.", null), new(404, "No such job, or not the caller's, or an event its type does not wait for (the problem names eventName).", "ProblemDetails", Problem, true),
+                new(409, "The job has as many raised events waiting to be consumed as it may (the problem names eventName).", "ProblemDetails", Problem, true),
+                new(410, "Already ended.", null), new(413, "Payload too large (the problem names body).", "ProblemDetails", Problem, true)]),
     ];
 
     /// <summary>The document, with <paramref name="serverUrl"/> (the request's public base URL) as its server.</summary>

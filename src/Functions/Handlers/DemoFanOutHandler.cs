@@ -49,6 +49,14 @@ public sealed class DemoFanOutHandler(TimeProvider time) : JobHandler<DemoFanOut
         {
             yield return new InputError("failItem", $"must be between 1 and the number of items ({input.Items.Count})");
         }
+        // The gathered result holds every item twice with its times: known from the input, so a list whose result could
+        // not be stored is refused now rather than failing ResultTooLarge after every item ran.
+        var largest = JobResultLimit.CharsOf(Gathered([.. input.Items.Select((item, index) =>
+            new DemoFanOutItemResult(index, item, JobResultLimit.WidestTime, JobResultLimit.WidestTime))]));
+        if (largest > JobResultLimit.MaxChars)
+        {
+            yield return new InputError("items", $"would give a result of up to {largest} characters, more than the {JobResultLimit.MaxChars} a job's result may hold; send fewer or shorter items");
+        }
     }
 
     protected override IReadOnlyList<JobStep<DemoFanOutInput>> Steps(DemoFanOutInput input) =>
@@ -79,6 +87,10 @@ public sealed class DemoFanOutHandler(TimeProvider time) : JobHandler<DemoFanOut
     {
         var results = context.GetPreviousOutput<List<DemoFanOutItemResult>>() ?? [];
         await context.LogAsync($"Gathered {results.Count} results.");
-        return new { count = results.Count, items = results.Select(r => r.Item), results };
+        return Gathered(results);
     }
+
+    /// <summary>The job's result: the items' results in item order.</summary>
+    private static object Gathered(IReadOnlyList<DemoFanOutItemResult> results) =>
+        new { count = results.Count, items = results.Select(r => r.Item), results };
 }

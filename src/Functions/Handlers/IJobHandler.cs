@@ -77,6 +77,12 @@ public interface IJobHandler
     /// </summary>
     string? CreatedThrough { get; }
 
+    /// <summary>
+    /// The events a job of this type waits for: the per-job <c>raiseEvent</c> route refuses every other name (404), since
+    /// an event nobody waits for only grows the orchestration's history.
+    /// </summary>
+    IReadOnlyList<JobEventDeclaration> Events { get; }
+
     /// <summary>Runs the step of that name (steps are found by name, never by position). A parallel step lists its items.</summary>
     Task<object?> RunStepAsync(string stepName, object input, JobStepContext context);
 

@@ -38,6 +38,9 @@ public abstract class JobHandler<TInput> : IJobHandler
     /// <summary>Override for a type only the service creates, with the route that does (see <see cref="IJobHandler.CreatedThrough"/>).</summary>
     public virtual string? CreatedThrough => null;
 
+    /// <summary>The events a job of this type waits for (none by default: every raised event is refused).</summary>
+    public virtual IReadOnlyList<JobEventDeclaration> Events => [];
+
     /// <summary>Retry policy for steps that do not name their own.</summary>
     protected virtual StepRetryPolicy DefaultRetry => StepRetryPolicy.Default;
 

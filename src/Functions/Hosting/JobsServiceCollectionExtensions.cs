@@ -28,6 +28,7 @@ public static class JobsServiceCollectionExtensions
         services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EventStreamOptions>().BindConfiguration(EventStreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RaisedEventOptions>().BindConfiguration(RaisedEventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<StorageRequestCounter>();
         services.AddSingleton<StorageClients>();
@@ -37,6 +38,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobProjector>();
         services.AddSingleton<JobRecordCache>();
         services.AddSingleton<JobListIndex>();
+        services.AddSingleton<JobEventInbox>();
         services.AddSingleton<JobCounters>();
         services.AddSingleton<LiveJobIndex>();
         services.AddSingleton<JobLogStore>();

@@ -225,10 +225,10 @@ public sealed partial class JobActivities(
     {
         using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
         var outcome = request.Outcome();
-        if (outcome.Result is { } result && result.GetRawText().Length > JobEntity.MaxColumnChars)
+        if (outcome.Result is { } result && result.GetRawText().Length > JobResultLimit.MaxChars)
         {
             // A result must fit one Table column; a larger one belongs in Blob storage with a reference here.
-            outcome = JobOutcome.ResultTooLarge(result.GetRawText().Length, JobEntity.MaxColumnChars);
+            outcome = JobOutcome.ResultTooLarge(result.GetRawText().Length, JobResultLimit.MaxChars);
         }
         var before = await JobBookkeepingException.Guard("read the job", () => store.GetForWriteAsync(request.JobId, cancellationToken));
         if (before is null)

@@ -361,7 +361,7 @@ public sealed partial class JobStore(
 
     /// <summary>
     /// Deletes the job: its rows in every list partition (with their counts), its idempotency claim, its outbox rows,
-    /// its kept step outputs and its record; missing rows are fine (a retried purge). Log lines are <see cref="JobLogStore.DeleteAllAsync"/>'s.
+    /// its kept step outputs, its count of raised events (<see cref="JobEventInbox"/>) and its record; missing rows are fine (a retried purge). Log lines are <see cref="JobLogStore.DeleteAllAsync"/>'s.
     /// </summary>
     public async Task DeleteAsync(Job job, CancellationToken cancellationToken)
     {
@@ -376,6 +376,7 @@ public sealed partial class JobStore(
         {
             await DeleteIfExistsAsync(row.PartitionKey, row.RowKey, cancellationToken);
         }
+        await DeleteIfExistsAsync(job.Id, JobEventInbox.RowKey, cancellationToken);
         await DeleteIfExistsAsync(job.Id, TableKeys.RecordRowKey, cancellationToken);
         records.Remove(job.Id);
     }

@@ -66,6 +66,11 @@ public sealed class JobReruns(JobStore store, JobSubmissionService submissions, 
             IdempotencyKey = idempotencyKey,
         };
         var outcome = await submissions.CreateAsync(submission, original.Owner, derivedIdempotencyKey, durable, cancellationToken, lineage);
+        if (!outcome.Created && (outcome.Job.RerunOf != original.Id || outcome.Job.ResumedAt != lineage.ResumedAt))
+        {
+            // The key's first request made the same job by another way (a create, or a rerun from elsewhere): not this request.
+            throw new IdempotencyKeyReusedException(idempotencyKey ?? derivedIdempotencyKey ?? "");
+        }
         if (outcome.Job.RerunOf == original.Id)
         {
             // Not a status change: the record alone, and nothing listed moves. A crash before it leaves the original

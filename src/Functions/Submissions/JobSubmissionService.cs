@@ -1,4 +1,4 @@
-using System.Text;
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using DurableTask.Core.Exceptions;
@@ -51,27 +51,42 @@ public sealed partial class JobSubmissionService(
             SubmissionRules.CheckText(errors, "entity.type", entity.Type, required: true);
             SubmissionRules.CheckText(errors, "entity.id", entity.Id, required: true);
         }
-        if (submission.Input is { } raw && Encoding.UTF8.GetByteCount(raw.GetRawText()) > SubmissionRules.MaxInputBytes)
-        {
-            errors.Add(new InputError("input", $"must be at most {SubmissionRules.MaxInputBytes} bytes of JSON"));
-        }
-        HandlerRun? run = null;
-        if (handler is not null && errors.Count == 0)
-        {
-            try
-            {
-                run = handler.Prepare(submission.Input);
-            }
-            catch (InputValidationException ex)
-            {
-                errors.AddRange(ex.Errors);
-            }
-        }
+        var run = handler is null ? null : PrepareInput(handler, submission.Input, errors);
         if (errors.Count > 0)
         {
             throw new InputValidationException(errors);
         }
         return run!;
+    }
+
+    /// <summary>
+    /// The one check of a job's input, on create, draft edit and submit alike: its size (<see cref="SubmissionRules.CheckInputSize"/>),
+    /// then, when nothing is wrong so far, the handler's validation and plan. Adds every problem to <paramref name="errors"/>;
+    /// returns the run only when there are none.
+    /// </summary>
+    private static HandlerRun? PrepareInput(IJobHandler handler, JsonElement? input, List<InputError> errors)
+    {
+        SubmissionRules.CheckInputSize(errors, input);
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+        try
+        {
+            return handler.Prepare(input);
+        }
+        catch (InputValidationException ex)
+        {
+            errors.AddRange(ex.Errors);
+            return null;
+        }
+    }
+
+    /// <summary>As <see cref="PrepareInput"/>, throwing the problems found (with those already in <paramref name="errors"/>).</summary>
+    private static HandlerRun PrepareInputOrThrow(IJobHandler handler, JsonElement? input, List<InputError> errors)
+    {
+        var run = PrepareInput(handler, input, errors);
+        return errors.Count == 0 && run is not null ? run : throw new InputValidationException(errors);
     }
 
     /// <summary>
@@ -114,7 +129,7 @@ public sealed partial class JobSubmissionService(
         var idempotencyKey = submission.IdempotencyKey ?? derivedIdempotencyKey;
         if (idempotencyKey is { } key)
         {
-            var (claimed, claimedAt) = await ClaimIdempotencyKeyAsync(owner, key, id, now, cancellationToken);
+            var (claimed, claimedAt) = await ClaimIdempotencyKeyAsync(owner, key, SubmissionFingerprint.Of(submission), id, now, cancellationToken);
             if (claimed != id)
             {
                 var existing = await store.ReadAsync(claimed, cancellationToken);
@@ -237,12 +252,8 @@ public sealed partial class JobSubmissionService(
         var handler = handlers.Get(job.Type);
         var errors = new List<InputError>();
         SubmissionRules.CheckText(errors, "correlationId", patch.CorrelationId);
-        if (errors.Count > 0)
-        {
-            throw new InputValidationException(errors);
-        }
         var input = patch.Input ?? job.Input;
-        var stepCount = handler.Prepare(input).Steps.Count;
+        var stepCount = PrepareInputOrThrow(handler, input, errors).Steps.Count;
         var update = await store.UpdateAsync(job, current => JobTransitions.EditDraft(current, input, patch.CorrelationId, stepCount), cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         return update.Job.Status == JobStatus.Draft
             ? update.Job
@@ -255,14 +266,10 @@ public sealed partial class JobSubmissionService(
     /// </summary>
     public async Task<Job> SubmitDraftAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken, DateTimeOffset? notBefore = null)
     {
-        var run = handlers.Get(job.Type).Prepare(job.Input);
         var now = store.Now;
         var errors = new List<InputError>();
         SubmissionRules.CheckNotBefore(errors, notBefore, now);
-        if (errors.Count > 0)
-        {
-            throw new InputValidationException(errors);
-        }
+        var run = PrepareInputOrThrow(handlers.Get(job.Type), job.Input, errors);
         // A time given on submit replaces one the draft was created with.
         notBefore ??= job.NotBefore;
         var deadline = JobDeadline.For(run.Timeout, now, notBefore);
@@ -276,13 +283,21 @@ public sealed partial class JobSubmissionService(
     }
 
     /// <summary>
-    /// Inserts the key's claim row naming <paramref name="jobId"/> and its creation time; returns the job id that holds
-    /// the key and the creation time it claimed (null for claims written before claims kept it).
+    /// Inserts the key's claim row naming <paramref name="jobId"/>, its creation time and the request's
+    /// <paramref name="fingerprint"/> (<see cref="SubmissionFingerprint"/>); returns the job id that holds the key and the
+    /// creation time it claimed (null for claims written before claims kept it). A key claimed by a request with another
+    /// fingerprint throws <see cref="IdempotencyKeyReusedException"/>, having written nothing; a claim written before
+    /// claims kept a fingerprint matches any request.
     /// </summary>
     private async Task<(string JobId, DateTimeOffset? CreatedAt)> ClaimIdempotencyKeyAsync(
-        string owner, string key, string jobId, DateTimeOffset createdAt, CancellationToken cancellationToken)
+        string owner, string key, string fingerprint, string jobId, DateTimeOffset createdAt, CancellationToken cancellationToken)
     {
-        var claim = new TableEntity(TableKeys.IdempotencyPartition(owner), TableKeys.IdempotencyRowKey(key)) { ["JobId"] = jobId, ["CreatedAt"] = createdAt };
+        var claim = new TableEntity(TableKeys.IdempotencyPartition(owner), TableKeys.IdempotencyRowKey(key))
+        {
+            ["JobId"] = jobId,
+            ["CreatedAt"] = createdAt,
+            [FingerprintColumn] = fingerprint,
+        };
         try
         {
             await clients.JobsTable.AddEntityAsync(claim, cancellationToken);
@@ -290,10 +305,17 @@ public sealed partial class JobSubmissionService(
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
-            var existing = await clients.JobsTable.GetEntityAsync<TableEntity>(claim.PartitionKey, claim.RowKey, cancellationToken: cancellationToken);
-            return (existing.Value.GetString("JobId"), existing.Value.GetDateTimeOffset("CreatedAt"));
+            var existing = (await clients.JobsTable.GetEntityAsync<TableEntity>(claim.PartitionKey, claim.RowKey, cancellationToken: cancellationToken)).Value;
+            if (existing.GetString(FingerprintColumn) is { } stored && stored != fingerprint)
+            {
+                throw new IdempotencyKeyReusedException(key);
+            }
+            return (existing.GetString("JobId"), existing.GetDateTimeOffset("CreatedAt"));
         }
     }
+
+    /// <summary>The claim row's column holding the fingerprint of the request that claimed the key.</summary>
+    private const string FingerprintColumn = "RequestFingerprint";
 
     private static string WaitingMessage(DateTimeOffset? notBefore, DateTimeOffset now) =>
         notBefore is { } time && time > now ? $"Scheduled to start at {time:O}" : "Waiting to start";

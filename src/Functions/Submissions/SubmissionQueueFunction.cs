@@ -39,6 +39,11 @@ public sealed partial class SubmissionQueueFunction(JobSubmissionService submiss
         {
             throw new InvalidSubmissionException($"Rejected submission: {ex.Message}", ex);
         }
+        catch (IdempotencyKeyReusedException ex)
+        {
+            // Another request holds the key: this message can never succeed (a redelivery of the one that claimed it matches).
+            throw new InvalidSubmissionException($"Rejected submission: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Parses and checks the envelope; the handler-level checks run in <see cref="JobSubmissionService"/>.</summary>

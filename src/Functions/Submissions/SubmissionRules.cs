@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using Jobs.Functions.Handlers;
 
 namespace Jobs.Functions.Submissions;
@@ -7,8 +9,20 @@ public static class SubmissionRules
 {
     public const int MaxTextLength = 128;
 
-    /// <summary>Largest accepted <c>input</c>, in UTF-8 bytes of its JSON: it must fit one Table column.</summary>
+    /// <summary>
+    /// Largest accepted <c>input</c>, in UTF-8 bytes of its JSON: it must fit one Table column. Create, draft edit and
+    /// submit all check it through <see cref="CheckInputSize"/>, so all three answer the same problem.
+    /// </summary>
     public const int MaxInputBytes = 32 * 1024;
+
+    /// <summary>Adds an error naming <c>input</c> when the input's JSON is larger than <see cref="MaxInputBytes"/>.</summary>
+    public static void CheckInputSize(List<InputError> errors, JsonElement? input)
+    {
+        if (input is { } raw && Encoding.UTF8.GetByteCount(raw.GetRawText()) > MaxInputBytes)
+        {
+            errors.Add(new InputError("input", $"must be at most {MaxInputBytes} bytes of JSON"));
+        }
+    }
 
     /// <summary>
     /// The namespace of idempotency keys the service makes itself: a queue submission without a key gets

@@ -93,7 +93,8 @@ public sealed class BadInputTests(RunnerFixture runner)
         using var client = runner.Client(owner);
         const string entityId = "a/b#c?d\\e";
         const string key = "key/with#odd?chars\\";
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = Json("{\"type\":\"demo.steps\",\"input\":{\"steps\":1},\"entity\":{\"type\":\"re/lease\",\"id\":\"" + entityId.Replace("\\", "\\\\", StringComparison.Ordinal) + "\"}}") };
+        var body = "{\"type\":\"demo.steps\",\"input\":{\"steps\":1},\"entity\":{\"type\":\"re/lease\",\"id\":\"" + entityId.Replace("\\", "\\\\", StringComparison.Ordinal) + "\"}}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = Json(body) };
         request.Headers.Add("Idempotency-Key", key);
         using var created = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
@@ -102,7 +103,8 @@ public sealed class BadInputTests(RunnerFixture runner)
         var listed = JsonNode.Parse(await client.GetStringAsync($"/api/jobs?entityType={Uri.EscapeDataString("re/lease")}&entityId={Uri.EscapeDataString(entityId)}"))!;
         Assert.Equal(id, (string?)listed["jobs"]![0]!["id"]);
         Assert.Equal(id, (string?)JsonNode.Parse(await client.GetStringAsync("/api/jobs"))!["jobs"]![0]!["id"]);
-        using var again = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = Json("""{"type":"demo.steps","input":{"steps":1}}""") };
+        // The same request again (a key reused with another body is a 422: HostileIdempotencyTests).
+        using var again = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = Json(body) };
         again.Headers.Add("Idempotency-Key", key);
         using var repeat = await client.SendAsync(again);
         Assert.Equal(id, (string?)JsonNode.Parse(await repeat.Content.ReadAsStringAsync())!["id"]);
@@ -112,12 +114,14 @@ public sealed class BadInputTests(RunnerFixture runner)
     [InlineData("type=demo.steps' or 'a' eq 'a")]
     [InlineData("type=x') or (PartitionKey ne '")]
     [InlineData("status=completed&type=' or 1 eq 1 or '")]
-    public async Task QuoteLadenFilters_MatchNothing_InsteadOfChangingTheQuery(string query)
+    public async Task QuoteLadenFilters_AreRefusedAsUnknownTypes_OrMatchNothing_InsteadOfChangingTheQuery(string query)
     {
         using var client = runner.Client("quotes-" + Guid.NewGuid().ToString("N")[..6]);
         await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } });
-        var page = JsonNode.Parse(await client.GetStringAsync("/api/jobs?" + query))!;
-        Assert.Empty(page["jobs"]!.AsArray());
+        // A type filter takes known type names only (issue 25), so these never reach a storage filter.
+        using var refused = await client.GetAsync("/api/jobs?" + query);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("type", (string?)JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["errors"]![0]!["field"]);
 
         using var admin = runner.Client("quotes-admin", "admin");
         var adminPage = JsonNode.Parse(await admin.GetStringAsync("/api/jobs?owner=" + Uri.EscapeDataString("x' or Owner ne '")))!;

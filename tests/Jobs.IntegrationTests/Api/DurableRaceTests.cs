@@ -23,7 +23,7 @@ public sealed class DurableRaceTests(StaleStatusRunnerFixture runner)
     [Fact]
     public async Task RaiseEvent_OnAnInstanceThatEndedAfterTheRead_Is410()
     {
-        var (id, created) = await EndedJobAsync();
+        var (id, created) = await EndedJobAsync(new { type = EventfulHandler.TypeName, input = new { holdMs = 0 } });
         runner.Durable.Freeze(id, SeenRunning(id));
 
         using var response = await _owner.PostAsJsonAsync(RaiseUri(created), new { late = true });
@@ -34,7 +34,7 @@ public sealed class DurableRaceTests(StaleStatusRunnerFixture runner)
     [Fact]
     public async Task RaiseEvent_OnAnInstancePurgedAfterTheRead_Is404()
     {
-        var (id, created) = await EndedJobAsync();
+        var (id, created) = await EndedJobAsync(new { type = EventfulHandler.TypeName, input = new { holdMs = 0 } });
         Assert.Equal(1, (await runner.Services.GetRequiredService<Jobs.LocalRunner.Durable.DurableEngine>().Client.PurgeInstanceAsync(id)).PurgedInstanceCount);
         runner.Durable.Freeze(id, SeenRunning(id));
 
@@ -78,17 +78,18 @@ public sealed class DurableRaceTests(StaleStatusRunnerFixture runner)
         Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(_owner, id))["status"]);
     }
 
-    private async Task<(string Id, System.Text.Json.Nodes.JsonObject Created)> EndedJobAsync()
+    private async Task<(string Id, System.Text.Json.Nodes.JsonObject Created)> EndedJobAsync(object? body = null)
     {
-        var created = await RunnerFixture.CreateJobAsync(_owner, new { type = "demo.steps", input = new { steps = 1 } });
+        var created = await RunnerFixture.CreateJobAsync(_owner, body ?? new { type = "demo.steps", input = new { steps = 1 } });
         var id = (string)created["id"]!;
         await RunnerFixture.WaitForEndAsync(_owner, id);
         await RunnerFixture.WaitForRuntimeStatusAsync(_owner, (string)created["statusQueryGetUri"]!, "Completed");
         return (id, created);
     }
 
+    /// <summary>The event the job's type waits for: any other name is refused before the instance is read.</summary>
     private static string RaiseUri(System.Text.Json.Nodes.JsonObject created) =>
-        ((string)created["sendEventPostUri"]!).Replace("{eventName}", "poke", StringComparison.Ordinal);
+        ((string)created["sendEventPostUri"]!).Replace("{eventName}", EventfulHandler.EventName, StringComparison.Ordinal);
 
     private static OrchestrationMetadata SeenRunning(string id) =>
         new("JobOrchestrator", id) { RuntimeStatus = OrchestrationRuntimeStatus.Running, CreatedAt = DateTimeOffset.UtcNow, LastUpdatedAt = DateTimeOffset.UtcNow };

@@ -72,6 +72,11 @@ public sealed class RerunTests(TestHandlersRunnerFixture runner)
             Assert.Equal(i == 1, response.Headers.Contains("Idempotent-Replayed"));
         }
         Assert.Equal(ids[0], ids[1]);
+        // The same key for a resume of that job is another request.
+        using var resume = new HttpRequestMessage(HttpMethod.Post, $"/api/jobs/{original}/rerun") { Content = JsonContent.Create(new { from = "failed-step" }) };
+        resume.Headers.Add("Idempotency-Key", key);
+        using var reused = await client.SendAsync(resume);
+        await AssertProblemAsync(reused, HttpStatusCode.UnprocessableEntity, "Idempotency-Key");
         var page = JsonNode.Parse(await client.GetStringAsync("/api/jobs"))!;
         Assert.Equal(2, page["jobs"]!.AsArray().Count);
     }

@@ -27,7 +27,8 @@ public sealed class AuthorizationMatrixTests(RunnerFixture runner)
         new("GET", "/api/jobs/{id}/logs", null, HttpStatusCode.OK),
         new("GET", "/api/jobs/{id}/result", null, HttpStatusCode.OK),
         new("GET", "/api/jobs/{id}/instance", null, HttpStatusCode.OK),
-        new("POST", "/api/jobs/{id}/instance/raiseEvent/poke", "{}", HttpStatusCode.Gone),
+        // demo.steps waits for no event, so its owner is refused the name (404, as others are refused the job).
+        new("POST", "/api/jobs/{id}/instance/raiseEvent/poke", "{}", HttpStatusCode.NotFound),
         new("POST", "/api/jobs/{id}/instance/terminate?reason=x", null, HttpStatusCode.Gone),
         new("POST", "/api/jobs/{id}/cancel", null, HttpStatusCode.Conflict),
         new("PUT", "/api/jobs/{id}/cancel", null, HttpStatusCode.Conflict),
