@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Handlers;
+using Jobs.Functions.Health;
 using Jobs.Functions.Model;
 using Jobs.Functions.Submissions;
 
@@ -35,7 +36,7 @@ public static class OpenApiDocumentBuilder
 
     private sealed record Operation(
         string Method, string Route, string OperationId, string Summary, Parameter[] Parameters, string? RequestBody, Response[] Responses,
-        bool RequestBodyRequired = true);
+        bool RequestBodyRequired = true, bool Anonymous = false);
 
     /// <summary>The schemas of the document, by component name, each from its C# type.</summary>
     public static IReadOnlyDictionary<string, Type> Components { get; } = new Dictionary<string, Type>
@@ -55,6 +56,7 @@ public static class OpenApiDocumentBuilder
         ["DurableInstanceStatus"] = typeof(DurableInstanceStatus),
         ["PurgeResult"] = typeof(PurgeResult),
         ["ProblemDetails"] = typeof(ProblemBody),
+        ["HealthReport"] = typeof(HealthReport),
     };
 
     private static Parameter Id => new("id", "path", "The job id (32 lowercase hex characters).",
@@ -137,6 +139,9 @@ public static class OpenApiDocumentBuilder
         new("post", "jobs/{id}/instance/raiseEvent/{eventName}", "RaiseJobInstanceEvent", "Raise an event to the orchestration.",
             [Id, new("eventName", "path", "The event name.", new JsonObject { ["type"] = "string" }, Required: true)], null,
             [new(202, "Raised.", null), NotFound, new(410, "Already ended.", null)]),
+        new("get", "health", "GetHealth", "Whether storage (tables, queues, blobs), the task hub and the list layout answer; anonymous, for probes and load balancers. Checked at most once per 5 s per instance.", [], null,
+            [new(200, "Healthy.", "HealthReport"), new(503, "A check failed (each check says healthy, unhealthy or unknown; the reason is in the app's log).", "HealthReport")],
+            Anonymous: true),
     ];
 
     /// <summary>The document, with <paramref name="serverUrl"/> (the request's public base URL) as its server.</summary>
@@ -226,8 +231,12 @@ public static class OpenApiDocumentBuilder
                 ["content"] = new JsonObject { [Json] = new JsonObject { ["schema"] = Ref(body) } },
             };
         }
+        if (operation.Anonymous)
+        {
+            node["security"] = new JsonArray(); // no key: overrides the document's default
+        }
         var responses = new JsonObject();
-        foreach (var response in operation.Responses.Concat(Errors).DistinctBy(r => r.Status))
+        foreach (var response in (operation.Anonymous ? operation.Responses : operation.Responses.Concat(Errors)).DistinctBy(r => r.Status))
         {
             var described = new JsonObject { ["description"] = response.Description };
             if (response.MediaType == "text/event-stream")

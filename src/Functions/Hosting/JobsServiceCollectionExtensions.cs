@@ -1,5 +1,6 @@
 using Jobs.Functions.Api;
 using Jobs.Functions.Handlers;
+using Jobs.Functions.Health;
 using Jobs.Functions.Identity;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Maintenance;
@@ -53,6 +54,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobEnding>();
         services.AddSingleton<JobCommands>();
         services.AddSingleton<JobReconciler>();
+        services.AddSingleton<HealthProbe>();
 
         services.AddJobHandlers();
         return services;

@@ -53,7 +53,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var parsed = result.Document!;
         var errors = parsed.Validate(ValidationRuleSet.GetDefaultRuleSet())?.ToList() ?? [];
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Pointer}: {e.Message}")));
-        Assert.Equal(18, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
+        Assert.Equal(19, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
     }
 
     [Fact]
@@ -117,6 +117,9 @@ public sealed class OpenApiTests(RunnerFixture runner)
         await Check(client, HttpMethod.Post, $"/api/jobs/{draftId}/submit", "/jobs/{id}/submit");
         await Check(client, HttpMethod.Put, $"/api/jobs/{draftId}/cancel", "/jobs/{id}/cancel");
 
-        Assert.True(checkedOperations.Count >= 18, string.Join(", ", checkedOperations));
+        using var anonymous = runner.Client(null);
+        await Check(anonymous, HttpMethod.Get, "/api/health", "/health");
+
+        Assert.True(checkedOperations.Count >= 19, string.Join(", ", checkedOperations));
     }
 }
