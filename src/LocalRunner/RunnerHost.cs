@@ -129,6 +129,41 @@ public static partial class RunnerHost
         return app;
     }
 
+    /// <summary>
+    /// What must hold before <see cref="Build"/> can open storage: every storage connection the runner and the app use is
+    /// set, parses and answers (<see cref="StoragePreflight"/>). Throws <see cref="StartupException"/> naming the setting.
+    /// </summary>
+    public static Task PreflightAsync(RunnerOptions options, CancellationToken cancellationToken)
+    {
+        var settings = AddAppSettings(new ConfigurationBuilder(), options).Build();
+        var host = HostSettings.Load(Path.Combine(options.ContentRoot, "host.json"), settings);
+        var connections = new List<StoragePreflight.Connection>();
+        void Add(string setting, string? value)
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                throw new StartupException($"The setting '{setting}' is not set: put a storage connection string in local.settings.json's Values " +
+                    "or the environment (UseDevelopmentStorage=true for Azurite).", StartupException.InvalidSetting);
+            }
+            if (connections.All(c => c.Value != value))
+            {
+                connections.Add(new StoragePreflight.Connection(setting, value));
+            }
+        }
+        Add("AzureWebJobsStorage", settings["AzureWebJobsStorage"]);
+        var appSetting = settings[$"{Jobs.Functions.Storage.StorageOptions.Section}:{nameof(Jobs.Functions.Storage.StorageOptions.ConnectionSetting)}"] ?? "AzureWebJobsStorage";
+        Add(appSetting, settings[appSetting] ?? settings.GetConnectionString(appSetting));
+        try
+        {
+            Add($"the task hub's connection '{host.StorageConnectionName}'", StorageConnections.Resolve(settings, host.StorageConnectionName));
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new StartupException(ex.Message + " (host.json's extensions.durableTask.storageProvider.connectionName names it).", StartupException.InvalidSetting, ex);
+        }
+        return StoragePreflight.CheckAsync(connections, cancellationToken);
+    }
+
     /// <summary>The route and methods come from the trigger attribute, exactly as the Functions SDK reads them.</summary>
     internal static string RouteOf(HostSettings host, FunctionDescriptor function) =>
         "/" + string.Join('/', new[] { host.RoutePrefix, function.Http!.Route ?? function.Name }.Where(p => !string.IsNullOrEmpty(p)));

@@ -12,6 +12,7 @@ public sealed class RunnerProcess : IDisposable
 {
     private readonly string _contentRoot = Directory.CreateTempSubdirectory("jobs-runner-").FullName;
     private readonly int _port = TestStorage.FreePort();
+    private readonly System.Text.StringBuilder _output = new();
     private Process? _process;
 
     /// <param name="editHost">Changes to host.json's <c>extensions.durableTask</c> section.</param>
@@ -67,25 +68,22 @@ public sealed class RunnerProcess : IDisposable
 
     public bool HasExited => _process is null || _process.HasExited;
 
+    /// <summary>What the process wrote so far, standard output and error interleaved line by line.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
     /// <summary>Starts the runner and waits until it serves HTTP.</summary>
     public async Task StartAsync()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Jobs.LocalRunner.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { dll, "--content-root", _contentRoot, "--urls", $"http://127.0.0.1:{_port}" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        Launch();
         for (var i = 0; i < 300; i++)
         {
             try
@@ -102,6 +100,47 @@ public sealed class RunnerProcess : IDisposable
             await Task.Delay(100);
         }
         throw new TimeoutException("The runner did not start serving.");
+    }
+
+    /// <summary>Starts the runner for a start that must fail: waits for it to exit (bounded) and returns its exit code.</summary>
+    public async Task<int> RunUntilExitAsync(TimeSpan timeout)
+    {
+        Launch();
+        using var wait = new CancellationTokenSource(timeout);
+        await _process!.WaitForExitAsync(wait.Token);
+        return _process.ExitCode;
+    }
+
+    private void Launch()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Jobs.LocalRunner.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { dll, "--content-root", _contentRoot, "--urls", $"http://127.0.0.1:{_port}" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Capture(e.Data);
+        _process.ErrorDataReceived += (_, e) => Capture(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    private void Capture(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
     }
 
     /// <summary><c>kill -9</c>: the process ends at once, holding whatever it held.</summary>

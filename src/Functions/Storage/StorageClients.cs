@@ -44,9 +44,18 @@ public sealed class StorageClients
             blobOptions.AddPolicy(extra.Policy, extra.Position);
         }
 
-        Tables = new TableServiceClient(connectionString, tableOptions);
-        Queues = new QueueServiceClient(connectionString, queueOptions);
-        Blobs = new BlobServiceClient(connectionString, blobOptions);
+        try
+        {
+            Tables = new TableServiceClient(connectionString, tableOptions);
+            Queues = new QueueServiceClient(connectionString, queueOptions);
+            Blobs = new BlobServiceClient(connectionString, blobOptions);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            // The SDK's message ("No valid combination of account information found") names no setting; the value holds a key.
+            throw new InvalidOperationException(
+                $"The storage connection setting '{settings.ConnectionSetting}' is not a valid connection string: {ex.Message}", ex);
+        }
 
         JobsTable = Tables.GetTableClient(settings.TablePrefix + "Jobs");
         EventsQueue = Queues.GetQueueClient(QueueNames.Events);
