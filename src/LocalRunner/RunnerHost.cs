@@ -78,7 +78,7 @@ public static partial class RunnerHost
         var durableConnection = StorageConnections.Resolve(builder.Configuration, host.StorageConnectionName);
 
         var services = builder.Services;
-        services.AddJobs();
+        services.AddJobs(builder.Configuration);
         services.AddSingleton(host);
         services.AddSingleton(catalog);
         services.AddSingleton(keys);

@@ -7,6 +7,7 @@ using Jobs.Functions.Maintenance;
 using Jobs.Functions.Observability;
 using Jobs.Functions.Storage;
 using Jobs.Functions.Submissions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -18,10 +19,12 @@ namespace Jobs.Functions.Hosting;
 /// </summary>
 public static class JobsServiceCollectionExtensions
 {
-    public static IServiceCollection AddJobs(this IServiceCollection services)
+    /// <param name="services">The host's services.</param>
+    /// <param name="configuration">The host's configuration, where the telemetry exporters' settings are read (without it: the environment).</param>
+    public static IServiceCollection AddJobs(this IServiceCollection services, IConfiguration? configuration = null)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddJobsTelemetry();
+        services.AddJobsTelemetry(configuration);
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);
