@@ -140,14 +140,16 @@ public static partial class RunnerHost
         var connections = new List<StoragePreflight.Connection>();
         void Add(string setting, string? value)
         {
-            if (string.IsNullOrEmpty(value))
+            var identity = settings.GetSection(setting);
+            if (string.IsNullOrEmpty(value) && !identity.GetChildren().Any())
             {
                 throw new StartupException($"The setting '{setting}' is not set: put a storage connection string in local.settings.json's Values " +
                     "or the environment (UseDevelopmentStorage=true for Azurite).", StartupException.InvalidSetting);
             }
-            if (connections.All(c => c.Value != value))
+            var connection = string.IsNullOrEmpty(value) ? new StoragePreflight.Connection(setting, null, identity) : new StoragePreflight.Connection(setting, value);
+            if (!connections.Any(c => c.Setting == setting || (value is not null && c.Value == value)))
             {
-                connections.Add(new StoragePreflight.Connection(setting, value));
+                connections.Add(connection);
             }
         }
         Add("AzureWebJobsStorage", settings["AzureWebJobsStorage"]);
@@ -155,7 +157,16 @@ public static partial class RunnerHost
         Add(appSetting, settings[appSetting] ?? settings.GetConnectionString(appSetting));
         try
         {
-            Add($"the task hub's connection '{host.StorageConnectionName}'", StorageConnections.Resolve(settings, host.StorageConnectionName));
+            var hub = StorageConnections.Resolve(settings, host.StorageConnectionName);
+            if (connections.All(c => c.Value != hub))
+            {
+                connections.Add(new StoragePreflight.Connection($"the task hub's connection '{host.StorageConnectionName}'", hub));
+            }
+        }
+        catch (NotSupportedException)
+        {
+            // Identity-based: the hub's connection is a section of settings, not a string. When it is AzureWebJobsStorage
+            // (the default) its endpoints are checked above; whether the runner can use it is Build's to say.
         }
         catch (InvalidOperationException ex)
         {

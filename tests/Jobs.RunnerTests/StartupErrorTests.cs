@@ -53,6 +53,25 @@ public sealed class StartupErrorTests
     }
 
     [Fact]
+    public async Task IdentityBasedConnection_Unreachable_ExitsWithStorageUnreachable_NamingItsServiceUri()
+    {
+        var blob = TestStorage.FreePort();
+        using var runner = new RunnerProcess(_ => { }, new Dictionary<string, string>
+        {
+            ["AzureWebJobsStorage"] = "",
+            ["AzureWebJobsStorage__blobServiceUri"] = $"http://127.0.0.1:{blob}/devstoreaccount1",
+            ["AzureWebJobsStorage__queueServiceUri"] = $"http://127.0.0.1:{blob}/devstoreaccount1",
+            ["AzureWebJobsStorage__tableServiceUri"] = $"http://127.0.0.1:{blob}/devstoreaccount1",
+        });
+
+        var exitCode = await runner.RunUntilExitAsync(ExitWithin);
+
+        Assert.Equal(StartupException.StorageUnreachable, exitCode);
+        Assert.Contains($"the blob endpoint http://127.0.0.1:{blob}/devstoreaccount1 of 'AzureWebJobsStorage'", runner.Output, StringComparison.Ordinal);
+        AssertShortAndStackless(runner.Output);
+    }
+
+    [Fact]
     public async Task OptionOutOfRange_ExitsWithInvalidSetting_NamingItsSectionAndMember()
     {
         using var runner = new RunnerProcess(_ => { }, new Dictionary<string, string> { ["Jobs__Storage__MaxRetries"] = "99" });

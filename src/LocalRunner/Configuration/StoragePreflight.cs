@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
 
 namespace Jobs.LocalRunner.Configuration;
 
@@ -17,12 +18,21 @@ public static class StoragePreflight
     /// <summary>How long one endpoint may take to accept a TCP connection.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>One storage connection: the setting it was read from and its value.</summary>
-    public sealed record Connection(string Setting, string Value);
+    /// <summary>
+    /// One storage connection: the setting it was read from and its connection string, or — for an identity-based
+    /// connection (<c>{Setting}__accountName</c>, <c>__blobServiceUri</c>, …) — the section holding those settings.
+    /// </summary>
+    public sealed record Connection(string Setting, string? Value, IConfigurationSection? Identity = null);
+
+    private static readonly string[] Services = ["blob", "queue", "table"];
 
     /// <summary>The blob, queue and table endpoints of <paramref name="connection"/>; a malformed value names its setting.</summary>
     public static IReadOnlyList<(string Service, Uri Endpoint)> Endpoints(Connection connection)
     {
+        if (connection.Value is null)
+        {
+            return [.. Services.Select(service => (service, IdentityEndpoint(connection, service)))];
+        }
         try
         {
             return
@@ -40,6 +50,24 @@ public static class StoragePreflight
                 "for Azurite, UseDevelopmentStorage=true.",
                 StartupException.InvalidSetting, ex);
         }
+    }
+
+    /// <summary>An identity-based connection's endpoint: <c>__{service}ServiceUri</c>, else the public one of <c>__accountName</c>.</summary>
+    private static Uri IdentityEndpoint(Connection connection, string service)
+    {
+        var section = connection.Identity!;
+        if (section[$"{service}ServiceUri"] is { Length: > 0 } uri)
+        {
+            return Uri.TryCreate(uri, UriKind.Absolute, out var parsed) ? parsed : throw new StartupException(
+                $"The setting '{connection.Setting}__{service}ServiceUri' is not an absolute URI.", StartupException.InvalidSetting);
+        }
+        if (section["accountName"] is { Length: > 0 } account)
+        {
+            return new Uri($"https://{account}.{service}.core.windows.net");
+        }
+        throw new StartupException(
+            $"The setting '{connection.Setting}' has neither a connection string nor '{connection.Setting}__accountName' " +
+            $"(or '{connection.Setting}__{service}ServiceUri') for an identity-based connection.", StartupException.InvalidSetting);
     }
 
     /// <summary>Parses every connection, then connects once to each distinct endpoint host and port, all together.</summary>
