@@ -122,6 +122,9 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     Jobs__Events__HeartbeatSeconds: '15'
     Jobs__Events__PollMilliseconds: '1000'
     Jobs__Events__SettleMilliseconds: '300'
+    // Events raised to a job through its own route: size and how many may wait unconsumed (issue 25).
+    Jobs__RaisedEvents__MaxPayloadBytes: '16384'
+    Jobs__RaisedEvents__MaxPendingPerJob: '10'
     Jobs__Telemetry__Console: 'false'
   })
 }
@@ -138,6 +141,10 @@ resource auth 'Microsoft.Web/sites/config@2025-03-01' = {
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: unauthenticatedClientAction
+      // Probes and load balancers carry no token: the health endpoint answers them (it says nothing sensitive).
+      excludedPaths: [
+        '/api/health'
+      ]
       redirectToProvider: 'azureactivedirectory'
     }
     httpSettings: {

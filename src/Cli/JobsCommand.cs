@@ -5,7 +5,7 @@ using Jobs.Client;
 
 namespace Jobs.Cli;
 
-/// <summary>Exit codes: what a script can tell from <c>jobs</c>'s status.</summary>
+/// <summary>Exit codes: what a script can tell from <c>jobsctl</c>'s status.</summary>
 public static class ExitCodes
 {
     public const int Ok = 0;
@@ -59,7 +59,7 @@ public static class JobsCommand
             return new JobsClient(http);
         }
 
-        // jobs types
+        // jobsctl types
         var types = new Command("types", "The job types, their steps and input.");
         types.SetAction((parse, ct) => Run(parse, json, async output =>
         {
@@ -76,8 +76,8 @@ public static class JobsCommand
             return ExitCodes.Ok;
         }));
 
-        // jobs create TYPE --input @file.json [--wait]
-        var typeArgument = new Argument<string>("type") { Description = "The job type (see `jobs types`)." };
+        // jobsctl create TYPE --input @file.json [--wait]
+        var typeArgument = new Argument<string>("type") { Description = "The job type (see `jobsctl types`)." };
         var input = new Option<string?>("--input") { Description = "The input: JSON, or @file.json." };
         var correlation = new Option<string?>("--correlation-id") { Description = "Your id for this job." };
         var wait = new Option<bool>("--wait") { Description = "Follow the job until it ends; exit 1 unless it completed." };
@@ -102,7 +102,7 @@ public static class JobsCommand
             return await FollowAsync(client, job.Id, output, parse.GetValue(json), logs: false, ct);
         }));
 
-        // jobs list [--status …] [--type …] [--correlation-id …]
+        // jobsctl list [--status …] [--type …] [--correlation-id …]
         var status = new Option<string[]>("--status") { Description = "Only these statuses (repeat or comma-separate).", AllowMultipleArgumentsPerToken = true };
         var typeFilter = new Option<string[]>("--type") { Description = "Only these types.", AllowMultipleArgumentsPerToken = true };
         var correlationFilter = new Option<string>("--correlation-id") { Description = "Only jobs created with this correlation id (exact match)." };
@@ -138,7 +138,7 @@ public static class JobsCommand
             return ExitCodes.Ok;
         }));
 
-        // jobs show ID
+        // jobsctl show ID
         var id = new Argument<string>("id") { Description = "The job id." };
         var show = new Command("show", "Show a job.") { id };
         show.SetAction((parse, ct) => Run(parse, json, async output =>
@@ -157,7 +157,7 @@ public static class JobsCommand
             return ExitCodes.Ok;
         }));
 
-        // jobs logs ID [--follow]
+        // jobsctl logs ID [--follow]
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing lines until the job ends." };
         var logs = new Command("logs", "Print a job's log.") { id, follow };
         logs.SetAction((parse, ct) => Run(parse, json, async output =>
@@ -186,11 +186,11 @@ public static class JobsCommand
             }
         }));
 
-        // jobs watch ID
+        // jobsctl watch ID
         var watch = new Command("watch", "Follow a job live with a progress bar; exit 1 unless it completed.") { id };
         watch.SetAction((parse, ct) => Run(parse, json, output => FollowAsync(Client(parse), parse.GetValue(id)!, output, parse.GetValue(json), logs: false, ct)));
 
-        // jobs cancel ID
+        // jobsctl cancel ID
         var cancel = new Command("cancel", "Cancel a job.") { id };
         cancel.SetAction((parse, ct) => Run(parse, json, async output =>
         {

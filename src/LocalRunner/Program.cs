@@ -1,10 +1,18 @@
 using Jobs.LocalRunner;
 using Jobs.LocalRunner.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 // Usage: Jobs.LocalRunner [--content-root DIR] [--urls URL]
 // DIR holds host.json and local.settings.json; by default the nearest folder upwards that has host.json.
-var contentRoot = ArgValue(args, "--content-root") ?? FindContentRoot(Directory.GetCurrentDirectory())
-    ?? throw new InvalidOperationException("host.json not found; pass --content-root.");
+var contentRoot = ArgValue(args, "--content-root") ?? FindContentRoot(Directory.GetCurrentDirectory());
+if (contentRoot is null)
+{
+    Console.Error.WriteLine("host.json not found in this folder or any above it: run from the repository, or pass --content-root DIR.");
+    return StartupException.InvalidSetting;
+}
 // This is the local host, as `func start` is: Core Tools sets AZURE_FUNCTIONS_ENVIRONMENT=Development for the app,
 // overriding any other value with a warning (azure-functions-core-tools, StartHostAction), so DI scopes are validated.
 if (Environment.GetEnvironmentVariable(RunnerHost.EnvironmentSetting) is { } configured && configured != "Development")
@@ -17,7 +25,31 @@ var options = new RunnerOptions
     Urls = ArgValue(args, "--urls") ?? "http://localhost:7071",
     Settings = new Dictionary<string, string?> { [RunnerHost.EnvironmentSetting] = "Development" },
 };
-await RunnerHost.Build(options).RunAsync();
+// A problem a person can fix is one short message and an exit code (StartupException's), not a stack trace.
+try
+{
+    await RunnerHost.PreflightAsync(options, CancellationToken.None);
+    var app = RunnerHost.Build(options);
+    // The options' ValidateOnStart checks, run here so a bad value is this one message, not the host's logged stack.
+    app.Services.GetService<IStartupValidator>()?.Validate();
+    app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(ServingBanner.For(app.Urls, app.Services)));
+    await app.RunAsync();
+    return 0;
+}
+catch (StartupException ex)
+{
+    Console.Error.WriteLine($"Jobs could not start: {ex.Message}");
+    return ex.ExitCode;
+}
+catch (Exception ex) when (ex is OptionsValidationException || (ex is AggregateException all && all.InnerExceptions.All(e => e is OptionsValidationException)))
+{
+    var failures = ex is AggregateException many ? many.InnerExceptions.Cast<OptionsValidationException>() : [(OptionsValidationException)ex];
+    foreach (var failure in failures)
+    {
+        Console.Error.WriteLine($"Jobs could not start: a setting is invalid ({ServingBanner.SectionOf(failure.OptionsType)}): {string.Join(" ", failure.Failures)}");
+    }
+    return StartupException.InvalidSetting;
+}
 
 static string? ArgValue(string[] args, string name)
 {

@@ -80,7 +80,7 @@ public static partial class RunnerHost
         var durableConnection = StorageConnections.Resolve(builder.Configuration, host.StorageConnectionName);
 
         var services = builder.Services;
-        services.AddJobs();
+        services.AddJobs(builder.Configuration);
         services.AddSingleton(host);
         services.AddSingleton(catalog);
         services.AddSingleton(keys);
@@ -129,6 +129,49 @@ public static partial class RunnerHost
         // The host serves extension webhooks behind the extension's system key (DefaultScriptWebHookProvider).
         NativeDurableApi.Map(app.MapGroup("").WithMetadata(new KeyRequirement(AuthorizationLevel.System, HostKeys.DurableTaskSystemKeyName)), hubName);
         return app;
+    }
+
+    /// <summary>
+    /// What must hold before <see cref="Build"/> can open storage: every storage connection the runner and the app use is
+    /// set, parses and answers (<see cref="StoragePreflight"/>). Throws <see cref="StartupException"/> naming the setting.
+    /// </summary>
+    public static Task PreflightAsync(RunnerOptions options, CancellationToken cancellationToken)
+    {
+        var settings = AddAppSettings(new ConfigurationBuilder(), options).Build();
+        var host = HostSettings.Load(Path.Combine(options.ContentRoot, "host.json"), settings);
+        var connections = new List<StoragePreflight.Connection>();
+        void Add(string setting, string? value)
+        {
+            var identity = settings.GetSection(setting);
+            if (string.IsNullOrEmpty(value) && !identity.GetChildren().Any())
+            {
+                throw new StartupException($"The setting '{setting}' is not set: put a storage connection string in local.settings.json's Values " +
+                    "or the environment (UseDevelopmentStorage=true for Azurite).", StartupException.InvalidSetting);
+            }
+            var connection = string.IsNullOrEmpty(value) ? new StoragePreflight.Connection(setting, null, identity) : new StoragePreflight.Connection(setting, value);
+            if (!connections.Any(c => c.Setting == setting || (value is not null && c.Value == value)))
+            {
+                connections.Add(connection);
+            }
+        }
+        Add("AzureWebJobsStorage", settings["AzureWebJobsStorage"]);
+        var appSetting = settings[$"{Jobs.Functions.Storage.StorageOptions.Section}:{nameof(Jobs.Functions.Storage.StorageOptions.ConnectionSetting)}"] ?? "AzureWebJobsStorage";
+        Add(appSetting, settings[appSetting] ?? settings.GetConnectionString(appSetting));
+        try
+        {
+            // Identity-based, the hub's connection is a section of settings, not a string: when it is AzureWebJobsStorage
+            // (the default) its endpoints are checked above, and otherwise Build reports what it cannot reach.
+            var hub = StorageConnections.Resolve(settings, host.StorageConnectionName);
+            if (hub.ConnectionString is { } hubString && connections.All(c => c.Value != hubString))
+            {
+                connections.Add(new StoragePreflight.Connection($"the task hub's connection '{host.StorageConnectionName}'", hubString));
+            }
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new StartupException(ex.Message + " (host.json's extensions.durableTask.storageProvider.connectionName names it).", StartupException.InvalidSetting, ex);
+        }
+        return StoragePreflight.CheckAsync(connections, cancellationToken);
     }
 
     /// <summary>The route and methods come from the trigger attribute, exactly as the Functions SDK reads them.</summary>

@@ -101,6 +101,16 @@ public sealed partial class TemplateTests
     }
 
     [Fact]
+    public void SignIn_LeavesTheHealthEndpointOpen_ForProbes_AndNothingElse()
+    {
+        var template = File.ReadAllText(Path.Combine(Infra, "modules", "functionapp.bicep"));
+        var excluded = template[template.IndexOf("excludedPaths: [", StringComparison.Ordinal)..];
+        excluded = excluded[..excluded.IndexOf(']', StringComparison.Ordinal)];
+        Assert.Equal(["'/api/health'"], excluded.Split('\n').Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0));
+        Assert.Contains("requireAuthentication: true", template, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AppSettings_OpenStorageWithTheManagedIdentity_NeverWithAKey()
     {
         var template = File.ReadAllText(Path.Combine(Infra, "modules", "functionapp.bicep"));

@@ -32,6 +32,8 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "CancelJob", "jobs/{id}/cancel", "post,put" },
         { "UpdateDraft", "jobs/{id}", "patch" },
         { "SubmitDraft", "jobs/{id}/submit", "post" },
+        { "RerunJob", "jobs/{id}/rerun", "post" },
+        { "BulkJobs", "jobs/bulk", "post" },
         { "GetJobStats", "jobs/stats", "get" },
         { "ListJobTypes", "job-types", "get" },
         { "GetOpenApiDocument", "openapi.json", "get" },
@@ -54,10 +56,20 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         Assert.Equal("Function", (string?)trigger["authLevel"]);
     }
 
+    /// <summary>The one anonymous route: probes and load balancers carry no key (docs/decisions.md, issue 29).</summary>
+    [Fact]
+    public void HealthTrigger_IsAnonymous_OnItsRoute()
+    {
+        var trigger = Trigger(Functions.Single(f => (string?)f["name"] == "GetHealth"));
+        Assert.Equal("health", (string?)trigger["route"]);
+        Assert.Equal(["get"], trigger["methods"]!.AsArray().Select(m => (string)m!));
+        Assert.Equal("Anonymous", (string?)trigger["authLevel"]);
+    }
+
     [Fact]
     public void EveryHttpTrigger_IsInTheContract() =>
         Assert.Equal(
-            HttpContract.Select(row => (string)row[0]).Order(),
+            HttpContract.Select(row => (string)row[0]).Append("GetHealth").Order(),
             Functions.Where(f => (string?)Trigger(f)["type"] == "httpTrigger").Select(f => (string)f["name"]!).Order());
 
     [Fact]

@@ -12,6 +12,7 @@ public sealed class RunnerProcess : IDisposable
 {
     private readonly string _contentRoot = Directory.CreateTempSubdirectory("jobs-runner-").FullName;
     private readonly int _port = TestStorage.FreePort();
+    private readonly System.Text.StringBuilder _output = new();
     private Process? _process;
 
     private readonly IReadOnlyDictionary<string, string> _environment = new Dictionary<string, string>();
@@ -84,8 +85,50 @@ public sealed class RunnerProcess : IDisposable
 
     public bool HasExited => _process is null || _process.HasExited;
 
+    /// <summary>What the process wrote so far, standard output and error interleaved line by line.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
     /// <summary>Starts the runner and waits until it serves HTTP.</summary>
     public async Task StartAsync()
+    {
+        Launch();
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var response = await Client.GetAsync("/api/job-types");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The runner did not start serving.");
+    }
+
+    /// <summary>Starts the runner for a start that must fail: waits for it to exit (bounded) and returns its exit code.</summary>
+    public async Task<int> RunUntilExitAsync(TimeSpan timeout)
+    {
+        Launch();
+        using var wait = new CancellationTokenSource(timeout);
+        await _process!.WaitForExitAsync(wait.Token);
+        return _process.ExitCode;
+    }
+
+    private void Launch()
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Jobs.LocalRunner.dll");
         var start = new ProcessStartInfo("dotnet")
@@ -107,26 +150,22 @@ public sealed class RunnerProcess : IDisposable
             start.Environment[key] = value;
         }
         _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => Capture(e.Data);
+        _process.ErrorDataReceived += (_, e) => Capture(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        for (var i = 0; i < 300; i++)
+    }
+
+    private void Capture(string? line)
+    {
+        if (line is null)
         {
-            try
-            {
-                using var response = await Client.GetAsync("/api/job-types");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
+            return;
         }
-        throw new TimeoutException("The runner did not start serving.");
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
     }
 
     /// <summary><c>kill -9</c>: the process ends at once, holding whatever it held.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Handlers;
+using Jobs.Functions.Health;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 using Jobs.Functions.Submissions;
@@ -48,7 +49,7 @@ public static class OpenApiDocumentBuilder
 
     private sealed record Operation(
         string Method, string Route, string OperationId, string Summary, Parameter[] Parameters, string? RequestBody, Response[] Responses,
-        bool RequestBodyRequired = true);
+        bool RequestBodyRequired = true, bool Anonymous = false);
 
     /// <summary>
     /// The shapes the API writes, by component name, each from its C# type; wherever one of these types appears inside
@@ -79,6 +80,7 @@ public static class OpenApiDocumentBuilder
         ["ProblemDetails"] = typeof(ProblemBody),
         ["JobResumePoint"] = typeof(JobResumePoint),
         ["BulkFilter"] = typeof(Handlers.BulkFilter),
+        ["HealthReport"] = typeof(HealthReport),
     };
 
     /// <summary>
@@ -190,6 +192,9 @@ public static class OpenApiDocumentBuilder
             [new(202, "Raised.", null), new(404, "No such job, or not the caller's, or an event its type does not wait for (the problem names eventName).", "ProblemDetails", Problem, true),
                 new(409, "The job has as many raised events waiting to be consumed as it may (the problem names eventName).", "ProblemDetails", Problem, true),
                 new(410, "Already ended.", null), new(413, "Payload too large (the problem names body).", "ProblemDetails", Problem, true)]),
+        new("get", "health", "GetHealth", "Whether storage (tables, queues, blobs), the task hub and the list layout answer; anonymous, for probes and load balancers. Checked at most once per 5 s per instance.", [], null,
+            [new(200, "Healthy.", "HealthReport"), new(503, "A check failed (each check says healthy, unhealthy or unknown; the reason is in the app's log).", "HealthReport")],
+            Anonymous: true),
     ];
 
     /// <summary>The document, with <paramref name="serverUrl"/> (the request's public base URL) as its server.</summary>
@@ -221,7 +226,8 @@ public static class OpenApiDocumentBuilder
             {
                 ["title"] = "Jobs",
                 ["version"] = "1.0",
-                ["description"] = "Long-running jobs as durable orchestrations: create, watch, list, cancel. Identity: App Service Authentication (x-ms-client-principal); function keys (x-functions-key or ?code=).",
+                ["description"] = "Long-running jobs as durable orchestrations: create, watch, list, cancel, rerun. Identity: App Service Authentication (x-ms-client-principal); function keys (x-functions-key or ?code=).",
+                ["license"] = new JsonObject { ["name"] = "MIT", ["identifier"] = "MIT" },
             },
             ["servers"] = new JsonArray(new JsonObject { ["url"] = serverUrl }),
             ["security"] = new JsonArray(new JsonObject { ["functionKey"] = new JsonArray() }, new JsonObject { ["functionKeyQuery"] = new JsonArray() }),
@@ -287,8 +293,12 @@ public static class OpenApiDocumentBuilder
                 ["content"] = new JsonObject { [Json] = new JsonObject { ["schema"] = Ref(body) } },
             };
         }
+        if (operation.Anonymous)
+        {
+            node["security"] = new JsonArray(); // no key: overrides the document's default
+        }
         var responses = new JsonObject();
-        foreach (var response in operation.Responses.Concat(Errors).DistinctBy(r => r.Status))
+        foreach (var response in (operation.Anonymous ? operation.Responses : operation.Responses.Concat(Errors)).DistinctBy(r => r.Status))
         {
             var described = new JsonObject { ["description"] = response.Description };
             if (response.MediaType == "text/event-stream")

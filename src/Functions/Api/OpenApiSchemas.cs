@@ -73,6 +73,10 @@ public static class OpenApiSchemas
             List<string> required = [];
             foreach (var property in context.TypeInfo.Properties)
             {
+                if (!properties.ContainsKey(property.Name))
+                {
+                    continue; // not written (a [JsonIgnore]d member)
+                }
                 if (request && property.AttributeProvider?.IsDefined(typeof(QueueOnlyAttribute), true) == true)
                 {
                     properties.Remove(property.Name);

@@ -1,11 +1,13 @@
 using Jobs.Functions.Api;
 using Jobs.Functions.Handlers;
+using Jobs.Functions.Health;
 using Jobs.Functions.Identity;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Maintenance;
 using Jobs.Functions.Observability;
 using Jobs.Functions.Storage;
 using Jobs.Functions.Submissions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -17,10 +19,12 @@ namespace Jobs.Functions.Hosting;
 /// </summary>
 public static class JobsServiceCollectionExtensions
 {
-    public static IServiceCollection AddJobs(this IServiceCollection services)
+    /// <param name="services">The host's services.</param>
+    /// <param name="configuration">The host's configuration, where the telemetry exporters' settings are read (without it: the environment).</param>
+    public static IServiceCollection AddJobs(this IServiceCollection services, IConfiguration? configuration = null)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddJobsTelemetry();
+        services.AddJobsTelemetry(configuration);
 
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section);
@@ -56,6 +60,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobEnding>();
         services.AddSingleton<JobCommands>();
         services.AddSingleton<JobReconciler>();
+        services.AddSingleton<HealthProbe>();
 
         services.AddJobHandlers();
         return services;

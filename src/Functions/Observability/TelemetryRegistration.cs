@@ -1,7 +1,8 @@
+using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
-using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -9,37 +10,73 @@ using OpenTelemetry.Trace;
 namespace Jobs.Functions.Observability;
 
 /// <summary>
-/// OpenTelemetry for both hosts: the <see cref="JobsTelemetry"/> source and meter, exported to the console when
-/// <c>Jobs:Telemetry:Console</c> is true (the sample local settings) and over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
-/// is set (the standard variable; an app setting in Azure).
+/// OpenTelemetry for both hosts: the <see cref="JobsTelemetry"/> source and meter, exported to whichever of these the
+/// settings turn on — the console (<c>Jobs:Telemetry:Console</c> true, as the sample local settings have it), OTLP
+/// (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, with the other standard <c>OTEL_*</c> variables) and Application Insights
+/// (<c>APPLICATIONINSIGHTS_CONNECTION_STRING</c>: traces, metrics and logs through the Azure Monitor exporter). The
+/// settings are read from the host's configuration (local.settings.json under the runner, app settings in Azure), falling
+/// back to the environment. Metrics are exported every <c>OTEL_METRIC_EXPORT_INTERVAL</c> ms (60 s by default).
 /// </summary>
 public static class TelemetryRegistration
 {
     public const string ConsoleSetting = "Jobs:Telemetry:Console";
+    public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    public const string ApplicationInsightsSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
-    public static IServiceCollection AddJobsTelemetry(this IServiceCollection services)
+    /// <summary>
+    /// A job's spans are recorded whenever their parent was not explicitly sampled out upstream: the spans around them in
+    /// the process (an ASP.NET Core request nobody listens to, a carried traceparent with no sampling flag) are created
+    /// unrecorded, and the SDK's default (parent-based) sampler then dropped every job span — nothing was exported at all.
+    /// A remote parent's decision is still honoured.
+    /// </summary>
+    public static readonly Sampler Sampler = new ParentBasedSampler(new AlwaysOnSampler(), localParentNotSampled: new AlwaysOnSampler());
+
+    public static IServiceCollection AddJobsTelemetry(this IServiceCollection services, IConfiguration? configuration = null)
     {
+        string? Setting(string name) =>
+            configuration?[name] is { Length: > 0 } value ? value : Environment.GetEnvironmentVariable(name.Replace(":", "__", StringComparison.Ordinal));
+        var console = bool.TryParse(Setting(ConsoleSetting), out var on) && on;
+        var otlp = !string.IsNullOrWhiteSpace(Setting(OtlpEndpointSetting));
+        var applicationInsights = Setting(ApplicationInsightsSetting);
+        void AzureMonitor(AzureMonitorExporterOptions options) => options.ConnectionString = applicationInsights;
+
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("jobs"))
-            .WithTracing(tracing => tracing.AddSource(JobsTelemetry.Name).AddProcessor(provider => ToConsole(provider)
-                ? new SimpleActivityExportProcessor(new ConsoleActivityExporter(new ConsoleExporterOptions()))
-                : new NoProcessor()))
-            .WithMetrics(metrics => metrics.AddMeter(JobsTelemetry.Name).AddReader(provider =>
-                new PeriodicExportingMetricReader(ToConsole(provider) ? new ConsoleMetricExporter(new ConsoleExporterOptions()) : new NoMetricExporter(), 60_000)));
-        if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(JobsTelemetry.Name);
+                if (console)
+                {
+                    tracing.AddConsoleExporter();
+                }
+                if (!string.IsNullOrWhiteSpace(applicationInsights))
+                {
+                    tracing.AddAzureMonitorTraceExporter(AzureMonitor);
+                }
+                // Last: the Azure Monitor exporter sets a sampler of its own (rate-limited, parent-based), which would drop
+                // the job's spans again.
+                tracing.SetSampler(Sampler);
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(JobsTelemetry.Name);
+                if (console)
+                {
+                    metrics.AddConsoleExporter();
+                }
+                if (!string.IsNullOrWhiteSpace(applicationInsights))
+                {
+                    metrics.AddAzureMonitorMetricExporter(AzureMonitor);
+                }
+            });
+        if (!string.IsNullOrWhiteSpace(applicationInsights))
+        {
+            telemetry.WithLogging(logging => logging.AddAzureMonitorLogExporter(AzureMonitor));
+        }
+        if (otlp)
         {
             telemetry.UseOtlpExporter();
         }
         return services;
-    }
-
-    private static bool ToConsole(IServiceProvider provider) => provider.GetService<IConfiguration>()?.GetValue<bool>(ConsoleSetting) == true;
-
-    /// <summary>Console export off: spans go nowhere here (other exporters, OTLP, still get them).</summary>
-    private sealed class NoProcessor : BaseProcessor<System.Diagnostics.Activity>;
-
-    private sealed class NoMetricExporter : BaseExporter<Metric>
-    {
-        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
     }
 }

@@ -126,6 +126,14 @@ public sealed class IndexLayout
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="table"/>'s layout record is there and names this layout (read-only: one point read, for the
+    /// health check). False when the record is gone or names other counts; a storage failure throws.
+    /// </summary>
+    public async Task<bool> RecordMatchesAsync(TableClient table, CancellationToken cancellationToken) =>
+        await ReadRecordedAsync(table, cancellationToken) is { } recorded
+            && recorded.Owner == OwnerBuckets && (recorded.All ?? LegacyAllBuckets) == AllBuckets;
+
     /// <summary>The recorded counts (<see cref="Recorded.All"/> null: recorded before the all-jobs count was); null when there is no record, 0 for a count that is not a number.</summary>
     private static async Task<Recorded?> ReadRecordedAsync(TableClient table, CancellationToken cancellationToken)
     {

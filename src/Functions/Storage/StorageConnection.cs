@@ -70,14 +70,30 @@ public sealed class StorageConnection
             CredentialFor(section, setting));
     }
 
+    /// <exception cref="InvalidOperationException">A malformed connection string: the message names the setting, never the value (it holds a key).</exception>
     public TableServiceClient CreateTableServiceClient(TableClientOptions options) =>
-        Credential is null ? new TableServiceClient(ConnectionString, options) : new TableServiceClient(TableServiceUri, Credential, options);
+        Credential is null ? Parsed(() => new TableServiceClient(ConnectionString, options)) : new TableServiceClient(TableServiceUri, Credential, options);
 
+    /// <exception cref="InvalidOperationException">As <see cref="CreateTableServiceClient"/>.</exception>
     public QueueServiceClient CreateQueueServiceClient(QueueClientOptions options) =>
-        Credential is null ? new QueueServiceClient(ConnectionString, options) : new QueueServiceClient(QueueServiceUri, Credential, options);
+        Credential is null ? Parsed(() => new QueueServiceClient(ConnectionString, options)) : new QueueServiceClient(QueueServiceUri, Credential, options);
 
+    /// <exception cref="InvalidOperationException">As <see cref="CreateTableServiceClient"/>.</exception>
     public BlobServiceClient CreateBlobServiceClient(BlobClientOptions? options = null) =>
-        Credential is null ? new BlobServiceClient(ConnectionString, options) : new BlobServiceClient(BlobServiceUri, Credential, options);
+        Credential is null ? Parsed(() => new BlobServiceClient(ConnectionString, options)) : new BlobServiceClient(BlobServiceUri, Credential, options);
+
+    private T Parsed<T>(Func<T> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            // The SDK's message ("No valid combination of account information found") names no setting.
+            throw new InvalidOperationException($"The storage connection setting '{Setting}' is not a valid connection string: {ex.Message}", ex);
+        }
+    }
 
     /// <summary>
     /// <c>__{service}ServiceUri</c>, else the public cloud's endpoint of <c>__accountName</c> (as the Functions host

@@ -56,7 +56,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var parsed = result.Document!;
         var errors = parsed.Validate(ValidationRuleSet.GetDefaultRuleSet())?.ToList() ?? [];
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Pointer}: {e.Message}")));
-        Assert.Equal(20, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
+        Assert.Equal(21, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
     }
 
     [Fact]
@@ -125,7 +125,10 @@ public sealed class OpenApiTests(RunnerFixture runner)
         await Check(client, HttpMethod.Post, "/api/jobs/bulk", "/jobs/bulk", new { action = "cancel", ids = new[] { id } });
         await Check(client, HttpMethod.Post, "/api/jobs/bulk", "/jobs/bulk", new { action = "archive", ids = new[] { id } }); // 400
 
-        Assert.True(checkedOperations.Count >= 20, string.Join(", ", checkedOperations));
+        using var anonymous = runner.Client(null);
+        await Check(anonymous, HttpMethod.Get, "/api/health", "/health");
+
+        Assert.True(checkedOperations.Count >= 21, string.Join(", ", checkedOperations));
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using Jobs.Testing;
 
 namespace Jobs.IntegrationTests.Client;
 
-/// <summary>The <c>jobs</c> command, run as a process against the runner, as a person or a script runs it.</summary>
+/// <summary>The <c>jobsctl</c> command, run as a process against the runner, as a person or a script runs it.</summary>
 [Collection(RunnerCollection.Name)]
 public sealed class CliTests(RunnerFixture runner)
 {
@@ -15,7 +15,7 @@ public sealed class CliTests(RunnerFixture runner)
     private async Task<(int Exit, string Out, string Error)> JobsAtAsync(string url, params string[] args)
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var dll = Path.Combine(RepoPaths.Root, "src", "Cli", "bin", configuration, "net10.0", "jobs.dll");
+        var dll = Path.Combine(RepoPaths.Root, "src", "Cli", "bin", configuration, "net10.0", "jobsctl.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { dll, "--url", url, "--user", _owner }.Concat(args))
         {
