@@ -1,8 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 using Jobs.Testing;
+using static Jobs.IntegrationTests.Hostile.HostileRequests;
 
 namespace Jobs.IntegrationTests.Hostile;
 
@@ -118,32 +117,5 @@ public sealed class HostileCrossSiteTests(HostileRunnerFixture runner)
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             Assert.Equal("cancelled", (string?)JsonNode.Parse(await owner.GetStringAsync($"/api/jobs/{draft}/status"))!["status"]);
         }
-    }
-
-    private static async Task<string> DraftAsync(HttpClient client)
-    {
-        using var created = await client.PostAsync("/api/jobs",
-            new StringContent("""{"type":"demo.steps","draft":true,"input":{"steps":1}}""", Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        return (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!;
-    }
-
-    private static HttpRequestMessage Request(string method, string path, string? body, string? contentType)
-    {
-        var request = new HttpRequestMessage(new HttpMethod(method), path);
-        if (body is not null)
-        {
-            request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
-            request.Content.Headers.ContentType = contentType is null ? null : new MediaTypeHeaderValue(contentType);
-        }
-        return request;
-    }
-
-    private static async Task<JsonNode> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"expected {(int)expected}, got {(int)response.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return JsonNode.Parse(text)!;
     }
 }

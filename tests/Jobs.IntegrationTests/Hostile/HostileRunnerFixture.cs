@@ -13,13 +13,21 @@ public sealed class HostileRunnerFixture : RunnerFixture
 
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [new("Jobs:Http:AllowedOrigins", AllowedOrigin)];
 
+    /// <inheritdoc cref="QuietState.CaptureAsync"/>
+    public Task<StoredState> QuietStateAsync() => QuietState.CaptureAsync(this);
+}
+
+/// <summary>What a runner has stored, captured once it has stopped moving.</summary>
+public static class QuietState
+{
     /// <summary>
-    /// Captures what is stored once it has stopped moving (three captures alike in a row): the state a hostile request
-    /// must leave as it is. Tests wait for their own jobs to end, so this only guards against a straggling write.
+    /// Captures what <paramref name="runner"/> has stored once it has stopped moving (three captures alike in a row):
+    /// the state a hostile request must leave as it is. Tests wait for their own jobs to end, so this only guards
+    /// against a straggling write of an earlier test.
     /// </summary>
-    public async Task<StoredState> QuietStateAsync()
+    public static async Task<StoredState> CaptureAsync(RunnerFixture runner)
     {
-        var state = await StoredState.CaptureAsync(this);
+        var state = await StoredState.CaptureAsync(runner);
         var alike = 0;
         await Conditions.WaitUntilAsync(async () =>
         {
@@ -27,7 +35,7 @@ public sealed class HostileRunnerFixture : RunnerFixture
             alike = state.DifferencesFrom(again).Count == 0 ? alike + 1 : 0;
             state = again;
             return alike >= 2;
-        }, "the hostile runner's storage never settled");
+        }, "the runner's storage never settled");
         return state;
     }
 }
