@@ -7,8 +7,7 @@ using static Jobs.IntegrationTests.Hostile.HostileRequests;
 namespace Jobs.IntegrationTests.Hostile;
 
 /// <summary>
-/// Malformed and oversized input on every route that reads it — bodies, headers, list and log cursors,
-/// <c>Last-Event-ID</c> — from the owner of the jobs themselves: each is a problem naming what was wrong (or the
+/// Malformed and oversized input on every route that reads it — bodies, headers, list and log cursors — from the owner of the jobs themselves: each is a problem naming what was wrong (or the
 /// server's own refusal of a header block too large), and nothing stored changes. (<c>Api/BadInputTests</c> holds the
 /// create body's field-by-field checks.)
 /// </summary>
@@ -153,47 +152,6 @@ public sealed class HostileInputTests(HostileRunnerFixture runner)
 
         Assert.Equal("after", Field(await ProblemAsync(response, HttpStatusCode.BadRequest)));
         await before.AssertUnchangedAsync();
-    }
-
-    [Theory]
-    [InlineData("<script>")]
-    [InlineData("-1.-")]
-    [InlineData("99999999999999999999.-")]
-    [InlineData("1.-.end.end")]
-    [InlineData("1.-.begin")]
-    [InlineData("1.0000000000000000001-000000/../x")]
-    [InlineData("1")]
-    public async Task LastEventIdGarbage_Is400NamingTheHeader_AndChangesNothing(string lastEventId)
-    {
-        using var owner = runner.Client(NewUser("sse"));
-        var ended = await CompletedJobAsync(owner);
-        var before = await runner.QuietStateAsync();
-
-        using var request = Request("GET", $"/api/jobs/{ended}/events");
-        request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
-        using var response = await owner.SendAsync(request);
-
-        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
-        Assert.Equal("Last-Event-ID", Field(problem));
-        await before.AssertUnchangedAsync();
-    }
-
-    [Fact]
-    public async Task LastEventId_OfAnEnd_Is204_AndAForgedFutureOne_StillEndsTheStream()
-    {
-        using var owner = runner.Client(NewUser("sse-end"));
-        var ended = await CompletedJobAsync(owner);
-
-        using var afterEnd = Request("GET", $"/api/jobs/{ended}/events");
-        afterEnd.Headers.Add("Last-Event-ID", "1.-.end");
-        using (var response = await owner.SendAsync(afterEnd))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        }
-        // A version from the far future: the stream cannot be told to wait for it — an ended job still sends its end.
-        var stream = await Jobs.Testing.SseClient.ReadOnceAsync(owner, $"/api/jobs/{ended}/events", lastEventId: "9000000000000000000.-", timeout: TimeSpan.FromSeconds(20));
-        Assert.Equal(HttpStatusCode.OK, stream.Status);
-        Assert.Equal("end", stream.Events[^1].Event);
     }
 
     /// <summary>A body stream whose length is unknown, so the request goes out chunked, without a Content-Length.</summary>
