@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Jobs.Testing;
-using static Jobs.IntegrationTests.Hostile.HostileRequests;
+using static Jobs.IntegrationTests.Hostile.HostileSetup;
 
 namespace Jobs.IntegrationTests.Hostile;
 
@@ -10,8 +10,8 @@ namespace Jobs.IntegrationTests.Hostile;
 /// has one winner and every other answer says the request had already been done; what is stored is what one request
 /// would have stored (one job, one ending, one orchestration, counts that add up).
 /// </summary>
-[Collection(HostileRunnerCollection.Name)]
-public sealed class HostileConcurrencyTests(HostileRunnerFixture runner)
+[Collection(HostileSuiteCollection.Name)]
+public sealed class HostileConcurrencyTests(HostileSuiteRunnerFixture runner)
 {
     private const int Storm = 24;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Jobs.Testing;
-using static Jobs.IntegrationTests.Hostile.HostileRequests;
+using static Jobs.IntegrationTests.Hostile.HostileSetup;
 
 namespace Jobs.IntegrationTests.Hostile;
 
@@ -11,8 +11,8 @@ namespace Jobs.IntegrationTests.Hostile;
 /// refused before anything runs, and changes nothing stored. The app's own pages, an allowed origin and clients that are
 /// no browser keep working.
 /// </summary>
-[Collection(HostileRunnerCollection.Name)]
-public sealed class HostileCrossSiteTests(HostileRunnerFixture runner)
+[Collection(HostileSuiteCollection.Name)]
+public sealed class HostileCrossSiteTests(HostileSuiteRunnerFixture runner)
 {
     private const string EvilOrigin = "https://evil.example";
 
@@ -102,7 +102,7 @@ public sealed class HostileCrossSiteTests(HostileRunnerFixture runner)
         {
             ("the app's page (fetch metadata)", [("Sec-Fetch-Site", "same-origin"), ("Origin", ownOrigin)]),
             ("the app's page (Origin only)", [("Origin", ownOrigin)]),
-            ("an allowed site's page", [("Sec-Fetch-Site", "cross-site"), ("Origin", HostileRunnerFixture.AllowedOrigin)]),
+            ("an allowed site's page", [("Sec-Fetch-Site", "cross-site"), ("Origin", HostileSuiteRunnerFixture.AllowedOrigin)]),
             ("a client that is no browser", []),
         };
         foreach (var (what, headers) in senders)

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using static Jobs.IntegrationTests.Hostile.HostileRequests;
+using static Jobs.IntegrationTests.Hostile.HostileSetup;
 
 namespace Jobs.IntegrationTests.Hostile;
 
@@ -10,8 +10,8 @@ namespace Jobs.IntegrationTests.Hostile;
 /// attacker's own empty scope, and nothing stored changes. (<c>Identity/AuthorizationMatrixTests</c> holds the whole
 /// permission matrix; this is the attacker's side of it, with storage checked.)
 /// </summary>
-[Collection(HostileRunnerCollection.Name)]
-public sealed class HostileCrossUserTests(HostileRunnerFixture runner)
+[Collection(HostileSuiteCollection.Name)]
+public sealed class HostileCrossUserTests(HostileSuiteRunnerFixture runner)
 {
     /// <summary>Every route that names a job; <c>{id}</c> is the victim's.</summary>
     private static readonly (string Method, string Path, string? Body)[] JobRoutes =

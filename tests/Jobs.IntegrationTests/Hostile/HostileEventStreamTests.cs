@@ -1,6 +1,6 @@
 using System.Net;
 using Jobs.Testing;
-using static Jobs.IntegrationTests.Hostile.HostileRequests;
+using static Jobs.IntegrationTests.Hostile.HostileSetup;
 
 namespace Jobs.IntegrationTests.Hostile;
 
@@ -9,8 +9,8 @@ namespace Jobs.IntegrationTests.Hostile;
 /// past the caller's cap. Streams only read, so nothing stored may change. (<c>Api/EventStreamTests</c> holds the
 /// stream's contract, the cap among it.)
 /// </summary>
-[Collection(HostileRunnerCollection.Name)]
-public sealed class HostileEventStreamTests(HostileRunnerFixture runner)
+[Collection(HostileSuiteCollection.Name)]
+public sealed class HostileEventStreamTests(HostileSuiteRunnerFixture runner)
 {
     /// <summary>Jobs:Events:MaxStreamsPerCaller's default, which the hostile runner keeps.</summary>
     private const int Cap = 5;

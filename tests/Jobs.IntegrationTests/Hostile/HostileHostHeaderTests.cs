@@ -6,8 +6,8 @@ namespace Jobs.IntegrationTests.Hostile;
 /// Issue 25, item 6 (reflected host): a caller's <c>Host</c> header or forwarding headers never shape the URLs the API
 /// hands out — <c>Location</c> headers, the per-job links, <c>nextLink</c>, admins' native management URLs.
 /// </summary>
-[Collection(HostileRunnerCollection.Name)]
-public sealed class HostileHostHeaderTests(HostileRunnerFixture runner)
+[Collection(HostileSuiteCollection.Name)]
+public sealed class HostileHostHeaderTests(HostileSuiteRunnerFixture runner)
 {
     private const string EvilHost = "evil.example:666";
 

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using static Jobs.IntegrationTests.Hostile.HostileRequests;
+using static Jobs.IntegrationTests.Hostile.HostileSetup;
 
 namespace Jobs.IntegrationTests.Hostile;
 
@@ -11,8 +11,8 @@ namespace Jobs.IntegrationTests.Hostile;
 /// server's own refusal of a header block too large), and nothing stored changes. (<c>Api/BadInputTests</c> holds the
 /// create body's field-by-field checks.)
 /// </summary>
-[Collection(HostileRunnerCollection.Name)]
-public sealed class HostileInputTests(HostileRunnerFixture runner)
+[Collection(HostileSuiteCollection.Name)]
+public sealed class HostileInputTests(HostileSuiteRunnerFixture runner)
 {
     /// <summary>Every route with a body; <c>{id}</c> is a draft of the caller's.</summary>
     private static readonly (string Method, string Path)[] BodyRoutes =

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Jobs.Functions.Identity;
 using Jobs.Testing;
-using static Jobs.IntegrationTests.Hostile.HostileRequests;
+using static Jobs.IntegrationTests.Hostile.HostileSetup;
 
 namespace Jobs.IntegrationTests.Hostile;
 
@@ -11,8 +11,8 @@ namespace Jobs.IntegrationTests.Hostile;
 /// written; and where the header is not trusted (no App Service Authentication), a well-formed one claiming the admin
 /// role is no identity at all.
 /// </summary>
-[Collection(HostileRunnerCollection.Name)]
-public sealed class HostilePrincipalTests(HostileRunnerFixture runner)
+[Collection(HostileSuiteCollection.Name)]
+public sealed class HostilePrincipalTests(HostileSuiteRunnerFixture runner)
 {
     private static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 

@@ -3,11 +3,12 @@ using Jobs.Testing;
 namespace Jobs.IntegrationTests.Hostile;
 
 /// <summary>
-/// The runner the hostile suite attacks: a task hub and table of its own, so a test can capture everything stored
+/// The runner the hostile suite attacks (its catalogue, each attack and the test that shows it refused, is
+/// docs/security.md): a task hub and table of its own, so a test can capture everything stored
 /// (<see cref="StoredState"/>) and show a refused request changed none of it. One site besides the app's own is allowed
 /// to send state changes (<see cref="AllowedOrigin"/>), to show the setting lets it through and nobody else.
 /// </summary>
-public sealed class HostileRunnerFixture : RunnerFixture
+public sealed class HostileSuiteRunnerFixture : RunnerFixture
 {
     public const string AllowedOrigin = "https://portal.example.test";
 
@@ -41,7 +42,7 @@ public static class QuietState
 }
 
 [CollectionDefinition(Name)]
-public sealed class HostileRunnerCollection : ICollectionFixture<HostileRunnerFixture>
+public sealed class HostileSuiteCollection : ICollectionFixture<HostileSuiteRunnerFixture>
 {
-    public const string Name = "hostile-runner";
+    public const string Name = "hostile-suite-runner";
 }

@@ -7,7 +7,7 @@ using Jobs.Testing;
 namespace Jobs.IntegrationTests.Hostile;
 
 /// <summary>What the hostile tests share: the victim's jobs to attack, raw requests, and the exact problem expected.</summary>
-internal static class HostileRequests
+internal static class HostileSetup
 {
     public static string NewUser(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
 
