@@ -18,29 +18,6 @@ public sealed class HostileSuiteRunnerFixture : RunnerFixture
     public Task<StoredState> QuietStateAsync() => QuietState.CaptureAsync(this);
 }
 
-/// <summary>What a runner has stored, captured once it has stopped moving.</summary>
-public static class QuietState
-{
-    /// <summary>
-    /// Captures what <paramref name="runner"/> has stored once it has stopped moving (three captures alike in a row):
-    /// the state a hostile request must leave as it is. Tests wait for their own jobs to end, so this only guards
-    /// against a straggling write of an earlier test.
-    /// </summary>
-    public static async Task<StoredState> CaptureAsync(RunnerFixture runner)
-    {
-        var state = await StoredState.CaptureAsync(runner);
-        var alike = 0;
-        await Conditions.WaitUntilAsync(async () =>
-        {
-            var again = await state.RecaptureAsync();
-            alike = state.DifferencesFrom(again).Count == 0 ? alike + 1 : 0;
-            state = again;
-            return alike >= 2;
-        }, "the runner's storage never settled");
-        return state;
-    }
-}
-
 [CollectionDefinition(Name)]
 public sealed class HostileSuiteCollection : ICollectionFixture<HostileSuiteRunnerFixture>
 {
