@@ -112,6 +112,10 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     // Jobs__Identity__TrustClientPrincipal stays unset: the principal header is trusted exactly while the platform
     // says App Service Authentication is on (WEBSITE_AUTH_ENABLED). No development identity in Azure.
     Jobs__Http__TrustedProxies: ''
+    // Empty: returned URLs use the app's own host name (WEBSITE_HOSTNAME); a custom domain sets it (docs/deploy.md).
+    Jobs__Http__PublicBaseUrl: ''
+    // Empty: only the app's own pages may send state-changing requests from a browser (issue 25).
+    Jobs__Http__AllowedOrigins: ''
     Jobs__Retention__MaxAgeDays: string(retentionDays)
     Jobs__Retention__MaxPerRun: '5000'
     Jobs__Reconciler__GraceSeconds: '60'

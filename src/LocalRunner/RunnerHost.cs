@@ -49,7 +49,8 @@ public static partial class RunnerHost
             Args = [],
         });
         builder.Configuration.Sources.Clear();
-        AddAppSettings(builder.Configuration, options);
+        var hostName = new ListeningHostName();
+        AddAppSettings(builder.Configuration, options, hostName);
         var development = builder.Environment.IsDevelopment();
         builder.Host.UseDefaultServiceProvider(provider =>
         {
@@ -112,6 +113,7 @@ public static partial class RunnerHost
         }
 
         var app = builder.Build();
+        hostName.Addresses = () => app.Urls;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Jobs.LocalRunner");
         foreach (var applied in host.TestOverridesApplied)
         {
@@ -178,7 +180,7 @@ public static partial class RunnerHost
     internal static string RouteOf(HostSettings host, FunctionDescriptor function) =>
         "/" + string.Join('/', new[] { host.RoutePrefix, function.Http!.Route ?? function.Name }.Where(p => !string.IsNullOrEmpty(p)));
 
-    private static IConfigurationBuilder AddAppSettings(IConfigurationBuilder configuration, RunnerOptions options)
+    private static IConfigurationBuilder AddAppSettings(IConfigurationBuilder configuration, RunnerOptions options, ListeningHostName? hostName = null)
     {
         // Quiet defaults for chatty libraries, overridable like any setting (Logging__LogLevel__DurableTask=Information).
         configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -192,6 +194,10 @@ public static partial class RunnerHost
         if (options.LoadLocalSettings)
         {
             configuration.AddInMemoryCollection(LocalSettings.Load(Path.Combine(options.ContentRoot, "local.settings.json")));
+        }
+        if (hostName is not null)
+        {
+            configuration.Add(hostName);
         }
         configuration.AddEnvironmentVariables();
         configuration.AddInMemoryCollection(options.Settings);

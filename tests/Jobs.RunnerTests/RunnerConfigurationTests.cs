@@ -63,12 +63,39 @@ public sealed class RunnerConfigurationTests
         var sample = LocalSettings.Load(Path.Combine(RepoPaths.Root, "local.settings.sample.json"));
         foreach (var key in new[] { "AzureWebJobsStorage", "Jobs:Storage:TablePrefix", "Jobs:Storage:MaxRetries", "Jobs:Storage:ExportContainer",
             "Jobs:Identity:TrustClientPrincipal", "Jobs:Identity:DevelopmentIdentity", "Jobs:Retention:MaxAgeDays", "Jobs:Retention:MaxPerRun",
-            "Jobs:Http:TrustedProxies", "Jobs:Reconciler:GraceSeconds", "Jobs:Runner:RequireKeys", "Jobs:Telemetry:Console",
+            "Jobs:Http:TrustedProxies", "Jobs:Http:PublicBaseUrl", "Jobs:Http:AllowedOrigins", "Jobs:Reconciler:GraceSeconds", "Jobs:Runner:RequireKeys", "Jobs:Telemetry:Console",
             "Jobs:Reconciler:RecountMinutes", "Jobs:Storage:OwnerIndexBuckets", "Jobs:Events:MaxStreamsPerCaller", "Jobs:Events:MaxStreamSeconds",
             "Jobs:Events:HeartbeatSeconds", "APPLICATIONINSIGHTS_CONNECTION_STRING", "OTEL_EXPORTER_OTLP_ENDPOINT" })
         {
             Assert.True(sample.ContainsKey(key), key);
         }
         Assert.Equal("UseDevelopmentStorage=true", sample["AzureWebJobsStorage"]);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:40123", "127.0.0.1:40123")]
+    [InlineData("http://localhost:7071", "localhost:7071")]
+    [InlineData("https://0.0.0.0:7071", "localhost:7071")]
+    [InlineData("http://[::]:7071", "localhost:7071")]
+    [InlineData("http://+:7071", "localhost:7071")]
+    [InlineData("http://*:7071", "localhost:7071")]
+    [InlineData("http://[::1]:7071", "[::1]:7071")]
+    [InlineData("http://127.0.0.1:0", null)]
+    public void WebsiteHostName_IsTheAuthorityTheRunnerListensOn_AsCoreToolsSetsIt(string address, string? expected) =>
+        Assert.Equal(expected, ListeningHostName.Authority(address));
+
+    [Fact]
+    public void WebsiteHostName_FromTheEnvironmentOrSettings_Wins_ElseTheBoundAddress()
+    {
+        var bound = new ListeningHostName { Addresses = () => ["http://127.0.0.1:0", "http://127.0.0.1:40123"] };
+        Assert.True(bound.TryGet("WEBSITE_HOSTNAME", out var value));
+        Assert.Equal("127.0.0.1:40123", value);
+        Assert.False(new ListeningHostName().TryGet("WEBSITE_HOSTNAME", out _));
+
+        var configuration = new ConfigurationBuilder()
+            .Add(bound)
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["WEBSITE_HOSTNAME"] = "jobs.example.test" })
+            .Build();
+        Assert.Equal("jobs.example.test", configuration["WEBSITE_HOSTNAME"]);
     }
 }

@@ -12,10 +12,11 @@ using Microsoft.Extensions.Logging;
 namespace Jobs.Functions.Api;
 
 /// <summary>
-/// What every endpoint does around its own logic: refuse unknown query parameters, identify the caller, and
-/// map every failure to one problem response. The single mapping from errors to status codes lives here.
+/// What every endpoint does around its own logic: refuse unknown query parameters, refuse a state change a page of
+/// another site may have sent (<see cref="CrossSiteRequests"/>), identify the caller, and map every failure to one
+/// problem response. The single mapping from errors to status codes lives here.
 /// </summary>
-public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILogger<ApiGuard> logger)
+public sealed partial class ApiGuard(CallerResolver callers, CrossSiteRequests crossSite, JobStore store, ILogger<ApiGuard> logger)
 {
     /// <summary>Query parameters the Functions platform itself may add (the function key).</summary>
     private static readonly string[] PlatformParameters = ["code"];
@@ -32,6 +33,7 @@ public sealed partial class ApiGuard(CallerResolver callers, JobStore store, ILo
                     throw ApiProblemException.BadParameter(Problems.Printable(key), $"is not a known query parameter ({known})");
                 }
             }
+            crossSite.Check(request);
             var caller = callers.Resolve(request)
                 ?? throw new ApiProblemException(StatusCodes.Status401Unauthorized, "Unauthorized", "This endpoint needs a signed-in caller.");
             return await action(caller);

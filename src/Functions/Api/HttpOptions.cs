@@ -17,6 +17,37 @@ public sealed class HttpOptions : IValidatableObject
     /// </summary>
     public string? TrustedProxies { get; set; }
 
+    /// <summary>
+    /// The app's public address (<c>https://jobs.example.com</c>, optionally with a path <c>https://example.com/jobs</c>):
+    /// when set, every URL the API hands out starts with it, whatever the request's headers say. Unset: a trusted
+    /// proxy's forwarding headers, else <c>WEBSITE_HOSTNAME</c> (see <see cref="PublicUrls"/>).
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>
+    /// Comma-separated origins (<c>https://portal.example.com</c>) of other sites whose pages may send requests that
+    /// change state (see <see cref="CrossSiteRequests"/>). Empty (the default): only the app's own pages.
+    /// </summary>
+    public string? AllowedOrigins { get; set; }
+
+    /// <summary>The parsed <see cref="PublicBaseUrl"/> without a trailing slash, or null when unset.</summary>
+    public string? PublicBase() =>
+        string.IsNullOrWhiteSpace(PublicBaseUrl) ? null
+        : TryParseBaseUrl(PublicBaseUrl.Trim(), out var url) ? url
+        : throw new FormatException($"{Section}:{nameof(PublicBaseUrl)}: '{PublicBaseUrl}' is not an absolute http or https URL.");
+
+    /// <summary>The parsed <see cref="AllowedOrigins"/>, each as <c>scheme://host[:port]</c> in lower case.</summary>
+    public IReadOnlySet<string> AllowedOriginSet()
+    {
+        var origins = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in Split(AllowedOrigins))
+        {
+            origins.Add(CrossSiteRequests.NormalizeOrigin(entry)
+                ?? throw new FormatException($"{Section}:{nameof(AllowedOrigins)}: '{entry}' is not an origin (scheme://host[:port])."));
+        }
+        return origins;
+    }
+
     /// <summary>The parsed <see cref="TrustedProxies"/>; throws <see cref="FormatException"/> naming a bad entry.</summary>
     public IReadOnlyList<IPNetwork> TrustedProxyNetworks()
     {
@@ -30,12 +61,43 @@ public sealed class HttpOptions : IValidatableObject
         return networks;
     }
 
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
-        Entries().Where(entry => !TryParseNetwork(entry, out _)).Select(entry => new ValidationResult(
-            $"'{entry}' is not an IP address or a CIDR network (e.g. 10.0.0.4, 10.0.0.0/8, 2001:db8::/32).", [nameof(TrustedProxies)]));
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var entry in Entries().Where(entry => !TryParseNetwork(entry, out _)))
+        {
+            yield return new ValidationResult(
+                $"'{entry}' is not an IP address or a CIDR network (e.g. 10.0.0.4, 10.0.0.0/8, 2001:db8::/32).", [nameof(TrustedProxies)]);
+        }
+        if (!string.IsNullOrWhiteSpace(PublicBaseUrl) && !TryParseBaseUrl(PublicBaseUrl.Trim(), out _))
+        {
+            yield return new ValidationResult(
+                $"'{PublicBaseUrl}' is not an absolute http or https URL without query, fragment or user info (e.g. https://jobs.example.com).",
+                [nameof(PublicBaseUrl)]);
+        }
+        foreach (var entry in Split(AllowedOrigins).Where(entry => CrossSiteRequests.NormalizeOrigin(entry) is null))
+        {
+            yield return new ValidationResult(
+                $"'{entry}' is not an origin: scheme://host[:port], http or https, no path (e.g. https://portal.example.com).", [nameof(AllowedOrigins)]);
+        }
+    }
 
-    private IEnumerable<string> Entries() =>
-        (TrustedProxies ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    private IEnumerable<string> Entries() => Split(TrustedProxies);
+
+    private static IEnumerable<string> Split(string? list) =>
+        (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static bool TryParseBaseUrl(string value, out string url)
+    {
+        url = "";
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+            || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0 || value.Contains('?', StringComparison.Ordinal)
+            || value.Contains('#', StringComparison.Ordinal))
+        {
+            return false;
+        }
+        url = uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        return true;
+    }
 
     private static bool TryParseNetwork(string entry, out IPNetwork network)
     {

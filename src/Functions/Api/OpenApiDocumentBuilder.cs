@@ -126,6 +126,13 @@ public static class OpenApiDocumentBuilder
         new(503, "Storage cannot be reached; retry (Retry-After).", "ProblemDetails", Problem, true),
     ];
 
+    /// <summary>What every state change may also answer (<see cref="CrossSiteRequests"/>).</summary>
+    private static readonly Response[] StateChangeErrors =
+    [
+        new(403, "Cross-site request refused: sent from another site's page (Sec-Fetch-Site / Origin), not in Jobs:Http:AllowedOrigins.", "ProblemDetails", Problem, true),
+        new(415, "A body that is not application/json (Content-Type missing or another type).", "ProblemDetails", Problem, true),
+    ];
+
     private static Response NotFound => new(404, "No such job, or not the caller's.", "ProblemDetails", Problem, true);
 
     private static Response Conflict(string when) => new(409, when, "ProblemDetails", Problem, true);
@@ -298,7 +305,9 @@ public static class OpenApiDocumentBuilder
             node["security"] = new JsonArray(); // no key: overrides the document's default
         }
         var responses = new JsonObject();
-        foreach (var response in (operation.Anonymous ? operation.Responses : operation.Responses.Concat(Errors)).DistinctBy(r => r.Status))
+        var changesState = operation.Method is "post" or "put" or "patch" or "delete";
+        var errors = operation.Anonymous ? [] : Errors.Concat(changesState ? StateChangeErrors : []);
+        foreach (var response in operation.Responses.Concat(errors).DistinctBy(r => r.Status))
         {
             var described = new JsonObject { ["description"] = response.Description };
             if (response.MediaType == "text/event-stream")

@@ -2,37 +2,73 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Jobs.Functions.Api;
 
 /// <summary>
-/// The public base URL (scheme, host, path base) of a request, for the links and <c>Location</c> headers the API hands
-/// out. A front end's <c>Forwarded</c> (RFC 7239 <c>proto=</c>, <c>host=</c>) or, failing that,
-/// <c>X-Forwarded-Proto</c>/<c>X-Forwarded-Host</c> are honoured only when the request comes from one of
-/// <see cref="HttpOptions.TrustedProxies"/>; from anyone else they are ignored, so a caller cannot make the app hand
-/// out links to a host of their choosing.
+/// The public base URL (scheme, host, path base) of the app, for the links and <c>Location</c> headers the API hands
+/// out. Never the request's own <c>Host</c> header, which the caller chooses. In order:
+/// <list type="number">
+/// <item><see cref="HttpOptions.PublicBaseUrl"/> when configured: always that.</item>
+/// <item>A front end's <c>Forwarded</c> (RFC 7239 <c>proto=</c>, <c>host=</c>) or, failing that,
+/// <c>X-Forwarded-Proto</c>/<c>X-Forwarded-Host</c>, honoured only when the request comes from one of
+/// <see cref="HttpOptions.TrustedProxies"/>; from anyone else they are ignored.</item>
+/// <item><c>WEBSITE_HOSTNAME</c>, the app's own address: Azure sets it to the app's default host name, Core Tools and
+/// the local runner to the address they serve on (<c>localhost:7071</c>). As the Functions host builds its webhook
+/// URLs from it (DefaultScriptWebHookProvider), the scheme is https, except for a loopback name, where it is the
+/// scheme the request came in on.</item>
+/// </list>
+/// With none of them there is no address to hand out, and the request fails (500, logged) rather than echo its Host.
 /// </summary>
 /// <remarks>
 /// The peer is <see cref="ConnectionInfo.RemoteIpAddress"/>. Under the Functions host that is already the address the
 /// host reports in <c>X-Forwarded-For</c> (the worker's ASP.NET Core integration applies it), in the local runner the
 /// TCP peer. Of a header listing several hops, only the last one — added by the trusted proxy itself — is used.
 /// </remarks>
-public sealed partial class PublicUrls(IOptions<HttpOptions> options)
+public sealed partial class PublicUrls(IOptions<HttpOptions> options, IConfiguration configuration)
 {
+    /// <summary>The app's own host name and port, as the platform (Azure, Core Tools, the local runner) sets it.</summary>
+    public const string HostNameSetting = "WEBSITE_HOSTNAME";
+
     private readonly IReadOnlyList<IPNetwork> _trustedProxies = options.Value.TrustedProxyNetworks();
+    private readonly string? _publicBase = options.Value.PublicBase();
 
     public string BaseUrl(HttpRequest request)
     {
-        var scheme = request.Scheme;
-        var host = request.Host.Value;
+        if (_publicBase is not null)
+        {
+            return _publicBase;
+        }
+        string? scheme = null;
+        string? host = null;
         if (IsTrustedProxy(request.HttpContext.Connection.RemoteIpAddress))
         {
             var forwarded = LastElement(request.Headers["Forwarded"]);
-            scheme = Proto(forwarded.GetValueOrDefault("proto")) ?? Proto(LastValue(request.Headers["X-Forwarded-Proto"])) ?? scheme;
-            host = Host(forwarded.GetValueOrDefault("host")) ?? Host(LastValue(request.Headers["X-Forwarded-Host"])) ?? host;
+            scheme = Proto(forwarded.GetValueOrDefault("proto")) ?? Proto(LastValue(request.Headers["X-Forwarded-Proto"]));
+            host = Host(forwarded.GetValueOrDefault("host")) ?? Host(LastValue(request.Headers["X-Forwarded-Host"]));
+        }
+        if (scheme is null || host is null)
+        {
+            var own = Host(configuration[HostNameSetting])
+                ?? throw new InvalidOperationException(
+                    $"No public address to build URLs from: set {HttpOptions.Section}:{nameof(HttpOptions.PublicBaseUrl)} ({HostNameSetting} is not set).");
+            host ??= own;
+            scheme ??= IsLoopback(own) ? request.Scheme : "https";
         }
         return $"{scheme}://{host}{request.PathBase}";
+    }
+
+    /// <summary>The origin (<c>scheme://host[:port]</c>, lower case) of <see cref="BaseUrl"/>: what the app's own pages send as <c>Origin</c>.</summary>
+    public string Origin(HttpRequest request) => CrossSiteRequests.NormalizeOrigin(new Uri(BaseUrl(request)).GetLeftPart(UriPartial.Authority))!;
+
+    private static bool IsLoopback(string host)
+    {
+        var name = host.StartsWith('[') ? host[..(host.IndexOf(']', StringComparison.Ordinal) + 1)]
+            : host.Split(':')[0];
+        return name.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(name.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
     }
 
     public bool IsTrustedProxy(IPAddress? address)

@@ -53,6 +53,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<ApiGuard>();
         services.AddSingleton<PublicUrls>();
+        services.AddSingleton<CrossSiteRequests>();
         services.AddSingleton<JobListing>();
         services.AddSingleton<JobEventStream>();
         services.AddSingleton<JobSubmissionService>();

@@ -24,6 +24,30 @@ public static class TelemetryRegistration
     public const string ApplicationInsightsSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
     /// <summary>
+    /// The Functions host's setting for Entra ID ingestion (<c>Authorization=AAD[;ClientId=…]</c>), which a component
+    /// that refuses key-only telemetry needs (infra/ sets it): the worker's exporter authenticates the same way.
+    /// </summary>
+    public const string ApplicationInsightsAuthenticationSetting = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
+
+    /// <summary>
+    /// The credential <paramref name="authentication"/> asks for: the managed identity (the user-assigned one its
+    /// <c>ClientId</c> names, else the system-assigned one) with <c>Authorization=AAD</c>; null without it.
+    /// </summary>
+    public static Azure.Core.TokenCredential? IngestionCredential(string? authentication)
+    {
+        var parts = (authentication ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2)).Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => p[1], StringComparer.OrdinalIgnoreCase);
+        if (!parts.TryGetValue("Authorization", out var kind) || !string.Equals(kind, "AAD", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        return parts.TryGetValue("ClientId", out var clientId) && clientId.Length > 0
+            ? new Azure.Identity.ManagedIdentityCredential(Azure.Identity.ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new Azure.Identity.ManagedIdentityCredential(Azure.Identity.ManagedIdentityId.SystemAssigned);
+    }
+
+    /// <summary>
     /// A job's spans are recorded whenever their parent was not explicitly sampled out upstream: the spans around them in
     /// the process (an ASP.NET Core request nobody listens to, a carried traceparent with no sampling flag) are created
     /// unrecorded, and the SDK's default (parent-based) sampler then dropped every job span — nothing was exported at all.
@@ -38,7 +62,15 @@ public static class TelemetryRegistration
         var console = bool.TryParse(Setting(ConsoleSetting), out var on) && on;
         var otlp = !string.IsNullOrWhiteSpace(Setting(OtlpEndpointSetting));
         var applicationInsights = Setting(ApplicationInsightsSetting);
-        void AzureMonitor(AzureMonitorExporterOptions options) => options.ConnectionString = applicationInsights;
+        var ingestionCredential = IngestionCredential(Setting(ApplicationInsightsAuthenticationSetting));
+        void AzureMonitor(AzureMonitorExporterOptions options)
+        {
+            options.ConnectionString = applicationInsights;
+            if (ingestionCredential is not null)
+            {
+                options.Credential = ingestionCredential;
+            }
+        }
 
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("jobs"))

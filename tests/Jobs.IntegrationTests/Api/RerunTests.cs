@@ -98,7 +98,7 @@ public sealed class RerunTests(TestHandlersRunnerFixture runner)
 
     public static TheoryData<string, object?, HttpStatusCode, string> Refusals => new()
     {
-        { "running", null, HttpStatusCode.Conflict, "id" },
+        { "pending", null, HttpStatusCode.Conflict, "id" },
         { "completed", new { from = "failed-step" }, HttpStatusCode.Conflict, "from" },
         { "failed", new { from = "the-middle" }, HttpStatusCode.BadRequest, "from" },
         { "failed", new { from = "failed-step", input = new { steps = 2 } }, HttpStatusCode.BadRequest, "input" },
@@ -112,7 +112,8 @@ public sealed class RerunTests(TestHandlersRunnerFixture runner)
         using var client = runner.Client("rerun-bad-" + Guid.NewGuid().ToString("N")[..8]);
         var id = state switch
         {
-            "running" => (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1, delayMs = 600_000 } }))["id"]!,
+            // Not ended, and not changing meanwhile (a running job's record moves with its progress).
+            "pending" => (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 }, notBefore = DateTimeOffset.UtcNow.AddHours(1) }))["id"]!,
             "completed" => await EndedJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } }, "completed"),
             "lease" => await EndedJobAsync(client, new { type = LeaseHandler.TypeName }, "failed"),
             _ => await FailedJobAsync(client, steps: 2, failAt: 2),
@@ -127,7 +128,7 @@ public sealed class RerunTests(TestHandlersRunnerFixture runner)
         Assert.Equal((string?)before["updatedAt"], (string?)after["updatedAt"]);
         var page = JsonNode.Parse(await client.GetStringAsync("/api/jobs"))!;
         Assert.Equal([id], page["jobs"]!.AsArray().Select(j => (string)j!["id"]!));
-        if (state == "running")
+        if (state == "pending")
         {
             using var _ = await client.PostAsync($"/api/jobs/{id}/cancel", null);
         }

@@ -34,6 +34,8 @@ public sealed class StorageUnavailableTests
                 ["Jobs:Storage:MaxRetries"] = "0",
                 ["Jobs:Storage:TablePrefix"] = prefix,
                 ["Jobs:Identity:TrustClientPrincipal"] = "true",
+                // The app's own address, which the platform (Azure, Core Tools, the runner) sets and links are built from.
+                ["WEBSITE_HOSTNAME"] = "localhost:7071",
             }).Build())
             .AddJobs()
             .BuildServiceProvider();

@@ -11,15 +11,20 @@ namespace Jobs.UnitTests.Api;
 /// <summary>Which requests may decide the scheme and host of the URLs the API hands out.</summary>
 public sealed class PublicUrlsTests
 {
-    private static PublicUrls Urls(string? trustedProxies = null) =>
-        new(Options.Create(new HttpOptions { TrustedProxies = trustedProxies }));
+    /// <summary>The app's own address, as Azure sets WEBSITE_HOSTNAME.</summary>
+    private const string OwnHost = "jobs-app.azurewebsites.net";
+
+    private static PublicUrls Urls(string? trustedProxies = null, string? hostName = OwnHost, string? publicBaseUrl = null) =>
+        new(Options.Create(new HttpOptions { TrustedProxies = trustedProxies, PublicBaseUrl = publicBaseUrl }),
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [PublicUrls.HostNameSetting] = hostName }).Build());
 
     private static HttpRequest Request(string peer, params (string Name, string Value)[] headers)
     {
         var context = new DefaultHttpContext();
         context.Connection.RemoteIpAddress = IPAddress.Parse(peer);
         context.Request.Scheme = "http";
-        context.Request.Host = new HostString("app.internal:8080");
+        // What the caller put in Host: never in a URL the app hands out.
+        context.Request.Host = new HostString("attacker.example:8080");
         foreach (var (name, value) in headers)
         {
             context.Request.Headers.Append(name, value);
@@ -36,11 +41,11 @@ public sealed class PublicUrlsTests
 
     [Fact]
     public void BaseUrl_NoTrustedProxies_IgnoresEveryForwardedHeader() =>
-        Assert.Equal("http://app.internal:8080", Urls().BaseUrl(Request("127.0.0.1", Spoofed)));
+        Assert.Equal("https://" + OwnHost, Urls().BaseUrl(Request("127.0.0.1", Spoofed)));
 
     [Fact]
     public void BaseUrl_PeerNotTrusted_IgnoresEveryForwardedHeader() =>
-        Assert.Equal("http://app.internal:8080", Urls("10.0.0.4, 192.168.0.0/16").BaseUrl(Request("10.0.0.5", Spoofed)));
+        Assert.Equal("https://" + OwnHost, Urls("10.0.0.4, 192.168.0.0/16").BaseUrl(Request("10.0.0.5", Spoofed)));
 
     [Fact]
     public void BaseUrl_TrustedPeer_UsesXForwardedProtoAndHost() =>
@@ -90,7 +95,7 @@ public sealed class PublicUrlsTests
     [InlineData("https://x", "evil.example#frag")]
     [InlineData("", "evil .example")]
     public void BaseUrl_TrustedPeer_MalformedValues_AreIgnored(string proto, string host) =>
-        Assert.Equal("http://app.internal:8080", Urls("10.0.0.4").BaseUrl(Request("10.0.0.4",
+        Assert.Equal("https://" + OwnHost, Urls("10.0.0.4").BaseUrl(Request("10.0.0.4",
             ("X-Forwarded-Proto", proto), ("X-Forwarded-Host", host))));
 
     [Fact]
@@ -98,7 +103,7 @@ public sealed class PublicUrlsTests
     {
         var request = Request("10.0.0.4", ("X-Forwarded-Host", "jobs.example.test"));
         request.PathBase = "/jobs";
-        Assert.Equal("http://jobs.example.test/jobs", Urls("10.0.0.4").BaseUrl(request));
+        Assert.Equal("https://jobs.example.test/jobs", Urls("10.0.0.4").BaseUrl(request));
     }
 
     [Fact]
@@ -106,9 +111,64 @@ public sealed class PublicUrlsTests
     {
         var context = new DefaultHttpContext();
         context.Request.Scheme = "http";
-        context.Request.Host = new HostString("app.internal");
+        context.Request.Host = new HostString("attacker.example");
         context.Request.Headers["X-Forwarded-Host"] = "evil.example";
-        Assert.Equal("http://app.internal", Urls("0.0.0.0/0").BaseUrl(context.Request));
+        Assert.Equal("https://" + OwnHost, Urls("0.0.0.0/0").BaseUrl(context.Request));
+    }
+
+    [Fact]
+    public void BaseUrl_RawHostHeader_IsNeverUsed_TheAppsOwnHostNameIs() =>
+        Assert.Equal("https://" + OwnHost, Urls().BaseUrl(Request("198.51.100.7")));
+
+    [Theory]
+    [InlineData("localhost:7071", "http", "http://localhost:7071")]
+    [InlineData("127.0.0.1:40123", "http", "http://127.0.0.1:40123")]
+    [InlineData("[::1]:7071", "https", "https://[::1]:7071")]
+    [InlineData("jobs-app.azurewebsites.net", "http", "https://jobs-app.azurewebsites.net")]
+    public void BaseUrl_OwnHostName_IsHttpsUnlessLoopback_ThenTheConnectionsScheme(string hostName, string requestScheme, string expected)
+    {
+        var request = Request("127.0.0.1");
+        request.Scheme = requestScheme;
+        Assert.Equal(expected, Urls(hostName: hostName).BaseUrl(request));
+    }
+
+    [Fact]
+    public void BaseUrl_ConfiguredPublicBase_WinsOverEverything()
+    {
+        var request = Request("10.0.0.4", Spoofed);
+        request.PathBase = "/ignored";
+        Assert.Equal("https://jobs.example.com/tools/jobs",
+            Urls("10.0.0.4", publicBaseUrl: "https://jobs.example.com/tools/jobs/").BaseUrl(request));
+    }
+
+    [Fact]
+    public void BaseUrl_NothingConfigured_FailsInsteadOfEchoingTheHost()
+    {
+        var failure = Assert.Throws<InvalidOperationException>(() => Urls(hostName: null).BaseUrl(Request("127.0.0.1")));
+        Assert.Contains("Jobs:Http:PublicBaseUrl", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BaseUrl_TrustedProxyForwardingOnlyTheScheme_KeepsTheAppsOwnHost() =>
+        Assert.Equal("http://" + OwnHost, Urls("10.0.0.4").BaseUrl(Request("10.0.0.4", ("X-Forwarded-Proto", "http"))));
+
+    [Theory]
+    [InlineData("jobs.example.com")]
+    [InlineData("ftp://jobs.example.com")]
+    [InlineData("https://jobs.example.com/?x=1")]
+    [InlineData("https://user@jobs.example.com")]
+    [InlineData("https://jobs.example.com/#top")]
+    public void PublicBaseUrl_NotAnHttpUrl_RefusesToStart(string value)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Jobs:Http:PublicBaseUrl"] = value,
+        }).Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddJobs().BuildServiceProvider();
+
+        var invalid = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<HttpOptions>>().Value);
+
+        Assert.Contains(invalid.Failures, f => f.Contains($"'{value}'", StringComparison.Ordinal));
     }
 
     [Fact]
