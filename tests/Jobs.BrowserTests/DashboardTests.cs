@@ -182,9 +182,37 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         // that a same-document navigation may never report; a fresh-clone run timed out there once).
         await Expect(page).ToHaveURLAsync(new Regex($"#/jobs/(?!{id})[0-9a-f]{{32}}$"));
         var again = page.Url[(page.Url.LastIndexOf('/') + 1)..];
-        await Expect(JobView(page, again).Locator(".status-slot .status")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        var againView = JobView(page, again);
+        await Expect(againView.Locator(".status-slot .status")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
         var job = JsonNode.Parse(await api.GetStringAsync($"/api/jobs/{again}"))!;
         Assert.Equal(2, (int)job["input"]!["steps"]!);
+        Assert.Equal(id, (string?)job["rerunOf"]);
+        // The rerun links back to its original, and the original to its rerun.
+        await againView.GetByRole(AriaRole.Link, new() { Name = id[..8] }).ClickAsync();
+        await Expect(JobView(page, id).GetByRole(AriaRole.Link, new() { Name = again[..8] })).ToBeVisibleAsync();
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task AFailedJob_ResumedFromThePage_RunsOnlyTheFailedStepAndAfter()
+    {
+        using var api = runner.Client(_owner);
+        using var created = await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", input = new { steps = 3, failAtStep = 2, recoverOnRerun = true } });
+        var id = (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!;
+        var page = await OpenAsync(_owner, $"#/jobs/{id}");
+        var view = JobView(page, id);
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("failed", new() { Timeout = 30_000 });
+
+        await view.GetByRole(AriaRole.Button, new() { Name = "Resume from step-2" }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new Regex($"#/jobs/(?!{id})[0-9a-f]{{32}}$"));
+        var resumed = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+        var resumedView = JobView(page, resumed);
+        await Expect(resumedView.Locator(".status-slot .status")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        await Expect(resumedView).ToContainTextAsync("step-2 (the steps before it ran in the original)");
+        var job = JsonNode.Parse(await api.GetStringAsync($"/api/jobs/{resumed}"))!;
+        Assert.Equal((id, "step-2"), ((string?)job["rerunOf"], (string?)job["resumedAt"]!["step"]));
+        Assert.Equal(3, (int)job["result"]!["stepsCompleted"]!);
         AssertNoPageErrors();
     }
 
@@ -196,6 +224,9 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         var steps = page.Locator("input[name=steps]");
         await Expect(steps).ToHaveAttributeAsync("min", "1"); // from [Range(1, 50)] on DemoStepsInput.Steps
         await Expect(steps).ToHaveAttributeAsync("max", "50");
+        // A type only the service creates (a bulk action) is not offered; the others are.
+        await Expect(page.Locator("#n-type option[value='jobs.bulk']")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#n-type option[value='demo.fanout']")).ToHaveCountAsync(1);
 
         await steps.FillAsync("0");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();

@@ -300,6 +300,7 @@
     let disposed = false;
     let job = null;
     let steps = [];
+    let resumable = false;
     const statusText = h('span', { class: 'status-slot', 'aria-live': 'polite' });
     const bar = progressBar(0, 'Job progress');
     const message = h('p', { class: 'message' });
@@ -335,6 +336,7 @@
       }
       const type = (await types().catch(() => [])).find(t => t.type === job.type);
       steps = type ? type.steps : [];
+      resumable = type ? type.resumable !== false : false;
       replace(title, job.type, ' ', h('span', { class: 'mono' }, shortId(id)));
       showStatus(job);
       showFacts(job);
@@ -368,8 +370,12 @@
       if (job.status === 'draft') {
         kinds.push('submit');
       }
-      if (job.status !== 'draft' && job.type) {
+      // An ended job is rerun (a new job linked to it); a failed one of a resumable type can also resume at its failed step.
+      if (job.type && !live.has(job.status) && job.status !== 'draft') {
         kinds.push('again');
+        if (job.status === 'failed' && job.error && job.error.step && resumable) {
+          kinds.push('resume');
+        }
       }
       // Rebuilt only when the choice changes: every status event calls this, and a rebuilt button would take the
       // keyboard focus away from someone about to press it.
@@ -382,18 +388,16 @@
         cancel: () => h('button', { type: 'button', class: 'danger', onClick: () => act('cancel') }, 'Cancel'),
         submit: () => h('button', { type: 'button', onClick: () => act('submit') }, 'Submit'),
         again: () => h('button', { type: 'button', class: 'secondary', onClick: () => act('again') }, 'Run again'),
+        resume: () => h('button', { type: 'button', class: 'secondary', onClick: () => act('resume') }, `Resume from ${job.error.step}`),
       };
       replace(actions, kinds.map(kind => buttons[kind]()));
     }
 
     async function act(what) {
       try {
-        if (what === 'again') {
-          const body = { type: job.type, input: job.input };
-          if (job.correlationId) body.correlationId = job.correlationId;
-          if (job.entity) body.entity = job.entity;
-          const created = await api('POST', '/jobs', { body });
-          location.hash = `#/jobs/${created.id}`;
+        if (what === 'again' || what === 'resume') {
+          const rerun = await api('POST', `/jobs/${id}/rerun`, { body: what === 'resume' ? { from: 'failed-step' } : {} });
+          location.hash = `#/jobs/${rerun.id}`;
           return;
         }
         await api('POST', `/jobs/${id}/${what}`);
@@ -414,6 +418,15 @@
         ['Updated', time(j.updatedAt)], ['Completed', time(j.completedAt)], ['Deadline', time(j.deadline)],
         ['Step attempts', String(j.totalAttempts ?? 0)],
       ];
+      if (j.rerunOf) {
+        rows.push(['Rerun of', h('a', { href: `#/jobs/${j.rerunOf}`, class: 'mono' }, shortId(j.rerunOf))]);
+      }
+      if (j.resumedAt) {
+        rows.push(['Resumed at', `${j.resumedAt.step} (the steps before it ran in the original)`]);
+      }
+      if (j.rerunBy) {
+        rows.push(['Latest rerun', h('a', { href: `#/jobs/${j.rerunBy}`, class: 'mono' }, shortId(j.rerunBy))]);
+      }
       replace(facts, rows.map(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
     }
 
@@ -465,7 +478,9 @@
 
   function newJobView(params) {
     replace(main, h('h1', {}, 'New job'), h('p', { class: 'muted' }, 'Loading job types…'));
-    types().then(list => {
+    types().then(all => {
+      // Types only the service creates (a bulk action) are not offered here.
+      const list = all.filter(t => !t.createdThrough);
       const chosen = list.find(t => t.type === params.get('type')) || list[0];
       const typeSelect = h('select', { id: 'n-type', name: 'type', onChange: () => { location.hash = `#/new?type=${encodeURIComponent(typeSelect.value)}`; } },
         list.map(t => h('option', { value: t.type, selected: t === chosen }, t.type)));
