@@ -34,6 +34,11 @@ public sealed class BulkJobsFunction(ApiGuard guard, JobSubmissionService submis
         {
             var cancellation = request.HttpContext.RequestAborted;
             var body = await RequestBody.ReadAsync<BulkRequest>(request, cancellation);
+            if (body.Ids is { Count: > BulkHandler.MaxIds })
+            {
+                // Checked before the ids become the job's input, whose size cap would otherwise answer for them.
+                throw ApiProblemException.BadParameter("ids", $"must name 1 to {BulkHandler.MaxIds} jobs (a filter reaches up to {BulkHandler.MaxJobs:N0})");
+            }
             var input = new BulkInput { Action = body.Action, Ids = body.Ids, Filter = body.Filter, All = body.All, AllOwners = caller.IsAdmin };
             var submission = new JobSubmission
             {

@@ -74,6 +74,8 @@ public sealed class BulkHandler(JobListIndex index, JobStore store, JobCommands 
 
     public override string? CreatedThrough => "POST /api/jobs/bulk";
 
+    public override string? NotResumableReason => "a bulk action is made again with POST /api/jobs/bulk";
+
     public override IReadOnlyDictionary<string, string> StaticMetadata { get; } = new Dictionary<string, string> { ["operation"] = "bulk" };
 
     public override TimeSpan Timeout => TimeSpan.FromHours(1);
@@ -167,8 +169,16 @@ public sealed class BulkHandler(JobListIndex index, JobStore store, JobCommands 
     {
         if (input.Ids is { } named)
         {
-            var ids = named.Distinct(StringComparer.Ordinal).Where(id => id != context.JobId).ToList();
-            await context.LogAsync($"{ids.Count} job(s) named.");
+            // Only the named jobs that exist and are in reach go on; the others are reported skipped (not found).
+            var ids = new List<string>();
+            foreach (var id in named.Distinct(StringComparer.Ordinal).Where(id => id != context.JobId))
+            {
+                if (await store.GetAsync(id, context.CancellationToken) is { } job && (input.AllOwners || job.Owner == context.Owner))
+                {
+                    ids.Add(id);
+                }
+            }
+            await context.LogAsync($"{named.Distinct(StringComparer.Ordinal).Count()} job(s) named, {ids.Count} found.");
             return ids;
         }
         var filter = input.Filter!;
@@ -219,12 +229,41 @@ public sealed class BulkHandler(JobListIndex index, JobStore store, JobCommands 
     private async Task<BulkOutcome> ApplyOneAsync(BulkInput input, string id, JobStepContext context)
     {
         var job = await store.GetAsync(id, context.CancellationToken);
-        if (job is null || (!input.AllOwners && job.Owner != context.Owner))
+        if (job is null)
         {
-            // Gone since it was found (or never there, or not the caller's): a delete that finds it gone counts as done,
-            // which also keeps a retried item's count exact.
-            return input.Action == "delete" && input.Ids is null ? new BulkOutcome(id, "deleted") : new BulkOutcome(id, "skipped", "not found");
+            // Gone since the find step saw it: a delete counts it done (which keeps a retried item's count exact).
+            return input.Action == "delete" ? new BulkOutcome(id, "deleted") : new BulkOutcome(id, "skipped", "not found");
         }
+        if (!input.AllOwners && job.Owner != context.Owner)
+        {
+            return new BulkOutcome(id, "skipped", "not found");
+        }
+        try
+        {
+            return await ActAsync(input, job, context);
+        }
+        // Refusals of one job are that job's outcome, never the whole bulk's failure (other jobs were acted on already).
+        catch (JobStateException)
+        {
+            return new BulkOutcome(id, "skipped", "refused in its state");
+        }
+        catch (InputValidationException)
+        {
+            return new BulkOutcome(id, "skipped", "input no longer valid");
+        }
+        catch (IdempotencyKeyReusedException)
+        {
+            return new BulkOutcome(id, "skipped", "idempotency key conflict");
+        }
+        catch (JobVanishedException)
+        {
+            return input.Action == "delete" ? new BulkOutcome(id, "deleted") : new BulkOutcome(id, "skipped", "not found");
+        }
+    }
+
+    private async Task<BulkOutcome> ActAsync(BulkInput input, Job job, JobStepContext context)
+    {
+        var id = job.Id;
         var requestedBy = $"{context.Owner} (bulk {context.JobId})";
         var durable = context.Durable ?? throw new InvalidOperationException("A bulk action runs in an activity with a durable client.");
         switch (input.Action)
@@ -275,6 +314,13 @@ public sealed class BulkHandler(JobListIndex index, JobStore store, JobCommands 
     private static async Task<object?> ReportAsync(BulkInput input, JobStepContext context)
     {
         var outcomes = (context.GetPreviousOutput<List<List<BulkOutcome>>>() ?? []).SelectMany(o => o).ToList();
+        if (input.Ids is { } named)
+        {
+            // Named jobs the find step did not pass on: not there, or not in the caller's reach.
+            var acted = outcomes.Select(o => o.JobId).ToHashSet(StringComparer.Ordinal);
+            outcomes.AddRange(named.Distinct(StringComparer.Ordinal).Where(id => id != context.JobId && !acted.Contains(id))
+                .Select(id => new BulkOutcome(id, "skipped", "not found")));
+        }
         var done = outcomes.Where(o => o.Reason is null).GroupBy(o => o.Effect).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var skipped = outcomes.Where(o => o.Reason is not null).GroupBy(o => o.Reason!).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         context.AddResultMetadata("matched", outcomes.Count.ToString(CultureInfo.InvariantCulture));

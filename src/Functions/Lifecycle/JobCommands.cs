@@ -37,7 +37,7 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
 
         var write = new JobWrite { ChangeLines = [logs.NewLine(JobLogLevel.Warning, JobTransitions.CancelRequestedMessage(requestedBy), null)] };
         var update = await store.UpdateAsync(job, current => JobTransitions.RequestCancel(current, requestedBy), cancellationToken, write)
-            ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
+            ?? throw new JobVanishedException(job.Id);
         var stored = update.Job;
         if (!update.Changed)
         {

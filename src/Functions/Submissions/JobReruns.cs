@@ -94,6 +94,12 @@ public sealed class JobReruns(JobStore store, JobSubmissionService submissions, 
         {
             throw new JobStateException($"Job {original.Id}'s type {original.Type} is no longer known here; it cannot be rerun.", "id");
         }
+        if (handler.CreatedThrough is { } route)
+        {
+            // Its input carries what the service decided for the caller who made it (a bulk action's reach): a rerun would
+            // replay — or, with a new input, forge — that decision. It is made again through its own route.
+            throw new JobStateException($"Jobs of type {original.Type} are not rerun: make a new one with {route}.", "id");
+        }
         if (request.From is null)
         {
             return new JobLineage(original, null, null);
@@ -123,7 +129,7 @@ public sealed class JobReruns(JobStore store, JobSubmissionService submissions, 
             if (carried is null || carried.StepName != steps[index - 1].Name)
             {
                 throw new JobStateException(
-                    $"Job {original.Id} has no kept output of step {steps[index - 1].Name} (it ran before outputs were kept); rerun it from the start.", "from");
+                    $"Job {original.Id} has no kept output of step {steps[index - 1].Name} (it ran before outputs were kept, or the step after it never started); rerun it from the start.", "from");
             }
             if (!carried.Kept)
             {

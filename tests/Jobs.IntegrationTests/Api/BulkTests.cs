@@ -50,13 +50,16 @@ public sealed class BulkTests(RunnerFixture runner)
         using var other = runner.Client("bulk-r-other-" + Guid.NewGuid().ToString("N")[..8]);
         var theirs = await EndedAsync(other, new { type = "demo.steps", input = new { steps = 1, failAtStep = 1 } }, "failed");
 
-        var result = await BulkAsync(client, new { action = "rerun", ids = (string[])[.. failed, running, theirs, failed[0]] });
+        // An earlier bulk job: not rerun (its reach was decided for its own request), and that refusal is its own outcome.
+        var earlier = await BulkJobAsync(client, new { action = "cancel", ids = new[] { Guid.NewGuid().ToString("N") } });
 
-        Assert.Equal(6, (int)result["matched"]!); // the repeated id counts once
+        var result = await BulkAsync(client, new { action = "rerun", ids = (string[])[.. failed, running, theirs, earlier, failed[0]] });
+
+        Assert.Equal(7, (int)result["matched"]!); // the repeated id counts once
         Assert.Equal(4, Count(result["done"], "rerun"));
-        Assert.Equal((1, 1), (Count(result["skipped"], "not ended"), Count(result["skipped"], "not found")));
-        Assert.Equal([(running, "not ended"), (theirs, "not found")],
-            result["skippedJobs"]!.AsArray().Select(j => ((string)j!["id"]!, (string)j["reason"]!)).OrderBy(j => j.Item2));
+        Assert.Equal((1, 1, 1), (Count(result["skipped"], "not ended"), Count(result["skipped"], "not found"), Count(result["skipped"], "refused in its state")));
+        Assert.Equal([(running, "not ended"), (theirs, "not found"), (earlier, "refused in its state")],
+            result["skippedJobs"]!.AsArray().Select(j => ((string)j!["id"]!, (string)j["reason"]!)).OrderBy(j => j.Item2, StringComparer.Ordinal));
         foreach (var id in failed)
         {
             var rerunId = (string?)JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}"))!["rerunBy"];
@@ -80,6 +83,10 @@ public sealed class BulkTests(RunnerFixture runner)
         };
         var live = await CreateAsync(client, new { type = "demo.steps", input = new { steps = 1, delayMs = 600_000 }, correlationId = "batch-7" });
         var kept = await EndedAsync(client, new { type = "demo.steps", input = new { steps = 1 }, correlationId = "batch-8" }, "completed");
+        foreach (var id in ended)
+        {
+            await WaitForOrchestrationEndAsync(client, id);
+        }
 
         var result = await BulkAsync(client, new { action = "delete", filter = new { correlationId = "batch-7" } });
 
@@ -125,7 +132,7 @@ public sealed class BulkTests(RunnerFixture runner)
     public async Task TooManyIds_AndTheBulkTypeThroughTheCreateRoute_AreRefused()
     {
         using var client = runner.Client("bulk-bad-" + Guid.NewGuid().ToString("N")[..8]);
-        var ids = Enumerable.Range(0, 501).Select(i => i.ToString("x32")).ToArray();
+        var ids = Enumerable.Range(0, 1_000).Select(i => i.ToString("x32")).ToArray(); // over the cap, and over the input size too
         using var tooMany = await client.PostAsJsonAsync("/api/jobs/bulk", new { action = "cancel", ids });
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
         Assert.Contains(JsonNode.Parse(await tooMany.Content.ReadAsStringAsync())!["errors"]!.AsArray(), e => (string?)e!["field"] == "ids");
@@ -141,6 +148,13 @@ public sealed class BulkTests(RunnerFixture runner)
 
     private static async Task<JsonObject> BulkAsync(HttpClient client, object body)
     {
+        var id = await BulkJobAsync(client, body);
+        return JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/result"))!["result"]!.AsObject();
+    }
+
+    /// <summary>Starts a bulk action and waits for its job to complete; its id.</summary>
+    private static async Task<string> BulkJobAsync(HttpClient client, object body)
+    {
         using var response = await client.PostAsJsonAsync("/api/jobs/bulk", body);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {text}");
@@ -148,8 +162,20 @@ public sealed class BulkTests(RunnerFixture runner)
         Assert.Equal("jobs.bulk", (string?)bulk["type"]);
         var id = (string)bulk["id"]!;
         Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(120)))["status"]);
-        return JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/result"))!["result"]!.AsObject();
+        return id;
     }
+
+    /// <summary>
+    /// Waits until the job's orchestration has finished too (its record ends first): only then can it be deleted —
+    /// before, a delete skips it as "still finishing".
+    /// </summary>
+    private static Task WaitForOrchestrationEndAsync(HttpClient client, string id) =>
+        Conditions.WaitUntilAsync(async () =>
+        {
+            using var response = await client.GetAsync($"/api/jobs/{id}/instance");
+            var status = (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())?["runtimeStatus"];
+            return status is "Completed" or "Failed" or "Terminated";
+        }, $"job {id}'s orchestration to end");
 
     private static async Task<string> CreateAsync(HttpClient client, object body) => (string)(await RunnerFixture.CreateJobAsync(client, body))["id"]!;
 

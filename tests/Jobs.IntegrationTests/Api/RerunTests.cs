@@ -103,6 +103,9 @@ public sealed class RerunTests(TestHandlersRunnerFixture runner)
         { "failed", new { from = "the-middle" }, HttpStatusCode.BadRequest, "from" },
         { "failed", new { from = "failed-step", input = new { steps = 2 } }, HttpStatusCode.BadRequest, "input" },
         { "lease", new { from = "failed-step" }, HttpStatusCode.Conflict, "from" },
+        // A bulk job's input carries the reach its route decided: rerun with a forged one, or as it was, it is refused.
+        { "bulk", new { input = new { action = "delete", filter = new { status = new[] { "completed" } }, allOwners = true } }, HttpStatusCode.Conflict, "id" },
+        { "bulk", null, HttpStatusCode.Conflict, "id" },
     };
 
     [Theory]
@@ -116,6 +119,7 @@ public sealed class RerunTests(TestHandlersRunnerFixture runner)
             "pending" => (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 }, notBefore = DateTimeOffset.UtcNow.AddHours(1) }))["id"]!,
             "completed" => await EndedJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } }, "completed"),
             "lease" => await EndedJobAsync(client, new { type = LeaseHandler.TypeName }, "failed"),
+            "bulk" => await EndedBulkAsync(client),
             _ => await FailedJobAsync(client, steps: 2, failAt: 2),
         };
         var before = await GetAsync(client, id);
@@ -160,6 +164,14 @@ public sealed class RerunTests(TestHandlersRunnerFixture runner)
     {
         var id = (string)(await RunnerFixture.CreateJobAsync(client, body))["id"]!;
         Assert.Equal(expected, (string?)(await RunnerFixture.WaitForEndAsync(client, id))["status"]);
+        return id;
+    }
+
+    private static async Task<string> EndedBulkAsync(HttpClient client)
+    {
+        using var response = await client.PostAsJsonAsync("/api/jobs/bulk", new { action = "cancel", ids = new[] { Guid.NewGuid().ToString("N") } });
+        var id = (string)(await AcceptedAsync(response))["id"]!;
+        Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(client, id))["status"]);
         return id;
     }
 

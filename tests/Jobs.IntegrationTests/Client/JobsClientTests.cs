@@ -56,6 +56,12 @@ public sealed class JobsClientTests(EventStreamRunnerFixture runner)
         var client = Client();
         var ended = await client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 1 } });
         await client.WaitForCompletionAsync(ended.Id);
+        // Its orchestration ends just after its record; a delete before that skips it as "still finishing".
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            using var response = await client.Http.GetAsync($"api/jobs/{ended.Id}/instance");
+            return (string?)System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())?["runtimeStatus"] == "Completed";
+        }, "the ended job's orchestration to complete");
         var live = await client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 1, delayMs = 600_000 } });
 
         var bulk = await client.BulkAsync(new BulkRequest { Action = "delete", Ids = [ended.Id, live.Id] });
