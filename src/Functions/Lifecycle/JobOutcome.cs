@@ -47,6 +47,11 @@ public sealed record JobOutcome(JobStatus Status, JsonElement? Result, JobError?
         : new JobError($"{failures.Count} items of {step} failed: {string.Join("; ", failures.Select(f => f.Error.Message))}",
             failures[0].Error.Type, failures[0].Error.StackTrace, step));
 
+    /// <summary>A resumed job whose type's steps changed since it was created: the step it resumes at is not where it was.</summary>
+    public static JobOutcome ResumePointChanged(JobResumePoint resumed) => Failed(resumed.Step, new JobError(
+        $"This job resumes at step {resumed.Step} ({resumed.StepIndex + 1}), but its type's steps changed since it was created; rerun the original from the start.",
+        "ResumePointChanged", null, resumed.Step));
+
     /// <summary>The engine could not record <paramref name="step"/> within its bound on tries.</summary>
     public static JobOutcome StepNotRecorded(string step, int tries) =>
         Failed(step, new JobError($"The engine could not record step {step} in {tries} tries.", typeof(JobBookkeepingException).FullName, null, step));

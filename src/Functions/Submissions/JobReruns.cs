@@ -80,6 +80,10 @@ public sealed class JobReruns(JobStore store, JobSubmissionService submissions, 
         return outcome;
     }
 
+    /// <summary>Whether <paramref name="steps"/> still have the resumed step where it was (a deployment may have changed them).</summary>
+    public static bool StillAt(IReadOnlyList<JobStepPlan> steps, JobResumePoint resumed) =>
+        resumed.StepIndex < steps.Count && steps[resumed.StepIndex].Name == resumed.Step;
+
     private async Task<JobLineage> PlanAsync(Job original, RerunRequest request, CancellationToken cancellationToken)
     {
         if (request.From is not null && request.From != RerunRequest.FromFailedStep)

@@ -21,7 +21,7 @@ public sealed record CreateOutcome(Job Job, bool Created);
 /// then schedules the orchestration (instance id = job id). Shared so both doors behave the same.
 /// </summary>
 public sealed partial class JobSubmissionService(
-    JobStore store, StorageClients clients, JobHandlerRegistry handlers, ILogger<JobSubmissionService> logger)
+    JobStore store, StorageClients clients, JobHandlerRegistry handlers, JobEnding ending, ILogger<JobSubmissionService> logger)
 {
     /// <summary>
     /// Validates a submission and plans its steps; throws <see cref="InputValidationException"/> listing every problem.
@@ -226,6 +226,12 @@ public sealed partial class JobSubmissionService(
         // A pending job has its deadline from its submission; one recorded without (an old record) counts from its creation.
         var plan = new JobPlan(job.Id, job.Type, run.Steps, job.Deadline ?? JobDeadline.For(run.Timeout, job.CreatedAt, job.NotBefore), job.NotBefore,
             Observability.JobsTelemetry.CurrentTraceParent, JobPlan.CurrentRevision);
+        if (job.ResumedAt is { } resumePoint && !JobReruns.StillAt(run.Steps, resumePoint))
+        {
+            // Its type's steps changed after it was created (a deployment): starting anywhere would run the wrong work.
+            await ending.EndAsync(job, JobOutcome.ResumePointChanged(resumePoint), cancellationToken);
+            return false;
+        }
         if (job.ResumedAt is { StepIndex: > 0 } resumed)
         {
             // A resumed job starts at its original's failed step, with the output the step before returned: carried into

@@ -42,3 +42,27 @@ public sealed class StepOutputsTests
         Assert.DoesNotContain(row.Keys, k => k.StartsWith("Output", StringComparison.Ordinal));
     }
 }
+
+/// <summary>A resumed job starts only where its step still is: a deployment that changed its type's steps ends it instead.</summary>
+public sealed class ResumePointTests
+{
+    private static readonly IReadOnlyList<Jobs.Functions.Handlers.JobStepPlan> Steps =
+        [new("fetch", Jobs.Functions.Handlers.StepRetryPolicy.Default), new("import", Jobs.Functions.Handlers.StepRetryPolicy.Default)];
+
+    [Theory]
+    [InlineData("import", 1, true)]
+    [InlineData("fetch", 0, true)]
+    [InlineData("import", 0, false)] // moved
+    [InlineData("publish", 1, false)] // renamed
+    [InlineData("import", 2, false)] // beyond the steps
+    public void StillAt_OnlyWhereTheStepStillIs(string step, int index, bool expected) =>
+        Assert.Equal(expected, Jobs.Functions.Submissions.JobReruns.StillAt(Steps, new Jobs.Functions.Model.JobResumePoint(step, index)));
+
+    [Fact]
+    public void AChangedResumePoint_FailsTheJobAtThatStep_SayingWhy()
+    {
+        var outcome = Jobs.Functions.Lifecycle.JobOutcome.ResumePointChanged(new Jobs.Functions.Model.JobResumePoint("import", 1));
+        Assert.Equal((Jobs.Functions.Model.JobStatus.Failed, "import", "ResumePointChanged"), (outcome.Status, outcome.Error!.Step, outcome.Error.Type));
+        Assert.Contains("rerun the original from the start", outcome.Error.Message, StringComparison.Ordinal);
+    }
+}
