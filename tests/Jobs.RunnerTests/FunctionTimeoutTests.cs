@@ -46,7 +46,10 @@ public sealed class FunctionTimeoutTests(TimeoutRunnerFixture runner)
         Assert.Equal("failed", (string?)end["status"]);
         var job = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}"))!;
         Assert.Equal("Microsoft.Azure.WebJobs.Host.FunctionTimeoutException", (string?)job["error"]!["type"]);
-        Assert.StartsWith("Timeout value of 00:00:03 exceeded by function 'Functions.RunJobStep'", (string?)job["error"]!["message"], StringComparison.Ordinal);
+        // The SDK's message, not the logged line (Azure/azure-webjobs-sdk, src/Microsoft.Azure.WebJobs.Host/Executors/
+        // FunctionExecutor.cs, TryHandleTimeoutAsync: "Timeout value of {0} was exceeded by function: {1}" with the
+        // descriptor's ShortName, which the script host makes "Functions.<name>").
+        Assert.Equal("Timeout value of 00:00:03 was exceeded by function: Functions.RunJobStep", (string?)job["error"]!["message"]);
         var lines = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray()
             .Select(l => (string)l!["message"]!).ToList();
         Assert.Contains(lines, l => l.StartsWith("Step stall started (attempt 1)", StringComparison.Ordinal));

@@ -46,6 +46,22 @@ public sealed partial record HostSettings
     /// </summary>
     public bool ExtendedSessionsEnabled { get; init; }
 
+    /// <summary>
+    /// <c>storageProvider.controlQueueBufferThreshold</c>: how many control-queue messages are buffered before the
+    /// dispatcher stops fetching. The extension's default is 256 (AzureStorageOptions), not DurableTask.AzureStorage's 64.
+    /// </summary>
+    public int ControlQueueBufferThreshold { get; init; } = 256;
+
+    /// <summary><c>overridableExistingInstanceStates</c>: which existing instances a start with the same id replaces.</summary>
+    public OverridableStates OverridableExistingInstanceStates { get; init; } = OverridableStates.NonRunningStates;
+
+    /// <summary>
+    /// <c>throwStatusExceptionsOnRaiseEvent</c>: whether raising an event to an unknown or ended instance is refused
+    /// (true) or the event sent anyway and dropped (false). Unset is the Azure Storage provider's
+    /// <c>CheckStatusBeforeRaiseEvent</c>, true.
+    /// </summary>
+    public bool ThrowStatusExceptionsOnRaiseEvent { get; init; } = true;
+
     /// <summary><c>extendedSessionIdleTimeoutInSeconds</c> (default 30): how long an idle session stays loaded.</summary>
     public TimeSpan ExtendedSessionIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan DurableWorkItemVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -108,6 +124,9 @@ public sealed partial record HostSettings
             MaxConcurrentActivities = Int(durable, "maxConcurrentActivityFunctions") ?? defaults.MaxConcurrentActivities,
             MaxConcurrentOrchestrators = Int(durable, "maxConcurrentOrchestratorFunctions") ?? defaults.MaxConcurrentOrchestrators,
             ExtendedSessionsEnabled = Bool(durable, "extendedSessionsEnabled") ?? defaults.ExtendedSessionsEnabled,
+            ControlQueueBufferThreshold = Int(storage, "controlQueueBufferThreshold") ?? defaults.ControlQueueBufferThreshold,
+            OverridableExistingInstanceStates = Overridable(durable["overridableExistingInstanceStates"]) ?? defaults.OverridableExistingInstanceStates,
+            ThrowStatusExceptionsOnRaiseEvent = Bool(durable, "throwStatusExceptionsOnRaiseEvent") ?? defaults.ThrowStatusExceptionsOnRaiseEvent,
             // As AzureStorageDurabilityProviderFactory: TimeSpan.FromSeconds(Math.Max(ExtendedSessionIdleTimeoutInSeconds, 0)).
             ExtendedSessionIdleTimeout = Int(durable, "extendedSessionIdleTimeoutInSeconds") is { } idle
                 ? TimeSpan.FromSeconds(Math.Max(idle, 0))
@@ -124,6 +143,7 @@ public sealed partial record HostSettings
             ListenerLockRecoveryPollingInterval = Time(jobHost.GetSection("singleton"), "listenerLockRecoveryPollingInterval") ?? defaults.ListenerLockRecoveryPollingInterval,
         };
         settings.ValidateDurable();
+        RefuseUnsupported(durable);
         return settings.WithTestOverrides(appSettings.GetSection(TestOverridesSection));
     }
 
@@ -228,6 +248,30 @@ public sealed partial record HostSettings
             throw new InvalidOperationException("MaxConcurrentOrchestratorFunctions must be a positive integer value.");
         }
     }
+
+    /// <summary>
+    /// Durable settings the runner does not implement stop the start, named, rather than being ignored: an app that
+    /// sets them would behave differently in Azure. <c>defaultVersion</c> stamps new orchestrations with a version
+    /// and, with the worker's versioning options, decides which versions a worker runs; the runner starts every
+    /// instance unversioned (docs/host-fidelity.md).
+    /// </summary>
+    private static void RefuseUnsupported(IConfiguration durable)
+    {
+        if (!string.IsNullOrEmpty(durable["defaultVersion"]))
+        {
+            throw new NotSupportedException(
+                "host.json: extensions.durableTask.defaultVersion is not supported by the local runner (it starts every orchestration unversioned); remove the setting to run locally.");
+        }
+    }
+
+    // As the configuration binder reads the extension's OverridableStates: the member name, ignoring case.
+    private static OverridableStates? Overridable(string? configured) =>
+        configured is null
+            ? null
+            : Enum.TryParse<OverridableStates>(configured, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+                ? parsed
+                : throw new InvalidDataException(
+                    $"host.json: extensions.durableTask.overridableExistingInstanceStates must be AnyState or NonRunningStates, not '{configured}'.");
 
     /// <summary>
     /// TEST-ONLY: <c>Jobs:Runner:TestOverrides:{WorkItemVisibilityTimeout,ControlQueueVisibilityTimeout}</c> replace the

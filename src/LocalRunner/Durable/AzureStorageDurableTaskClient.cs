@@ -5,6 +5,7 @@ using DurableTask.Core.Exceptions;
 using DurableTask.Core.History;
 using Grpc.Core;
 using Jobs.Functions.Api;
+using Jobs.LocalRunner.Configuration;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Core = DurableTask.Core;
@@ -25,18 +26,27 @@ namespace Jobs.LocalRunner.Durable;
 /// that is still live throws <see cref="OrchestrationAlreadyExistsException"/>; purging a live instance throws
 /// <see cref="InvalidOperationException"/>.
 /// </summary>
+/// <remarks>
+/// host.json's <c>overridableExistingInstanceStates</c> and <c>throwStatusExceptionsOnRaiseEvent</c> apply as in the
+/// extension (<paramref name="overridable"/>, <paramref name="throwStatusExceptionsOnRaiseEvent"/>).
+/// </remarks>
 public sealed class AzureStorageDurableTaskClient(
-    AzureStorageOrchestrationService service, DataConverter converter, string httpBaseUrl, string queryString)
+    AzureStorageOrchestrationService service, DataConverter converter, string httpBaseUrl, string queryString,
+    OverridableStates overridable = OverridableStates.NonRunningStates, bool throwStatusExceptionsOnRaiseEvent = true)
     : DurableTaskClient("local-runner"), IDurableHttpEndpoint
 {
     /// <summary>
-    /// The statuses in which an instance id cannot be started again: the extension's default
-    /// <c>overridableExistingInstanceStates</c> (NonRunningStates), with <c>ThrowExceptionOnInvalidDedupeStatus</c> set.
+    /// The statuses in which an instance id cannot be started again under NonRunningStates, the extension's default
+    /// <c>overridableExistingInstanceStates</c> (OverridableStatesExtensions.ToDedupeStatuses), with
+    /// <c>ThrowExceptionOnInvalidDedupeStatus</c> set.
     /// </summary>
     internal static readonly Core.OrchestrationStatus[] LiveStatuses =
     [
         Core.OrchestrationStatus.Running, Core.OrchestrationStatus.ContinuedAsNew, Core.OrchestrationStatus.Pending, Core.OrchestrationStatus.Suspended,
     ];
+
+    // ToDedupeStatuses: AnyState dedupes nothing, so a start replaces even a running instance.
+    private readonly Core.OrchestrationStatus[] _dedupeStatuses = overridable == OverridableStates.AnyState ? [] : LiveStatuses;
 
     public string HttpBaseUrl => httpBaseUrl;
 
@@ -78,13 +88,20 @@ public sealed class AzureStorageDurableTaskClient(
                 Tags = tags ?? new Dictionary<string, string>(),
             },
         };
-        return service.CreateTaskOrchestrationAsync(message, LiveStatuses);
+        return service.CreateTaskOrchestrationAsync(message, _dedupeStatuses);
     }
 
     // As DurableClient.RaiseEventInternalAsync with the Azure Storage provider's CheckStatusBeforeRaiseEvent, and
     // TaskHubGrpcServer.RaiseEvent's mapping (unknown → NotFound with the ArgumentException's text; ended → FailedPrecondition).
+    // With throwStatusExceptionsOnRaiseEvent false the status is not read: the event is sent, and dropped by the
+    // backend if no running instance takes it.
     public override async Task RaiseEventAsync(string instanceId, string eventName, object? eventPayload = null, CancellationToken cancellation = default)
     {
+        if (!throwStatusExceptionsOnRaiseEvent)
+        {
+            await SendAsync(instanceId, new EventRaisedEvent(-1, converter.Serialize(eventPayload)) { Name = eventName });
+            return;
+        }
         var state = await GetStateAsync(instanceId)
             ?? throw new RpcException(new Status(StatusCode.NotFound, NoInstance(instanceId)));
         if (!IsRunning(state.OrchestrationStatus))

@@ -46,16 +46,30 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
         _services = services;
         _loggers = loggers;
         HubName = settings.HubName;
-        _service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        _service = new AzureStorageOrchestrationService(ServiceSettings(settings, CountedClients(settings.Connection, counter.Counter), loggers));
+        _workerService = new DrainingOrchestrationService(_service);
+        // The service's JSON options, as the Functions worker is configured with (Program.cs): one shape everywhere.
+        _converter = new JsonDataConverter(JobJson.Options);
+        Client = new AzureStorageDurableTaskClient(_service, _converter, settings.HttpBaseUrl, settings.QueryString,
+            settings.Host.OverridableExistingInstanceStates, settings.Host.ThrowStatusExceptionsOnRaiseEvent);
+    }
+
+    public string HubName { get; }
+
+    /// <summary>The backend's settings from host.json, as the extension's AzureStorageDurabilityProviderFactory builds them.</summary>
+    internal static AzureStorageOrchestrationServiceSettings ServiceSettings(EngineSettings settings, StorageAccountClientProvider clients, ILoggerFactory loggers) =>
+        new()
         {
             TaskHubName = settings.HubName,
-            StorageAccountClientProvider = CountedClients(settings.Connection, counter.Counter),
+            StorageAccountClientProvider = clients,
             PartitionCount = settings.Host.PartitionCount,
             MaxConcurrentTaskActivityWorkItems = settings.Host.MaxConcurrentActivities,
             MaxConcurrentTaskOrchestrationWorkItems = settings.Host.MaxConcurrentOrchestrators,
             MaxQueuePollingInterval = settings.Host.DurableMaxQueuePollingInterval,
             WorkItemQueueVisibilityTimeout = settings.Host.DurableWorkItemVisibilityTimeout,
             ControlQueueVisibilityTimeout = settings.Host.DurableControlQueueVisibilityTimeout,
+            // The extension's AzureStorageDurabilityProviderFactory passes AzureStorageOptions.ControlQueueBufferThreshold (default 256).
+            ControlQueueBufferThreshold = settings.Host.ControlQueueBufferThreshold,
             ExtendedSessionsEnabled = settings.Host.ExtendedSessionsEnabled,
             ExtendedSessionIdleTimeout = settings.Host.ExtendedSessionIdleTimeout,
             // A stable worker id lets a restarted runner take its own partition leases back at once.
@@ -63,14 +77,7 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
             // As the extension's AzureStorageDurabilityProviderFactory: starting an id that is still live throws.
             ThrowExceptionOnInvalidDedupeStatus = true,
             LoggerFactory = loggers,
-        });
-        _workerService = new DrainingOrchestrationService(_service);
-        // The service's JSON options, as the Functions worker is configured with (Program.cs): one shape everywhere.
-        _converter = new JsonDataConverter(JobJson.Options);
-        Client = new AzureStorageDurableTaskClient(_service, _converter, settings.HttpBaseUrl, settings.QueryString);
-    }
-
-    public string HubName { get; }
+        };
 
     /// <summary>The backend's storage clients, every request counted (the bench counts the bare engine's the same way).</summary>
     public static StorageAccountClientProvider CountedClients(StorageConnection connection, Jobs.Functions.Storage.StorageRequestCounter counter)

@@ -55,6 +55,7 @@ public static class NativeDurableApi
         group.MapPost("/instances/{instanceId}/resume", (HttpContext c, string instanceId, DurableTaskClient d) =>
             ControlAsync(c, instanceId, d, (id, reason) => d.ResumeInstanceAsync(id, reason, c.RequestAborted)));
         group.MapPost("/instances/{instanceId}/raiseEvent/{eventName}", RaiseEventAsync);
+        group.MapPost("/instances/{instanceId}/restart", RestartAsync);
         // Anything else under the base path: the handler's bare 404.
         group.Map("/{**rest}", (HttpContext c) => Bare(c, StatusCodes.Status404NotFound));
     }
@@ -100,6 +101,52 @@ public static class NativeDurableApi
             await Error(context, StatusCodes.Status409Conflict, ex.Message);
             return;
         }
+        await RespondStartedAsync(context, engine, id, timeout, interval);
+    }
+
+    /// <summary>
+    /// POST <c>/instances/{instanceId}/restart</c>, as HttpApiHandler.HandleRestartInstanceRequestAsync over
+    /// DurableClient.RestartAsync: the instance's name and input start again, under a new id unless
+    /// <c>restartWithNewInstanceId=false</c>; then the start route's answer (202 with the check-status payload, or the
+    /// wait). An unknown instance is 400 "InstanceId does not match a valid orchestration instance."; the same id while
+    /// it is still live is refused by the start's dedupe (the handler's catch-all 500).
+    /// </summary>
+    private static async Task RestartAsync(HttpContext context, string instanceId, DurableEngine engine)
+    {
+        var request = context.Request;
+        var metadata = await engine.Client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, context.RequestAborted);
+        if (metadata is null)
+        {
+            await Error(context, StatusCodes.Status400BadRequest, "InstanceId does not match a valid orchestration instance.",
+                new ArgumentException($"An orchestrastion with the instanceId {instanceId} was not found."));
+            return;
+        }
+        var newId = Flag(request, "restartWithNewInstanceId", true) ? Guid.NewGuid().ToString("N") : instanceId;
+        try
+        {
+            await engine.Client.StartAsync(metadata.Name, newId, metadata.SerializedInput, "");
+        }
+        catch (OrchestrationAlreadyExistsException ex)
+        {
+            await Error(context, StatusCodes.Status500InternalServerError, "Something went wrong while processing your request", ex);
+            return;
+        }
+        var timeout = Seconds(request, "timeout");
+        var interval = Seconds(request, "pollingInterval");
+        if (timeout is { } total && interval is { } every && every > total)
+        {
+            // The wait's ArgumentException, caught by the restart handler's own catch.
+            await Error(context, StatusCodes.Status400BadRequest, "InstanceId does not match a valid orchestration instance.",
+                new ArgumentException($"Total timeout {total.TotalSeconds} should be bigger than retry timeout {every.TotalSeconds}"));
+            return;
+        }
+        await RespondStartedAsync(context, engine, newId, timeout, interval);
+    }
+
+    /// <summary>The start route's answer once the instance is scheduled: the wait when asked for, else 202 and the links.</summary>
+    private static async Task RespondStartedAsync(HttpContext context, DurableEngine engine, string id, TimeSpan? timeout, TimeSpan? interval)
+    {
+        var request = context.Request;
         if (timeout is { } wait && interval is { } poll)
         {
             var metadata = await WaitForEndAsync(engine.Client, id, wait, poll, context.RequestAborted);
@@ -248,7 +295,7 @@ public static class NativeDurableApi
     /// <summary>
     /// Terminate, suspend, resume: 404 for an unknown instance, 410 for one that has ended, else 202. When the client
     /// refuses anyway (resume of a running instance, suspend of a suspended one, or it ended after the read) the
-    /// handler's catch-all answers 500 with the exception, as here.
+    /// handler's catch-all answers 500 with the exception; when it was purged after the read, 400 (see <see cref="Refused"/>).
     /// </summary>
     private static async Task ControlAsync(HttpContext context, string instanceId, DurableTaskClient durable, Func<string, string?, Task> action)
     {
@@ -262,7 +309,7 @@ public static class NativeDurableApi
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound)
         {
-            await Error(context, StatusCodes.Status500InternalServerError, "Something went wrong while processing your request", Unwrapped(ex));
+            await Refused(context, ex);
             return;
         }
         await Bare(context, StatusCodes.Status202Accepted).ExecuteAsync(context);
@@ -308,7 +355,7 @@ public static class NativeDurableApi
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound)
         {
-            await Error(context, StatusCodes.Status500InternalServerError, "Something went wrong while processing your request", Unwrapped(ex));
+            await Refused(context, ex);
             return;
         }
         await Bare(context, StatusCodes.Status202Accepted).ExecuteAsync(context);
@@ -344,13 +391,31 @@ public static class NativeDurableApi
         return Execute(context, new ApiResult(status, body));
     }
 
-    /// <summary>What the in-process DurableClient threw, which the handler reports (the gRPC text carries its type first).</summary>
+    /// <summary>
+    /// The client refused after the handler's status check, because the instance changed in between. HttpApiHandler.
+    /// HandleRequestAsync answers what DurableClient threw: an ArgumentException (the instance is gone — purged
+    /// meanwhile) is 400 "One or more of the arguments submitted is incorrect"; anything else (it ended meanwhile, or
+    /// its state refuses the operation) is the catch-all 500.
+    /// </summary>
+    private static Task Refused(HttpContext context, RpcException exception)
+    {
+        var thrown = Unwrapped(exception);
+        return thrown is ArgumentException
+            ? Error(context, StatusCodes.Status400BadRequest, "One or more of the arguments submitted is incorrect", thrown)
+            : Error(context, StatusCodes.Status500InternalServerError, "Something went wrong while processing your request", thrown);
+    }
+
+    /// <summary>
+    /// What the in-process DurableClient threw, which the handler reports: the gRPC text carries its type first, except
+    /// raise event's NotFound, which is the ArgumentException's bare text (TaskHubGrpcServer.RaiseEvent).
+    /// </summary>
     private static Exception Unwrapped(RpcException exception)
     {
         var detail = exception.Status.Detail;
         const string invalid = "InvalidOperationException: ", argument = "ArgumentException: ";
         return detail.StartsWith(invalid, StringComparison.Ordinal) ? new InvalidOperationException(detail[invalid.Length..])
             : detail.StartsWith(argument, StringComparison.Ordinal) ? new ArgumentException(detail[argument.Length..])
+            : exception.StatusCode == StatusCode.NotFound ? new ArgumentException(detail)
             : new InvalidOperationException(detail);
     }
 

@@ -36,8 +36,9 @@ public static partial class FunctionInvoker
     /// <summary>
     /// Invokes <paramref name="function"/>. When it runs past <c>functionTimeout</c> it is handled as the WebJobs SDK's
     /// FunctionExecutor handles it with ThrowOnTimeout (which the host sets, JobHostFunctionTimeoutOptionsSetup): the
-    /// error "Timeout value of … exceeded by function …" is logged, the function's cancellation token is cancelled, and
-    /// the invocation fails at once with a <see cref="FunctionTimeoutException"/> — without waiting for the function
+    /// error "Timeout value of … exceeded by function '…' (Id: …)" is logged, the function's cancellation token is
+    /// cancelled, and the invocation fails at once with a <see cref="FunctionTimeoutException"/> whose message is the
+    /// SDK's "Timeout value of … was exceeded by function: Functions.…" — without waiting for the function
     /// to stop. (The host then restarts an isolated worker whose function ignores the token; the runner cannot, see
     /// docs/host-fidelity.md.) Orchestrator episodes are not timed here: the host times them too, but aborts the
     /// episode for a replay instead of failing it, and an orchestrator does no I/O, so an episode never waits.
@@ -73,10 +74,10 @@ public static partial class FunctionInvoker
         }
 
         var invocationId = Guid.NewGuid();
-        var message = string.Format(CultureInfo.InvariantCulture,
+        var logged = string.Format(CultureInfo.InvariantCulture,
             "Timeout value of {0} exceeded by function 'Functions.{1}' (Id: '{2}'). Initiating cancellation.", limit, function.Name, invocationId);
         var logger = context.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Jobs.LocalRunner.FunctionTimeout");
-        LogTimedOut(logger, message);
+        LogTimedOut(logger, logged);
         await cancellation.CancelAsync();
         // The invocation is abandoned, not awaited: dispose its token source once it stops, and observe how it ends.
         _ = invocation.ContinueWith(ended =>
@@ -87,7 +88,11 @@ public static partial class FunctionInvoker
                 LogEndedAfterTimeout(logger, ended.Exception, function.Name, invocationId);
             }
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        throw new FunctionTimeoutException(message, invocation);
+        // The exception's message is not the logged line: FunctionExecutor.TryHandleTimeoutAsync throws
+        // string.Format("Timeout value of {0} was exceeded by function: {1}", timeoutInterval, ShortName), and the
+        // script host's ShortName is "Functions.<name>".
+        throw new FunctionTimeoutException(string.Format(CultureInfo.InvariantCulture,
+            "Timeout value of {0} was exceeded by function: Functions.{1}", limit, function.Name), invocation);
     }
 
     /// <summary>

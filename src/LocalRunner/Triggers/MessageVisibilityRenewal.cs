@@ -6,10 +6,10 @@ namespace Jobs.LocalRunner.Triggers;
 
 /// <summary>
 /// Keeps a message invisible while its function runs, as the extension's <c>UpdateQueueMessageVisibilityCommand</c>
-/// does: every half lease the visibility is set to a full lease again; after a server error (5xx) or a failed
-/// request the next attempt comes sooner (half the interval, down to <c>min(1 minute, half lease)</c>); once the
-/// message is lost (<see cref="QueueOwnership.IsLost"/>) renewing stops. Other failures are logged and retried, never
-/// thrown: the extension would hand them to the host's exception handler, the runner keeps serving.
+/// does: every half lease the visibility is set to a full lease again; once the message is lost
+/// (<see cref="QueueOwnership.IsLost"/>) renewing stops. Any other failure the extension rethrows to the host's
+/// exception handler, which restarts the host; the runner instead logs it and tries again sooner (half the interval,
+/// down to <c>min(1 minute, half lease)</c>) and keeps serving (docs/host-fidelity.md, Triggers).
 /// Stopping cancels only the wait, never an update in flight, so the pop receipt it returns is not lost.
 /// </summary>
 internal sealed partial class MessageVisibilityRenewal : IAsyncDisposable

@@ -121,7 +121,8 @@ public sealed partial class QueueTriggerListener(
                     failure = ex;
                 }
             }
-            // Settling is not cancelled by shutdown (the extension passes CancellationToken.None here too).
+            // Settling is not cancelled by shutdown. The extension settles with its shutdown token, cancelled at the
+            // host's stop deadline (docs/host-fidelity.md, Triggers): the message then comes back after its lease.
             if (failure is null)
             {
                 await IgnoringLostAsync(() => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None), message, "delete");

@@ -43,6 +43,34 @@ public sealed class DurableRaceTests(StaleStatusRunnerFixture runner)
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    /// <summary>
+    /// The native API when the instance is purged between the handler's status check and the operation: DurableClient
+    /// throws ArgumentException, which HttpApiHandler.HandleRequestAsync answers 400 "One or more of the arguments
+    /// submitted is incorrect" (Azure/azure-functions-durable-extension, src/WebJobs.Extensions.DurableTask/
+    /// HttpApiHandler.cs, HandleRequestAsync's catch (ArgumentException)) — not the catch-all 500.
+    /// </summary>
+    [Fact]
+    public async Task NativeTerminateAndRaiseEvent_OnAnInstancePurgedAfterTheRead_Are400()
+    {
+        var (id, _) = await EndedJobAsync(new { type = EventfulHandler.TypeName, input = new { holdMs = 0 } });
+        Assert.Equal(1, (await runner.Services.GetRequiredService<Jobs.LocalRunner.Durable.DurableEngine>().Client.PurgeInstanceAsync(id)).PurgedInstanceCount);
+        runner.Durable.Freeze(id, SeenRunning(id));
+        using var admin = new HttpClient { BaseAddress = runner.BaseAddress };
+
+        using var terminate = await admin.PostAsync($"/runtime/webhooks/durabletask/instances/{id}/terminate?code={runner.SystemKey}", null);
+        using var raise = await admin.PostAsync($"/runtime/webhooks/durabletask/instances/{id}/raiseEvent/poke?code={runner.SystemKey}",
+            new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+
+        foreach (var response in new[] { terminate, raise })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var error = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.Equal("One or more of the arguments submitted is incorrect", (string?)error["Message"]);
+            Assert.Equal("System.ArgumentException", (string?)error["ExceptionType"]);
+            Assert.StartsWith($"No instance with ID '{id}' was found.", (string?)error["ExceptionMessage"], StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Terminate_OfALiveRecordWhoseInstanceEndedAfterTheRead_Is202_AndRecordsItCancelled()
     {

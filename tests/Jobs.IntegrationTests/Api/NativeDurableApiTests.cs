@@ -106,6 +106,42 @@ public sealed class NativeDurableApiTests(RunnerFixture runner)
         Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(_owner, running))["status"]);
     }
 
+    /// <summary>
+    /// The restart route the check-status payload advertises (restartPostUri), as Azure/azure-functions-durable-extension
+    /// src/WebJobs.Extensions.DurableTask/HttpApiHandler.cs HandleRestartInstanceRequestAsync over DurableClient.RestartAsync
+    /// (src/WebJobs.Extensions.DurableTask/ContextImplementations/DurableClient.cs): the instance's name and input start
+    /// again, under a new id unless restartWithNewInstanceId=false, answered as the start route; an unknown id is 400.
+    /// </summary>
+    [Fact]
+    public async Task Restart_StartsTheNameAndInputAgain_UnderANewIdUnlessAskedNot_AndAnUnknownIdIs400()
+    {
+        var id = await CompletedJobAsync();
+        var input = JsonNode.Parse(await _admin.GetStringAsync(Instance(id)))!["input"]!.ToJsonString();
+
+        using var restarted = await _admin.PostAsync(Instance(id, "/restart"), null);
+        Assert.Equal(HttpStatusCode.Accepted, restarted.StatusCode);
+        var payload = JsonNode.Parse(await restarted.Content.ReadAsStringAsync())!;
+        var newId = (string)payload["id"]!;
+        Assert.NotEqual(id, newId);
+        Assert.Equal((string)payload["statusQueryGetUri"]!, restarted.Headers.Location!.ToString());
+        var copy = JsonNode.Parse(await _admin.GetStringAsync(Instance(newId)))!;
+        Assert.Equal("JobOrchestrator", (string?)copy["name"]);
+        Assert.Equal(input, copy["input"]!.ToJsonString());
+
+        // In place: an ended id starts again, and the job's orchestration finds its job ended.
+        using var inPlace = await _admin.PostAsync(Instance(id, "/restart", "&restartWithNewInstanceId=false"), null);
+        Assert.Equal(HttpStatusCode.Accepted, inPlace.StatusCode);
+        Assert.Equal(id, (string?)JsonNode.Parse(await inPlace.Content.ReadAsStringAsync())!["id"]);
+        await RunnerFixture.WaitForRuntimeStatusAsync(_admin, Instance(id), "Completed");
+
+        var unknown = Guid.NewGuid().ToString("N");
+        using var missing = await _admin.PostAsync(Instance(unknown, "/restart"), null);
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        var error = JsonNode.Parse(await missing.Content.ReadAsStringAsync())!;
+        Assert.Equal("InstanceId does not match a valid orchestration instance.", (string?)error["Message"]);
+        Assert.Equal("System.ArgumentException", (string?)error["ExceptionType"]);
+    }
+
     [Fact]
     public async Task SuspendAndResume_Answer404And410AsTerminateDoes_AndResumingARunningInstanceIs500()
     {
