@@ -33,13 +33,14 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         }
     }
 
-    private async Task<IPage> OpenAsync(string user, string hash, int width = 1280, params string[] roles)
+    private async Task<IPage> OpenAsync(string user, string hash, int width = 1280, ColorScheme colorScheme = ColorScheme.Light, params string[] roles)
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             // What App Service Authentication adds to every request of a signed-in user, EventSource's included.
             ExtraHTTPHeaders = new Dictionary<string, string> { [CallerResolver.PrincipalHeader] = Principals.Header(user, roles) },
             ViewportSize = new ViewportSize { Width = width, Height = 900 },
+            ColorScheme = colorScheme,
         });
         _contexts.Add(context);
         var page = await context.NewPageAsync();
@@ -67,6 +68,9 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
     private void AssertNoPageErrors() => Assert.True(_pageErrors.Count == 0, string.Join("\n", _pageErrors));
 
     private static ILocator JobView(IPage page, string id) => page.Locator($"article[data-job-id='{id}']");
+
+    /// <summary>The value of one row of the job view's Details panel.</summary>
+    private static ILocator Fact(ILocator view, string name) => view.Locator("dl.facts").First.Locator($"dt:text-is('{name}') + dd");
 
     [Fact]
     public async Task ARunningJobsBarMoves_AndItsLogLinesAppearWhileItRuns_UntilItCompletes()
@@ -301,6 +305,168 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         Assert.Equal("Cancel", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
         await page.Keyboard.PressAsync("Enter");
         await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("cancelled", new() { Timeout = 30_000 });
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task TheDetailsPanel_ChangesLiveFromTheEventStream_WhileTheJobRuns_AndWhenItEnds()
+    {
+        using var api = runner.Client(_owner);
+        // A draft, so the page is open before the job starts: everything after that must come from the event stream.
+        using var created = await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", draft = true, input = new { steps = 4, delayMs = 2_000 } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!;
+        var page = await OpenAsync(_owner, $"#/jobs/{id}");
+        var view = JobView(page, id);
+        await Expect(Fact(view, "Status")).ToHaveTextAsync("draft");
+        await Expect(Fact(view, "Started")).ToHaveTextAsync("—");
+
+        (await api.PostAsync($"/api/jobs/{id}/submit", null)).EnsureSuccessStatusCode();
+
+        // While it runs (the second step of four, about 2 s of it): the panel says what the header says.
+        await Expect(view.Locator(".steps li:nth-child(2)[data-state=running]")).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        await Expect(Fact(view, "Status")).ToHaveTextAsync("running");
+        await Expect(Fact(view, "Step")).ToHaveTextAsync("step-2");
+        await Expect(Fact(view, "Step attempts")).ToHaveTextAsync("2");
+        await Expect(Fact(view, "Started").Locator("time")).ToHaveCountAsync(1);
+        await Expect(Fact(view, "Completed")).ToHaveTextAsync("—");
+
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+        var job = JsonNode.Parse(await api.GetStringAsync($"/api/jobs/{id}"))!;
+        await Expect(Fact(view, "Status")).ToHaveTextAsync("completed");
+        await Expect(Fact(view, "Progress")).ToHaveTextAsync("100%");
+        await Expect(Fact(view, "Step attempts")).ToHaveTextAsync(((int)job["totalAttempts"]!).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var completedAt = DateTimeOffset.Parse((string)job["completedAt"]!, System.Globalization.CultureInfo.InvariantCulture);
+        var shown = DateTimeOffset.Parse((await Fact(view, "Completed").Locator("time").GetAttributeAsync("datetime"))!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(completedAt.ToUnixTimeMilliseconds(), shown.ToUnixTimeMilliseconds());
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task AFailedJob_ShowsItsBarInTheFailureColour_AndItsErrorAndStackAboveTheInput()
+    {
+        using var api = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 2, failAtStep = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(api, id);
+        var page = await OpenAsync(_owner, $"#/jobs/{id}");
+        var view = JobView(page, id);
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("failed");
+
+        var barColour = await view.Locator(".headline [role=progressbar] .bar").EvaluateAsync<string>("e => getComputedStyle(e).backgroundColor");
+        var failureColour = await view.Locator(".status-slot .status").EvaluateAsync<string>("e => getComputedStyle(e).color");
+        Assert.Equal(failureColour, barColour);
+
+        var error = view.Locator("section.error-box");
+        await Expect(error).ToContainTextAsync("failed because failAtStep is 1");
+        await Expect(error.Locator("pre.stack")).ToBeVisibleAsync();
+        var input = view.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "Input", Exact = true }) });
+        var errorTop = (await error.BoundingBoxAsync())!.Y;
+        var inputTop = (await input.BoundingBoxAsync())!.Y;
+        Assert.True(errorTop < inputTop, $"the error ({errorTop}) should come before the input ({inputTop})");
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task PerPage_ShowsTheLimitThePageWasListedWith()
+    {
+        using var api = runner.Client(_owner);
+        for (var i = 0; i < 25; i++)
+        {
+            using var created = await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", draft = true, input = new { steps = 1 } });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        var page = await OpenAsync(_owner, "#/");
+        await Expect(page.Locator("tbody tr[data-job-id]")).ToHaveCountAsync(25);
+        await Expect(page.GetByLabel("Per page")).ToHaveValueAsync("50");
+
+        await page.GetByLabel("Per page").SelectOptionAsync("20");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        await Expect(page.Locator("tbody tr[data-job-id]")).ToHaveCountAsync(20);
+        await Expect(page.GetByLabel("Per page")).ToHaveValueAsync("20");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Next" })).ToBeEnabledAsync();
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task Times_AreRelative_WithTheExactTimeOnHover_InTheHeadlineTheDetailsAndTheList()
+    {
+        using var api = runner.Client(_owner);
+        var notBefore = DateTimeOffset.UtcNow.AddMinutes(10);
+        var id = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 1 }, notBefore }))["id"]!;
+        try
+        {
+            var page = await OpenAsync(_owner, $"#/jobs/{id}");
+            var view = JobView(page, id);
+            var message = view.Locator(".message");
+            await Expect(message).ToContainTextAsync("Scheduled to start in ");
+            await Expect(message).Not.ToHaveTextAsync(new Regex(@"\d{4}-\d{2}-\d{2}T\d{2}:"));
+            await Expect(message.Locator("time")).ToHaveTextAsync(new Regex("^in (9|10) min$"));
+            await Expect(message.Locator("time")).ToHaveAttributeAsync("title", new Regex(@"\d{1,2}:\d{2}:\d{2}"));
+            await Expect(Fact(view, "Not before").Locator("time")).ToHaveTextAsync(new Regex("^in (9|10) min$"));
+            await Expect(Fact(view, "Created").Locator("time")).ToHaveTextAsync(new Regex("^(just now|1 min ago)$"));
+
+            await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard#/").ToString());
+            var created = page.Locator($"tr[data-job-id='{id}'] td[data-label=Created] time");
+            await Expect(created).ToHaveTextAsync(new Regex("^(just now|1 min ago)$"));
+            await Expect(created).ToHaveAttributeAsync("title", new Regex(@"\d{1,2}:\d{2}:\d{2}"));
+            AssertNoPageErrors();
+        }
+        finally
+        {
+            (await api.PostAsync($"/api/jobs/{id}/cancel", null)).Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(ColorScheme.Dark)]
+    [InlineData(ColorScheme.Light)]
+    public async Task TheColours_FollowTheSystemSetting_AndEveryStatusReadsAtFourAndAHalfToOne(ColorScheme scheme)
+    {
+        using var api = runner.Client(_owner);
+        using (var draft = await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", draft = true, input = new { steps = 1 } }))
+        {
+            Assert.Equal(HttpStatusCode.Created, draft.StatusCode);
+            var cancelled = (string)JsonNode.Parse(await draft.Content.ReadAsStringAsync())!["id"]!;
+            (await api.PostAsync($"/api/jobs/{cancelled}/cancel", null)).EnsureSuccessStatusCode();
+        }
+        (await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", draft = true, input = new { steps = 1 } })).Dispose();
+        var completed = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        var failed = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 1, failAtStep = 1 } }))["id"]!;
+        var running = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 5, delayMs = 2_000 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(api, completed);
+        await RunnerFixture.WaitForEndAsync(api, failed);
+
+        var page = await OpenAsync(_owner, "#/", colorScheme: scheme);
+        await Expect(page.Locator("tbody .status")).ToHaveCountAsync(5);
+        foreach (var status in new[] { "draft", "cancelled", "completed", "failed" })
+        {
+            await Expect(page.Locator($"tbody .status-{status}")).ToHaveCountAsync(1);
+        }
+        const string contrast = """
+            () => {
+              const rgb = c => c.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+              const lum = c => { const [r, g, b] = rgb(c).map(v => v / 255).map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+              const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+              const page = getComputedStyle(document.body.parentElement).backgroundColor;
+              const text = getComputedStyle(document.querySelector('main')).color;
+              return {
+                page: lum(page),
+                text: ratio(text, page),
+                statuses: [...document.querySelectorAll('tbody .status')].map(e => ({ name: e.textContent, ratio: ratio(getComputedStyle(e).color, getComputedStyle(e).backgroundColor) })),
+              };
+            }
+            """;
+        var seen = await page.EvaluateAsync<System.Text.Json.JsonElement>(contrast);
+        var luminance = seen.GetProperty("page").GetDouble();
+        Assert.True(scheme == ColorScheme.Dark ? luminance < 0.05 : luminance > 0.8, $"page luminance {luminance} in {scheme}");
+        Assert.True(seen.GetProperty("text").GetDouble() >= 4.5, $"text contrast {seen.GetProperty("text")}");
+        Assert.Equal(5, seen.GetProperty("statuses").GetArrayLength());
+        foreach (var status in seen.GetProperty("statuses").EnumerateArray())
+        {
+            var ratio = status.GetProperty("ratio").GetDouble();
+            Assert.True(ratio >= 4.5, $"{status.GetProperty("name")} reads at {ratio}:1 in {scheme}");
+        }
+        (await api.PostAsync($"/api/jobs/{running}/cancel", null)).Dispose();
         AssertNoPageErrors();
     }
 

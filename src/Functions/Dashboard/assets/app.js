@@ -7,6 +7,9 @@
   const key = new URLSearchParams(location.search).get('code');
   const statuses = ['draft', 'pending', 'running', 'completed', 'failed', 'cancelled', 'timed_out'];
   const live = new Set(['pending', 'running']);
+  // What the API lists when no limit is asked (JobListing: limit defaults to 50): the list always sends its limit, so
+  // the "Per page" control and the page it shows agree.
+  const defaultLimit = '50';
   const main = document.getElementById('main');
   const notice = document.getElementById('notice');
   let view = { dispose() {} };
@@ -99,12 +102,60 @@
     replace(notice, message ? h('p', { class: `notice ${kind || ''}` }, message) : null);
   }
 
+  // A moment as people read it ("in 5 min", "3 min ago"), the exact local time on hover; the relative text is kept
+  // current by one page-wide timer (see the end of this file).
   function time(value) {
     if (!value) {
       return '—';
     }
     const date = new Date(value);
-    return h('time', { datetime: value, title: value }, date.toLocaleString());
+    if (Number.isNaN(date.getTime())) {
+      return String(value);
+    }
+    return h('time', { datetime: date.toISOString(), title: exact(date), 'data-relative': '' }, relative(date));
+  }
+
+  function exact(date) {
+    return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+  }
+
+  function relative(date, now = Date.now()) {
+    const seconds = Math.round((date.getTime() - now) / 1000);
+    const size = Math.abs(seconds);
+    if (size < 45) {
+      return 'just now';
+    }
+    const [amount, unit] = size < 3_600 ? [Math.round(size / 60), 'min']
+      : size < 86_400 ? [Math.round(size / 3_600), 'h']
+      : size < 30 * 86_400 ? [Math.round(size / 86_400), size < 1.5 * 86_400 ? 'day' : 'days']
+      : [null, null];
+    if (amount === null) {
+      return date.toLocaleDateString(undefined, { dateStyle: 'medium' });
+    }
+    return seconds > 0 ? `in ${amount} ${unit}` : `${amount} ${unit} ago`;
+  }
+
+  // A log line's clock time (a log is read in order, by the time of day), the exact time on hover.
+  function clock(value) {
+    const date = new Date(value);
+    return h('time', { datetime: value, title: exact(date) }, date.toLocaleTimeString());
+  }
+
+  // Text from the API that embeds ISO-8601 moments ("Scheduled to start at 2026-12-07T02:35:03.748+00:00"): the
+  // moments shown as time() shows them, the rest as text ("Scheduled to start in 10 min": "at" goes before a relative time).
+  function withTimes(text) {
+    const parts = [];
+    const pattern = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})/g;
+    let at = 0;
+    for (const match of String(text).matchAll(pattern)) {
+      const moment = time(match[0]);
+      const before = text.slice(at, match.index);
+      const inWords = moment instanceof Node && /^(in |just now|\d+ \w+ ago)/.test(moment.textContent);
+      parts.push(inWords ? before.replace(/ at $/, ' ') : before, moment);
+      at = match.index + match[0].length;
+    }
+    parts.push(text.slice(at));
+    return parts.filter(p => p !== '');
   }
 
   function statusBadge(status) {
@@ -121,7 +172,11 @@
     return element;
   }
 
-  function setProgress(element, value) {
+  // The bar takes its status's colour: the failure colour for a failed or timed-out job, not the running blue.
+  function setProgress(element, value, status) {
+    if (status) {
+      element.dataset.status = status;
+    }
     const percent = Math.max(0, Math.min(100, value || 0));
     element.setAttribute('aria-valuenow', percent);
     element.setAttribute('aria-valuetext', `${percent}%`);
@@ -181,6 +236,9 @@
 
     async function load(cursor) {
       const query = [...params.entries()].filter(([name]) => name !== 'next');
+      if (!params.has('limit')) {
+        query.push(['limit', defaultLimit]);
+      }
       if (cursor) {
         query.push(['next', cursor]);
       }
@@ -238,7 +296,7 @@
             const bar = cell.querySelector('[role=progressbar]');
             replace(cell, statusBadge(status.status), live.has(status.status) ? bar : null);
             if (bar) {
-              setProgress(bar, status.progress);
+              setProgress(bar, status.progress, status.status);
             }
           } catch {
             // the next round tries again
@@ -262,8 +320,8 @@
     }).catch(() => {});
     const field = (label, control) => h('label', { class: 'field' }, h('span', {}, label), control);
     const input = (name, label) => field(label, h('input', { name, value: params.get(name) || '', autocomplete: 'off' }));
-    const select = (name, label, options) => field(label, h('select', { name },
-      options.map(([value, text]) => h('option', { value, selected: (params.get(name) || options[0][0]) === value }, text))));
+    const select = (name, label, options, fallback = options[0][0]) => field(label, h('select', { name },
+      options.map(([value, text]) => h('option', { value, selected: (params.get(name) || fallback) === value }, text))));
     const form = h('form', { class: 'filters', 'aria-label': 'Filters', onSubmit: event => {
       event.preventDefault();
       const data = new FormData(form);
@@ -288,7 +346,7 @@
     input('owner', 'Owner (admins)'),
     select('orderBy', 'Order by', [['createdAt', 'Created'], ['updatedAt', 'Updated'], ['type', 'Type'], ['status', 'Status']]),
     select('order', 'Order', [['desc', 'Newest first'], ['asc', 'Oldest first']]),
-    select('limit', 'Per page', [['20', '20'], ['50', '50'], ['100', '100']]),
+    select('limit', 'Per page', [['20', '20'], ['50', '50'], ['100', '100']], defaultLimit),
     h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Apply'), h('a', { href: '#/', class: 'button secondary' }, 'Clear')));
     return form;
   }
@@ -306,23 +364,28 @@
     const message = h('p', { class: 'message' });
     const stepList = h('ol', { class: 'steps', 'aria-label': 'Steps' });
     const actions = h('div', { class: 'actions' });
+    const failureBox = h('div', { class: 'failure' });
     const facts = h('dl', { class: 'facts' });
     const details = h('div', { class: 'details' });
     const logs = h('ol', { class: 'logs', 'aria-label': 'Log', 'aria-live': 'off' });
     const title = h('h1', {}, 'Job ', h('span', { class: 'mono' }, shortId(id)));
     const article = h('article', { class: 'job', 'data-job-id': id },
-      title, h('div', { class: 'headline' }, statusText, bar), message, actions,
+      title, h('div', { class: 'headline' }, statusText, bar), message, actions, failureBox,
       h('section', {}, h('h2', {}, 'Steps'), stepList),
       h('section', {}, h('h2', {}, 'Details'), facts),
       details,
       h('section', {}, h('h2', {}, 'Log'), logs));
     replace(main, h('p', { class: 'muted' }, 'Loading…'));
 
-    async function refresh() {
+    // The record (GET /api/jobs/{id}): read at the start, and again whenever the event stream says the status or the
+    // step changed and when the job ends, for what the status events do not carry (started, completed, attempts,
+    // result). Status events may be newer than a record read in flight: the newer status wins.
+    async function refresh(quiet) {
+      let record;
       try {
-        job = await api('GET', `/jobs/${id}`);
+        record = await api('GET', `/jobs/${id}`);
       } catch (error) {
-        if (!disposed) {
+        if (!disposed && !quiet) {
           replace(main, h('h1', {}, 'Job not found'), h('p', { class: 'error' }, error instanceof ApiError && error.status === 404
             ? 'There is no job with this id that you may see.' : failure(error)), h('p', {}, h('a', { href: '#/' }, 'Back to the list')));
         }
@@ -331,6 +394,7 @@
       if (disposed) {
         return false;
       }
+      job = job && Date.parse(job.updatedAt) > Date.parse(record.updatedAt) ? { ...record, ...statusOf(job) } : record;
       if (!article.isConnected) {
         replace(main, article);
       }
@@ -339,16 +403,46 @@
       resumable = type ? type.resumable !== false : false;
       replace(title, job.type, ' ', h('span', { class: 'mono' }, shortId(id)));
       showStatus(job);
-      showFacts(job);
       showDetails(job);
       return true;
+    }
+
+    let refreshing = null;
+    let refreshAgain = false;
+    function refreshSoon() {
+      if (refreshing) {
+        refreshAgain = true;
+        return;
+      }
+      refreshing = refresh(true).finally(() => {
+        refreshing = null;
+        if (refreshAgain && !disposed) {
+          refreshAgain = false;
+          refreshSoon();
+        }
+      });
+    }
+
+    function statusOf(j) {
+      const { status, progress, step, stepIndex, stepCount, message: text, error, cancelRequested, updatedAt } = j;
+      return { status, progress, step, stepIndex, stepCount, message: text, error, cancelRequested, updatedAt };
+    }
+
+    function onStatusEvent(status) {
+      const changed = !job || status.status !== job.status || status.stepIndex !== job.stepIndex;
+      showStatus(status);
+      if (changed) {
+        refreshSoon();
+      }
     }
 
     function showStatus(status) {
       job = { ...job, ...status };
       replace(statusText, statusBadge(job.status), job.cancelRequested && live.has(job.status) ? h('span', { class: 'muted' }, ' cancel requested') : null);
-      setProgress(bar, job.progress);
-      replace(message, job.message || '');
+      setProgress(bar, job.progress, job.status);
+      replace(message, withTimes(job.message || ''));
+      showFacts(job);
+      showFailure(job);
       // The job's own step count (it may depend on its input); the type's names where they match it.
       const count = job.stepCount || steps.length;
       const names = Array.from({ length: count }, (_, i) => (steps.length === count ? steps[i] : null) || `Step ${i + 1}`);
@@ -413,6 +507,7 @@
     function showFacts(j) {
       const rows = [
         ['Id', h('span', { class: 'mono' }, j.id)], ['Type', j.type], ['Owner', j.owner], ['Status', j.status.replace('_', ' ')],
+        ['Progress', `${j.progress ?? 0}%`], ['Step', j.step || '—'],
         ['Correlation id', j.correlationId || '—'], ['Entity', j.entity ? `${j.entity.type}/${j.entity.id}` : '—'],
         ['Created', time(j.createdAt)], ['Not before', time(j.notBefore)], ['Started', time(j.startedAt)],
         ['Updated', time(j.updatedAt)], ['Completed', time(j.completedAt)], ['Deadline', time(j.deadline)],
@@ -439,30 +534,38 @@
         parts.push(h('section', {}, h('h2', {}, 'Metadata'),
           h('dl', { class: 'facts' }, Object.entries(j.metadata).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))));
       }
-      if (j.error) {
-        parts.push(h('section', { class: 'error-box' }, h('h2', {}, 'Error'),
-          h('p', {}, j.error.message),
-          j.error.type ? h('p', { class: 'muted' }, `${j.error.type}${j.error.step ? ` in ${j.error.step}` : ''}`) : null,
-          j.error.stackTrace ? h('details', {}, h('summary', {}, 'Stack trace'), h('pre', { class: 'stack' }, j.error.stackTrace)) : null));
-      }
       replace(details, parts);
+    }
+
+    // A failed job's error and stack come first, under the headline, above the steps and the (maybe long) input.
+    // Rebuilt only when the error changes, so an opened or closed stack stays as the reader left it.
+    function showFailure(j) {
+      const signature = j.error ? JSON.stringify(j.error) : '';
+      if (failureBox.dataset.error === signature) {
+        return;
+      }
+      failureBox.dataset.error = signature;
+      replace(failureBox, j.error ? h('section', { class: 'error-box' }, h('h2', {}, 'Error'),
+        h('p', {}, j.error.message),
+        j.error.type ? h('p', { class: 'muted' }, `${j.error.type}${j.error.step ? ` in ${j.error.step}` : ''}`) : null,
+        j.error.stackTrace ? h('details', { open: true }, h('summary', {}, 'Stack trace'), h('pre', { class: 'stack' }, j.error.stackTrace)) : null) : null);
     }
 
     function addLine(line) {
       logs.append(h('li', { class: `log level-${line.level}`, 'data-cursor': line.cursor },
-        time(line.timestamp), h('span', { class: 'level' }, line.level), h('span', { class: 'text' }, line.message)));
+        clock(line.timestamp), h('span', { class: 'level' }, line.level), h('span', { class: 'text' }, line.message)));
     }
 
     // Live: the job's event stream. EventSource reconnects by itself, resuming after the last event id.
     function watch() {
       source = new EventSource(apiUrl(`/jobs/${id}/events`));
-      source.addEventListener('status', event => showStatus(JSON.parse(event.data)));
+      source.addEventListener('status', event => onStatusEvent(JSON.parse(event.data)));
       source.addEventListener('log', event => addLine(JSON.parse(event.data)));
       source.addEventListener('end', event => {
         source.close();
         source = null;
         showStatus(JSON.parse(event.data));
-        refresh(); // the result, error and timestamps of the ended job
+        refreshSoon(); // the result, error and timestamps of the ended job
       });
     }
 
@@ -615,6 +718,13 @@
       return field(name, label, control, read);
     });
   }
+
+  // Relative times ("3 min ago") stay true while the page is open: one timer for the whole page.
+  setInterval(() => {
+    for (const element of document.querySelectorAll('time[data-relative]')) {
+      element.textContent = relative(new Date(element.getAttribute('datetime')));
+    }
+  }, 30_000);
 
   window.addEventListener('hashchange', route);
   route();
