@@ -221,6 +221,34 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
     }
 
     [Fact]
+    public async Task TheSearchBox_FindsJobsByCorrelationId_AndOpensAJobByItsId()
+    {
+        using var api = runner.Client(_owner);
+        var correlation = "find-" + Guid.NewGuid().ToString("N")[..8];
+        var wanted = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var created = await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", draft = true, correlationId = correlation });
+            wanted.Add((string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!);
+        }
+        using var other = await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", draft = true, correlationId = correlation + "-other" });
+        var page = await OpenAsync(_owner, "#/");
+
+        await page.GetByRole(AriaRole.Searchbox, new() { Name = "Find a job by id or correlation id" }).FillAsync(correlation);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Find" }).ClickAsync();
+
+        var rows = page.Locator("table.jobs tbody tr[data-job-id]");
+        await Expect(rows).ToHaveCountAsync(2);
+        Assert.Equal(wanted.Order(StringComparer.Ordinal), (await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.jobId)")).Order(StringComparer.Ordinal));
+
+        await page.GetByRole(AriaRole.Searchbox, new() { Name = "Find a job by id or correlation id" }).FillAsync(wanted[1].ToUpperInvariant());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Find" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($"#/jobs/{wanted[1]}$"));
+        await Expect(JobView(page, wanted[1]).Locator(".status-slot .status")).ToHaveTextAsync("draft");
+        AssertNoPageErrors();
+    }
+
+    [Fact]
     public async Task TheNewJobForm_IsBuiltFromTheSchema_ChecksWhatTheApiChecks_AndCreatesTheJob()
     {
         using var api = runner.Client(_owner);

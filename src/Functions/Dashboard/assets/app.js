@@ -232,7 +232,7 @@
       h('caption', { class: 'visually-hidden' }, 'Jobs'),
       h('thead', {}, h('tr', {}, ['Job', 'Type', 'Status', 'Owner', 'Entity', 'Created', 'Updated'].map(t => h('th', { scope: 'col' }, t)))),
       body);
-    replace(main, h('h1', {}, 'Jobs'), form, summary, h('div', { class: 'table-wrap' }, table), pager);
+    replace(main, h('h1', {}, 'Jobs'), searchForm(params), form, summary, h('div', { class: 'table-wrap' }, table), pager);
 
     async function load(cursor) {
       const query = [...params.entries()].filter(([name]) => name !== 'next');
@@ -310,6 +310,22 @@
     return { dispose() { disposed = true; clearTimeout(timer); } };
   }
 
+  // Finds a job by its id (opens it) or its jobs by correlation id (the list, filtered: an exact match, as the API's).
+  function searchForm(params) {
+    const box = h('input', { type: 'search', name: 'q', id: 'search', value: params.get('correlationId') || '', autocomplete: 'off',
+      placeholder: 'Job id or correlation id', 'aria-label': 'Find a job by id or correlation id' });
+    const form = h('form', { class: 'search', role: 'search', onSubmit: event => {
+      event.preventDefault();
+      const q = box.value.trim();
+      if (/^[0-9a-f]{32}$/i.test(q)) {
+        location.hash = `#/jobs/${q.toLowerCase()}`;
+      } else {
+        location.hash = q ? `#/?${new URLSearchParams({ correlationId: q })}` : '#/';
+      }
+    } }, box, h('button', { type: 'submit' }, 'Find'));
+    return form;
+  }
+
   function filterForm(params) {
     const chosen = new Set((params.get('status') || '').split(',').filter(Boolean));
     const typeSelect = h('select', { id: 'f-type', name: 'type' }, h('option', { value: '' }, 'Any type'));
@@ -330,7 +346,7 @@
       if (picked.length > 0) {
         query.set('status', picked.join(','));
       }
-      for (const name of ['type', 'entityType', 'entityId', 'owner', 'orderBy', 'order', 'limit']) {
+      for (const name of ['type', 'correlationId', 'entityType', 'entityId', 'owner', 'orderBy', 'order', 'limit']) {
         const value = (data.get(name) || '').toString().trim();
         if (value) {
           query.set(name, value);
@@ -341,6 +357,7 @@
     h('fieldset', { class: 'statuses' }, h('legend', {}, 'Status'),
       statuses.map(s => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'status', value: s, checked: chosen.has(s) }), s.replace('_', ' ')))),
     field('Type', typeSelect),
+    input('correlationId', 'Correlation id'),
     input('entityType', 'Entity type'),
     input('entityId', 'Entity id'),
     input('owner', 'Owner (admins)'),
