@@ -158,7 +158,14 @@ public sealed partial class JobReconciler(
         var quiet = now - job.UpdatedAt > grace;
         if (!quiet && job.Deadline > now)
         {
-            return Reconciliation.None; // written recently: its orchestration is alive
+            // Written recently: its orchestration was alive then. But one terminated through the native API since (an
+            // operator, Durable Functions Monitor) runs no more code, so it needs no grace: its ending is written now, on
+            // this visit, not a grace and another period later (one status read, without inputs, per such job and run).
+            var status = await durable.GetInstanceAsync(job.Id, getInputsAndOutputs: false, cancellationToken);
+            if (status?.RuntimeStatus != OrchestrationRuntimeStatus.Terminated)
+            {
+                return Reconciliation.None;
+            }
         }
 
         var instance = await durable.GetInstanceAsync(job.Id, getInputsAndOutputs: true, cancellationToken);
