@@ -24,7 +24,7 @@ public sealed record BulkRequest
 /// was done and what was skipped, and why. Bad input is <c>400</c> naming the field (<c>action</c>, <c>ids</c>,
 /// <c>filter.status</c>, <c>all</c>, …), and nothing is created. Honours <c>Idempotency-Key</c>.
 /// </summary>
-public sealed class BulkJobsFunction(ApiGuard guard, JobSubmissionService submissions, PublicUrls urls)
+public sealed class BulkJobsFunction(ApiGuard guard, JobSubmissionService submissions, JobHandlerRegistry handlers, PublicUrls urls)
 {
     [Function(nameof(BulkJobs))]
     public Task<IActionResult> BulkJobs(
@@ -38,6 +38,13 @@ public sealed class BulkJobsFunction(ApiGuard guard, JobSubmissionService submis
             {
                 // Checked before the ids become the job's input, whose size cap would otherwise answer for them.
                 throw ApiProblemException.BadParameter("ids", $"must name 1 to {BulkHandler.MaxIds} jobs (a filter reaches up to {BulkHandler.MaxJobs:N0})");
+            }
+            // The list's own limits on filter values (known ones, at most 10 each), as GET /api/jobs applies them.
+            if (body.Filter is { } filter
+                && (JobListLimits.CheckFilter("filter.status", filter.Status ?? [], JobListing.StatusNames)
+                    ?? JobListLimits.CheckFilter("filter.type", filter.Type ?? [], [.. handlers.TypeNames])) is { } problem)
+            {
+                throw new InputValidationException([problem]);
             }
             var input = new BulkInput { Action = body.Action, Ids = body.Ids, Filter = body.Filter, All = body.All, AllOwners = caller.IsAdmin };
             var submission = new JobSubmission

@@ -24,7 +24,7 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
     /// <summary>Deepest accepted offset: each skipped row is read, so an offset costs as much as that many rows.</summary>
     public const int MaxOffset = 10_000;
 
-    private static readonly string[] StatusNames = [.. Enum.GetValues<JobStatus>().Select(s => s.ToWire())];
+    internal static readonly string[] StatusNames = [.. Enum.GetValues<JobStatus>().Select(s => s.ToWire())];
 
     public static readonly string[] CommonParameters = ["status", "type", "createdFrom", "createdTo", "limit", "next", "offset", "orderBy", "order"];
     public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId"];

@@ -110,6 +110,8 @@ public sealed class BulkTests(RunnerFixture runner)
         { """{"action":"cancel","ids":[]}""", "ids" },
         { """{"action":"rerun","ids":["not-a-job-id"]}""", "ids[0]" },
         { """{"action":"cancel","filter":{"status":["exploded"]}}""", "filter.status" },
+        { """{"action":"cancel","filter":{"type":["no.such.type"]}}""", "filter.type" },
+        { """{"action":"cancel","filter":{"type":["t0","t1","t2","t3","t4","t5","t6","t7","t8","t9","t10"]}}""", "filter.type" },
         { """{"action":"cancel","filter":{"owner":"someone-else"}}""", "filter.owner" },
         { """{"action":"cancel","filter":{"entityType":"release"}}""", "filter.entityId" },
         { """{"action":"cancel","ids":["0123456789abcdef0123456789abcdef"],"turbo":true}""", "turbo" },
