@@ -346,7 +346,7 @@ async Task<(double Seconds, double DurableRequestsPerJob)> RunJobsAsync(BenchRun
         {
             // An ending can be seen before its create's answer has put the id in `ids`: wait for it. The only other
             // job here is the warm-up, whose event can come after the clear above.
-            var jobId = (string)JsonNode.Parse(message.Body.ToString())!["jobId"]!;
+            var jobId = (string)JsonNode.Parse(message.Body.ToString())!["subject"]!; // a CloudEvent: subject = the job id
             while (jobId != warmUp && !ids.ContainsKey(jobId) && !submitting.IsCompleted)
             {
                 await Task.Delay(5);

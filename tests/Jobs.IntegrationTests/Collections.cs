@@ -46,3 +46,9 @@ public sealed class StaleStatusRunnerCollection : ICollectionFixture<StaleStatus
 {
     public const string Name = "stale-status-runner";
 }
+
+[CollectionDefinition(Name)]
+public sealed class WebhookRunnerCollection : ICollectionFixture<WebhookRunnerFixture>
+{
+    public const string Name = "webhook-runner";
+}

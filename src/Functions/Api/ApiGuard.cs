@@ -5,6 +5,7 @@ using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 using Jobs.Functions.Submissions;
+using Jobs.Functions.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
@@ -58,6 +59,16 @@ public sealed partial class ApiGuard(CallerResolver callers, CrossSiteRequests c
         {
             return Problems.Create(request, StatusCodes.Status409Conflict, "Conflict", state.Message,
                 state.Field is { } field ? [new InputError(field, state.Message)] : null);
+        }
+        catch (WebhookLimitException limit)
+        {
+            return Problems.Create(request, StatusCodes.Status409Conflict, "Too many webhooks", limit.Message,
+                [new InputError("webhooks", $"at most {limit.Max} subscriptions per owner")]);
+        }
+        catch (WebhookScopeException scope)
+        {
+            return Problems.Create(request, StatusCodes.Status403Forbidden, "Forbidden", scope.Message,
+                [new InputError("allJobs", "only admins may subscribe to every owner's jobs")]);
         }
         catch (InvalidPrincipalException principal)
         {

@@ -81,6 +81,11 @@ public static class OpenApiDocumentBuilder
         ["JobResumePoint"] = typeof(JobResumePoint),
         ["BulkFilter"] = typeof(Handlers.BulkFilter),
         ["HealthReport"] = typeof(HealthReport),
+        ["Webhook"] = typeof(WebhookView),
+        ["WebhookList"] = typeof(WebhookList),
+        ["WebhookDelivery"] = typeof(Webhooks.WebhookDelivery),
+        ["WebhookDeliveryState"] = typeof(Webhooks.WebhookDeliveryState),
+        ["WebhookDeliveryPage"] = typeof(WebhookDeliveryPage),
     };
 
     /// <summary>
@@ -94,12 +99,18 @@ public static class OpenApiDocumentBuilder
         ["SubmitOptions"] = typeof(SubmitOptions),
         ["RerunRequest"] = typeof(RerunRequest),
         ["BulkRequest"] = typeof(BulkRequest),
+        ["CreateWebhookRequest"] = typeof(Webhooks.WebhookSubscriptionRequest),
     };
 
     private static readonly IReadOnlyDictionary<Type, string> Shared = Components.ToDictionary(c => c.Value, c => c.Key);
 
     private static Parameter Id => new("id", "path", "The job id (32 lowercase hex characters).",
         new JsonObject { ["type"] = "string", ["pattern"] = "^[0-9a-f]{32}$" }, Required: true);
+
+    private static Parameter WebhookId => new("id", "path", "The subscription id (32 lowercase hex characters).",
+        new JsonObject { ["type"] = "string", ["pattern"] = "^[0-9a-f]{32}$" }, Required: true);
+
+    private static Response WebhookNotFound => new(404, "No such subscription, or not the caller's.", "ProblemDetails", Problem, true);
 
     private static Parameter Query(string name, string description, string type = "string") =>
         new(name, "query", description, new JsonObject { ["type"] = type });
@@ -199,6 +210,27 @@ public static class OpenApiDocumentBuilder
             [new(202, "Raised.", null), new(404, "No such job, or not the caller's, or an event its type does not wait for (the problem names eventName).", "ProblemDetails", Problem, true),
                 new(409, "The job has as many raised events waiting to be consumed as it may (the problem names eventName).", "ProblemDetails", Problem, true),
                 new(410, "Already ended.", null), new(413, "Payload too large (the problem names body).", "ProblemDetails", Problem, true)]),
+        new("post", "webhooks", "CreateWebhook",
+            $"Subscribe a URL to job events ({string.Join(", ", Webhooks.WebhookEvents.All)}) of the caller's jobs (allJobs: every owner's, admins only), optionally of some job types. Each event is POSTed as a CloudEvents 1.0 structured JSON document signed as Standard Webhooks says (webhook-id, webhook-timestamp, webhook-signature), with the secret returned here once. https only; private, loopback, link-local and metadata addresses are refused. At most {new Webhooks.WebhookOptions().MaxPerOwner} subscriptions per owner by default.",
+            [], "CreateWebhookRequest",
+            [new(201, "Created: the subscription and its secret (shown this once).", "Webhook"),
+             new(403, "allJobs without the admin role (the problem names allJobs), or a cross-site request.", "ProblemDetails", Problem, true),
+             Conflict("The owner has as many subscriptions as allowed (the problem names webhooks): nothing stored."),
+             new(413, "Body too large.", "ProblemDetails", Problem, true)]),
+        new("get", "webhooks", "ListWebhooks", "The caller's subscriptions (no secrets).", [], null, [new(200, "The subscriptions.", "WebhookList")]),
+        new("get", "webhooks/{id}", "GetWebhook", "One subscription (no secret); disabled ones say why.", [WebhookId], null,
+            [new(200, "The subscription.", "Webhook"), WebhookNotFound]),
+        new("delete", "webhooks/{id}", "DeleteWebhook", "Delete a subscription: nothing more is sent to it.", [WebhookId], null,
+            [new(204, "Deleted.", null), WebhookNotFound]),
+        new("get", "webhooks/{id}/deliveries", "ListWebhookDeliveries",
+            "The delivery log, newest first: per event, its state (pending, delivered, failed), attempts, last response code and up to 1 KB of the response, latency and next try.",
+            [WebhookId, Query("limit", $"Deliveries per page, 1–{WebhookFunctions.MaxDeliveriesPage} (default 20).", "integer"), Query("after", "The next of the previous page.")], null,
+            [new(200, "A page of deliveries.", "WebhookDeliveryPage"), WebhookNotFound]),
+        new("post", "webhooks/{id}/deliveries/{deliveryId}/retry", "RetryWebhookDelivery",
+            "Try a delivery again now, whatever its state (the same event, the same webhook-id).",
+            [WebhookId, new("deliveryId", "path", "The delivery id, as the log lists it.", new JsonObject { ["type"] = "string" }, Required: true)], null,
+            [new(202, "Due now.", "WebhookDelivery"), new(404, "No such subscription or delivery.", "ProblemDetails", Problem, true),
+             Conflict("The subscription is disabled, or the delivery changed meanwhile.")]),
         new("get", "health", "GetHealth", "Whether storage (tables, queues, blobs), the task hub and the list layout answer; anonymous, for probes and load balancers. Checked at most once per 5 s per instance.", [], null,
             [new(200, "Healthy.", "HealthReport"), new(503, "A check failed (each check says healthy, unhealthy or unknown; the reason is in the app's log).", "HealthReport")],
             Anonymous: true),

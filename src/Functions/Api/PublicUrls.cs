@@ -60,6 +60,13 @@ public sealed partial class PublicUrls(IOptions<HttpOptions> options, IConfigura
         return $"{scheme}://{host}{request.PathBase}";
     }
 
+    /// <summary>
+    /// The app's base URL where no request is at hand (the links in events and webhooks): <see cref="HttpOptions.PublicBaseUrl"/>,
+    /// else <c>WEBSITE_HOSTNAME</c> (https, or http for a loopback name); null when neither is set.
+    /// </summary>
+    public string? ServiceBaseUrl() =>
+        _publicBase ?? (Host(configuration[HostNameSetting]) is { } own ? $"{(IsLoopback(own) ? "http" : "https")}://{own}" : null);
+
     /// <summary>The origin (<c>scheme://host[:port]</c>, lower case) of <see cref="BaseUrl"/>: what the app's own pages send as <c>Origin</c>.</summary>
     public string Origin(HttpRequest request) => CrossSiteRequests.NormalizeOrigin(new Uri(BaseUrl(request)).GetLeftPart(UriPartial.Authority))!;
 

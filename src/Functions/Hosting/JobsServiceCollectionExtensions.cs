@@ -7,6 +7,7 @@ using Jobs.Functions.Maintenance;
 using Jobs.Functions.Observability;
 using Jobs.Functions.Storage;
 using Jobs.Functions.Submissions;
+using Jobs.Functions.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,7 @@ public static class JobsServiceCollectionExtensions
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EventStreamOptions>().BindConfiguration(EventStreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RaisedEventOptions>().BindConfiguration(RaisedEventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<StorageRequestCounter>();
         services.AddSingleton<StorageClients>();
@@ -49,6 +51,14 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobChangeFeed>();
         services.AddSingleton<JobPartitionReader>();
         services.AddSingleton<JobEventPublisher>();
+
+        services.AddSingleton<JobCloudEvents>();
+        services.AddSingleton<WebhookStore>();
+        services.AddSingleton<WebhookHttp>();
+        services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<WebhookSubscriptions>();
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
 
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<ApiGuard>();

@@ -1,23 +1,20 @@
-using System.Text.Json;
+using System.Text;
 using Jobs.Functions.Model;
+using Jobs.Functions.Webhooks;
 
 namespace Jobs.Functions.Storage;
 
-/// <summary>The message put on <c>job-events</c> when a job reaches a terminal state.</summary>
-public sealed record JobEvent(
-    string JobId, string Type, JobStatus Status, string Owner, string? CorrelationId, EntityRef? Entity,
-    JsonElement? Result, JobError? Error, DateTimeOffset? CompletedAt);
-
 /// <summary>
-/// Publishes terminal transitions. Delivery is at least once: a retried transition activity may publish twice,
-/// so consumers de-duplicate by <c>jobId</c>.
+/// Puts a job's ending on <c>job-events</c> as the same CloudEvent a webhook receives (<see cref="JobCloudEvents"/>).
+/// At least once: a retried or re-settled ending publishes again with the same <c>id</c>, so consumers de-duplicate by it.
 /// </summary>
-public sealed class JobEventPublisher(StorageClients clients)
+public sealed class JobEventPublisher(StorageClients clients, JobCloudEvents cloudEvents)
 {
-    public async Task PublishAsync(Job job, CancellationToken cancellationToken)
+    public async Task PublishAsync(Job job, JobStamp stamp, CancellationToken cancellationToken)
     {
-        var message = new JobEvent(job.Id, job.Type, job.Status, job.Owner, job.CorrelationId, job.Entity,
-            job.Result, job.Error is null ? null : job.Error with { StackTrace = null }, job.CompletedAt);
-        await clients.EventsQueue.SendMessageAsync(JsonSerializer.Serialize(message, JobJson.Options), cancellationToken);
+        var eventName = WebhookEvents.Of(null, job.Status)
+            ?? throw new InvalidOperationException($"Job {job.Id} is {job.Status.ToWire()}: only endings go to job-events.");
+        var body = cloudEvents.Encode(job, stamp.Seq, stamp.ChangedAt, eventName);
+        await clients.EventsQueue.SendMessageAsync(Encoding.UTF8.GetString(body.Span), cancellationToken);
     }
 }

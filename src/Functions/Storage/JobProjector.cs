@@ -1,19 +1,20 @@
 using Azure;
 using Azure.Data.Tables;
 using Jobs.Functions.Model;
+using Jobs.Functions.Webhooks;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Functions.Storage;
 
 /// <summary>
 /// The one writer of everything derived from a job's record: its list rows in every scope, its live-job row, the count
-/// deltas, and the <c>job-events</c> message of its ending. It brings each list partition of the job to the record's
+/// deltas, the <c>job-events</c> message of its ending and the webhook deliveries its change owes (<see cref="WebhookOutbox"/>). It brings each list partition of the job to the record's
 /// latest status change with one <see cref="ProjectionPlan"/> per partition — an entity-group transaction guarded by
 /// the job's marker row there, so applying a change twice, late, or from two instances at once changes nothing.
 /// It runs right after the record change that owes it (<see cref="JobStore"/>), and again from the reconciler for a
 /// change a crash or a fault left unsettled (its <see cref="JobChange"/> row is still beside the record).
 /// </summary>
-public sealed partial class JobProjector(StorageClients clients, IndexLayout layout, JobEventPublisher events, ILogger<JobProjector> logger)
+public sealed partial class JobProjector(StorageClients clients, IndexLayout layout, JobEventPublisher events, WebhookOutbox webhooks, ILogger<JobProjector> logger)
 {
     /// <summary>Tries per partition when other writers keep moving it meanwhile (each try reads what it shows).</summary>
     private const int MaxTries = 8;
@@ -25,7 +26,9 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
     /// <paramref name="expected"/> is what the partitions should show before (the state the change started from; for a
     /// creation, nothing) — right in the usual case, so each partition costs one transaction; when it is unknown
     /// (<see cref="Expected.Unknown"/>) or wrong, the partition's marker is read first. An ending publishes its
-    /// <c>job-events</c> message before the all-jobs partition, whose transaction removes the live-job row last.
+    /// <c>job-events</c> message, and any change announces its webhook deliveries, before the all-jobs partition, whose
+    /// transaction settles the change (and removes an ended job's live-job row) last: a crash before it leaves the change
+    /// for the reconciler, which announces it again.
     /// </summary>
     public async Task ApplyAsync(Job job, JobStamp stamp, Expected expected, CancellationToken cancellationToken)
     {
@@ -47,7 +50,14 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
         {
             await ApplyToAsync(job, partition, target, expected, [], null, cancellationToken);
         }
-        Func<Task>? announce = job.Status.IsTerminal() ? () => events.PublishAsync(job, cancellationToken) : null;
+        Func<Task> announce = async () =>
+        {
+            if (job.Status.IsTerminal())
+            {
+                await events.PublishAsync(job, stamp, cancellationToken);
+            }
+            await webhooks.AnnounceAsync(job, stamp, cancellationToken);
+        };
         await ApplyToAsync(job, all, target, expected, others, announce, cancellationToken);
     }
 

@@ -164,7 +164,7 @@ public sealed class JobLifecycleTests(RunnerFixture runner)
     }
 
     [Fact]
-    public async Task TerminalTransition_PutsOneMessageOnJobEvents()
+    public async Task TerminalTransition_PutsOneCloudEventOnJobEvents()
     {
         var created = await RunnerFixture.CreateJobAsync(_alice, new { type = "demo.steps", input = new { steps = 1 }, correlationId = "evt" });
         var id = (string)created["id"]!;
@@ -177,7 +177,7 @@ public sealed class JobLifecycleTests(RunnerFixture runner)
             foreach (var message in (await events.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(1))).Value)
             {
                 var body = JsonNode.Parse(message.Body.ToString())!;
-                if ((string?)body["jobId"] == id)
+                if ((string?)body["subject"] == id)
                 {
                     found = body;
                     await events.DeleteMessageAsync(message.MessageId, message.PopReceipt);
@@ -185,10 +185,18 @@ public sealed class JobLifecycleTests(RunnerFixture runner)
             }
         }
         Assert.NotNull(found);
-        Assert.Equal("completed", (string?)found["status"]);
-        Assert.Equal("evt", (string?)found["correlationId"]);
-        Assert.Equal("demo.steps", (string?)found["type"]);
-        Assert.Equal(1, (int)found["result"]!["stepsCompleted"]!);
+        // The same CloudEvents 1.0 structured document a webhook receives.
+        Assert.Equal("1.0", (string?)found["specversion"]);
+        Assert.Equal("jobs.job.completed", (string?)found["type"]);
+        Assert.StartsWith(id + "-", (string?)found["id"], StringComparison.Ordinal);
+        Assert.EndsWith("/api/jobs", (string?)found["source"], StringComparison.Ordinal);
+        Assert.NotNull((string?)found["time"]);
+        var data = found["data"]!;
+        Assert.Equal("completed", (string?)data["status"]);
+        Assert.Equal("evt", (string?)data["correlationId"]);
+        Assert.Equal("demo.steps", (string?)data["type"]);
+        Assert.StartsWith("alice-", (string?)data["owner"], StringComparison.Ordinal);
+        Assert.EndsWith($"/api/jobs/{id}/result", (string?)data["links"]!["result"], StringComparison.Ordinal);
     }
 
     [Fact]

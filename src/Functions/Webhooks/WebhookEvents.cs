@@ -1,0 +1,35 @@
+using Jobs.Functions.Model;
+
+namespace Jobs.Functions.Webhooks;
+
+/// <summary>
+/// The events a subscription can ask for, and the status change each one is. Their CloudEvents <c>type</c> is the name
+/// with the prefix <c>jobs.</c> (<c>jobs.job.completed</c>).
+/// </summary>
+public static class WebhookEvents
+{
+    public const string Started = "job.started";
+    public const string Completed = "job.completed";
+    public const string Failed = "job.failed";
+    public const string Cancelled = "job.cancelled";
+    public const string TimedOut = "job.timed_out";
+
+    /// <summary>The prefix of the CloudEvents <c>type</c> (and of the <c>source</c>'s meaning: this service's jobs).</summary>
+    public const string TypePrefix = "jobs.";
+
+    public static IReadOnlyList<string> All { get; } = [Started, Completed, Failed, Cancelled, TimedOut];
+
+    /// <summary>The event a change from <paramref name="from"/> to <paramref name="to"/> is, or null when it is none.</summary>
+    public static string? Of(JobStatus? from, JobStatus to) => to switch
+    {
+        JobStatus.Running when from is not JobStatus.Running => Started,
+        JobStatus.Completed => Completed,
+        JobStatus.Failed => Failed,
+        JobStatus.Cancelled => Cancelled,
+        JobStatus.TimedOut => TimedOut,
+        _ => null,
+    };
+
+    /// <summary>The CloudEvents <c>type</c> of an event name.</summary>
+    public static string CloudEventType(string name) => TypePrefix + name;
+}

@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+
+namespace Jobs.Functions.Webhooks;
+
+/// <summary>Webhook subscriptions and deliveries, bound from <c>Jobs:Webhooks</c>.</summary>
+public sealed class WebhookOptions : IValidatableObject
+{
+    public const string Section = "Jobs:Webhooks";
+
+    /// <summary>
+    /// The back-off between attempts: attempt n+1 comes this long after attempt n fails. The default adds up to about
+    /// 24 hours (5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 8 h): after the last one fails the delivery is
+    /// marked failed. Comma-separated <c>hh:mm:ss</c> values.
+    /// </summary>
+    public string RetrySchedule { get; set; } = "00:00:05,00:00:30,00:02:00,00:10:00,00:30:00,01:00:00,02:00:00,04:00:00,08:00:00,08:00:00";
+
+    /// <summary>Subscriptions one owner may have; one more is refused (409 naming the field <c>webhooks</c>, nothing stored).</summary>
+    [Range(1, 100)]
+    public int MaxPerOwner { get; set; } = 10;
+
+    /// <summary>
+    /// For local development and tests only: allow plain <c>http</c> to a loopback host (<c>localhost</c>, 127.0.0.0/8,
+    /// ::1) and connections to loopback addresses. Off: https only, and loopback is refused like any private address.
+    /// </summary>
+    public bool AllowLoopbackHttp { get; set; }
+
+    /// <summary>How long one delivery attempt may take, connection included; then it counts as failed.</summary>
+    [Range(1, 60)]
+    public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>How long an instance reuses the subscriptions it read (changes made on the same instance are seen at once).</summary>
+    [Range(0, 300)]
+    public int SubscriptionCacheSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// A delivery whose next try is overdue by this much is taken over by the sweep (its instance died, or was busy):
+    /// the in-process dispatcher makes the tries on time; the sweep is the backstop.
+    /// </summary>
+    [Range(1, 3600)]
+    public int SweepGraceSeconds { get; set; } = 60;
+
+    /// <summary>The parsed <see cref="RetrySchedule"/>.</summary>
+    public IReadOnlyList<TimeSpan> Backoff() =>
+        [.. RetrySchedule.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(part => TimeSpan.ParseExact(part, "c", CultureInfo.InvariantCulture))];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        IReadOnlyList<TimeSpan>? schedule = null;
+        string? error = null;
+        try
+        {
+            schedule = Backoff();
+        }
+        catch (FormatException ex)
+        {
+            error = ex.Message;
+        }
+        if (error is not null || schedule is null || schedule.Count is 0 or > 30 || schedule.Any(s => s <= TimeSpan.Zero || s > TimeSpan.FromDays(1)))
+        {
+            yield return new ValidationResult(
+                $"{Section}:{nameof(RetrySchedule)}: 1 to 30 comma-separated positive durations of at most a day (hh:mm:ss). {error}",
+                [nameof(RetrySchedule)]);
+        }
+    }
+}

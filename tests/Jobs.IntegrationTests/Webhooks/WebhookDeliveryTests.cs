@@ -1,0 +1,242 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Jobs.Testing;
+using StandardWebhooks;
+
+namespace Jobs.IntegrationTests.Webhooks;
+
+/// <summary>
+/// Webhooks end to end: the real app in the runner delivers to a Node receiver on loopback that verifies every request
+/// with the independent <c>standardwebhooks</c> npm package (<see cref="WebhookReceiver"/>).
+/// </summary>
+[Collection(WebhookRunnerCollection.Name)]
+public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLifetime
+{
+    private WebhookReceiver _receiver = null!;
+
+    public async Task InitializeAsync() => _receiver = await WebhookReceiver.StartAsync();
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    [Fact]
+    public async Task StartedAndCompleted_AreSignedCloudEvents_ThatStandardWebhooksVerifies_AndTheLogShowsThem()
+    {
+        using var owner = runner.Client(NewUser("deliver"));
+        var (subscription, secret) = await SubscribeAsync(owner, "deliver", ["job.started", "job.completed"]);
+        var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, job);
+
+        var received = await WaitForAsync("deliver", r => r.Count >= 2);
+        Assert.Equal(2, received.Count);
+        Assert.All(received, r => Assert.True(r.Verified, r.Error));
+        Assert.All(received, r => Assert.StartsWith("application/cloudevents+json", r.ContentType, StringComparison.Ordinal));
+        var events = received.Select(r => (Request: r, Event: JsonNode.Parse(r.Body)!)).ToList();
+        Assert.Equal(["jobs.job.started", "jobs.job.completed"], events.Select(e => (string)e.Event["type"]!).Order(StringComparer.Ordinal).Reverse());
+        foreach (var (request, cloudEvent) in events)
+        {
+            Assert.Equal("1.0", (string?)cloudEvent["specversion"]);
+            Assert.Equal(job, (string?)cloudEvent["subject"]);
+            Assert.Equal(request.Id, (string?)cloudEvent["id"]); // webhook-id is the event's id
+            Assert.StartsWith(job + "-", request.Id, StringComparison.Ordinal);
+            Assert.NotNull((string?)cloudEvent["time"]);
+            Assert.Equal("application/json", (string?)cloudEvent["datacontenttype"]);
+            Assert.Equal(job, (string?)cloudEvent["data"]!["id"]);
+            Assert.EndsWith($"/api/jobs/{job}/status", (string?)cloudEvent["data"]!["links"]!["status"], StringComparison.Ordinal);
+        }
+        var completed = events.Single(e => (string)e.Event["type"]! == "jobs.job.completed");
+        Assert.Equal("completed", (string?)completed.Event["data"]!["status"]);
+        Assert.Equal("running", (string?)events.Single(e => (string)e.Event["type"]! == "jobs.job.started").Event["data"]!["status"]);
+
+        // The receiver refuses a tampered body, and a correctly signed request whose timestamp is old.
+        var headers = new Dictionary<string, string>
+        {
+            ["webhook-id"] = completed.Request.Id!,
+            ["webhook-timestamp"] = completed.Request.Timestamp!,
+            ["webhook-signature"] = completed.Request.Signature!,
+        };
+        Assert.True((await _receiver.VerifyAsync("deliver", completed.Request.Body, headers)).Verified);
+        var tampered = await _receiver.VerifyAsync("deliver", completed.Request.Body.Replace("\"completed\"", "\"failed\"", StringComparison.Ordinal), headers);
+        Assert.False(tampered.Verified);
+        var old = DateTimeOffset.UtcNow.AddMinutes(-10);
+        var oldHeaders = new Dictionary<string, string>
+        {
+            ["webhook-id"] = completed.Request.Id!,
+            ["webhook-timestamp"] = old.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["webhook-signature"] = new StandardWebhook(secret).Sign(completed.Request.Id!, old, completed.Request.Body),
+        };
+        var stale = await _receiver.VerifyAsync("deliver", completed.Request.Body, oldHeaders);
+        Assert.False(stale.Verified);
+        Assert.Contains("too old", stale.Error, StringComparison.OrdinalIgnoreCase);
+
+        // The log: one delivery per event, delivered at the first try.
+        var log = await DeliveriesAsync(owner, subscription, items => items.Count == 2 && items.All(d => (string?)d!["state"] == "delivered"));
+        Assert.All(log, d =>
+        {
+            Assert.Equal(1, (int)d!["attempts"]!);
+            Assert.Equal(200, (int)d["responseCode"]!);
+            Assert.True((int)d["latencyMs"]! >= 0);
+            Assert.Null(d["nextTryAt"]);
+            Assert.Equal(job, (string?)d["jobId"]);
+        });
+
+        // A manual retry sends the same event again, with the same webhook-id.
+        var deliveryId = (string)log.Single(d => (string?)d!["event"] == "job.completed")!["id"]!;
+        using (var retry = await owner.PostAsync($"/api/webhooks/{subscription}/deliveries/{deliveryId}/retry", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        }
+        var again = await WaitForAsync("deliver", r => r.Count >= 3);
+        Assert.Equal(completed.Request.Id, again[^1].Id);
+        Assert.True(again[^1].Verified, again[^1].Error);
+        await DeliveriesAsync(owner, subscription, items => items.Any(d => (string?)d!["id"] == deliveryId && (int)d["attempts"]! == 2 && (string?)d["state"] == "delivered"));
+    }
+
+    [Fact]
+    public async Task ReceiverAnswering500Twice_GetsTheSameWebhookIdThreeTimes_AndTheLogShowsThreeAttempts()
+    {
+        using var owner = runner.Client(NewUser("retry"));
+        var (subscription, _) = await SubscribeAsync(owner, "retry", ["job.completed"], 500, 500);
+        var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, job);
+
+        var received = await WaitForAsync("retry", r => r.Count >= 3);
+        Assert.Equal([500, 500, 200], received.Select(r => r.Answered));
+        Assert.Single(received.Select(r => r.Id).Distinct());
+        Assert.All(received, r => Assert.True(r.Verified, r.Error));
+        Assert.Single(received.Select(r => r.Body).Distinct()); // the same event each time
+
+        var log = await DeliveriesAsync(owner, subscription, items => items.Count == 1 && (string?)items[0]!["state"] == "delivered");
+        Assert.Equal(3, (int)log[0]!["attempts"]!);
+        Assert.Equal(200, (int)log[0]!["responseCode"]!);
+        Assert.Equal(received[0].Id, (string?)log[0]!["eventId"]);
+    }
+
+    [Fact]
+    public async Task DeliveryFailingEveryTry_IsMarkedFailed_AndItsSubscriptionDisabledWithTheReason()
+    {
+        using var owner = runner.Client(NewUser("failing"));
+        var (subscription, _) = await SubscribeAsync(owner, "failing", ["job.completed"], [.. Enumerable.Repeat(503, WebhookRunnerFixture.Tries)]);
+        var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, job);
+
+        var log = await DeliveriesAsync(owner, subscription, items => items.Count == 1 && (string?)items[0]!["state"] == "failed");
+        Assert.Equal(WebhookRunnerFixture.Tries, (int)log[0]!["attempts"]!);
+        Assert.Equal(503, (int)log[0]!["responseCode"]!);
+        Assert.Equal(WebhookRunnerFixture.Tries, (await _receiver.ReceivedAsync("failing")).Count);
+
+        var disabled = await GetAsync(owner, $"/api/webhooks/{subscription}", s => (bool)s["disabled"]!);
+        Assert.Contains("503", (string?)disabled["disabledReason"], StringComparison.Ordinal);
+        using var retry = await owner.PostAsync($"/api/webhooks/{subscription}/deliveries/{(string)log[0]!["id"]!}/retry", null);
+        Assert.Equal(HttpStatusCode.Conflict, retry.StatusCode);
+    }
+
+    [Fact]
+    public async Task ASubscription_GetsOnlyItsOwnersJobs_AndAnAdminsAllJobsSubscription_GetsEveryOwners()
+    {
+        using var alice = runner.Client(NewUser("alice"));
+        using var bob = runner.Client(NewUser("bob"));
+        using var admin = runner.Client(NewUser("admin"), "admin");
+        var (alices, _) = await SubscribeAsync(alice, "alice", ["job.completed"]);
+        var (admins, _) = await SubscribeAsync(admin, "admin", ["job.completed"], allJobs: true);
+        try
+        {
+            var job = (string)(await RunnerFixture.CreateJobAsync(bob, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+            await RunnerFixture.WaitForEndAsync(bob, job);
+
+            var seen = await WaitForAsync("admin", r => r.Any(d => d.Id!.StartsWith(job, StringComparison.Ordinal)));
+            Assert.All(seen, r => Assert.True(r.Verified, r.Error));
+            // Every delivery an event owes is recorded before any is tried: Alice's log would have Bob's job by now.
+            Assert.Empty(await DeliveriesAsync(alice, alices, _ => true));
+            Assert.Empty(await _receiver.ReceivedAsync("alice"));
+        }
+        finally
+        {
+            using var deleted = await admin.DeleteAsync($"/api/webhooks/{admins}");
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        using var gone = await admin.GetAsync($"/api/webhooks/{admins}");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        // Bob cannot see Alice's subscription.
+        using var hidden = await bob.GetAsync($"/api/webhooks/{alices}");
+        Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnEventDelivered_CostsTwoStorageRequestsPerSubscription_AndTheSubscriptionsAreReadFromCache()
+    {
+        using var owner = runner.Client(NewUser("cost"));
+        var (first, _) = await SubscribeAsync(owner, "cost-a", ["job.completed"]);
+        var (second, _) = await SubscribeAsync(owner, "cost-b", ["job.completed"]);
+        var warmUp = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, warmUp);
+        await WaitForAsync("cost-b", r => r.Count >= 1);
+        await WaitForAsync("cost-a", r => r.Count >= 1);
+
+        var deliveryRows = runner.Requests.Watch(r => r.Path.Contains("whd-", StringComparison.Ordinal) || r.BodyHas("whd-"));
+        var subscriptionReads = runner.Requests.Watch(r => r.Method == "GET" && r.Query.Contains("'webhooks'", StringComparison.Ordinal));
+        var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, job);
+        await DeliveriesAsync(owner, first, items => items.Any(d => (string?)d!["jobId"] == job && (string?)d["state"] == "delivered"));
+        await DeliveriesAsync(owner, second, items => items.Any(d => (string?)d!["jobId"] == job && (string?)d["state"] == "delivered"));
+        runner.Requests.Clear();
+
+        // Per subscription: the pending row written before the change settles (what makes delivery survive a crash),
+        // and the try's outcome written over it. The started event, which nobody wants, costs nothing.
+        Assert.True(deliveryRows.Count == 4, string.Join("\n", deliveryRows));
+        Assert.Empty(subscriptionReads);
+    }
+
+    private static string NewUser(string what) => $"wh-{what}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    private async Task<(string Id, string Secret)> SubscribeAsync(HttpClient client, string hook, string[] events, params int[] plan) =>
+        await SubscribeAsync(client, hook, events, false, plan);
+
+    private async Task<(string Id, string Secret)> SubscribeAsync(HttpClient client, string hook, string[] events, bool allJobs, params int[] plan)
+    {
+        using var response = await client.PostAsJsonAsync("/api/webhooks", new { url = _receiver.UrlOf(hook), events, allJobs });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {text}");
+        var created = JsonNode.Parse(text)!;
+        var secret = (string)created["secret"]!;
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
+        await _receiver.ConfigureAsync(hook, secret, plan);
+        return ((string)created["id"]!, secret);
+    }
+
+    private Task<IReadOnlyList<WebhookReceiver.Delivery>> WaitForAsync(string hook, Func<IReadOnlyList<WebhookReceiver.Delivery>, bool> until) =>
+        WaitForAsync(() => _receiver.ReceivedAsync(hook), until, $"the receiver's {hook} hook never got the deliveries expected");
+
+    private static async Task<JsonArray> DeliveriesAsync(HttpClient client, string subscription, Func<JsonArray, bool> until)
+    {
+        JsonArray? last = null;
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            last = JsonNode.Parse(await client.GetStringAsync($"/api/webhooks/{subscription}/deliveries"))!["items"]!.AsArray();
+            return until(last);
+        }, $"the delivery log of {subscription} never showed what was expected; last: {last?.ToJsonString()}");
+        return last!;
+    }
+
+    private static async Task<JsonNode> GetAsync(HttpClient client, string path, Func<JsonNode, bool> until)
+    {
+        JsonNode? last = null;
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            last = JsonNode.Parse(await client.GetStringAsync(path))!;
+            return until(last);
+        }, $"{path} never showed what was expected; last: {last?.ToJsonString()}");
+        return last!;
+    }
+
+    private static async Task<IReadOnlyList<T>> WaitForAsync<T>(Func<Task<IReadOnlyList<T>>> read, Func<IReadOnlyList<T>, bool> until, string what)
+    {
+        IReadOnlyList<T> last = [];
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            last = await read();
+            return until(last);
+        }, what);
+        return last;
+    }
+}
