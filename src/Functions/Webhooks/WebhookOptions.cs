@@ -35,7 +35,8 @@ public sealed class WebhookOptions : IValidatableObject
 
     /// <summary>
     /// A delivery whose next try is overdue by this much is taken over by the sweep (its instance died, or was busy):
-    /// the in-process dispatcher makes the tries on time; the sweep is the backstop.
+    /// the in-process dispatcher makes the tries on time; the sweep is the backstop. More than
+    /// <see cref="TimeoutSeconds"/>, so a try still in flight is not sent a second time by the sweep.
     /// </summary>
     [Range(1, 3600)]
     public int SweepGraceSeconds { get; set; } = 60;
@@ -56,6 +57,12 @@ public sealed class WebhookOptions : IValidatableObject
         catch (FormatException ex)
         {
             error = ex.Message;
+        }
+        if (SweepGraceSeconds <= TimeoutSeconds)
+        {
+            yield return new ValidationResult(
+                $"{Section}:{nameof(SweepGraceSeconds)} must be more than {nameof(TimeoutSeconds)} ({TimeoutSeconds}): a try in flight would be sent again.",
+                [nameof(SweepGraceSeconds)]);
         }
         if (error is not null || schedule is null || schedule.Count is 0 or > 30 || schedule.Any(s => s <= TimeSpan.Zero || s > TimeSpan.FromDays(1)))
         {

@@ -2,7 +2,8 @@
 // with the independent `standardwebhooks` package (not the service's own code). Started by tests (WebhookReceiver.cs).
 //
 //   POST /hook/{name}           a delivery: verified with the secret set for {name}; answers the next code of its plan
-//                               (then 200), or 401 when verification fails
+//                               (then 200), or 401 when verification fails; a 0 in the plan never answers (the
+//                               request hangs until the sender gives up or dies)
 //   PUT  /control/{name}        {"secret": "whsec_…", "plan": [500, 500]}: the secret and the codes to answer first
 //   GET  /control/received      every delivery seen: name, webhook-id/-timestamp/-signature, verified, error, body, answered
 //   POST /control/verify/{name} {"body": "…", "headers": {…}}: verifies without recording (for tampered requests)
@@ -63,6 +64,9 @@ const server = http.createServer(async (req, res) => {
         body,
         answered,
       });
+      if (answered === 0) {
+        return; // hold the request open
+      }
       return send(res, answered, { ok: answered < 300 });
     }
     if (req.method === 'PUT' && parts[0] === 'control' && parts.length === 2) {
