@@ -265,6 +265,69 @@ public static class JobsCommand
             return end.Status == JobState.Completed ? ExitCodes.Ok : ExitCodes.JobDidNotComplete;
         }));
 
+        // jobsctl webhooks add URL --event job.completed … [--type T …] [--all-jobs] | list | rm ID | deliveries ID [--limit N]
+        var hookUrl = new Argument<string>("url") { Description = "Where to POST events (https)." };
+        var hookEvents = new Option<string[]>("--event")
+        {
+            Description = "The events wanted (repeat or comma-separate): job.started, job.completed, job.failed, job.cancelled, job.timed_out.",
+            AllowMultipleArgumentsPerToken = true,
+            Required = true,
+        };
+        var hookTypes = new Option<string[]>("--type") { Description = "Only jobs of these types.", AllowMultipleArgumentsPerToken = true };
+        var hookAll = new Option<bool>("--all-jobs") { Description = "Every owner's jobs (admins only)." };
+        var hookAdd = new Command("add", "Subscribe a URL to job events; prints the signing secret, shown this once.") { hookUrl, hookEvents, hookTypes, hookAll };
+        hookAdd.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var typeNames = (parse.GetValue(hookTypes) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
+            var hook = await Client(parse).SubscribeAsync(new CreateWebhookRequest(
+                parse.GetValue(hookUrl)!,
+                [.. (parse.GetValue(hookEvents) ?? []).SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries))],
+                typeNames.Count == 0 ? null : typeNames,
+                parse.GetValue(hookAll)), ct);
+            return parse.GetValue(json) ? Json(output, hook) : Line(output, $"{hook.Id} {hook.Url}\nsecret {hook.Secret} (shown once: keep it to verify deliveries)");
+        }));
+        var hookList = new Command("list", "The caller's subscriptions.");
+        hookList.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var hooks = await Client(parse).ListWebhooksAsync(ct);
+            if (parse.GetValue(json))
+            {
+                return Json(output, hooks);
+            }
+            foreach (var hook in hooks)
+            {
+                output.WriteLine($"{hook.Id}  {hook.Url}  {string.Join(",", hook.Events)}{(hook.JobTypes is null ? "" : "  types " + string.Join(",", hook.JobTypes))}{(hook.AllJobs ? "  all jobs" : "")}{(hook.Disabled ? $"  DISABLED: {hook.DisabledReason}" : "")}");
+            }
+            return ExitCodes.Ok;
+        }));
+        var hookId = new Argument<string>("id") { Description = "The subscription id." };
+        var hookRemove = new Command("rm", "Delete a subscription.") { hookId };
+        hookRemove.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            await Client(parse).DeleteWebhookAsync(parse.GetValue(hookId)!, ct);
+            return parse.GetValue(json) ? Json(output, new { deleted = parse.GetValue(hookId) }) : Line(output, $"deleted {parse.GetValue(hookId)}");
+        }));
+        var deliveriesLimit = new Option<int>("--limit") { Description = "At most this many deliveries, newest first (default 20).", DefaultValueFactory = _ => 20 };
+        var hookDeliveries = new Command("deliveries", "A subscription's delivery log, newest first.") { hookId, deliveriesLimit };
+        hookDeliveries.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var page = await Client(parse).GetDeliveriesAsync(parse.GetValue(hookId)!, null, Math.Clamp(parse.GetValue(deliveriesLimit), 1, 100), ct);
+            if (parse.GetValue(json))
+            {
+                return Json(output, page.Items);
+            }
+            output.WriteLine($"{"DELIVERY",-70} {"EVENT",-14} {"STATE",-9} TRIES CODE  MS    NEXT TRY");
+            foreach (var d in page.Items)
+            {
+                output.WriteLine($"{d.Id,-70} {d.Event,-14} {d.State.ToString().ToLowerInvariant(),-9} {d.Attempts,5} {d.ResponseCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",4} {d.LatencyMs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",5} {d.NextTryAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? "-"}{(d.Error is null ? "" : "  " + d.Error)}");
+            }
+            return ExitCodes.Ok;
+        }));
+        var webhooks = new Command("webhooks", "Signed webhooks: subscribe a URL to job events, list, remove, read the delivery log.")
+        {
+            hookAdd, hookList, hookRemove, hookDeliveries,
+        };
+
         root.Subcommands.Add(types);
         root.Subcommands.Add(create);
         root.Subcommands.Add(list);
@@ -274,6 +337,7 @@ public static class JobsCommand
         root.Subcommands.Add(cancel);
         root.Subcommands.Add(rerun);
         root.Subcommands.Add(bulk);
+        root.Subcommands.Add(webhooks);
         return root;
     }
 

@@ -123,6 +123,35 @@ public sealed class JobsClient(HttpClient http)
         GetAsync<JobStats>("api/jobs/stats" + (owner is null ? "" : $"?owner={Escape(owner)}"), cancellationToken);
 
     /// <summary>
+    /// Subscribes a URL to job events (<see cref="WebhookEventNames"/>). The answer carries the signing secret, this once:
+    /// verify each request with <see cref="WebhookSignature.Verify"/> and that secret.
+    /// </summary>
+    public Task<Webhook> SubscribeAsync(CreateWebhookRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<Webhook>(new HttpRequestMessage(HttpMethod.Post, "api/webhooks") { Content = JsonContent.Create(request, options: Json) }, cancellationToken);
+
+    /// <summary>The caller's subscriptions (no secrets).</summary>
+    public async Task<IReadOnlyList<Webhook>> ListWebhooksAsync(CancellationToken cancellationToken = default) =>
+        (await GetAsync<WebhookList>("api/webhooks", cancellationToken)).Items;
+
+    public Task<Webhook> GetWebhookAsync(string id, CancellationToken cancellationToken = default) =>
+        GetAsync<Webhook>($"api/webhooks/{Escape(id)}", cancellationToken);
+
+    public async Task DeleteWebhookAsync(string id, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"api/webhooks/{Escape(id)}");
+        using var response = await Http.SendAsync(request, cancellationToken);
+        await ThrowIfProblemAsync(response, cancellationToken);
+    }
+
+    /// <summary>A page of a subscription's delivery log, newest first.</summary>
+    public Task<WebhookDeliveryPage> GetDeliveriesAsync(string id, string? after = null, int limit = 20, CancellationToken cancellationToken = default) =>
+        GetAsync<WebhookDeliveryPage>($"api/webhooks/{Escape(id)}/deliveries?limit={limit}" + (after is null ? "" : $"&after={Escape(after)}"), cancellationToken);
+
+    /// <summary>Tries a delivery again now (the same event, the same webhook-id).</summary>
+    public Task<WebhookDelivery> RetryDeliveryAsync(string id, string deliveryId, CancellationToken cancellationToken = default) =>
+        SendAsync<WebhookDelivery>(new HttpRequestMessage(HttpMethod.Post, $"api/webhooks/{Escape(id)}/deliveries/{Escape(deliveryId)}/retry"), cancellationToken);
+
+    /// <summary>
     /// The job's events as they happen (<c>GET /api/jobs/{id}/events</c>): status changes, log lines, and the end, after
     /// which the sequence completes. A dropped connection, or the server's periodic close, is resumed after the last
     /// event received, so nothing is missed or repeated.
