@@ -43,6 +43,12 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "PurgeJobInstance", "jobs/{id}/instance", "delete" },
         { "TerminateJobInstance", "jobs/{id}/instance/terminate", "post" },
         { "RaiseJobInstanceEvent", "jobs/{id}/instance/raiseEvent/{eventName}", "post" },
+        { "CreateWebhook", "webhooks", "post" },
+        { "ListWebhooks", "webhooks", "get" },
+        { "GetWebhook", "webhooks/{id}", "get" },
+        { "DeleteWebhook", "webhooks/{id}", "delete" },
+        { "ListWebhookDeliveries", "webhooks/{id}/deliveries", "get" },
+        { "RetryWebhookDelivery", "webhooks/{id}/deliveries/{deliveryId}/retry", "post" },
     };
 
     [Theory]
@@ -85,6 +91,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         // without app settings would never time out or purge anything.
         Assert.Equal("0 */1 * * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "SweepTimedOutJobs"))["schedule"]);
         Assert.Equal("0 0 3 * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "PurgeOldJobs"))["schedule"]);
+        Assert.Equal("30 */1 * * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "DeliverOverdueWebhooks"))["schedule"]);
     }
 
     [Fact]

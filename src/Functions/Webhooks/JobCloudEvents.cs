@@ -29,6 +29,9 @@ public sealed class JobCloudEvents(PublicUrls urls)
 {
     public const string ContentType = "application/cloudevents+json; charset=utf-8";
 
+    /// <summary>The longest message or error message an event carries.</summary>
+    public const int MaxTextLength = 2000;
+
     private static readonly JsonEventFormatter s_formatter = new(JobJson.Options, default);
 
     public static string EventId(string jobId, int seq) => $"{jobId}-{seq:D9}";
@@ -46,13 +49,19 @@ public sealed class JobCloudEvents(PublicUrls urls)
             Subject = job.Id,
             Time = changedAt,
             DataContentType = MediaTypeNames.Application.Json,
-            Data = new JobEventData(job.Id, job.Type, job.Owner, job.Status, job.Progress, job.Step, job.StepIndex, job.StepCount, job.Message,
-                job.Error is null ? null : job.Error with { StackTrace = null }, job.CancelRequested, job.CorrelationId, job.Entity,
+            Data = new JobEventData(job.Id, job.Type, job.Owner, job.Status, job.Progress, job.Step, job.StepIndex, job.StepCount, Shorten(job.Message),
+                job.Error is null ? null : job.Error with { StackTrace = null, Message = Shorten(job.Error.Message)! }, job.CancelRequested, job.CorrelationId, job.Entity,
                 job.CreatedAt, job.StartedAt, job.CompletedAt, job.UpdatedAt,
                 new JobEventLinks(self, self + "/status", self + "/result", self + "/logs")),
         };
         return s_formatter.EncodeStructuredModeMessage(cloudEvent, out _);
     }
+
+    /// <summary>
+    /// Texts are cut to <see cref="MaxTextLength"/> characters, so an event always fits the delivery row that carries it
+    /// (a Table property holds 32K characters): a too-large event must never stop a job's change from settling.
+    /// </summary>
+    private static string? Shorten(string? text) => text is { Length: > MaxTextLength } ? text[..MaxTextLength] : text;
 
     /// <summary>Reads a document back (for tests and tools): the CloudEvent with its data as a <see cref="JsonElement"/>.</summary>
     public static CloudEvent Decode(ReadOnlyMemory<byte> body) =>
