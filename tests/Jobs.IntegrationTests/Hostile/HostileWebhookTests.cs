@@ -49,6 +49,24 @@ public sealed class HostileWebhookTests(WebhookRunnerFixture runner)
         await before.AssertUnchangedAsync();
     }
 
+    [Theory]
+    [InlineData("GET", "/api/webhooks/not-an-id", "id")]
+    [InlineData("DELETE", "/api/webhooks/..%2F..%2Fjobs", "id")]
+    [InlineData("GET", "/api/webhooks/0123456789abcdef0123456789abcdef/deliveries?after=x'%20or%20'1", "after")]
+    [InlineData("GET", "/api/webhooks/0123456789abcdef0123456789abcdef/deliveries?limit=100000", "limit")]
+    [InlineData("GET", "/api/webhooks/0123456789abcdef0123456789abcdef/deliveries?since=1", "since")]
+    [InlineData("POST", "/api/webhooks/0123456789abcdef0123456789abcdef/deliveries/x'%20or%20'1/retry", "deliveryId")]
+    public async Task ForgedIdsCursorsAndLimits_OnTheWebhookRoutes_Are400NamingThem_AndChangeNothing(string method, string path, string field)
+    {
+        using var owner = runner.Client(NewUser("forged"));
+        var before = await QuietState.CaptureAsync(runner);
+
+        using var response = await owner.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        await ProblemAssert.IsAsync(response, HttpStatusCode.BadRequest, field);
+
+        await before.AssertUnchangedAsync();
+    }
+
     [Fact]
     public async Task AllJobs_FromSomeoneWhoIsNotAnAdmin_Is403NamingAllJobs_AndNothingIsStored()
     {
