@@ -8,9 +8,10 @@ namespace Jobs.Functions.Storage;
 
 /// <summary>
 /// The one writer of everything derived from a job's record: its list rows in every scope, its live-job row, the count
-/// deltas, the <c>job-events</c> message of its ending and the webhook deliveries its change owes (<see cref="WebhookOutbox"/>). It brings each list partition of the job to the record's
-/// latest status change with one <see cref="ProjectionPlan"/> per partition — an entity-group transaction guarded by
-/// the job's marker row there, so applying a change twice, late, or from two instances at once changes nothing.
+/// deltas, the <c>job-events</c> message of its ending and the webhook deliveries its change owes
+/// (<see cref="WebhookOutbox"/>). It brings each list partition of the job to the record's latest status change with
+/// one <see cref="ProjectionPlan"/> per partition — an entity-group transaction guarded by the job's marker row there,
+/// so applying a change twice, late, or from two instances at once changes nothing.
 /// It runs right after the record change that owes it (<see cref="JobStore"/>), and again from the reconciler for a
 /// change a crash or a fault left unsettled (its <see cref="JobChange"/> row is still beside the record).
 /// </summary>
