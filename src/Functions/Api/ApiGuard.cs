@@ -59,6 +59,10 @@ public sealed partial class ApiGuard(CallerResolver callers, CrossSiteRequests c
             return Problems.Create(request, StatusCodes.Status409Conflict, "Conflict", state.Message,
                 state.Field is { } field ? [new InputError(field, state.Message)] : null);
         }
+        catch (Schedules.ScheduleGoneException gone)
+        {
+            return Problems.Create(request, StatusCodes.Status404NotFound, "Not found", gone.Message);
+        }
         catch (InvalidPrincipalException principal)
         {
             return Problems.Create(request, StatusCodes.Status401Unauthorized, "Unauthorized", principal.Message);
