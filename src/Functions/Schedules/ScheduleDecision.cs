@@ -28,8 +28,13 @@ public static class ScheduleDecision
         var nextAt = schedule.NextAt;
         if (nextAt is { } next && next <= now)
         {
+            // Walked from one occurrence to the next (not a range query from NextAt): an occurrence moved by the spring
+            // change (02:30 run at 03:00) is only found from before it, and NextAt already is it.
             var windowStart = now - TimeSpan.FromHours(options.CatchUpWindowHours);
-            due.AddRange(times.Between(next < windowStart ? windowStart : next, now));
+            for (DateTimeOffset? at = next < windowStart ? times.Next(windowStart.AddTicks(-1)) : next; at <= now; at = times.Next(at.Value))
+            {
+                due.Add(at!.Value);
+            }
             nextAt = times.Next(now);
         }
         var lateBefore = now - TimeSpan.FromSeconds(options.LateAfterSeconds);
