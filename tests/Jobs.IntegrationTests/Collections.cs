@@ -46,3 +46,9 @@ public sealed class StaleStatusRunnerCollection : ICollectionFixture<StaleStatus
 {
     public const string Name = "stale-status-runner";
 }
+
+[CollectionDefinition(Name)]
+public sealed class ScheduleRunnerCollection : ICollectionFixture<ScheduleRunnerFixture>
+{
+    public const string Name = "schedule-runner";
+}

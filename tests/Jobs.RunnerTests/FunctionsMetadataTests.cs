@@ -43,6 +43,11 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "PurgeJobInstance", "jobs/{id}/instance", "delete" },
         { "TerminateJobInstance", "jobs/{id}/instance/terminate", "post" },
         { "RaiseJobInstanceEvent", "jobs/{id}/instance/raiseEvent/{eventName}", "post" },
+        { "CreateSchedule", "schedules", "post" },
+        { "ListSchedules", "schedules", "get" },
+        { "GetSchedule", "schedules/{id}", "get" },
+        { "UpdateSchedule", "schedules/{id}", "patch" },
+        { "DeleteSchedule", "schedules/{id}", "delete" },
     };
 
     [Theory]
@@ -85,6 +90,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         // without app settings would never time out or purge anything.
         Assert.Equal("0 */1 * * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "SweepTimedOutJobs"))["schedule"]);
         Assert.Equal("0 0 3 * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "PurgeOldJobs"))["schedule"]);
+        Assert.Equal("*/5 * * * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "FireSchedules"))["schedule"]);
     }
 
     [Fact]
