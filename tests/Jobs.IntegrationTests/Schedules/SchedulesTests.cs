@@ -17,7 +17,7 @@ public sealed class SchedulesTests(ScheduleRunnerFixture runner)
 {
     private static string Owner() => "sch-" + Guid.NewGuid().ToString("N")[..10];
 
-    private static async Task<JsonObject> CreateAsync(HttpClient client, object body)
+    internal static async Task<JsonObject> CreateAsync(HttpClient client, object body)
     {
         using var response = await client.PostAsJsonAsync("/api/schedules", body);
         var text = await response.Content.ReadAsStringAsync();
@@ -25,7 +25,7 @@ public sealed class SchedulesTests(ScheduleRunnerFixture runner)
         return JsonNode.Parse(text)!.AsObject();
     }
 
-    private static async Task<JsonObject> PatchAsync(HttpClient client, string id, object body)
+    internal static async Task<JsonObject> PatchAsync(HttpClient client, string id, object body)
     {
         using var response = await client.PatchAsJsonAsync($"/api/schedules/{id}", body);
         var text = await response.Content.ReadAsStringAsync();
@@ -37,7 +37,7 @@ public sealed class SchedulesTests(ScheduleRunnerFixture runner)
     /// The schedule's runs (<c>GET /api/jobs?scheduleId=</c>), each read whole; a run whose list rows are written and its
     /// record not yet (a creation writes them in that order) is left for the next read.
     /// </summary>
-    private static async Task<List<JsonObject>> RunsAsync(HttpClient client, string scheduleId)
+    internal static async Task<List<JsonObject>> RunsAsync(HttpClient client, string scheduleId)
     {
         var page = JsonNode.Parse(await client.GetStringAsync($"/api/jobs?scheduleId={scheduleId}&limit=100"))!;
         var runs = new List<JsonObject>();
@@ -51,6 +51,10 @@ public sealed class SchedulesTests(ScheduleRunnerFixture runner)
         }
         return runs;
     }
+
+    /// <summary>How many runs the schedule's listing shows (one range read, no record reads).</summary>
+    internal static async Task<int> RunCountAsync(HttpClient client, string scheduleId) =>
+        JsonNode.Parse(await client.GetStringAsync($"/api/jobs?scheduleId={scheduleId}&limit=100"))!["jobs"]!.AsArray().Count;
 
     /// <summary>Every row of the schedules' partition that names <paramref name="owner"/> (records, id rows, due rows).</summary>
     private async Task<List<TableEntity>> StoredRowsAsync(string owner)
