@@ -56,7 +56,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var parsed = result.Document!;
         var errors = parsed.Validate(ValidationRuleSet.GetDefaultRuleSet())?.ToList() ?? [];
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Pointer}: {e.Message}")));
-        Assert.Equal(21, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
+        Assert.Equal(26, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
     }
 
     [Fact]
@@ -245,7 +245,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var (checkedTypes, tscOutput, tscErrors) = await OpenApiTools.RunAsync("tsc", folder, "--project", "tsconfig.json");
 
         Assert.True(checkedTypes == 0, $"tsc found errors in {folder}:\n{tscOutput}{tscErrors}");
-        Assert.Equal(13, count);
+        Assert.Equal(16, count);
         Directory.Delete(folder, recursive: true); // kept when a check fails, to read
     }
 
