@@ -37,13 +37,6 @@ public sealed class ScheduleTimes
     public DateTimeOffset? Next(DateTimeOffset after) =>
         _cron.GetNextOccurrence(after.UtcDateTime, Zone, inclusive: false) is { } next ? new DateTimeOffset(next, TimeSpan.Zero) : null;
 
-    /// <summary>Occurrences in [<paramref name="from"/>, <paramref name="to"/>], in UTC, oldest first.</summary>
-    public IEnumerable<DateTimeOffset> Between(DateTimeOffset from, DateTimeOffset to) =>
-        from > to
-            ? []
-            : _cron.GetOccurrences(from.UtcDateTime, to.UtcDateTime, Zone, fromInclusive: true, toInclusive: true)
-                .Select(t => new DateTimeOffset(t, TimeSpan.Zero));
-
     /// <summary>The next <paramref name="count"/> occurrences after <paramref name="after"/>, each at the zone's offset of that instant.</summary>
     public IReadOnlyList<DateTimeOffset> NextLocal(DateTimeOffset after, int count)
     {
