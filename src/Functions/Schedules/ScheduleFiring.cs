@@ -91,7 +91,7 @@ public sealed partial class ScheduleFiring(
 
     /// <summary>The idempotency key of an occurrence's run: the same on every instance and every try.</summary>
     public static string RunKey(string scheduleId, DateTimeOffset occurrence) =>
-        SubmissionRules.ScheduleKeyPrefix + Guid.NewGuid().ToString("N") + ":" + occurrence.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        SubmissionRules.ScheduleKeyPrefix + scheduleId + ":" + occurrence.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private async Task<(int Created, string? LastJobId)> SubmitRunsAsync(Schedule schedule, DurableTaskClient durable, CancellationToken cancellationToken)
     {
