@@ -90,9 +90,15 @@ public sealed class ScheduleEntity : ITableEntity
     };
 
     /// <summary>A stored value the code does not know is an error, never a default.</summary>
-    private T ParseEnum<T>(string wire) where T : struct, Enum =>
-        Enum.GetValues<T>().FirstOrDefault(v => JobJson.EnumNaming.ConvertName(v.ToString()) == wire) is var value
-            && JobJson.EnumNaming.ConvertName(value.ToString()) == wire
-            ? value
-            : throw new InvalidOperationException($"Schedule {Id} has an unknown {typeof(T).Name} '{wire}'.");
+    private T ParseEnum<T>(string wire) where T : struct, Enum
+    {
+        foreach (var value in Enum.GetValues<T>())
+        {
+            if (JobJson.EnumNaming.ConvertName(value.ToString()) == wire)
+            {
+                return value;
+            }
+        }
+        throw new InvalidOperationException($"Schedule {Id} has an unknown {typeof(T).Name} '{wire}'.");
+    }
 }
