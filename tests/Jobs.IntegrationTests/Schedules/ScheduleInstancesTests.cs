@@ -59,7 +59,7 @@ public sealed class ScheduleInstancesTests : IDisposable
             (await SchedulesTests.RunsAsync(_restarted.Client, id)).Any(r => Occurrence(r) > downAt.AddSeconds(4)), "a run of an occurrence after the restart");
         await SchedulesTests.PatchAsync(_restarted.Client, id, new { paused = true });
 
-        var occurrences = (await SchedulesTests.RunsAsync(_restarted.Client, id)).Select(Occurrence).Order().ToList();
+        var occurrences = (await SchedulesTests.SettledRunsAsync(_restarted.Client, id)).Select(Occurrence).Order().ToList();
         var expected = new List<DateTimeOffset>();
         for (var at = occurrences[0]; at <= occurrences[^1]; at = at.AddSeconds(2))
         {
