@@ -24,7 +24,7 @@ public static class ExitCodes
 }
 
 /// <summary>The <c>jobs</c> command line (System.CommandLine): one subcommand per thing a person does with jobs.</summary>
-public static class JobsCommand
+public static partial class JobsCommand
 {
     private static readonly JsonSerializerOptions Pretty = new(JobsClientJson.Options) { WriteIndented = true };
 
@@ -39,7 +39,7 @@ public static class JobsCommand
         };
         var admin = new Option<bool>("--admin") { Description = "With --user: the user has the admin role.", Recursive = true };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text.", Recursive = true };
-        var root = new RootCommand("Create, list, show, follow, cancel and rerun jobs of a Jobs service.") { url, key, user, admin, json };
+        var root = new RootCommand("Create, list, show, follow, cancel and rerun jobs of a Jobs service, and schedule recurring ones.") { url, key, user, admin, json };
 
         JobsClient Client(ParseResult parse)
         {
@@ -338,6 +338,7 @@ public static class JobsCommand
         root.Subcommands.Add(rerun);
         root.Subcommands.Add(bulk);
         root.Subcommands.Add(webhooks);
+        root.Subcommands.Add(BuildSchedules(Client, json));
         return root;
     }
 

@@ -263,6 +263,69 @@ public sealed class JobsClient(HttpClient http)
         }
     }
 
+    /// <summary>Creates a recurring schedule; each occurrence runs as a job with <see cref="Job.ScheduleId"/>.</summary>
+    public Task<Schedule> CreateScheduleAsync(CreateScheduleRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<Schedule>(new HttpRequestMessage(HttpMethod.Post, "api/schedules") { Content = JsonContent.Create(request, options: Json) }, cancellationToken);
+
+    /// <summary>The schedule with its next five times and latest runs.</summary>
+    public Task<Schedule> GetScheduleAsync(string id, CancellationToken cancellationToken = default) =>
+        GetAsync<Schedule>($"api/schedules/{Escape(id)}", cancellationToken);
+
+    /// <summary>One page of your schedules (an admin's: everyone's, or <paramref name="owner"/>'s).</summary>
+    public Task<SchedulePage> ListSchedulesPageAsync(string? owner = null, string? next = null, int? pageSize = null, CancellationToken cancellationToken = default)
+    {
+        var parameters = new List<string>();
+        if (owner is not null)
+        {
+            parameters.Add("owner=" + Escape(owner));
+        }
+        if (pageSize is { } size)
+        {
+            parameters.Add("limit=" + size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (next is not null)
+        {
+            parameters.Add("next=" + Escape(next));
+        }
+        return GetAsync<SchedulePage>("api/schedules" + (parameters.Count == 0 ? "" : "?" + string.Join('&', parameters)), cancellationToken);
+    }
+
+    /// <summary>Every schedule <see cref="ListSchedulesPageAsync"/> reaches, page by page.</summary>
+    public async IAsyncEnumerable<Schedule> ListSchedulesAsync(string? owner = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? next = null;
+        do
+        {
+            var page = await ListSchedulesPageAsync(owner, next, cancellationToken: cancellationToken);
+            foreach (var schedule in page.Schedules)
+            {
+                yield return schedule;
+            }
+            next = page.Next;
+        }
+        while (next is not null);
+    }
+
+    /// <summary>Changes a schedule (only what <paramref name="patch"/> sets).</summary>
+    public Task<Schedule> UpdateScheduleAsync(string id, SchedulePatch patch, CancellationToken cancellationToken = default) =>
+        SendAsync<Schedule>(new HttpRequestMessage(HttpMethod.Patch, $"api/schedules/{Escape(id)}") { Content = JsonContent.Create(patch, options: Json) }, cancellationToken);
+
+    /// <summary>Pauses a schedule: no runs until it is resumed.</summary>
+    public Task<Schedule> PauseScheduleAsync(string id, CancellationToken cancellationToken = default) =>
+        UpdateScheduleAsync(id, new SchedulePatch { Paused = true }, cancellationToken);
+
+    /// <summary>Resumes a schedule from its next occurrence after now (the pause's are not caught up).</summary>
+    public Task<Schedule> ResumeScheduleAsync(string id, CancellationToken cancellationToken = default) =>
+        UpdateScheduleAsync(id, new SchedulePatch { Paused = false }, cancellationToken);
+
+    /// <summary>Removes a schedule; its runs stay, as ordinary jobs.</summary>
+    public async Task DeleteScheduleAsync(string id, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"api/schedules/{Escape(id)}");
+        using var response = await Http.SendAsync(request, cancellationToken);
+        await ThrowIfProblemAsync(response, cancellationToken);
+    }
+
     private static string ListUrl(JobQuery query, string? next)
     {
         var parameters = new List<string>();
@@ -279,6 +342,7 @@ public sealed class JobsClient(HttpClient http)
         Add("entityType", query.Entity?.Type);
         Add("entityId", query.Entity?.Id);
         Add("correlationId", query.CorrelationId);
+        Add("scheduleId", query.ScheduleId);
         Add("createdFrom", query.CreatedFrom?.ToString("O"));
         Add("createdTo", query.CreatedTo?.ToString("O"));
         Add("orderBy", query.OrderBy);

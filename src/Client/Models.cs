@@ -64,6 +64,9 @@ public sealed record Job
     /// <summary>For a resumed rerun: the step it started at (the ones before are its original's).</summary>
     public JobResumePoint? ResumedAt { get; init; }
 
+    /// <summary>The recurring schedule this job is a run of, or null.</summary>
+    public string? ScheduleId { get; init; }
+
     public string? StatusQueryGetUri { get; init; }
 }
 
@@ -126,6 +129,9 @@ public sealed record JobQuery
     public IReadOnlyList<string> Types { get; init; } = [];
     public string? Owner { get; init; }
     public EntityRef? Entity { get; init; }
+
+    /// <summary>The runs of one recurring schedule (not with <see cref="Entity"/>).</summary>
+    public string? ScheduleId { get; init; }
 
     /// <summary>Only jobs created with this correlation id (exact match); such a listing has no total.</summary>
     public string? CorrelationId { get; init; }

@@ -52,3 +52,9 @@ public sealed class WebhookRunnerCollection : ICollectionFixture<WebhookRunnerFi
 {
     public const string Name = "webhook-runner";
 }
+
+[CollectionDefinition(Name)]
+public sealed class ScheduleRunnerCollection : ICollectionFixture<ScheduleRunnerFixture>
+{
+    public const string Name = "schedule-runner";
+}

@@ -49,6 +49,11 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "DeleteWebhook", "webhooks/{id}", "delete" },
         { "ListWebhookDeliveries", "webhooks/{id}/deliveries", "get" },
         { "RetryWebhookDelivery", "webhooks/{id}/deliveries/{deliveryId}/retry", "post" },
+        { "CreateSchedule", "schedules", "post" },
+        { "ListSchedules", "schedules", "get" },
+        { "GetSchedule", "schedules/{id}", "get" },
+        { "UpdateSchedule", "schedules/{id}", "patch" },
+        { "DeleteSchedule", "schedules/{id}", "delete" },
     };
 
     [Theory]
@@ -92,6 +97,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         Assert.Equal("0 */1 * * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "SweepTimedOutJobs"))["schedule"]);
         Assert.Equal("0 0 3 * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "PurgeOldJobs"))["schedule"]);
         Assert.Equal("30 */1 * * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "DeliverOverdueWebhooks"))["schedule"]);
+        Assert.Equal("*/5 * * * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "FireSchedules"))["schedule"]);
     }
 
     [Fact]

@@ -70,6 +70,10 @@ public sealed partial class ApiGuard(CallerResolver callers, CrossSiteRequests c
             return Problems.Create(request, StatusCodes.Status403Forbidden, "Forbidden", scope.Message,
                 [new InputError("allJobs", "only admins may subscribe to every owner's jobs")]);
         }
+        catch (Schedules.ScheduleGoneException gone)
+        {
+            return Problems.Create(request, StatusCodes.Status404NotFound, "Not found", gone.Message);
+        }
         catch (InvalidPrincipalException principal)
         {
             return Problems.Create(request, StatusCodes.Status401Unauthorized, "Unauthorized", principal.Message);

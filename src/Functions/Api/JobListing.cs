@@ -27,7 +27,7 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
     internal static readonly string[] StatusNames = [.. Enum.GetValues<JobStatus>().Select(s => s.ToWire())];
 
     public static readonly string[] CommonParameters = ["status", "type", "createdFrom", "createdTo", "limit", "next", "offset", "orderBy", "order"];
-    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId"];
+    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId", "scheduleId"];
 
     public async Task<JobListView> ListAsync(HttpRequest request, Caller caller, EntityRef? entity, CancellationToken cancellationToken)
     {
@@ -45,6 +45,15 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
                 throw ApiProblemException.BadParameter(entityType is null ? "entityType" : "entityId", "entityType and entityId go together");
             }
             entity = entityType is null ? null : new EntityRef(entityType, entityId!);
+            // A schedule's runs are the jobs of its entity (schedule/{id}): the filter is that listing, at its cost.
+            if (QueryParameters.Single(request, "scheduleId") is { } scheduleId)
+            {
+                if (entity is not null)
+                {
+                    throw ApiProblemException.BadParameter("scheduleId", "cannot be combined with entityType and entityId");
+                }
+                entity = new EntityRef(Submissions.SubmissionRules.ScheduleEntityType, ScheduleIds.Require(scheduleId, "scheduleId"));
+            }
         }
 
         var statusValues = QueryParameters.List(request, "status");

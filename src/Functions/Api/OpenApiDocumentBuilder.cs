@@ -86,6 +86,11 @@ public static class OpenApiDocumentBuilder
         ["WebhookDelivery"] = typeof(Webhooks.WebhookDelivery),
         ["WebhookDeliveryState"] = typeof(Webhooks.WebhookDeliveryState),
         ["WebhookDeliveryPage"] = typeof(WebhookDeliveryPage),
+        ["ScheduleView"] = typeof(ScheduleView),
+        ["ScheduleTimeView"] = typeof(ScheduleTimeView),
+        ["ScheduleListView"] = typeof(ScheduleListView),
+        ["OverlapPolicy"] = typeof(Schedules.OverlapPolicy),
+        ["CatchUpPolicy"] = typeof(Schedules.CatchUpPolicy),
     };
 
     /// <summary>
@@ -100,6 +105,8 @@ public static class OpenApiDocumentBuilder
         ["RerunRequest"] = typeof(RerunRequest),
         ["BulkRequest"] = typeof(BulkRequest),
         ["CreateWebhookRequest"] = typeof(Webhooks.WebhookSubscriptionRequest),
+        ["CreateScheduleRequest"] = typeof(Schedules.ScheduleRequest),
+        ["SchedulePatch"] = typeof(Schedules.SchedulePatch),
     };
 
     private static readonly IReadOnlyDictionary<Type, string> Shared = Components.ToDictionary(c => c.Value, c => c.Key);
@@ -111,6 +118,10 @@ public static class OpenApiDocumentBuilder
         new JsonObject { ["type"] = "string", ["pattern"] = "^[0-9a-f]{32}$" }, Required: true);
 
     private static Response WebhookNotFound => new(404, "No such subscription, or not the caller's.", "ProblemDetails", Problem, true);
+    private static Parameter ScheduleId => new("id", "path", "The schedule id (32 lowercase hex characters).",
+        new JsonObject { ["type"] = "string", ["pattern"] = "^[0-9a-f]{32}$" }, Required: true);
+
+    private static Response ScheduleNotFound => new(404, "No such schedule, or not the caller's.", "ProblemDetails", Problem, true);
 
     private static Parameter Query(string name, string description, string type = "string") =>
         new(name, "query", description, new JsonObject { ["type"] = type });
@@ -156,7 +167,8 @@ public static class OpenApiDocumentBuilder
                 new(200, "Replayed: the job this idempotency key created.", "Job"), new(413, $"Body too large (input over {SubmissionRules.MaxInputBytes} bytes of JSON is a 400 naming input).", "ProblemDetails", Problem, true),
                 new(422, "The idempotency key was used for a different request: nothing created; the problem names the key.", "ProblemDetails", Problem, true)]),
         new("get", "jobs", "ListJobs", "List jobs (the caller's; admins: all), filtered, ordered and paged by cursor.",
-            [.. ListFilters, Query("entityType", "With entityId: the jobs of one entity."), Query("entityId", "With entityType.")], null,
+            [.. ListFilters, Query("entityType", "With entityId: the jobs of one entity."), Query("entityId", "With entityType."),
+             Query("scheduleId", "The runs of one recurring schedule (its entity schedule/{id}); not with entityType/entityId.")], null,
             [new(200, "A page.", "JobListView"), new(403, "Another owner's jobs, not an admin.", "ProblemDetails", Problem, true)]),
         new("get", "jobs/stats", "GetJobStats", "Counts by status and type for the caller's scope (admins: all, or one owner). consistency: immediate (an owner's: they agree with the listing at once) or periodic (all jobs: summed by the reconciler, up to one period behind).",
             [Query("owner", "One owner's counts (admins only).")], null,
@@ -231,6 +243,20 @@ public static class OpenApiDocumentBuilder
             [WebhookId, new("deliveryId", "path", "The delivery id, as the log lists it.", new JsonObject { ["type"] = "string" }, Required: true)], null,
             [new(202, "Due now.", "WebhookDelivery"), new(404, "No such subscription or delivery.", "ProblemDetails", Problem, true),
              Conflict("The subscription is disabled, or the delivery changed meanwhile.")]),
+        new("post", "schedules", "CreateSchedule",
+            "Create a recurring schedule: a job type and input, run at each occurrence of a cron expression (5 fields, or 6 with seconds first) in an IANA time zone; each run is an ordinary job with scheduleId (idempotency key schedule:{id}:{occurrence}, so an occurrence runs once).",
+            [], "CreateScheduleRequest",
+            [new(201, "Created (Location: the schedule).", "ScheduleView"), new(409, "The caller has as many schedules as one owner may (Jobs:Schedules:MaxPerOwner).", "ProblemDetails", Problem, true)]),
+        new("get", "schedules", "ListSchedules", "The caller's schedules (admins: everyone's, or one owner's), paged by cursor.",
+            [Query("owner", "One owner's schedules (admins only)."), Query("limit", "Schedules per page, 1–100 (default 50).", "integer"), Query("next", "The opaque cursor of the previous page.")], null,
+            [new(200, "A page.", "ScheduleListView"), new(403, "Another owner's schedules, not an admin.", "ProblemDetails", Problem, true)]),
+        new("get", "schedules/{id}", "GetSchedule", "The schedule, its next five times and its most recent runs.", [ScheduleId], null,
+            [new(200, "The schedule.", "ScheduleView"), ScheduleNotFound]),
+        new("patch", "schedules/{id}", "UpdateSchedule",
+            "Change a schedule; paused: true pauses it, false resumes it from the next occurrence after now (a pause's occurrences are not caught up).",
+            [ScheduleId], "SchedulePatch", [new(200, "The schedule.", "ScheduleView"), ScheduleNotFound, Conflict("It kept changing meanwhile; try again.")]),
+        new("delete", "schedules/{id}", "DeleteSchedule", "Remove a schedule (its runs stay, as ordinary jobs).", [ScheduleId], null,
+            [new(204, "Removed.", null), ScheduleNotFound]),
         new("get", "health", "GetHealth", "Whether storage (tables, queues, blobs), the task hub and the list layout answer; anonymous, for probes and load balancers. Checked at most once per 5 s per instance.", [], null,
             [new(200, "Healthy.", "HealthReport"), new(503, "A check failed (each check says healthy, unhealthy or unknown; the reason is in the app's log).", "HealthReport")],
             Anonymous: true),

@@ -5,6 +5,7 @@ using Jobs.Functions.Identity;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Maintenance;
 using Jobs.Functions.Observability;
+using Jobs.Functions.Schedules;
 using Jobs.Functions.Storage;
 using Jobs.Functions.Submissions;
 using Jobs.Functions.Webhooks;
@@ -35,6 +36,7 @@ public static class JobsServiceCollectionExtensions
         services.AddOptions<EventStreamOptions>().BindConfiguration(EventStreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RaisedEventOptions>().BindConfiguration(RaisedEventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<StorageRequestCounter>();
         services.AddSingleton<StorageClients>();
@@ -72,6 +74,9 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobCommands>();
         services.AddSingleton<JobReconciler>();
         services.AddSingleton<HealthProbe>();
+        services.AddSingleton<ScheduleStore>();
+        services.AddSingleton<ScheduleService>();
+        services.AddSingleton<ScheduleFiring>();
 
         services.AddJobHandlers();
         return services;

@@ -60,6 +60,9 @@ public sealed record Job
     /// </summary>
     public JobResumePoint? ResumedAt { get; init; }
 
+    /// <summary>The recurring schedule that created this job (one of its runs; its <see cref="Entity"/> is <c>schedule/{id}</c>).</summary>
+    public string? ScheduleId { get; init; }
+
     /// <summary>
     /// Which create request wrote the record: of concurrent requests with one idempotency key (which share the id and
     /// creation time), the one whose insert landed reports the creation and the others replay it; storage only.

@@ -55,6 +55,7 @@ public sealed class JobEntity : ITableEntity
     public string? RerunBy { get; set; }
     public string? ResumeStep { get; set; }
     public int? ResumeStepIndex { get; set; }
+    public string? ScheduleId { get; set; }
 
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
     internal const int MaxColumnChars = 30_000;
@@ -99,6 +100,7 @@ public sealed class JobEntity : ITableEntity
         RerunBy = job.RerunBy,
         ResumeStep = job.ResumedAt?.Step,
         ResumeStepIndex = job.ResumedAt?.StepIndex,
+        ScheduleId = job.ScheduleId,
     };
 
     /// <summary>The record, with its stamp attached (<see cref="JobStamp.Of"/>).</summary>
@@ -137,6 +139,7 @@ public sealed class JobEntity : ITableEntity
         RerunOf = RerunOf,
         RerunBy = RerunBy,
         ResumedAt = ResumeStep is null || ResumeStepIndex is null ? null : new JobResumePoint(ResumeStep, ResumeStepIndex.Value),
+        ScheduleId = ScheduleId,
     };
 
     private static JsonElement? ParseJson(string? json) =>

@@ -23,6 +23,7 @@ public enum IndexFamily
 /// <item>Log lines: in the job's partition, RowKey = <c>log-</c> + cursor. Live-job rows: in the job's <c>idx-all-{bucket}</c>, RowKey =
 /// <c>live-</c> + deadline ticks + id.</item>
 /// <item>Idempotency rows: PartitionKey = <c>idem-{owner}</c>, RowKey = the key; they name the job.</item>
+/// <item>Schedules: PartitionKey = <c>sched</c> (<see cref="SchedulePartition"/>).</item>
 /// </list>
 /// User values inside keys are percent-encoded, so <c>/ \ # ?</c> and control characters never reach a key.
 /// </summary>
@@ -106,6 +107,32 @@ public static class TableKeys
 
     public static string EntityIndexPartition(string entityType, string entityId) =>
         $"idx-entity-{Encode(entityType)}-{Encode(entityId)}";
+
+    /// <summary>
+    /// Recurring schedules share one partition, so a schedule's rows change in one entity-group transaction:
+    /// <c>s-{owner}-{id}</c> (the record, an owner's schedules one range), <c>id-{id}</c> (the owner, for reads by id) and,
+    /// while it is active, <c>due-{ticks}-{id}</c> (when the timer must look at it; the timer reads the range up to now).
+    /// </summary>
+    public const string SchedulePartition = "sched";
+
+    public const string ScheduleRowKeyPrefix = "s-";
+
+    /// <summary>The end of the schedule records' key range.</summary>
+    public const string ScheduleRowKeyEnd = "s.";
+
+    /// <summary>The start of one owner's schedule records (the encoded owner has no '-').</summary>
+    public static string ScheduleOwnerPrefix(string owner) => ScheduleRowKeyPrefix + Encode(owner) + "-";
+
+    public static string ScheduleRowKey(string owner, string id) => ScheduleOwnerPrefix(owner) + id;
+
+    public static string ScheduleIdRowKey(string id) => "id-" + id;
+
+    public const string ScheduleDueRowKeyPrefix = "due-";
+
+    public static string ScheduleDueRowKey(DateTimeOffset dueAt, string id) => ScheduleDueRowKeyPrefix + TimeKey(IndexFamily.CreatedAscending, dueAt) + "-" + id;
+
+    /// <summary>The key just above every due row of <paramref name="now"/> or earlier ('.' sorts right after '-').</summary>
+    public static string ScheduleDueRowKeyEnd(DateTimeOffset now) => ScheduleDueRowKeyPrefix + TimeKey(IndexFamily.CreatedAscending, now) + ".";
 
     public static string IdempotencyPartition(string owner) => "idem-" + Encode(owner);
 

@@ -108,19 +108,24 @@ public sealed partial class JobSubmissionService(
     /// </summary>
     public async Task<CreateOutcome> CreateAsync(
         JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken,
-        JobLineage? lineage = null, bool byService = false)
+        JobLineage? lineage = null, bool byService = false, string? scheduleId = null)
     {
         // The job's trace: its steps' spans are children of this one (its traceparent goes into the orchestration's input).
         using var span = Observability.JobsTelemetry.StartCreate(submission.Type, submission.CorrelationId);
-        var outcome = await CreateCoreAsync(submission, owner, derivedIdempotencyKey, durable, lineage, byService, cancellationToken);
+        var outcome = await CreateCoreAsync(submission, owner, derivedIdempotencyKey, durable, lineage, byService, scheduleId, cancellationToken);
         span?.SetTag("job.id", outcome.Job.Id);
         return outcome;
     }
 
     private async Task<CreateOutcome> CreateCoreAsync(
         JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, JobLineage? lineage, bool byService,
-        CancellationToken cancellationToken)
+        string? scheduleId, CancellationToken cancellationToken)
     {
+        if (scheduleId is null && lineage is null && submission.Entity?.Type == SubmissionRules.ScheduleEntityType)
+        {
+            // A schedule's runs are listed as its entity's jobs: only the schedule files jobs there.
+            throw new InputValidationException("entity.type", $"'{SubmissionRules.ScheduleEntityType}' is reserved for the runs of recurring schedules");
+        }
         // A rerun of a service-created job (a bulk action) is the service's too.
         var run = Validate(submission, byService || lineage is not null);
         var handler = run.Handler;
@@ -164,6 +169,7 @@ public sealed partial class JobSubmissionService(
             Deadline = submission.Draft ? null : JobDeadline.For(run.Timeout, now, submission.NotBefore),
             RerunOf = lineage?.Original.Id,
             ResumedAt = lineage?.ResumedAt,
+            ScheduleId = scheduleId,
         };
         try
         {

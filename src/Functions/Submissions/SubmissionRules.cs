@@ -33,6 +33,15 @@ public static class SubmissionRules
     /// <summary>The namespace of the keys a bulk rerun gives each rerun (<c>bulk:{bulk job}:{original}</c>); reserved as <see cref="QueueKeyPrefix"/> is.</summary>
     public const string BulkKeyPrefix = "bulk:";
 
+    /// <summary>
+    /// The namespace of the keys a recurring schedule gives its runs (<c>schedule:{schedule id}:{occurrence}</c>), so an
+    /// occurrence makes one job however many instances fire it; reserved as <see cref="QueueKeyPrefix"/> is.
+    /// </summary>
+    public const string ScheduleKeyPrefix = "schedule:";
+
+    /// <summary>The entity type of a schedule's runs (<c>schedule/{id}</c>), reserved for them.</summary>
+    public const string ScheduleEntityType = "schedule";
+
     /// <summary>How far ahead a job may be scheduled (<c>notBefore</c>).</summary>
     public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(30);
 
@@ -63,6 +72,10 @@ public static class SubmissionRules
         else if (key is not null && key.StartsWith(BulkKeyPrefix, StringComparison.Ordinal))
         {
             errors.Add(new InputError("idempotencyKey", $"must not start with '{BulkKeyPrefix}', which is reserved for the keys of bulk reruns"));
+        }
+        else if (key is not null && key.StartsWith(ScheduleKeyPrefix, StringComparison.Ordinal))
+        {
+            errors.Add(new InputError("idempotencyKey", $"must not start with '{ScheduleKeyPrefix}', which is reserved for the runs of recurring schedules"));
         }
     }
 

@@ -56,7 +56,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var parsed = result.Document!;
         var errors = parsed.Validate(ValidationRuleSet.GetDefaultRuleSet())?.ToList() ?? [];
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Pointer}: {e.Message}")));
-        Assert.Equal(27, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
+        Assert.Equal(32, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
     }
 
     [Fact]
@@ -124,6 +124,17 @@ public sealed class OpenApiTests(RunnerFixture runner)
         await Check(client, HttpMethod.Post, $"/api/jobs/{id}/rerun", "/jobs/{id}/rerun", new { from = "failed-step" }); // 409: not failed
         await Check(client, HttpMethod.Post, "/api/jobs/bulk", "/jobs/bulk", new { action = "cancel", ids = new[] { id } });
         await Check(client, HttpMethod.Post, "/api/jobs/bulk", "/jobs/bulk", new { action = "archive", ids = new[] { id } }); // 400
+
+        var schedule = (await Check(client, HttpMethod.Post, "/api/schedules", "/schedules",
+            new { type = "demo.steps", input = new { steps = 1 }, cron = "0 3 * * *", timeZone = "Europe/Paris", paused = true }))!;
+        var scheduleId = (string)schedule["id"]!;
+        await Check(client, HttpMethod.Get, "/api/schedules", "/schedules");
+        await Check(client, HttpMethod.Get, $"/api/schedules/{scheduleId}", "/schedules/{id}");
+        await Check(client, HttpMethod.Patch, $"/api/schedules/{scheduleId}", "/schedules/{id}", new { paused = false, overlap = "queue" });
+        await Check(client, HttpMethod.Get, $"/api/jobs?scheduleId={scheduleId}", "/jobs");
+        await Check(client, HttpMethod.Post, "/api/schedules", "/schedules", new { type = "demo.steps", cron = "every day" }); // 400
+        await Check(client, HttpMethod.Delete, $"/api/schedules/{scheduleId}", "/schedules/{id}");
+        await Check(client, HttpMethod.Get, $"/api/schedules/{scheduleId}", "/schedules/{id}"); // 404
 
         using var anonymous = runner.Client(null);
         await Check(anonymous, HttpMethod.Get, "/api/health", "/health");
@@ -213,6 +224,10 @@ public sealed class OpenApiTests(RunnerFixture runner)
         await Typed(HttpMethod.Post, "/api/jobs", "/jobs", new { type = "demo.steps", draft = true });
         await Typed(HttpMethod.Get, "/api/jobs?limit=0", "/jobs"); // a problem naming the field
         await Typed(HttpMethod.Get, $"/api/jobs/{Guid.NewGuid():N}/status", "/jobs/{id}/status"); // 404
+        var scheduleId = (string)(await Typed(HttpMethod.Post, "/api/schedules", "/schedules",
+            new { type = "demo.steps", input = new { steps = 1 }, cron = "30 2 * * *", timeZone = "Europe/Paris", overlap = "queue", catchUp = "all", catchUpLimit = 3 }))["id"]!;
+        await Typed(HttpMethod.Get, $"/api/schedules/{scheduleId}", "/schedules/{id}");
+        await Typed(HttpMethod.Get, "/api/schedules", "/schedules");
 
         var statuses = string.Join(" | ", Enum.GetValues<JobStatus>().Select(s => $"\"{s.ToWire()}\""));
         await File.WriteAllTextAsync(Path.Combine(folder, "responses.ts"), $$"""
@@ -242,7 +257,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var (checkedTypes, tscOutput, tscErrors) = await OpenApiTools.RunAsync("tsc", folder, "--project", "tsconfig.json");
 
         Assert.True(checkedTypes == 0, $"tsc found errors in {folder}:\n{tscOutput}{tscErrors}");
-        Assert.Equal(13, count);
+        Assert.Equal(16, count);
         Directory.Delete(folder, recursive: true); // kept when a check fails, to read
     }
 

@@ -119,4 +119,31 @@ public sealed class CliTests(RunnerFixture runner)
         var unreachable = await JobsAtAsync("http://127.0.0.1:9", "show", id);
         Assert.Equal(4, unreachable.Exit);
     }
+
+    [Fact]
+    public async Task Schedules_AddListShowPauseResumeRm_AndBadInputNamesTheField()
+    {
+        var added = await JobsAsync("schedules", "add", "demo.steps", "--cron", "30 2 * * *", "--time-zone", "Europe/Paris", "--input", """{"steps":1}""", "--overlap", "queue");
+        Assert.True(added.Exit == 0, added.Out + added.Error);
+        var id = added.Out.Split(' ')[0];
+        Assert.Matches(@"^[0-9a-f]{32} next \d{4}-\d\d-\d\dT0[23]:[03]0:00\+0[12]:00$", added.Out.Trim());
+
+        var list = await JobsAsync("schedules", "list", "--json");
+        Assert.Contains(JsonNode.Parse(list.Out)!.AsArray(), s => (string?)s!["id"] == id && (string?)s["overlap"] == "queue");
+        var show = await JobsAsync("schedules", "show", id);
+        Assert.Equal(5, show.Out.Split('\n').Count(l => l.StartsWith("next ", StringComparison.Ordinal)));
+
+        Assert.Equal($"{id} paused", (await JobsAsync("schedules", "pause", id)).Out.Trim());
+        Assert.True((bool)JsonNode.Parse((await JobsAsync("schedules", "show", id, "--json")).Out)!["paused"]!);
+        Assert.StartsWith($"{id} next ", (await JobsAsync("schedules", "resume", id)).Out, StringComparison.Ordinal);
+        Assert.Equal($"{id} removed", (await JobsAsync("schedules", "rm", id)).Out.Trim());
+        Assert.Equal(3, (await JobsAsync("schedules", "show", id)).Exit);
+
+        var invalid = await JobsAsync("schedules", "add", "demo.steps", "--cron", "0 2 * * *", "--time-zone", "Mars/Olympus_Mons");
+        Assert.Equal(3, invalid.Exit);
+        Assert.Contains("timeZone", invalid.Error, StringComparison.Ordinal);
+        var usage = await JobsAsync("schedules", "add", "demo.steps", "--cron", "0 2 * * *", "--overlap", "sometimes");
+        Assert.Equal(2, usage.Exit);
+        Assert.Contains("--overlap", usage.Error, StringComparison.Ordinal);
+    }
 }

@@ -33,6 +33,37 @@ public sealed class JobsClientTests(EventStreamRunnerFixture runner)
     }
 
     [Fact]
+    public async Task Schedules_CreateReadListPauseResumeDelete_ThroughTheTypedClient()
+    {
+        var client = Client();
+        var schedule = await client.CreateScheduleAsync(new CreateScheduleRequest
+        {
+            Type = "demo.steps",
+            Input = System.Text.Json.JsonSerializer.SerializeToElement(new { steps = 1 }),
+            Cron = "0 9 * * 1-5",
+            TimeZone = "America/New_York",
+            CatchUp = ScheduleCatchUp.All,
+            CatchUpLimit = 3,
+        });
+        Assert.Equal((ScheduleOverlap.Skip, ScheduleCatchUp.All, 3, 5), (schedule.Overlap, schedule.CatchUp, schedule.CatchUpLimit, schedule.NextRuns.Count));
+        Assert.All(schedule.NextRuns, t => Assert.Equal(t.At.UtcDateTime.Hour, DateTimeOffset.Parse(t.Local, System.Globalization.CultureInfo.InvariantCulture).UtcDateTime.Hour));
+
+        var read = await client.GetScheduleAsync(schedule.Id);
+        Assert.Equal([], read.RecentRuns!);
+        Assert.Contains(await client.ListSchedulesAsync().ToListAsync(), s => s.Id == schedule.Id);
+        Assert.True((await client.PauseScheduleAsync(schedule.Id)).Paused);
+        Assert.Empty((await client.GetScheduleAsync(schedule.Id)).NextRuns);
+        Assert.False((await client.ResumeScheduleAsync(schedule.Id)).Paused);
+        var changed = await client.UpdateScheduleAsync(schedule.Id, new SchedulePatch { Overlap = ScheduleOverlap.Allow });
+        Assert.Equal(ScheduleOverlap.Allow, changed.Overlap);
+
+        var invalid = await Assert.ThrowsAsync<JobValidationException>(() => client.UpdateScheduleAsync(schedule.Id, new SchedulePatch { Cron = "0 9 * *" }));
+        Assert.Contains(invalid.Errors, e => e.Field == "cron");
+        await client.DeleteScheduleAsync(schedule.Id);
+        await Assert.ThrowsAsync<JobNotFoundException>(() => client.GetScheduleAsync(schedule.Id));
+    }
+
+    [Fact]
     public async Task RerunAsync_ResumesAFailedJob_AndTheOriginalPointsToIt()
     {
         var client = Client();
