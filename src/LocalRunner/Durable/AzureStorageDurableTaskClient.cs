@@ -4,7 +4,6 @@ using DurableTask.Core;
 using DurableTask.Core.Exceptions;
 using DurableTask.Core.History;
 using Grpc.Core;
-using Jobs.Functions.Api;
 using Jobs.LocalRunner.Configuration;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -31,9 +30,9 @@ namespace Jobs.LocalRunner.Durable;
 /// extension (<paramref name="overridable"/>, <paramref name="throwStatusExceptionsOnRaiseEvent"/>).
 /// </remarks>
 public sealed class AzureStorageDurableTaskClient(
-    AzureStorageOrchestrationService service, DataConverter converter, string httpBaseUrl, string queryString,
+    AzureStorageOrchestrationService service, DataConverter converter, string queryString,
     OverridableStates overridable = OverridableStates.NonRunningStates, bool throwStatusExceptionsOnRaiseEvent = true)
-    : DurableTaskClient("local-runner"), IDurableHttpEndpoint
+    : DurableTaskClient("local-runner")
 {
     /// <summary>
     /// The statuses in which an instance id cannot be started again under NonRunningStates, the extension's default
@@ -48,8 +47,7 @@ public sealed class AzureStorageDurableTaskClient(
     // ToDedupeStatuses: AnyState dedupes nothing, so a start replaces even a running instance.
     private readonly Core.OrchestrationStatus[] _dedupeStatuses = overridable == OverridableStates.AnyState ? [] : LiveStatuses;
 
-    public string HttpBaseUrl => httpBaseUrl;
-
+    /// <summary>What opens the native HTTP API: <c>taskHub=…&amp;connection=…&amp;code=…</c> (the binding's requiredQueryStringParameters).</summary>
     public string QueryString => queryString;
 
     public override async Task<string> ScheduleNewOrchestrationInstanceAsync(

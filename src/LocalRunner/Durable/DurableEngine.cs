@@ -56,7 +56,7 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
         _workerService = new DrainingOrchestrationService(_service);
         // The service's JSON options, as the Functions worker is configured with (Program.cs): one shape everywhere.
         _converter = new JsonDataConverter(JobJson.Options);
-        Client = new AzureStorageDurableTaskClient(_service, _converter, settings.HttpBaseUrl, settings.QueryString,
+        Client = new AzureStorageDurableTaskClient(_service, _converter, settings.QueryString,
             settings.Host.OverridableExistingInstanceStates, settings.Host.ThrowStatusExceptionsOnRaiseEvent);
     }
 
@@ -206,4 +206,4 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
 }
 
 /// <summary>Everything the engine needs, resolved once at start-up.</summary>
-public sealed record EngineSettings(string HubName, StorageConnection Connection, HostSettings Host, string WorkerId, string HttpBaseUrl, string QueryString);
+public sealed record EngineSettings(string HubName, StorageConnection Connection, HostSettings Host, string WorkerId, string QueryString);
