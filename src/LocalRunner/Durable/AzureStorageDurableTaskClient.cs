@@ -131,15 +131,26 @@ public sealed class AzureStorageDurableTaskClient(
         await SendAsync(instanceId, new ExecutionResumedEvent(-1, reason));
     }
 
-    // DurableClient.TerminateAsync: Running, Suspended, Pending and ContinuedAsNew instances can be terminated.
-    public override async Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions? options = null, CancellationToken cancellation = default)
+    // DurableClient.TerminateAsync: Running, Suspended, Pending and ContinuedAsNew instances can be terminated. Over gRPC
+    // the worker sends the output serialised (TaskHubGrpcServer.TerminateInstance passes request.Output on as the reason).
+    public override Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions? options = null, CancellationToken cancellation = default) =>
+        TerminateAsync(instanceId, converter.Serialize(options?.Output));
+
+    /// <summary>
+    /// Terminates with <paramref name="reason"/> stored as sent, not serialised: the native HTTP API's terminate, which
+    /// HttpApiHandler passes to DurableClient.TerminateAsync and TaskHubClient.TerminateInstanceAsync as the reason text
+    /// (so <c>reason=42</c> becomes the output 42, and <c>reason=stop</c> the non-JSON output <c>stop</c>).
+    /// </summary>
+    internal Task TerminateAsTextAsync(string instanceId, string? reason) => TerminateAsync(instanceId, reason);
+
+    private async Task TerminateAsync(string instanceId, string? output)
     {
         var state = await RequireStateAsync(instanceId);
         if (!IsRunning(state.OrchestrationStatus))
         {
             throw Refused("terminate", instanceId, state.OrchestrationStatus);
         }
-        await service.ForceTerminateTaskOrchestrationAsync(instanceId, converter.Serialize(options?.Output));
+        await service.ForceTerminateTaskOrchestrationAsync(instanceId, output);
     }
 
     /// <summary>
