@@ -71,7 +71,7 @@ public static class BareEngine
             return Task.FromResult(n);
         })));
         await worker.StartAsync();
-        var client = new AzureStorageDurableTaskClient(service, JsonDataConverter.Default, "/", "");
+        var client = new AzureStorageDurableTaskClient(service, JsonDataConverter.Default, "");
 
         // Warm up (partition leases), as for the runner.
         var warm = await client.ScheduleNewOrchestrationInstanceAsync("Bare", 1);

@@ -85,12 +85,13 @@ public static partial class RunnerHost
         services.AddSingleton(host);
         services.AddSingleton(catalog);
         services.AddSingleton(keys);
-        services.AddSingleton(new EngineSettings(hubName, durableConnection, host, Environment.MachineName, NativeDurableApi.BasePath,
+        services.AddSingleton(new EngineSettings(hubName, durableConnection, host, Environment.MachineName,
             $"taskHub={Uri.EscapeDataString(hubName)}&connection={Uri.EscapeDataString(host.StorageConnectionName)}&code={Uri.EscapeDataString(keys.DurableTaskSystemKey)}"));
         services.AddSingleton<DurableRequestCounter>();
         services.AddSingleton<DurableEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<DurableEngine>());
         services.AddSingleton<DurableTaskClient>(sp => sp.GetRequiredService<DurableEngine>().Client);
+        services.AddSingleton<DurableClientBinding>();
         options.ConfigureServices?.Invoke(services);
 
         // Triggers decode base64 themselves (per host.json), so a malformed message can be poisoned, not crash a batch.

@@ -113,6 +113,89 @@ public sealed class DurableClientFidelityTests(RunnerFixture runner)
         Assert.Null(await Durable.GetInstanceAsync(id));
     }
 
+    /// <summary>
+    /// A status read without inputs carries no output, custom status or failure details, but does carry tags: 3.18.0
+    /// TaskHubGrpcServer.CreateGetInstanceResponse sets Input, Output, CustomStatus and FailureDetails only when
+    /// GetInputsAndOutputs is asked and copies the state's Tags always; GrpcDurableTaskClient.CreateMetadata (1.28.0)
+    /// reads them as sent.
+    /// </summary>
+    [Fact]
+    public async Task GetInstance_WithoutInputs_HasNoOutputStatusOrFailure_ButHasTags()
+    {
+        var id = await CompletedJobAsync();
+        var bare = (await Durable.GetInstanceAsync(id, getInputsAndOutputs: false))!;
+        var full = (await Durable.GetInstanceAsync(id, getInputsAndOutputs: true))!;
+
+        Assert.Null(bare.SerializedInput);
+        Assert.Null(bare.SerializedOutput);
+        Assert.Null(bare.SerializedCustomStatus);
+        Assert.NotNull(full.SerializedInput);
+        Assert.NotNull(full.SerializedOutput);
+        Assert.NotNull(full.SerializedCustomStatus);
+
+        var tagged = Guid.NewGuid().ToString("N");
+        await Durable.ScheduleNewOrchestrationInstanceAsync(nameof(JobOrchestrator), null, new StartOrchestrationOptions(tagged, DateTimeOffset.UtcNow.AddDays(1))
+        {
+            Tags = new Dictionary<string, string> { ["owner"] = "fidelity" },
+        });
+        try
+        {
+            Assert.Equal("fidelity", (await Durable.GetInstanceAsync(tagged, getInputsAndOutputs: false))!.Tags["owner"]);
+        }
+        finally
+        {
+            await Durable.TerminateInstanceAsync(tagged, "done");
+        }
+    }
+
+    /// <summary>
+    /// A query without inputs still returns each instance's output and custom status, not its input: 3.18.0
+    /// ProtobufUtils.CreateQueryInstancesResponse copies Output and CustomStatus whatever was asked (the Azure Storage
+    /// backend reads the output either way) and FailureDetails only with FetchInputsAndOutputs; it sends no tags.
+    /// </summary>
+    [Fact]
+    public async Task Query_WithoutInputs_KeepsOutputAndCustomStatus()
+    {
+        var id = await CompletedJobAsync();
+        var found = new List<OrchestrationMetadata>();
+        await foreach (var metadata in Durable.GetAllInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = id, FetchInputsAndOutputs = false }))
+        {
+            found.Add(metadata);
+        }
+
+        var only = Assert.Single(found);
+        Assert.Null(only.SerializedInput);
+        Assert.NotNull(only.SerializedOutput);
+        Assert.NotNull(only.SerializedCustomStatus);
+    }
+
+    /// <summary>
+    /// History comes over gRPC: DurableTask.Client.Grpc 1.28.0 GrpcDurableTaskClient.GetOrchestrationHistoryAsync turns
+    /// the NotFound of 3.18.0 TaskHubGrpcServer.StreamInstanceHistory into ArgumentException "An orchestration with the
+    /// instanceId … was not found.", and ProtoUtils.ConvertHistoryEvent builds a failed task from its failure details
+    /// alone (reason and details null).
+    /// </summary>
+    [Fact]
+    public async Task History_IsWhatComesOverGrpc_UnknownThrows_FailedTaskHasOnlyFailureDetails()
+    {
+        var unknown = Guid.NewGuid().ToString("N");
+        var thrown = await Assert.ThrowsAsync<ArgumentException>(() => Durable.GetOrchestrationHistoryAsync(unknown));
+        Assert.Equal($"An orchestration with the instanceId {unknown} was not found.", thrown.Message);
+
+        var id = (string)(await RunnerFixture.CreateJobAsync(_owner, new { type = "demo.steps", input = new { steps = 1, failAtStep = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(_owner, id);
+        await Durable.WaitForInstanceCompletionAsync(id);
+        var failures = (await Durable.GetOrchestrationHistoryAsync(id)).OfType<DurableTask.Core.History.TaskFailedEvent>().ToList();
+
+        Assert.NotEmpty(failures);
+        Assert.All(failures, f =>
+        {
+            Assert.Null(f.Reason);
+            Assert.Null(f.Details);
+            Assert.NotNull(f.FailureDetails);
+        });
+    }
+
     private async Task<string> CompletedJobAsync()
     {
         var id = (string)(await RunnerFixture.CreateJobAsync(_owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;

@@ -35,7 +35,7 @@ public sealed class DurableEngineSettingsTests : IDisposable
     }
 
     private static AzureStorageOrchestrationServiceSettings BackendSettings(HostSettings host) =>
-        DurableEngine.ServiceSettings(new EngineSettings(host.HubName, null!, host, "worker", "/", ""),
+        DurableEngine.ServiceSettings(new EngineSettings(host.HubName, null!, host, "worker", ""),
             new StorageAccountClientProvider("UseDevelopmentStorage=true"), NullLoggerFactory.Instance);
 
     [Fact]
@@ -121,5 +121,5 @@ public sealed class DurableEngineSettingsTests : IDisposable
     }
 
     private static AzureStorageDurableTaskClient Client(AzureStorageOrchestrationService service, OverridableStates overridable, bool throwOnRaise) =>
-        new(service, JsonDataConverter.Default, "/runtime/webhooks/durabletask", "code=x", overridable, throwOnRaise);
+        new(service, JsonDataConverter.Default, "code=x", overridable, throwOnRaise);
 }

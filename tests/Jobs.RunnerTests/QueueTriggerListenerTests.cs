@@ -30,12 +30,12 @@ public sealed class QueueTriggerListenerTests : IAsyncLifetime
     private QueueClient Poison => new(TestStorage.ConnectionString, _queueName + "-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
 
     /// <summary>Short timings: a 2 s lease (renewed every second) and fast polling.</summary>
-    private static HostSettings Settings(int batchSize = 16, int? threshold = null, int maxDequeueCount = 5) => new()
+    private static HostSettings Settings(int batchSize = 16, int? threshold = null, int maxDequeueCount = 5, int leaseSeconds = 2) => new()
     {
         QueueBatchSize = batchSize,
         QueueNewBatchThreshold = threshold,
         QueueMaxDequeueCount = maxDequeueCount,
-        QueueMessageLease = TimeSpan.FromSeconds(2),
+        QueueMessageLease = TimeSpan.FromSeconds(leaseSeconds),
         QueueMaxPollingInterval = TimeSpan.FromMilliseconds(200),
     };
 
@@ -72,6 +72,82 @@ public sealed class QueueTriggerListenerTests : IAsyncLifetime
     /// <summary>Messages in <paramref name="queue"/>; 0 while the listener has not created it yet.</summary>
     private static async Task<int> CountAsync(QueueClient queue) =>
         await queue.ExistsAsync() ? (int)(await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount : 0;
+
+    /// <summary>
+    /// QueueListener.ExecuteAsync checks that the queue exists before polling and backs off while it does not; it creates
+    /// neither the queue nor the poison queue (QueueProcessor creates the poison queue when it first moves a message
+    /// there, AddMessageAndCreateIfNotExistsAsync).
+    /// </summary>
+    [Fact]
+    public async Task MissingQueue_IsNotCreated_TheListenerBacksOffUntilItExists_AndThePoisonQueueWaitsUntilNeeded()
+    {
+        await Queue.DeleteAsync();
+        var listener = await StartAsync(Settings(maxDequeueCount: 1));
+        await ListenerParts.WaitUntilAsync(() => _log.Entries.Count(e => e.Message.Contains("does not exist", StringComparison.Ordinal)) >= 2,
+            TimeSpan.FromSeconds(20), "the listener finds the queue missing twice");
+        Assert.False((await Queue.ExistsAsync()).Value);
+
+        await Queue.CreateAsync();
+        await Queue.SendMessageAsync("first");
+        await ListenerParts.WaitUntilAsync(() => _probe.Finished.Contains("first"), TimeSpan.FromSeconds(20), "the message is served once the queue exists");
+        Assert.False((await Poison.ExistsAsync()).Value);
+
+        await Queue.SendMessageAsync("fail:poisoned");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (await CountAsync(Poison) == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal("fail:poisoned", Assert.Single((await Poison.PeekMessagesAsync(32)).Value).Body.ToString());
+        Assert.False(listener.ExecuteTask!.IsCompleted, "the listener stopped");
+    }
+
+    /// <summary>
+    /// QueueListener.ProcessMessageAsync settles with _shutdownCancellationTokenSource.Token, which StopAsync cancels when
+    /// the host's stop token is cancelled: a run that ends at the stop deadline does not get its message released; the
+    /// message stays invisible until its lease ends, then is delivered again.
+    /// </summary>
+    [Fact]
+    public async Task StopDeadline_CancelsTheSettleOfARunningMessage_WhichComesBackWhenItsLeaseEnds()
+    {
+        var listener = await StartAsync(Settings(leaseSeconds: 60));
+        await Queue.SendMessageAsync("gate:at-stop");
+        await ListenerParts.WaitUntilAsync(() => _probe.Started.Contains("gate:at-stop"), TimeSpan.FromSeconds(20), "the message runs");
+
+        // The stop deadline has already passed: the run sees its stopping token, fails, and its release is cancelled.
+        await listener.StopAsync(new CancellationToken(canceled: true));
+        await listener.ExecuteTask!;
+
+        Assert.Equal(1, await CountAsync(Queue));
+        Assert.Empty((await Queue.PeekMessagesAsync(32)).Value);
+        Assert.Contains(_log.Entries, e => e.Message.Contains("cancelled at the stop deadline", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The extension's RandomizedExponentialBackoffStrategy (QueueListener: 100 ms minimum, maxPollingInterval maximum,
+    /// the minimum as step): each empty poll adds 2^(n-1) steps times a factor in [0.8, 1.2) up to the maximum; a poll
+    /// that found messages resets it.
+    /// </summary>
+    [Fact]
+    public void PollingBackoff_GrowsWithJitterToTheMaximum_AndResetsWhenMessagesAreFound()
+    {
+        var minimum = TimeSpan.FromMilliseconds(100);
+        var backoff = new RandomizedExponentialBackoff(minimum, TimeSpan.FromSeconds(2), new Random(7));
+        var delays = Enumerable.Range(0, 8).Select(_ => backoff.Next(foundMessages: false)).ToList();
+
+        Assert.Equal(minimum, delays[0]);
+        for (var n = 1; n < 4; n++)
+        {
+            var step = Math.Pow(2, n - 1) * minimum.TotalMilliseconds;
+            Assert.InRange(delays[n].TotalMilliseconds, minimum.TotalMilliseconds + (0.8 * step), minimum.TotalMilliseconds + (1.2 * step));
+        }
+        Assert.Equal(TimeSpan.FromSeconds(2), delays[^1]);
+        Assert.Equal(minimum, backoff.Next(foundMessages: true));
+
+        // The jitter: two listeners backing off from the same start do not poll in step.
+        var other = new RandomizedExponentialBackoff(minimum, TimeSpan.FromSeconds(2), new Random(8));
+        Assert.NotEqual(delays.Take(4), Enumerable.Range(0, 4).Select(_ => other.Next(foundMessages: false)));
+    }
 
     [Fact]
     public async Task DeleteOfAMessageRemovedBehindItsBack_IsIgnored_AndTheNextMessageIsServed()

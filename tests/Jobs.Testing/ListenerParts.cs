@@ -16,7 +16,7 @@ public static class ListenerParts
         {
             TaskHubName = "unusedhub",
             StorageAccountClientProvider = new StorageAccountClientProvider(TestStorage.ConnectionString),
-        }), JsonDataConverter.Default, "/runtime/webhooks/durabletask", "code=x");
+        }), JsonDataConverter.Default, "code=x");
 
     /// <summary>Polls until <paramref name="condition"/> holds, or fails after <paramref name="timeout"/>.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)

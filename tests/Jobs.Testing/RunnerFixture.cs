@@ -51,7 +51,7 @@ public class RunnerFixture : IAsyncLifetime
             // their timers would share one singleton lock and only one fixture's timers would run.
             [HostId.Setting] = HubName,
             // Jobs still running when a fixture stops are released after 2 s instead of the 30 s a deployment gets.
-            [Jobs.LocalRunner.Durable.DurableShutdownSettings.OverrideKey] = "00:00:02",
+            [Jobs.LocalRunner.Configuration.HostSettings.GracefulShutdownTimeoutKey] = "00:00:02",
             // As under Core Tools (func start sets it): DI scopes and the container are validated, so a scope bug fails here.
             [RunnerHost.EnvironmentSetting] = "Development",
             // Expected failures (failing steps, poisoned messages) would flood the test log; raise it to debug.

@@ -33,6 +33,7 @@ public sealed class RunnerProcess : IDisposable
         var durable = host["extensions"]!["durableTask"]!;
         durable["hubName"] = "proc" + Guid.NewGuid().ToString("N")[..10];
         editHost(durable);
+        HubName = (string)durable["hubName"]!;
         File.WriteAllText(Path.Combine(_contentRoot, "host.json"), host.ToJsonString());
         var prefix = "c" + Guid.NewGuid().ToString("N")[..10];
         TablePrefix = prefix;
@@ -67,6 +68,7 @@ public sealed class RunnerProcess : IDisposable
     public RunnerProcess(RunnerProcess sibling)
     {
         TablePrefix = sibling.TablePrefix;
+        HubName = sibling.HubName;
         _environment = sibling._environment;
         _testStorage = sibling._testStorage;
         foreach (var file in new[] { "host.json", "local.settings.json" })
@@ -79,6 +81,9 @@ public sealed class RunnerProcess : IDisposable
     private readonly bool _testStorage;
 
     public HttpClient Client { get; }
+
+    /// <summary>The task hub (host.json's <c>extensions.durableTask.hubName</c>): its queues are <c>{hub}-workitems</c>, <c>{hub}-control-NN</c>.</summary>
+    public string HubName { get; }
 
     /// <summary>The prefix of the app's tables (<c>Jobs__Storage__TablePrefix</c>): its records are in <c>{prefix}Jobs</c>.</summary>
     public string TablePrefix { get; }

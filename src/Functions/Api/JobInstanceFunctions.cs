@@ -33,9 +33,7 @@ public sealed class JobInstanceFunctions(
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
             var metadata = await durable.GetInstanceAsync(job.Id, getInputsAndOutputs: true, request.HttpContext.RequestAborted)
                 ?? throw ApiProblemException.NotFound($"The orchestration of job {job.Id}");
-            var history = showHistory
-                ? DurableStatusPayload.History(await durable.GetOrchestrationHistoryAsync(job.Id, request.HttpContext.RequestAborted))
-                : null;
+            var history = showHistory ? await HistoryAsync(durable, job.Id, request.HttpContext.RequestAborted) : null;
             return DurableStatusPayload.Respond(request, urls.BaseUrl(request), metadata, showInput, history, failAs500);
         });
 
@@ -125,6 +123,23 @@ public sealed class JobInstanceFunctions(
             }
             return new ApiResult(StatusCodes.Status202Accepted, null);
         });
+
+    /// <summary>
+    /// The instance's history. The worker's gRPC client throws ArgumentException for an instance that is gone
+    /// (GrpcDurableTaskClient.GetOrchestrationHistoryAsync on the extension's NotFound): purged after the status read,
+    /// the orchestration is not there, which is a 404 like a missing one, not a 500.
+    /// </summary>
+    private static async Task<System.Text.Json.Nodes.JsonArray> HistoryAsync(DurableTaskClient durable, string id, CancellationToken cancellation)
+    {
+        try
+        {
+            return DurableStatusPayload.History(await durable.GetOrchestrationHistoryAsync(id, cancellation));
+        }
+        catch (ArgumentException)
+        {
+            throw ApiProblemException.NotFound($"The orchestration of job {id}");
+        }
+    }
 
     /// <summary>Purges the durable history of an ended job (the job record and its logs stay).</summary>
     [Function(nameof(PurgeJobInstance))]

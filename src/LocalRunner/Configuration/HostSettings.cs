@@ -62,6 +62,24 @@ public sealed partial record HostSettings
     /// </summary>
     public bool ThrowStatusExceptionsOnRaiseEvent { get; init; } = true;
 
+    /// <summary>
+    /// <c>useGracefulShutdown</c>: whether a stop lets running activities finish (true) or is forced (false, the
+    /// extension's default: DurableTaskExtension.StopTaskHubWorkerIfIdleAsync calls TaskHubWorker.StopAsync(isForced:
+    /// !UseGracefulShutdown)). Forced, activities see their cancellation token at once and their work items come back
+    /// after the visibility timeout.
+    /// </summary>
+    public bool UseGracefulShutdown { get; init; }
+
+    /// <summary>
+    /// <c>gracefulShutdownTimeout</c> (default 30 s), the runner's own setting: with <see cref="UseGracefulShutdown"/>,
+    /// how long running activities may take to finish after a stop begins; what is left then is released. The extension
+    /// binds its options from that section and ignores names it does not know, so it is harmless in Azure.
+    /// </summary>
+    public TimeSpan GracefulShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The app setting that overrides <see cref="GracefulShutdownTimeout"/> (tests shorten it).</summary>
+    public const string GracefulShutdownTimeoutKey = JobHostSection + ":extensions:durableTask:gracefulShutdownTimeout";
+
     /// <summary><c>extendedSessionIdleTimeoutInSeconds</c> (default 30): how long an idle session stays loaded.</summary>
     public TimeSpan ExtendedSessionIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan DurableWorkItemVisibilityTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -127,6 +145,10 @@ public sealed partial record HostSettings
             ControlQueueBufferThreshold = Int(storage, "controlQueueBufferThreshold") ?? defaults.ControlQueueBufferThreshold,
             OverridableExistingInstanceStates = Overridable(durable["overridableExistingInstanceStates"]) ?? defaults.OverridableExistingInstanceStates,
             ThrowStatusExceptionsOnRaiseEvent = Bool(durable, "throwStatusExceptionsOnRaiseEvent") ?? defaults.ThrowStatusExceptionsOnRaiseEvent,
+            UseGracefulShutdown = Bool(durable, "useGracefulShutdown") ?? defaults.UseGracefulShutdown,
+            GracefulShutdownTimeout = Time(durable, "gracefulShutdownTimeout") is { } grace
+                ? (grace >= TimeSpan.Zero ? grace : throw new InvalidDataException("extensions.durableTask.gracefulShutdownTimeout must not be negative."))
+                : defaults.GracefulShutdownTimeout,
             // As AzureStorageDurabilityProviderFactory: TimeSpan.FromSeconds(Math.Max(ExtendedSessionIdleTimeoutInSeconds, 0)).
             ExtendedSessionIdleTimeout = Int(durable, "extendedSessionIdleTimeoutInSeconds") is { } idle
                 ? TimeSpan.FromSeconds(Math.Max(idle, 0))

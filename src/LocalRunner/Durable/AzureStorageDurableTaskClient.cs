@@ -4,7 +4,6 @@ using DurableTask.Core;
 using DurableTask.Core.Exceptions;
 using DurableTask.Core.History;
 using Grpc.Core;
-using Jobs.Functions.Api;
 using Jobs.LocalRunner.Configuration;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -31,9 +30,9 @@ namespace Jobs.LocalRunner.Durable;
 /// extension (<paramref name="overridable"/>, <paramref name="throwStatusExceptionsOnRaiseEvent"/>).
 /// </remarks>
 public sealed class AzureStorageDurableTaskClient(
-    AzureStorageOrchestrationService service, DataConverter converter, string httpBaseUrl, string queryString,
+    AzureStorageOrchestrationService service, DataConverter converter, string queryString,
     OverridableStates overridable = OverridableStates.NonRunningStates, bool throwStatusExceptionsOnRaiseEvent = true)
-    : DurableTaskClient("local-runner"), IDurableHttpEndpoint
+    : DurableTaskClient("local-runner")
 {
     /// <summary>
     /// The statuses in which an instance id cannot be started again under NonRunningStates, the extension's default
@@ -48,8 +47,7 @@ public sealed class AzureStorageDurableTaskClient(
     // ToDedupeStatuses: AnyState dedupes nothing, so a start replaces even a running instance.
     private readonly Core.OrchestrationStatus[] _dedupeStatuses = overridable == OverridableStates.AnyState ? [] : LiveStatuses;
 
-    public string HttpBaseUrl => httpBaseUrl;
-
+    /// <summary>What opens the native HTTP API: <c>taskHub=…&amp;connection=…&amp;code=…</c> (the binding's requiredQueryStringParameters).</summary>
     public string QueryString => queryString;
 
     public override async Task<string> ScheduleNewOrchestrationInstanceAsync(
@@ -133,19 +131,36 @@ public sealed class AzureStorageDurableTaskClient(
         await SendAsync(instanceId, new ExecutionResumedEvent(-1, reason));
     }
 
-    // DurableClient.TerminateAsync: Running, Suspended, Pending and ContinuedAsNew instances can be terminated.
-    public override async Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions? options = null, CancellationToken cancellation = default)
+    // DurableClient.TerminateAsync: Running, Suspended, Pending and ContinuedAsNew instances can be terminated. Over gRPC
+    // the worker sends the output serialised (TaskHubGrpcServer.TerminateInstance passes request.Output on as the reason).
+    public override Task TerminateInstanceAsync(string instanceId, TerminateInstanceOptions? options = null, CancellationToken cancellation = default) =>
+        TerminateAsync(instanceId, converter.Serialize(options?.Output));
+
+    /// <summary>
+    /// Terminates with <paramref name="reason"/> stored as sent, not serialised: the native HTTP API's terminate, which
+    /// HttpApiHandler passes to DurableClient.TerminateAsync and TaskHubClient.TerminateInstanceAsync as the reason text
+    /// (so <c>reason=42</c> becomes the output 42, and <c>reason=stop</c> the non-JSON output <c>stop</c>).
+    /// </summary>
+    internal Task TerminateAsTextAsync(string instanceId, string? reason) => TerminateAsync(instanceId, reason);
+
+    private async Task TerminateAsync(string instanceId, string? output)
     {
         var state = await RequireStateAsync(instanceId);
         if (!IsRunning(state.OrchestrationStatus))
         {
             throw Refused("terminate", instanceId, state.OrchestrationStatus);
         }
-        await service.ForceTerminateTaskOrchestrationAsync(instanceId, converter.Serialize(options?.Output));
+        await service.ForceTerminateTaskOrchestrationAsync(instanceId, output);
     }
 
+    /// <summary>
+    /// As 3.18.0 TaskHubGrpcServer.CreateGetInstanceResponse and GrpcDurableTaskClient.CreateMetadata: input, output,
+    /// custom status and failure details only when <paramref name="getInputsAndOutputs"/> is set; tags always.
+    /// </summary>
     public override async Task<OrchestrationMetadata?> GetInstancesAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default) =>
-        await GetStateAsync(instanceId) is { } state ? ToMetadata(state, getInputsAndOutputs) : null;
+        await GetStateAsync(instanceId) is { } state
+            ? ToMetadata(state, getInputsAndOutputs, withOutputAndStatus: getInputsAndOutputs, withTags: true)
+            : null;
 
     public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) =>
         Pageable.Create(async (continuation, pageSize, cancellation) =>
@@ -161,8 +176,11 @@ public sealed class AzureStorageDurableTaskClient(
                 FetchInputsAndOutputs = filter?.FetchInputsAndOutputs ?? false,
             };
             var result = await service.GetOrchestrationWithQueryAsync(query, cancellation);
+            // As 3.18.0 ProtobufUtils.CreateQueryInstancesResponse: output and custom status whatever was asked (the backend
+            // reads the output either way), input only as fetched, failure details only with FetchInputsAndOutputs, no tags.
             return new Page<OrchestrationMetadata>(
-                [.. result.OrchestrationState.Select(s => ToMetadata(s, query.FetchInputsAndOutputs))], result.ContinuationToken);
+                [.. result.OrchestrationState.Select(s => ToMetadata(s, query.FetchInputsAndOutputs, withOutputAndStatus: true, withTags: false))],
+                result.ContinuationToken);
         });
 
     public override async Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
@@ -218,9 +236,19 @@ public sealed class AzureStorageDurableTaskClient(
         return new PurgeResult(result.InstancesDeleted);
     }
 
-    /// <summary>The backend returns history as JSON; each event is rebuilt as its concrete DurableTask.Core type.</summary>
+    /// <summary>
+    /// The history as it reaches the worker over gRPC (3.18.0 TaskHubGrpcServer.StreamInstanceHistory, read back by
+    /// GrpcDurableTaskClient.GetOrchestrationHistoryAsync): an unknown instance throws <see cref="ArgumentException"/>
+    /// "An orchestration with the instanceId … was not found."; the proto carries a failure only as its failure details,
+    /// so a failed task's or sub-orchestration's <c>Reason</c> and <c>Details</c> are null (ProtoUtils.ConvertHistoryEvent),
+    /// and it has no <c>IsPlayed</c>. The backend returns history as JSON; each event is rebuilt as its concrete type.
+    /// </summary>
     public override async Task<IList<HistoryEvent>> GetOrchestrationHistoryAsync(string instanceId, CancellationToken cancellation = default)
     {
+        if (await GetStateAsync(instanceId) is null)
+        {
+            throw new ArgumentException($"An orchestration with the instanceId {instanceId} was not found.");
+        }
         var json = await service.GetOrchestrationHistoryAsync(instanceId, null);
         var events = new List<HistoryEvent>();
         foreach (var item in Newtonsoft.Json.Linq.JArray.Parse(json).OfType<Newtonsoft.Json.Linq.JObject>())
@@ -229,10 +257,24 @@ public sealed class AzureStorageDurableTaskClient(
             var type = kind is null ? null : typeof(HistoryEvent).Assembly.GetType($"DurableTask.Core.History.{kind}Event");
             if (type is not null && item.ToObject(type) is HistoryEvent historyEvent)
             {
-                events.Add(historyEvent);
+                events.Add(AsOverGrpc(historyEvent));
             }
         }
         return events;
+    }
+
+    private static HistoryEvent AsOverGrpc(HistoryEvent historyEvent)
+    {
+        HistoryEvent converted = historyEvent switch
+        {
+            TaskFailedEvent failed => new TaskFailedEvent(failed.EventId, failed.TaskScheduledId, null, null, failed.FailureDetails),
+            SubOrchestrationInstanceFailedEvent failed =>
+                new SubOrchestrationInstanceFailedEvent(failed.EventId, failed.TaskScheduledId, null, null, failed.FailureDetails),
+            _ => historyEvent,
+        };
+        converted.Timestamp = historyEvent.Timestamp;
+        converted.IsPlayed = false;
+        return converted;
     }
 
     public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
@@ -262,7 +304,12 @@ public sealed class AzureStorageDurableTaskClient(
     private Task SendAsync(string instanceId, HistoryEvent @event) =>
         service.SendTaskOrchestrationMessageAsync(new TaskMessage { OrchestrationInstance = new OrchestrationInstance { InstanceId = instanceId }, Event = @event });
 
-    private OrchestrationMetadata ToMetadata(Core.OrchestrationState state, bool withPayloads) =>
+    /// <summary>
+    /// The metadata GrpcDurableTaskClient.CreateMetadata builds from what the server sent: the data converter, input and
+    /// failure details only with <paramref name="withPayloads"/>; output and custom status as the server's call sends
+    /// them (<paramref name="withOutputAndStatus"/>); tags only from GetInstance (<paramref name="withTags"/>).
+    /// </summary>
+    private OrchestrationMetadata ToMetadata(Core.OrchestrationState state, bool withPayloads, bool withOutputAndStatus, bool withTags) =>
         new(state.Name, state.OrchestrationInstance.InstanceId)
         {
             DataConverter = withPayloads ? converter : null,
@@ -270,9 +317,10 @@ public sealed class AzureStorageDurableTaskClient(
             CreatedAt = state.CreatedTime,
             LastUpdatedAt = state.LastUpdatedTime,
             SerializedInput = withPayloads ? state.Input : null,
-            SerializedOutput = withPayloads ? state.Output : null,
-            SerializedCustomStatus = state.Status,
-            FailureDetails = state.FailureDetails is { } f ? ToFailure(f) : null,
+            SerializedOutput = withOutputAndStatus ? state.Output : null,
+            SerializedCustomStatus = withOutputAndStatus ? state.Status : null,
+            FailureDetails = withPayloads && state.FailureDetails is { } f ? ToFailure(f) : null,
+            Tags = withTags && state.Tags is { } tags ? new Dictionary<string, string>(tags) : new Dictionary<string, string>(),
         };
 
     private static TaskFailureDetails ToFailure(Core.FailureDetails details) =>

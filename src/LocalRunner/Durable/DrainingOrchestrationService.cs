@@ -13,6 +13,9 @@ namespace Jobs.LocalRunner.Durable;
 /// still being listened to, the result can be prefetched into memory, never processed (the orchestration dispatcher
 /// has stopped) and stay invisible for the control queue's visibility timeout after a restart. Sent after the listener
 /// has released the queue, it waits there, visible, for the next start.</para>
+/// <para>A forced stop (<see cref="BeginForcedStop"/>, the extension's default) instead drops what activities report
+/// after it began, completions and abandons alike: in the host the worker process goes away with the stop, so the result
+/// never reaches the task hub, and the work item comes back when its visibility timeout ends.</para>
 /// Everything else is passed through unchanged (entities included, so the dispatchers behave as with the service itself).
 /// </summary>
 internal sealed class DrainingOrchestrationService(AzureStorageOrchestrationService inner) : IOrchestrationService, IEntityOrchestrationService
@@ -20,12 +23,23 @@ internal sealed class DrainingOrchestrationService(AzureStorageOrchestrationServ
     private readonly TaskCompletionSource _completionsReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, byte> _heldActivities = new();
     private volatile bool _draining;
+    private volatile bool _forced;
 
     /// <summary>Activity work items locked and not yet completed or abandoned.</summary>
     public int HeldActivities => _heldActivities.Count;
 
     /// <summary>From now on no activity work item is taken, and completions wait for <see cref="ReleaseCompletions"/>.</summary>
     public void BeginDrain() => _draining = true;
+
+    /// <summary>
+    /// From now on no activity work item is taken, and what held ones report is dropped: they stay locked until their
+    /// visibility timeout, as after the process has gone.
+    /// </summary>
+    public void BeginForcedStop()
+    {
+        _forced = true;
+        _draining = true;
+    }
 
     /// <summary>Lets held completions through (once the control queues are released).</summary>
     public void ReleaseCompletions() => _completionsReleased.TrySetResult();
@@ -113,6 +127,10 @@ internal sealed class DrainingOrchestrationService(AzureStorageOrchestrationServ
 
     public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
     {
+        if (_forced)
+        {
+            return;
+        }
         if (_draining)
         {
             await _completionsReleased.Task;
@@ -124,6 +142,10 @@ internal sealed class DrainingOrchestrationService(AzureStorageOrchestrationServ
 
     public async Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem)
     {
+        if (_forced)
+        {
+            return;
+        }
         try
         {
             await inner.AbandonTaskActivityWorkItemAsync(workItem);

@@ -18,16 +18,21 @@ namespace Jobs.LocalRunner.Durable;
 /// Runs the app's orchestrators and activities on the Durable Task Framework's Azure Storage backend — the
 /// provider Durable Functions uses by default — with the task hub from host.json. State lives in storage,
 /// so a killed runner resumes its orchestrations at the step that had not finished.
-/// <para>Stopping (SIGTERM, Ctrl+C, <see cref="StopAsync"/>) is graceful: no new work is taken, running activities get
-/// <see cref="DurableShutdownSettings.GracefulShutdownTimeout"/> to finish and their results are kept, and what is still
-/// running then is told to stop and released (abandoned), so a restart picks it up at once instead of after the work
-/// item's visibility timeout. A killed process (<c>kill -9</c>) recovers as before, through the visibility timeouts.</para>
+/// <para>Stopping (SIGTERM, Ctrl+C, <see cref="StopAsync"/>) follows host.json's <c>useGracefulShutdown</c>. Unset or
+/// false (the extension's default) the stop is forced: running activities see their cancellation token at once, no
+/// result of theirs is sent, and their work items come back after the visibility timeout, as after a kill. True: no new
+/// work is taken, running activities get <see cref="HostSettings.GracefulShutdownTimeout"/> to finish and their results
+/// are kept, and what is still running then is told to stop and released (abandoned), so a restart picks it up at once
+/// instead of after the work item's visibility timeout. A killed process (<c>kill -9</c>) recovers through the
+/// visibility timeouts either way.</para>
 /// </summary>
 public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
 {
     private readonly AzureStorageOrchestrationService _service;
     private readonly DrainingOrchestrationService _workerService;
+    private readonly bool _useGracefulShutdown;
     private readonly TimeSpan _gracefulShutdownTimeout;
+    private readonly TimeSpan _workItemVisibilityTimeout;
     private readonly ILogger _logger;
     private readonly FunctionCatalog _catalog;
     private readonly IServiceProvider _services;
@@ -37,10 +42,11 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
     private TaskHubWorker? _worker;
 
     public DurableEngine(
-        EngineSettings settings, FunctionCatalog catalog, DurableRequestCounter counter, IServiceProvider services, ILoggerFactory loggers,
-        IHostEnvironment environment, Microsoft.Extensions.Configuration.IConfiguration configuration)
+        EngineSettings settings, FunctionCatalog catalog, DurableRequestCounter counter, IServiceProvider services, ILoggerFactory loggers)
     {
-        _gracefulShutdownTimeout = DurableShutdownSettings.Load(Path.Combine(environment.ContentRootPath, "host.json"), configuration).GracefulShutdownTimeout;
+        _useGracefulShutdown = settings.Host.UseGracefulShutdown;
+        _gracefulShutdownTimeout = settings.Host.GracefulShutdownTimeout;
+        _workItemVisibilityTimeout = settings.Host.DurableWorkItemVisibilityTimeout;
         _logger = loggers.CreateLogger<DurableEngine>();
         _catalog = catalog;
         _services = services;
@@ -50,7 +56,7 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
         _workerService = new DrainingOrchestrationService(_service);
         // The service's JSON options, as the Functions worker is configured with (Program.cs): one shape everywhere.
         _converter = new JsonDataConverter(JobJson.Options);
-        Client = new AzureStorageDurableTaskClient(_service, _converter, settings.HttpBaseUrl, settings.QueryString,
+        Client = new AzureStorageDurableTaskClient(_service, _converter, settings.QueryString,
             settings.Host.OverridableExistingInstanceStates, settings.Host.ThrowStatusExceptionsOnRaiseEvent);
     }
 
@@ -114,19 +120,31 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops gracefully (see the class summary). The order matters: activities stop being taken first; orchestration
+    /// Stops as host.json's <c>useGracefulShutdown</c> says (see the class summary): forced, or gracefully. Forced is the
+    /// extension's TaskHubWorker.StopAsync(isForced: true) with the function's cancellation token signalled at once (the
+    /// host cancels running invocations when it stops); what the activities report afterwards is dropped, as it would be
+    /// lost with the worker process.
+    /// <para>Graceful: the order matters: activities stop being taken first; orchestration
     /// replays in flight finish (DurableTask.Core's WorkItemDispatcher.StopAsync(forced: false) waits for them); the
     /// service then releases its control-queue leases and stops listening (AzureStorageOrchestrationService.StopAsync);
     /// only then do results of activities that finish meanwhile go to their control queues, where the next start finds
     /// them. At the deadline the activities still running see their cancellation token, and one that fails because of
     /// it is abandoned (visible again within seconds) instead of failed. The host's own shutdown token is not used as
-    /// the bound: this setting is.
+    /// the bound: this setting is.</para>
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_worker is null)
         {
             await _stopping.CancelAsync();
+            return;
+        }
+        if (!_useGracefulShutdown)
+        {
+            _workerService.BeginForcedStop();
+            await _stopping.CancelAsync();
+            await _worker.StopAsync(isForced: true);
+            LogForcedStop(_workerService.HeldActivities, _workItemVisibilityTimeout);
             return;
         }
         var deadline = DateTime.UtcNow + _gracefulShutdownTimeout;
@@ -159,6 +177,9 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Durable worker stopped (forced; useGracefulShutdown is off): {Running} activity work item(s) were running and come back after their visibility timeout ({Timeout}).")]
+    private partial void LogForcedStop(int running, TimeSpan timeout);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Durable worker stopping: {Running} activity work item(s) running, up to {Timeout} to finish.")]
     private partial void LogDraining(int running, TimeSpan timeout);
 
@@ -185,4 +206,4 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
 }
 
 /// <summary>Everything the engine needs, resolved once at start-up.</summary>
-public sealed record EngineSettings(string HubName, StorageConnection Connection, HostSettings Host, string WorkerId, string HttpBaseUrl, string QueryString);
+public sealed record EngineSettings(string HubName, StorageConnection Connection, HostSettings Host, string WorkerId, string QueryString);

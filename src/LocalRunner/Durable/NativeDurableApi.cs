@@ -48,8 +48,8 @@ public static class NativeDurableApi
         group.MapGet("/instances", ListInstancesAsync);
         group.MapDelete("/instances/{instanceId}", PurgeInstanceAsync);
         group.MapDelete("/instances", PurgeInstancesAsync);
-        group.MapPost("/instances/{instanceId}/terminate", (HttpContext c, string instanceId, DurableTaskClient d) =>
-            ControlAsync(c, instanceId, d, (id, reason) => d.TerminateInstanceAsync(id, reason, c.RequestAborted)));
+        group.MapPost("/instances/{instanceId}/terminate", (HttpContext c, string instanceId, DurableTaskClient d, DurableEngine e) =>
+            ControlAsync(c, instanceId, d, (id, reason) => e.Client.TerminateAsTextAsync(id, reason)));
         group.MapPost("/instances/{instanceId}/suspend", (HttpContext c, string instanceId, DurableTaskClient d) =>
             ControlAsync(c, instanceId, d, (id, reason) => d.SuspendInstanceAsync(id, reason, c.RequestAborted)));
         group.MapPost("/instances/{instanceId}/resume", (HttpContext c, string instanceId, DurableTaskClient d) =>
@@ -74,14 +74,13 @@ public static class NativeDurableApi
         {
             try
             {
-                using var _ = JsonDocument.Parse(text);
+                input = LenientJson(text);
             }
-            catch (JsonException ex)
+            catch (Newtonsoft.Json.JsonException ex)
             {
                 await Error(context, StatusCodes.Status400BadRequest, "Invalid JSON content", ex);
                 return;
             }
-            input = text;
         }
         var id = string.IsNullOrEmpty(instanceId) ? Guid.NewGuid().ToString("N") : instanceId;
         var timeout = Seconds(request, "timeout");
@@ -315,6 +314,20 @@ public static class NativeDurableApi
         await Bare(context, StatusCodes.Status202Accepted).ExecuteAsync(context);
     }
 
+    /// <summary>
+    /// A request body read as the extension reads it, with Newtonsoft.Json (HttpApiHandler: the start route's
+    /// JsonConvert.DeserializeObject, raise event's MessagePayloadDataConverter.ConvertToJToken), so what it accepts
+    /// beyond strict JSON — single quotes, unquoted names, comments, trailing commas — is accepted here too; the value
+    /// is stored as the extension re-serialises it (plain JSON; null for <c>null</c>). Throws Newtonsoft's JsonException
+    /// for what it refuses.
+    /// </summary>
+    internal static string? LenientJson(string text)
+    {
+        var settings = new Newtonsoft.Json.JsonSerializerSettings { DateParseHandling = Newtonsoft.Json.DateParseHandling.None };
+        var value = Newtonsoft.Json.JsonConvert.DeserializeObject(text, settings);
+        return value is null ? null : Newtonsoft.Json.JsonConvert.SerializeObject(value, Newtonsoft.Json.Formatting.None);
+    }
+
     /// <summary>404 for an unknown instance, 410 for one that has ended: true when it answered.</summary>
     private static async Task<bool> RefuseUnlessLiveAsync(HttpContext context, string instanceId, DurableTaskClient durable, Func<OrchestrationRuntimeStatus, bool> ended)
     {
@@ -342,9 +355,10 @@ public static class NativeDurableApi
         JsonNode? payload;
         try
         {
-            payload = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            using var reader = new StreamReader(context.Request.Body);
+            payload = LenientJson(await reader.ReadToEndAsync(context.RequestAborted)) is { } json ? JsonNode.Parse(json) : null;
         }
-        catch (JsonException ex)
+        catch (Newtonsoft.Json.JsonException ex)
         {
             await Error(context, StatusCodes.Status400BadRequest, "Invalid JSON content", ex);
             return;

@@ -141,7 +141,7 @@ public static partial class FunctionInvoker
         }
         if (parameter.GetCustomAttribute<DurableClientAttribute>() is not null)
         {
-            return context.Durable;
+            return context.Services.GetRequiredService<Durable.DurableClientBinding>().Bind(context.Durable);
         }
         if (context.BindingData is { } data && data.TryGetValue(parameter.Name!, out var value) && value is not null)
         {

@@ -20,14 +20,22 @@ namespace Jobs.LocalRunner.Triggers;
 /// again after <c>visibilityTimeout</c>, or moves to the poison queue on its last dequeue. A message that is not valid
 /// base64 is poisoned at once. The function gets the extension's binding data (<see cref="QueueBindingData"/>: the
 /// message id as <c>Id</c>, and so on). Losing a message (deleted or taken over meanwhile) is ignored as the extension ignores
-/// it; any other storage failure after a run is logged, and the listener keeps serving. Polling backs off
-/// exponentially to <c>maxPollingInterval</c> when idle. <c>%Setting%</c> in the queue name is read from app settings.
+/// it; any other storage failure after a run is logged, and the listener keeps serving. As the extension's listener, it
+/// creates no queue: it checks that the queue exists (again after any failed poll) and backs off while it does not, and
+/// the poison queue is created when a message first goes there. Polling backs off exponentially with jitter to
+/// <c>maxPollingInterval</c> when idle (<see cref="RandomizedExponentialBackoff"/>). Settling a message (delete, release,
+/// poison) uses a shutdown token that is cancelled when the host's stop deadline passes (<see cref="StopAsync"/>), as the
+/// extension's <c>_shutdownCancellationTokenSource</c>: a settle still running then is abandoned and the message comes
+/// back when its lease ends. <c>%Setting%</c> in the queue name is read from app settings.
 /// </summary>
 public sealed partial class QueueTriggerListener(
     FunctionDescriptor function, QueueServiceClient queues, HostSettings host, IConfiguration configuration, DurableTaskClient durable,
     TimeProvider time, IServiceProvider services, ILogger<QueueTriggerListener> logger) : BackgroundService
 {
+    // QueuePollingIntervals.Minimum in the extension.
     private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly CancellationTokenSource _shutdown = new();
 
     /// <summary>The queue this listener serves, with <c>%Setting%</c> resolved.</summary>
     public string QueueName { get; } = AppSettingExpressions.Resolve(configuration, function.Queue!.QueueName, function.Name);
@@ -43,19 +51,30 @@ public sealed partial class QueueTriggerListener(
     {
         var queue = queues.GetQueueClient(QueueName);
         var poison = queues.GetQueueClient(QueueName + "-poison");
-        await queue.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
-        await poison.CreateIfNotExistsAsync(cancellationToken: stoppingToken);
+        var backoff = new RandomizedExponentialBackoff(MinPollingInterval, host.QueueMaxPollingInterval, Random.Shared);
+        bool? queueExists = null;
+        var foundSinceLastDelay = false;
 
         var processing = new List<Task>();
         try
         {
-            var delay = MinPollingInterval;
             while (!stoppingToken.IsCancellationRequested)
             {
-                QueueMessage[] batch;
+                QueueMessage[] batch = [];
                 try
                 {
-                    batch = (await queue.ReceiveMessagesAsync(host.QueueBatchSize, host.QueueMessageLease, stoppingToken)).Value;
+                    // As QueueListener.ExecuteAsync: the existence check avoids polling a missing queue, and is made again
+                    // after any failed poll, since the queue can be deleted underneath the listener.
+                    queueExists ??= (await queue.ExistsAsync(stoppingToken)).Value;
+                    if (queueExists == true)
+                    {
+                        batch = (await queue.ReceiveMessagesAsync(host.QueueBatchSize, host.QueueMessageLease, stoppingToken)).Value;
+                    }
+                    else
+                    {
+                        queueExists = null;
+                        LogQueueMissing(QueueName);
+                    }
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
@@ -63,16 +82,16 @@ public sealed partial class QueueTriggerListener(
                 }
                 catch (Exception ex)
                 {
+                    queueExists = null;
                     LogPollFailed(ex, QueueName);
-                    batch = [];
                 }
                 if (batch.Length == 0)
                 {
-                    await Delay(delay, stoppingToken);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, host.QueueMaxPollingInterval.Ticks));
+                    await Delay(backoff.Next(foundSinceLastDelay), stoppingToken);
+                    foundSinceLastDelay = false;
                     continue;
                 }
-                delay = MinPollingInterval;
+                foundSinceLastDelay = true;
                 processing.AddRange(batch.Select(message => ProcessAsync(queue, poison, new LeasedMessage(message), stoppingToken)));
                 // Fetch again once no more than newBatchThreshold messages are still running.
                 processing.RemoveAll(task => task.IsCompleted);
@@ -89,6 +108,24 @@ public sealed partial class QueueTriggerListener(
         }
     }
 
+    /// <summary>
+    /// Stops as the extension's QueueListener.StopAsync: running functions see the stopping token at once, and when
+    /// <paramref name="cancellationToken"/> (the host's stop deadline) is cancelled, so is every settle still in flight.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        using (cancellationToken.Register(_shutdown.Cancel))
+        {
+            await base.StopAsync(cancellationToken);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _shutdown.Dispose();
+        base.Dispose();
+    }
+
     /// <summary>Runs the function for one message and settles it. Never throws: a failure here must not stop the listener.</summary>
     private async Task ProcessAsync(QueueClient queue, QueueClient poison, LeasedMessage message, CancellationToken stoppingToken)
     {
@@ -98,13 +135,13 @@ public sealed partial class QueueTriggerListener(
             if (message.DequeueCount > host.QueueMaxDequeueCount)
             {
                 LogPoisoned(function.Name, message.MessageId, message.DequeueCount, "its dequeue count is past maxDequeueCount");
-                await MoveToPoisonAsync(queue, poison, message);
+                await MoveToPoisonAsync(queue, poison, message, _shutdown.Token);
                 return;
             }
             if (!TryDecode(message.Body, out var text))
             {
                 LogPoisoned(function.Name, message.MessageId, message.DequeueCount, "the message is not valid base64");
-                await MoveToPoisonAsync(queue, poison, message);
+                await MoveToPoisonAsync(queue, poison, message, _shutdown.Token);
                 return;
             }
             Exception? failure = null;
@@ -121,24 +158,29 @@ public sealed partial class QueueTriggerListener(
                     failure = ex;
                 }
             }
-            // Settling is not cancelled by shutdown. The extension settles with its shutdown token, cancelled at the
-            // host's stop deadline (docs/host-fidelity.md, Triggers): the message then comes back after its lease.
+            // Settled with the shutdown token (QueueListener.ProcessMessageAsync passes _shutdownCancellationTokenSource.Token
+            // to CompleteProcessingMessageAsync): cancelled at the host's stop deadline, the message comes back after its lease.
+            var settling = _shutdown.Token;
             if (failure is null)
             {
-                await IgnoringLostAsync(() => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None), message, "delete");
+                await IgnoringLostAsync(() => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, settling), message, "delete");
             }
             else if (message.DequeueCount >= host.QueueMaxDequeueCount)
             {
                 LogPoisonedAfterFailure(failure, function.Name, message.MessageId, message.DequeueCount, failure.Message);
-                await MoveToPoisonAsync(queue, poison, message);
+                await MoveToPoisonAsync(queue, poison, message, settling);
             }
             else
             {
                 LogFailed(failure, function.Name, message.MessageId, message.DequeueCount);
                 await IgnoringLostAsync(
-                    () => queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: host.QueueVisibilityTimeout, cancellationToken: CancellationToken.None),
+                    () => queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: host.QueueVisibilityTimeout, cancellationToken: settling),
                     message, "release");
             }
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+            LogSettleAbandoned(function.Name, message.MessageId);
         }
         catch (Exception ex)
         {
@@ -166,20 +208,20 @@ public sealed partial class QueueTriggerListener(
         }
     }
 
-    private async Task MoveToPoisonAsync(QueueClient queue, QueueClient poison, LeasedMessage message)
+    private async Task MoveToPoisonAsync(QueueClient queue, QueueClient poison, LeasedMessage message, CancellationToken settling)
     {
-        // The poison queue gets the message exactly as it arrived, so it can be inspected and replayed; like the
-        // extension's AddMessageAndCreateIfNotExistsAsync, a poison queue deleted meanwhile is created again.
+        // The poison queue gets the message exactly as it arrived, so it can be inspected and replayed; it is created
+        // when first needed (and again if deleted meanwhile), as the extension's AddMessageAndCreateIfNotExistsAsync.
         try
         {
-            await poison.SendMessageAsync(message.Body, cancellationToken: CancellationToken.None);
+            await poison.SendMessageAsync(message.Body, cancellationToken: settling);
         }
         catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "QueueNotFound")
         {
-            await poison.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);
-            await poison.SendMessageAsync(message.Body, cancellationToken: CancellationToken.None);
+            await poison.CreateIfNotExistsAsync(cancellationToken: settling);
+            await poison.SendMessageAsync(message.Body, cancellationToken: settling);
         }
-        await IgnoringLostAsync(() => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None), message, "delete");
+        await IgnoringLostAsync(() => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, settling), message, "delete");
     }
 
     private async Task IgnoringLostAsync(Func<Task> operation, LeasedMessage message, string what)
@@ -204,6 +246,12 @@ public sealed partial class QueueTriggerListener(
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Queue {Queue} does not exist; backing off before checking again.")]
+    private partial void LogQueueMissing(string queue);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Function}: settling message {MessageId} was cancelled at the stop deadline; it is seen again when its lease ends.")]
+    private partial void LogSettleAbandoned(string function, string messageId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Polling queue {Queue} failed; will retry.")]
     private partial void LogPollFailed(Exception exception, string queue);

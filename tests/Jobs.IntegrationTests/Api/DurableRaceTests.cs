@@ -44,6 +44,25 @@ public sealed class DurableRaceTests(StaleStatusRunnerFixture runner)
     }
 
     /// <summary>
+    /// The job's instance with its history, purged between the status read and the history read: the worker's client
+    /// throws ArgumentException for a history it cannot find (DurableTask.Client.Grpc 1.28.0
+    /// GrpcDurableTaskClient.GetOrchestrationHistoryAsync on the NotFound of the extension 3.18.0's
+    /// TaskHubGrpcServer.StreamInstanceHistory), which the endpoint answers as a missing orchestration.
+    /// </summary>
+    [Fact]
+    public async Task InstanceWithHistory_OfAnInstancePurgedAfterTheRead_Is404()
+    {
+        var (id, _) = await EndedJobAsync(new { type = EventfulHandler.TypeName, input = new { holdMs = 0 } });
+        Assert.Equal(1, (await runner.Services.GetRequiredService<Jobs.LocalRunner.Durable.DurableEngine>().Client.PurgeInstanceAsync(id)).PurgedInstanceCount);
+        runner.Durable.Freeze(id, SeenRunning(id));
+
+        using var response = await _owner.GetAsync($"/api/jobs/{id}/instance?showHistory=true");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>
     /// The native API when the instance is purged between the handler's status check and the operation: DurableClient
     /// throws ArgumentException, which HttpApiHandler.HandleRequestAsync answers 400 "One or more of the arguments
     /// submitted is incorrect" (Azure/azure-functions-durable-extension, src/WebJobs.Extensions.DurableTask/

@@ -53,7 +53,7 @@ public sealed class HealthTests(RunnerFixture runner)
         {
             TaskHubName = "deadhub",
             StorageAccountClientProvider = new StorageAccountClientProvider(DeadStorage),
-        }), JsonDataConverter.Default, "/runtime/webhooks/durabletask", "code=x");
+        }), JsonDataConverter.Default, "code=x");
 
     private static async Task<(int Status, string Body, string? CacheControl)> GetHealthAsync(IServiceProvider services, DurableTaskClient durable)
     {

@@ -142,6 +142,27 @@ public sealed class NativeDurableApiTests(RunnerFixture runner)
         Assert.Equal("System.ArgumentException", (string?)error["ExceptionType"]);
     }
 
+    /// <summary>
+    /// The terminate route stores its reason as sent, not as a JSON string: HttpApiHandler hands the query's reason to
+    /// DurableClient.TerminateAsync, which passes it to TaskHubClient.TerminateInstanceAsync as the termination's text
+    /// (3.18.0, read from the assembly), so <c>reason=42</c> is the output 42 and <c>reason=stop now</c> the text itself.
+    /// </summary>
+    [Theory]
+    [InlineData("42", "42")]
+    [InlineData("stop%20now", "\"stop now\"")]
+    public async Task Terminate_StoresTheReasonAsSent(string reason, string output)
+    {
+        var running = (string)(await RunnerFixture.CreateJobAsync(_owner, new { type = "demo.steps", input = new { steps = 3, delayMs = 2000 } }))["id"]!;
+        await RunnerFixture.WaitForRuntimeStatusAsync(_admin, Instance(running), "Running");
+
+        using var terminate = await _admin.PostAsync(Instance(running, "/terminate", "&reason=" + reason), null);
+        Assert.Equal(HttpStatusCode.Accepted, terminate.StatusCode);
+        await RunnerFixture.WaitForRuntimeStatusAsync(_admin, Instance(running), "Terminated");
+
+        var status = JsonNode.Parse(await _admin.GetStringAsync(Instance(running)))!;
+        Assert.Equal(output, status["output"]!.ToJsonString());
+    }
+
     [Fact]
     public async Task SuspendAndResume_Answer404And410AsTerminateDoes_AndResumingARunningInstanceIs500()
     {

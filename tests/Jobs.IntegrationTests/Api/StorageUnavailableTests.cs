@@ -45,7 +45,7 @@ public sealed class StorageUnavailableTests
         {
             TaskHubName = "deadhub",
             StorageAccountClientProvider = new StorageAccountClientProvider(DeadStorage),
-        }), JsonDataConverter.Default, "/runtime/webhooks/durabletask", "code=x");
+        }), JsonDataConverter.Default, "code=x");
 
     private static async Task<(int Status, string Body, string? RetryAfter)> CreateAsync(IServiceProvider services, Microsoft.DurableTask.Client.DurableTaskClient durable, string owner, string? idempotencyKey = null)
     {
