@@ -67,6 +67,11 @@ public static class WebhookSignature
             reason = "webhook-timestamp is not a number of seconds";
             return false;
         }
+        if (seconds > DateTimeOffset.MaxValue.ToUnixTimeSeconds())
+        {
+            reason = "the timestamp is too far in the future";
+            return false;
+        }
         var age = (now ?? DateTimeOffset.UtcNow) - DateTimeOffset.FromUnixTimeSeconds(seconds);
         if (age.Duration() > (tolerance ?? DefaultTolerance))
         {

@@ -36,6 +36,9 @@ public static class WebhookAddressGuard
     private static readonly (IPAddress Network, int Prefix)[] s_blocked6 =
     [
         (IPAddress.Parse("::"), 128),           // unspecified
+        (IPAddress.Parse("::"), 96),            // IPv4-compatible (deprecated; some stacks tunnel it to the IPv4 address)
+        (IPAddress.Parse("::ffff:0:0:0"), 96),  // IPv4-translated (SIIT)
+        (IPAddress.Parse("64:ff9b:1::"), 48),   // local-use NAT64 (RFC 8215): the IPv4 inside may be any, private included
         (IPAddress.Parse("::1"), 128),          // loopback
         (IPAddress.Parse("fc00::"), 7),         // unique local (AWS's metadata fd00:ec2::254 is here)
         (IPAddress.Parse("fe80::"), 10),        // link-local

@@ -91,8 +91,8 @@ public sealed class WebhookHttp : IDisposable
                 request.Headers.TryAddWithoutValidation(name, value);
             }
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            var kept = await ReadCappedAsync(response, timeout.Token);
-            return new WebhookAttemptResult((int)response.StatusCode, kept, null, watch.Elapsed);
+            var (kept, bodyError) = await ReadCappedAsync(response, timeout.Token);
+            return new WebhookAttemptResult((int)response.StatusCode, kept, bodyError, watch.Elapsed);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -117,17 +117,29 @@ public sealed class WebhookHttp : IDisposable
         return null;
     }
 
-    private static async Task<string> ReadCappedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// At most <see cref="MaxResponseBytes"/> of the body, and why it ended early: the answer is its status code, so a
+    /// body cut short (the receiver closed, a bad chunk) is kept as read and said, never thrown past the try.
+    /// </summary>
+    private static async Task<(string Kept, string? Error)> ReadCappedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         var buffer = new byte[MaxResponseBytes];
         var filled = 0;
-        int read;
-        while (filled < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
+        string? error = null;
+        try
         {
-            filled += read;
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            int read;
+            while (filled < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
+            {
+                filled += read;
+            }
         }
-        return Encoding.UTF8.GetString(buffer, 0, filled);
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            error = "the response body ended early: " + ex.Message;
+        }
+        return (Encoding.UTF8.GetString(buffer, 0, filled), error);
     }
 
     public void Dispose() => _client.Dispose();
