@@ -187,6 +187,46 @@ public sealed class AuditTrailTests(RunnerFixture runner)
     }
 
     [Fact]
+    public async Task BulkDelete_RecordsEachDeletionInTheDeletionLog_NamingTheBulkJob()
+    {
+        using var client = runner.Client(_owner);
+        var created = await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } });
+        var id = (string)created["id"]!;
+        await RunnerFixture.WaitForEndAsync(client, id);
+        // A delete waits for the orchestration's last write too (else the bulk skips it as still finishing).
+        await RunnerFixture.WaitForRuntimeStatusAsync(client, (string)created["statusQueryGetUri"]!, "Completed");
+        var before = DateTimeOffset.UtcNow;
+
+        using var bulk = await client.PostAsJsonAsync("/api/jobs/bulk", new { action = "delete", ids = new[] { id } });
+        var bulkId = (string)JsonNode.Parse(await bulk.Content.ReadAsStringAsync())!["id"]!;
+        await RunnerFixture.WaitForEndAsync(client, bulkId);
+
+        using (var gone = await client.GetAsync($"/api/jobs/{id}/audit"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+        var log = runner.Services.GetRequiredService<Jobs.Functions.Storage.JobAuditLog>();
+        var deleted = await log.ReadDeletionAsync(id, DateTimeOffset.UtcNow, CancellationToken.None)
+            ?? await log.ReadDeletionAsync(id, before, CancellationToken.None);
+        Assert.NotNull(deleted);
+        Assert.Equal(("deleted", "user", _owner, bulkId), (deleted.Action, deleted.Actor.Kind, deleted.Actor.Id, deleted.Details["bulkJob"]));
+    }
+
+    [Fact]
+    public async Task ACreateReplayedByItsIdempotencyKey_IsStillOneCreatedEntry()
+    {
+        using var client = runner.Client(_owner);
+        var body = new { type = "demo.steps", input = new { steps = 1 }, idempotencyKey = "once-" + _owner };
+        var id = (string)(await RunnerFixture.CreateJobAsync(client, body))["id"]!;
+
+        using var replay = await client.PostAsJsonAsync("/api/jobs", body);
+
+        Assert.True(replay.Headers.Contains("Idempotent-Replayed"));
+        Assert.Single(await AuditTrail.EntriesAsync(client, id));
+        await RunnerFixture.WaitForEndAsync(client, id);
+    }
+
+    [Fact]
     public async Task Audit_OfAnotherOwnersJob_IsTheJobs404_AndABadCursorIsA400NamingAfter()
     {
         using var client = runner.Client(_owner);
