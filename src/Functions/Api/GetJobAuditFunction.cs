@@ -12,7 +12,8 @@ public sealed record JobAuditPage(string JobId, IReadOnlyList<JobAuditEntry> Ent
 /// <summary>
 /// <c>GET /api/jobs/{id}/audit?after=&amp;limit=</c>: who did what to the job, when and from where — its creation, draft
 /// edits, submission, cancels, reruns, terminations, events raised, history purged — as the job's logs are paged, and
-/// under the same ownership rule as the job (its owner, or an admin; anyone else gets the job's 404).
+/// under the same ownership rule as the job (its owner, or an admin; anyone else gets the job's 404). A client address is
+/// shown to admins and to the person it belongs to: an owner sees that an admin cancelled their job, not where from.
 /// </summary>
 public sealed class GetJobAuditFunction(ApiGuard guard, JobAuditLog audit)
 {
@@ -29,7 +30,9 @@ public sealed class GetJobAuditFunction(ApiGuard guard, JobAuditLog audit)
             }
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
             var entries = await audit.ReadAsync(job.Id, after, limit + 1, request.HttpContext.RequestAborted);
-            var page = entries.Take(limit).ToList();
+            var page = entries.Take(limit)
+                .Select(e => caller.IsAdmin || e.Actor.ClientAddress is null || e.Actor.Id == caller.Id ? e : e with { Actor = e.Actor with { ClientAddress = null } })
+                .ToList();
             return ApiResult.Ok(new JobAuditPage(job.Id, page, page.Count > 0 ? page[^1].Cursor : after, entries.Count > limit));
         });
 }
