@@ -186,6 +186,37 @@ public static partial class JobsCommand
             }
         }));
 
+        // jobsctl audit ID
+        var audit = new Command("audit", "Print who did what to a job, and when (its audit trail).") { id };
+        audit.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var client = Client(parse);
+            string? after = null;
+            while (true)
+            {
+                var page = await client.GetAuditAsync(parse.GetValue(id)!, after, 1000, ct);
+                foreach (var entry in page.Entries)
+                {
+                    if (parse.GetValue(json))
+                    {
+                        output.WriteLine(JsonSerializer.Serialize(entry, JobsClientJson.Options));
+                        continue;
+                    }
+                    var who = entry.Actor.Kind == "system" ? $"system:{entry.Actor.Id}"
+                        : entry.Actor.Id + (entry.Actor.Name is { } name && name != entry.Actor.Id ? $" ({name})" : "")
+                          + (entry.Actor.IdentityProvider is { } idp ? $" via {idp}" : "")
+                          + (entry.Actor.ClientAddress is { } address ? $" from {address}" : "");
+                    var details = string.Join(" ", entry.Details.Select(d => $"{d.Key}={d.Value}"));
+                    output.WriteLine($"{entry.At:O}  {entry.Action}  {who}{(details.Length > 0 ? "  " + details : "")}");
+                }
+                if (!page.HasMore)
+                {
+                    return ExitCodes.Ok;
+                }
+                after = page.Next;
+            }
+        }));
+
         // jobsctl watch ID
         var watch = new Command("watch", "Follow a job live with a progress bar; exit 1 unless it completed.") { id };
         watch.SetAction((parse, ct) => Run(parse, json, output => FollowAsync(Client(parse), parse.GetValue(id)!, output, parse.GetValue(json), logs: false, ct)));
@@ -333,6 +364,7 @@ public static partial class JobsCommand
         root.Subcommands.Add(list);
         root.Subcommands.Add(show);
         root.Subcommands.Add(logs);
+        root.Subcommands.Add(audit);
         root.Subcommands.Add(watch);
         root.Subcommands.Add(cancel);
         root.Subcommands.Add(rerun);

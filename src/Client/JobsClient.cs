@@ -52,6 +52,10 @@ public sealed class JobsClient(HttpClient http)
     public Task<JobLogPage> GetLogsAsync(string id, string? after = null, int limit = 100, CancellationToken cancellationToken = default) =>
         GetAsync<JobLogPage>($"api/jobs/{Escape(id)}/logs?limit={limit}" + (after is null ? "" : $"&after={Escape(after)}"), cancellationToken);
 
+    /// <summary>A page of the job's audit trail after <paramref name="after"/>, oldest first (pass the previous page's <see cref="JobAuditPage.Next"/>).</summary>
+    public Task<JobAuditPage> GetAuditAsync(string id, string? after = null, int limit = 100, CancellationToken cancellationToken = default) =>
+        GetAsync<JobAuditPage>($"api/jobs/{Escape(id)}/audit?limit={limit}" + (after is null ? "" : $"&after={Escape(after)}"), cancellationToken);
+
     /// <summary>One page of a listing; pass the previous page's <see cref="Pagination.Next"/> as <paramref name="next"/>.</summary>
     public Task<JobPage> ListPageAsync(JobQuery? query = null, string? next = null, CancellationToken cancellationToken = default) =>
         GetAsync<JobPage>(ListUrl(query ?? new JobQuery(), next), cancellationToken);

@@ -94,6 +94,17 @@ public sealed record JobLogLine(string Cursor, DateTimeOffset Timestamp, string 
 
 public sealed record JobLogPage(string JobId, IReadOnlyList<JobLogLine> Lines, string? Next, bool HasMore);
 
+/// <summary>
+/// Who did something to a job: <see cref="Kind"/> <c>user</c> (a principal: id, name, identity provider, and the client
+/// address where the service trusts it) or <c>system</c> (a part of the service: <see cref="Id"/> names it).
+/// </summary>
+public sealed record AuditActor(string Kind, string Id, string? Name, string? IdentityProvider, string? ClientAddress);
+
+/// <summary>One entry of a job's audit trail: who (<see cref="Actor"/>) did what (<see cref="Action"/>, e.g. <c>cancel_requested</c>, with its details) and when.</summary>
+public sealed record JobAuditEntry(string Cursor, DateTimeOffset At, string Action, AuditActor Actor, IReadOnlyDictionary<string, string> Details);
+
+public sealed record JobAuditPage(string JobId, IReadOnlyList<JobAuditEntry> Entries, string? Next, bool HasMore);
+
 public sealed record JobResult(string Id, JobState Status, JsonElement? Result, IReadOnlyDictionary<string, string>? Metadata, JobError? Error, DateTimeOffset? CompletedAt);
 
 public sealed record JobSummary(string Id, string Type, JobState Status, string Owner, EntityRef? Entity, string? CorrelationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);

@@ -168,6 +168,26 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
     }
 
     [Fact]
+    public async Task TheAuditSection_ShowsWhoCreatedTheJob_AndWhoCancelledItFromThePage()
+    {
+        using var api = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 1 }, notBefore = DateTimeOffset.UtcNow.AddDays(1) }))["id"]!;
+        var page = await OpenAsync(_owner, $"#/jobs/{id}");
+        var view = JobView(page, id);
+        var audit = view.GetByRole(AriaRole.List, new() { Name = "Audit" });
+        await Expect(audit.Locator("li[data-action='created']")).ToContainTextAsync($"{_owner}@example.test ({_owner}) via aad from 127.0.0.1");
+
+        await view.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("cancelled", new() { Timeout = 30_000 });
+        var cancel = audit.Locator("li[data-action='cancel_requested']");
+        await Expect(cancel).ToContainTextAsync("cancel requested");
+        await Expect(cancel).ToContainTextAsync("effect: cancelled");
+        await Expect(audit.Locator("li")).ToHaveCountAsync(2);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
     public async Task ADraftSubmittedFromThePage_Runs_AndRunAgainMakesANewJobWithTheSameInput()
     {
         using var api = runner.Client(_owner);

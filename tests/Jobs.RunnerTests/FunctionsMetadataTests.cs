@@ -27,6 +27,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "GetJob", "jobs/{id}", "get" },
         { "GetJobStatus", "jobs/{id}/status", "get" },
         { "GetJobLogs", "jobs/{id}/logs", "get" },
+        { "GetJobAudit", "jobs/{id}/audit", "get" },
         { "GetJobResult", "jobs/{id}/result", "get" },
         { "GetJobEvents", "jobs/{id}/events", "get" },
         { "CancelJob", "jobs/{id}/cancel", "post,put" },

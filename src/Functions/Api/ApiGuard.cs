@@ -17,7 +17,7 @@ namespace Jobs.Functions.Api;
 /// another site may have sent (<see cref="CrossSiteRequests"/>), identify the caller, and map every failure to one
 /// problem response. The single mapping from errors to status codes lives here.
 /// </summary>
-public sealed partial class ApiGuard(CallerResolver callers, CrossSiteRequests crossSite, JobStore store, ILogger<ApiGuard> logger)
+public sealed partial class ApiGuard(CallerResolver callers, CrossSiteRequests crossSite, JobStore store, PublicUrls urls, ILogger<ApiGuard> logger)
 {
     /// <summary>Query parameters the Functions platform itself may add (the function key).</summary>
     private static readonly string[] PlatformParameters = ["code"];
@@ -103,6 +103,13 @@ public sealed partial class ApiGuard(CallerResolver callers, CrossSiteRequests c
         var job = await store.GetAsync(id, cancellationToken);
         return job is not null && caller.CanAccess(job.Owner) ? job : throw ApiProblemException.NotFound($"Job {id}");
     }
+
+    /// <summary>
+    /// The caller as the audit trail names them: principal id, name and identity provider, and the client address as
+    /// far as it is trusted (<see cref="PublicUrls.ClientAddress"/>).
+    /// </summary>
+    public AuditActor Actor(HttpRequest request, Caller caller) =>
+        AuditActor.User(caller.Id, caller.Name, caller.IdentityProvider, urls.ClientAddress(request));
 
     /// <summary>Storage down or failing, however deep the SDK or the durable backend wrapped it.</summary>
     internal static bool IsStorageUnavailable(Exception? exception)

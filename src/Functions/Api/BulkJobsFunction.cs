@@ -56,7 +56,7 @@ public sealed class BulkJobsFunction(ApiGuard guard, JobSubmissionService submis
             CreateOutcome outcome;
             try
             {
-                outcome = await submissions.CreateAsync(submission, caller.Id, null, durable, cancellation, byService: true);
+                outcome = await submissions.CreateAsync(submission, caller.Id, null, durable, cancellation, byService: true, actor: guard.Actor(request, caller));
             }
             catch (InputValidationException invalid)
             {

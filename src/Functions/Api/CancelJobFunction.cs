@@ -20,7 +20,7 @@ public sealed class CancelJobFunction(ApiGuard guard, JobCommands commands, Publ
         guard.RunAsync(request, [], async caller =>
         {
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
-            var outcome = await commands.CancelAsync(job, caller.Id, request.HttpContext.RequestAborted, durable);
+            var outcome = await commands.CancelAsync(job, guard.Actor(request, caller), request.HttpContext.RequestAborted, durable);
             return outcome.Effect switch
             {
                 CancelEffect.AlreadyEnded => throw ApiProblemException.Conflict(

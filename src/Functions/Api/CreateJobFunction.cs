@@ -30,7 +30,7 @@ public sealed class CreateJobFunction(ApiGuard guard, JobSubmissionService submi
                 throw ApiProblemException.BadParameter("idempotencyKey", $"differs from the {IdempotencyHeader} header");
             }
             var outcome = await submissions.CreateAsync(
-                submission with { IdempotencyKey = headerKey ?? submission.IdempotencyKey }, caller.Id, durable, cancellation);
+                submission with { IdempotencyKey = headerKey ?? submission.IdempotencyKey }, caller.Id, durable, cancellation, guard.Actor(request, caller));
 
             var job = outcome.Job;
             var status = job.Status == JobStatus.Draft ? StatusCodes.Status201Created : StatusCodes.Status202Accepted;

@@ -20,7 +20,7 @@ public sealed class DraftFunctions(ApiGuard guard, JobSubmissionService submissi
         {
             var patch = await RequestBody.ReadAsync<DraftPatch>(request, request.HttpContext.RequestAborted);
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
-            var updated = await submissions.UpdateDraftAsync(job, patch, request.HttpContext.RequestAborted);
+            var updated = await submissions.UpdateDraftAsync(job, patch, guard.Actor(request, caller), request.HttpContext.RequestAborted);
             return ApiResult.Ok(JobRepresentation.Full(updated, urls.BaseUrl(request)));
         });
 
@@ -32,7 +32,7 @@ public sealed class DraftFunctions(ApiGuard guard, JobSubmissionService submissi
         {
             var options = await RequestBody.ReadOptionalAsync<SubmitOptions>(request, request.HttpContext.RequestAborted);
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
-            var submitted = await submissions.SubmitDraftAsync(job, durable, request.HttpContext.RequestAborted, options?.NotBefore);
+            var submitted = await submissions.SubmitDraftAsync(job, guard.Actor(request, caller), durable, request.HttpContext.RequestAborted, options?.NotBefore);
             var baseUrl = urls.BaseUrl(request);
             return new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(submitted, baseUrl))
                 .WithHeader("Location", $"{baseUrl}/api/jobs/{submitted.Id}/status");

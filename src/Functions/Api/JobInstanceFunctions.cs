@@ -13,10 +13,12 @@ namespace Jobs.Functions.Api;
 /// <summary>
 /// Durable Functions' instance HTTP API for one job, under the caller's permissions: these are the
 /// <c>statusQueryGetUri</c>, <c>sendEventPostUri</c>, <c>terminatePostUri</c> and <c>purgeHistoryDeleteUri</c>
-/// handed out on creation, so a generic Durable Functions client works unchanged without the system key.
+/// handed out on creation, so a generic Durable Functions client works unchanged without the system key. Each action
+/// that succeeds is in the job's audit trail: a terminate in the transaction that ends the record; an event raised and a
+/// history purged — changes of the durable store, not of the job's rows — by an entry written once the durable call succeeded.
 /// </summary>
 public sealed class JobInstanceFunctions(
-    ApiGuard guard, JobCommands commands, PublicUrls urls, JobHandlerRegistry handlers, JobEventInbox inbox, IOptions<RaisedEventOptions> raisedEvents)
+    ApiGuard guard, JobCommands commands, PublicUrls urls, JobHandlerRegistry handlers, JobEventInbox inbox, JobAuditLog audit, IOptions<RaisedEventOptions> raisedEvents)
 {
     private static readonly string[] StatusParameters = ["showHistory", "showHistoryOutput", "showInput", "returnInternalServerErrorOnFailure"];
 
@@ -52,7 +54,7 @@ public sealed class JobInstanceFunctions(
             {
                 return Problems.Create(request, StatusCodes.Status410Gone, "Gone", $"Job {job.Id} has already ended.");
             }
-            var ended = await commands.TerminateAsync(job, caller.Id, reason, durable, request.HttpContext.RequestAborted);
+            var ended = await commands.TerminateAsync(job, guard.Actor(request, caller), reason, durable, request.HttpContext.RequestAborted);
             // The job can end another way between the read and the terminate: then nothing was terminated.
             return ended.Status == JobStatus.Cancelled
                 ? new ApiResult(StatusCodes.Status202Accepted, null)
@@ -121,6 +123,7 @@ public sealed class JobInstanceFunctions(
                 await inbox.ReleaseAsync(job.Id, CancellationToken.None);
                 throw;
             }
+            await audit.AppendAsync(job.Id, audit.NewEntry(AuditActions.EventRaised, guard.Actor(request, caller), ("eventName", eventName)), CancellationToken.None);
             return new ApiResult(StatusCodes.Status202Accepted, null);
         });
 
@@ -156,6 +159,10 @@ public sealed class JobInstanceFunctions(
                 return Problems.Create(request, StatusCodes.Status412PreconditionFailed, "Precondition failed", $"Job {job.Id} has not ended.");
             }
             var purged = await durable.PurgeInstanceAsync(job.Id, cancellation: request.HttpContext.RequestAborted);
+            if (purged.PurgedInstanceCount > 0)
+            {
+                await audit.AppendAsync(job.Id, audit.NewEntry(AuditActions.InstancePurged, guard.Actor(request, caller)), CancellationToken.None);
+            }
             return ApiResult.Ok(new PurgeResult(purged.PurgedInstanceCount));
         });
 }

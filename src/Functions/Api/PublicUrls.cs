@@ -70,6 +70,34 @@ public sealed partial class PublicUrls(IOptions<HttpOptions> options, IConfigura
     /// <summary>The origin (<c>scheme://host[:port]</c>, lower case) of <see cref="BaseUrl"/>: what the app's own pages send as <c>Origin</c>.</summary>
     public string Origin(HttpRequest request) => CrossSiteRequests.NormalizeOrigin(new Uri(BaseUrl(request)).GetLeftPart(UriPartial.Authority))!;
 
+    /// <summary>
+    /// Where the request came from, for the audit trail: the last hop of <c>Forwarded</c> (<c>for=</c>) or, failing that,
+    /// of <c>X-Forwarded-For</c> — the one the proxy itself added — when the peer is one of
+    /// <see cref="HttpOptions.TrustedProxies"/>; otherwise the peer itself (from anyone else those headers are the
+    /// caller's own words, and ignored). Null when the peer is unknown.
+    /// </summary>
+    public string? ClientAddress(HttpRequest request)
+    {
+        var peer = request.HttpContext.Connection.RemoteIpAddress;
+        if (IsTrustedProxy(peer))
+        {
+            var forwarded = Address(LastElement(request.Headers["Forwarded"]).GetValueOrDefault("for"))
+                ?? Address(LastValue(request.Headers["X-Forwarded-For"]));
+            if (forwarded is not null)
+            {
+                return forwarded.ToString();
+            }
+        }
+        return peer is null ? null : (peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer).ToString();
+    }
+
+    /// <summary>An IP address, with or without a port (<c>192.0.2.1:4711</c>, <c>[2001:db8::1]:4711</c>); anything else (<c>unknown</c>, an obfuscated name) is null.</summary>
+    private static IPAddress? Address(string? value) =>
+        value is null ? null
+        : IPAddress.TryParse(value.Trim('[', ']'), out var address) ? address
+        : IPEndPoint.TryParse(value, out var endpoint) ? endpoint.Address
+        : null;
+
     private static bool IsLoopback(string host)
     {
         var name = host.StartsWith('[') ? host[..(host.IndexOf(']', StringComparison.Ordinal) + 1)]

@@ -25,7 +25,7 @@ public sealed class RerunJobFunction(ApiGuard guard, JobReruns reruns, PublicUrl
             var original = await guard.GetVisibleJobAsync(id, caller, cancellation);
             var body = await RequestBody.ReadOptionalAsync<RerunRequest>(request, cancellation) ?? new RerunRequest();
             var key = request.Headers[CreateJobFunction.IdempotencyHeader].FirstOrDefault();
-            var outcome = await reruns.RerunAsync(original, body, key, durable, cancellation);
+            var outcome = await reruns.RerunAsync(original, body, key, guard.Actor(request, caller), durable, cancellation);
             var baseUrl = urls.BaseUrl(request);
             var result = new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(outcome.Job, baseUrl))
                 .WithHeader("Location", $"{baseUrl}/api/jobs/{outcome.Job.Id}/status");

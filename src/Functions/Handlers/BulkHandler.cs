@@ -264,12 +264,13 @@ public sealed class BulkHandler(JobListIndex index, JobStore store, JobCommands 
     private async Task<BulkOutcome> ActAsync(BulkInput input, Job job, JobStepContext context)
     {
         var id = job.Id;
-        var requestedBy = $"{context.Owner} (bulk {context.JobId})";
+        // The bulk job's owner, acting through it: its own audit trail says who made it and from where.
+        var actor = AuditActor.User(context.Owner, null, null, null).ThroughBulk(context.JobId);
         var durable = context.Durable ?? throw new InvalidOperationException("A bulk action runs in an activity with a durable client.");
         switch (input.Action)
         {
             case "cancel":
-                var cancel = await commands.CancelAsync(job, requestedBy, context.CancellationToken, durable);
+                var cancel = await commands.CancelAsync(job, actor, context.CancellationToken, durable);
                 return cancel.Effect switch
                 {
                     CancelEffect.CancelledNow => new BulkOutcome(id, "cancelled"),
@@ -282,11 +283,11 @@ public sealed class BulkHandler(JobListIndex index, JobStore store, JobCommands 
                     return new BulkOutcome(id, "skipped", "not ended");
                 }
                 // Keyed by this bulk job and the original: a retried item reruns each job once.
-                await services.GetRequiredService<JobReruns>().RerunAsync(job, new RerunRequest(), null, durable, context.CancellationToken,
+                await services.GetRequiredService<JobReruns>().RerunAsync(job, new RerunRequest(), null, actor, durable, context.CancellationToken,
                     derivedIdempotencyKey: SubmissionRules.BulkKeyPrefix + context.JobId + ":" + id);
                 return new BulkOutcome(id, "rerun");
             default:
-                return await commands.DeleteAsync(job, durable, context.CancellationToken) switch
+                return await commands.DeleteAsync(job, durable, actor, context.CancellationToken) switch
                 {
                     DeleteEffect.Deleted => new BulkOutcome(id, "deleted"),
                     DeleteEffect.NotEnded => new BulkOutcome(id, "skipped", "not ended"),

@@ -50,6 +50,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobCounters>();
         services.AddSingleton<LiveJobIndex>();
         services.AddSingleton<JobLogStore>();
+        services.AddSingleton<JobAuditLog>();
         services.AddSingleton<JobChangeFeed>();
         services.AddSingleton<JobPartitionReader>();
         services.AddSingleton<JobEventPublisher>();

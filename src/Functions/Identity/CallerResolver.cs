@@ -39,7 +39,7 @@ public sealed class CallerResolver(IOptions<IdentityOptions> options, IConfigura
         if (!string.IsNullOrWhiteSpace(settings.DevelopmentIdentity))
         {
             var roles = (settings.DevelopmentRoles ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            return new Caller(settings.DevelopmentIdentity, settings.DevelopmentIdentity, roles.ToHashSet(StringComparer.OrdinalIgnoreCase));
+            return new Caller(settings.DevelopmentIdentity, settings.DevelopmentIdentity, roles.ToHashSet(StringComparer.OrdinalIgnoreCase), Caller.DevelopmentProvider);
         }
         return null;
     }
@@ -74,7 +74,8 @@ public sealed class CallerResolver(IOptions<IdentityOptions> options, IConfigura
             .Where(v => !string.IsNullOrWhiteSpace(v))
             .Cast<string>()
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return new Caller(id, name, roles);
+        var provider = principal?.AuthType is { Length: > 0 and <= 64 } authType && !authType.Any(char.IsControl) ? authType : null;
+        return new Caller(id, name, roles, provider);
     }
 
     private sealed record ClientPrincipal(

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Jobs.Functions.Lifecycle;
 
 /// <summary>State changes clients ask for. Each is one conditional (ETag) update, so races end in one consistent state.</summary>
-public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnding ending, StorageClients clients, ILogger<JobCommands> logger)
+public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobAuditLog audit, JobEnding ending, StorageClients clients, ILogger<JobCommands> logger)
 {
     /// <summary>
     /// Cancels a job: drafts and pending jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
@@ -15,13 +15,16 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     /// <remarks>
     /// A pending job's orchestration, if <paramref name="durable"/> is given, is terminated once the record says
     /// cancelled: it may be waiting on a scheduled start (<see cref="Job.NotBefore"/>) for days, and it has run no step.
+    /// An accepted cancel is in the job's audit trail, by <paramref name="actor"/>, in the same transaction; a refused one is not.
     /// </remarks>
-    public async Task<CancelOutcome> CancelAsync(Job job, string requestedBy, CancellationToken cancellationToken, DurableTaskClient? durable = null)
+    public async Task<CancelOutcome> CancelAsync(Job job, AuditActor actor, CancellationToken cancellationToken, DurableTaskClient? durable = null)
     {
+        var requestedBy = actor.Describe();
         if (job.Status is JobStatus.Draft or JobStatus.Pending)
         {
             var outcome = JobOutcome.CancelledBeforeStart(requestedBy);
             var ended = await ending.EndAsync(job, outcome, cancellationToken,
+                new JobWrite { Audit = audit.NewEntry(AuditActions.CancelRequested, actor, ("effect", "cancelled"), ("from", job.Status.ToWire())) },
                 guard: current => current.Status is JobStatus.Draft or JobStatus.Pending ? current with { CancelRequested = true } : null);
             if (ended.Changed)
             {
@@ -35,7 +38,11 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
             job = ended.Job; // it started, or ended, meanwhile
         }
 
-        var write = new JobWrite { ChangeLines = [logs.NewLine(JobLogLevel.Warning, JobTransitions.CancelRequestedMessage(requestedBy), null)] };
+        var write = new JobWrite
+        {
+            ChangeLines = [logs.NewLine(JobLogLevel.Warning, JobTransitions.CancelRequestedMessage(requestedBy), null)],
+            Audit = audit.NewEntry(AuditActions.CancelRequested, actor, ("effect", "requested"), ("from", job.Status.ToWire())),
+        };
         var update = await store.UpdateAsync(job, current => JobTransitions.RequestCancel(current, requestedBy), cancellationToken, write)
             ?? throw new JobVanishedException(job.Id);
         var stored = update.Job;
@@ -51,13 +58,15 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     /// Ends a job now: the record becomes <c>cancelled</c> first (so nothing reports it running), then the
     /// orchestration is terminated. A step already executing finishes its attempt but its outcome is ignored.
     /// </summary>
-    public async Task<Job> TerminateAsync(Job job, string requestedBy, string reason, DurableTaskClient durable, CancellationToken cancellationToken)
+    public async Task<Job> TerminateAsync(Job job, AuditActor actor, string reason, DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        var update = await ending.EndAsync(job, JobOutcome.Terminated(requestedBy, reason), cancellationToken,
+        var outcome = JobOutcome.Terminated(actor.Describe(), reason);
+        var update = await ending.EndAsync(job, outcome, cancellationToken,
+            new JobWrite { Audit = audit.NewEntry(AuditActions.Terminated, actor, ("reason", reason), ("via", "terminate link")) },
             guard: current => current with { CancelRequested = true });
         if (update.Changed)
         {
-            LogCancel(job.Id, requestedBy, update.Job.Status.ToWire());
+            LogCancel(job.Id, actor.Describe(), update.Job.Status.ToWire());
         }
         await TerminateIfRunningAsync(durable, job.Id, reason, cancellationToken);
         return update.Job;
@@ -92,8 +101,10 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     /// rows and counts, and its record (retention, and bulk <c>delete</c>). A job that has not ended is kept
     /// (<see cref="DeleteEffect.NotEnded"/>), and so is one whose orchestration still runs its last write
     /// (<see cref="DeleteEffect.StillFinishing"/>): the host's client refuses to purge a live instance.
+    /// The job's audit trail goes with it; that <paramref name="actor"/> deleted it goes to the deletion log
+    /// (<see cref="JobAuditLog.RecordDeletionAsync"/>), written before the job's own rows are removed.
     /// </summary>
-    public async Task<DeleteEffect> DeleteAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken)
+    public async Task<DeleteEffect> DeleteAsync(Job job, DurableTaskClient durable, AuditActor actor, CancellationToken cancellationToken)
     {
         if (!job.Status.IsTerminal())
         {
@@ -107,6 +118,7 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
             }
             await durable.PurgeInstanceAsync(job.Id, cancellation: cancellationToken);
         }
+        await audit.RecordDeletionAsync(job, audit.NewEntry(AuditActions.Deleted, actor, ("status", job.Status.ToWire())), cancellationToken);
         var lines = await logs.DeleteAllAsync(job.Id, cancellationToken);
         await clients.ExportContainer.GetBlobClient($"{job.Id}.csv").DeleteIfExistsAsync(cancellationToken: cancellationToken);
         await store.DeleteAsync(job, cancellationToken);

@@ -43,8 +43,11 @@ public enum Reconciliation
 /// </summary>
 public sealed partial class JobReconciler(
     JobStore store, LiveJobIndex live, JobProjector projector, JobCounters counters, JobEnding ending, JobCommands commands, JobSubmissionService submissions,
-    JobHandlerRegistry handlers, IOptions<ReconcilerOptions> options, ILogger<JobReconciler> logger)
+    JobHandlerRegistry handlers, JobAuditLog audit, IOptions<ReconcilerOptions> options, ILogger<JobReconciler> logger)
 {
+    /// <summary>Who the audit trail names for what the reconciler records on its own (a job terminated through the native Durable API).</summary>
+    public static readonly AuditActor Actor = AuditActor.System("reconciler");
+
     private DateTimeOffset? _nextRecount;
 
     public async Task<IReadOnlyDictionary<Reconciliation, int>> RunAsync(DurableTaskClient durable, CancellationToken cancellationToken)
@@ -177,7 +180,11 @@ public sealed partial class JobReconciler(
             case OrchestrationRuntimeStatus.Failed:
                 return await EndAsync(job, JobOutcome.OrchestrationFailed(job.Step, instance), cancellationToken);
             case OrchestrationRuntimeStatus.Terminated:
-                return await EndAsync(job, JobOutcome.TerminatedOutOfBand(instance), cancellationToken);
+                // Terminated through the native Durable API, which the host serves without the app seeing the request: who
+                // asked is unknown here; what the app observes — the orchestration ended that way — is recorded as the reconciler's.
+                var terminated = JobOutcome.TerminatedOutOfBand(instance);
+                return await EndAsync(job, terminated, cancellationToken,
+                    new JobWrite { Audit = audit.NewEntry(AuditActions.Terminated, Actor, ("via", "native Durable API"), ("reason", terminated.Text())) });
         }
         if (instance is null ? job.Deadline <= now : job.Deadline + grace <= now)
         {
@@ -204,9 +211,9 @@ public sealed partial class JobReconciler(
         return stored.Job;
     }
 
-    private async Task<Reconciliation> EndAsync(Job job, JobOutcome outcome, CancellationToken cancellationToken)
+    private async Task<Reconciliation> EndAsync(Job job, JobOutcome outcome, CancellationToken cancellationToken, JobWrite? write = null)
     {
-        var update = await ending.EndAsync(job, outcome, cancellationToken);
+        var update = await ending.EndAsync(job, outcome, cancellationToken, write);
         if (!update.Changed)
         {
             return Reconciliation.None;

@@ -11,13 +11,18 @@ namespace Jobs.Functions.Maintenance;
 /// <summary>
 /// Timer (daily at 03:00 UTC): deletes ended jobs created more than
 /// <see cref="RetentionOptions.MaxAgeDays"/> ago — durable history, logs, export blob, index rows and record —
-/// oldest first, reading the creation-ascending index range only. Jobs still live are left alone and logged.
+/// oldest first, reading the creation-ascending index range only. Jobs still live are left alone and logged. Each deletion
+/// is written to the deletion log (<see cref="JobAuditLog"/>), whose days older than
+/// <see cref="RetentionOptions.DeletionLogDays"/> the same run removes.
 /// </summary>
 public sealed partial class RetentionFunction(
-    JobStore store, JobListIndex index, JobCommands commands, IOptions<RetentionOptions> options, ILogger<RetentionFunction> logger)
+    JobStore store, JobListIndex index, JobCommands commands, JobAuditLog audit, IOptions<RetentionOptions> options, ILogger<RetentionFunction> logger)
 {
     /// <summary>Daily at 03:00 UTC; literal so it works with no app setting (see <see cref="TimeoutSweepFunction.Schedule"/>).</summary>
     public const string Schedule = "0 0 3 * * *";
+
+    /// <summary>Who the deletion log names for the jobs retention deletes.</summary>
+    public static readonly AuditActor Actor = AuditActor.System("retention");
 
     [Function(nameof(PurgeOldJobs))]
     public async Task PurgeOldJobs(
@@ -41,7 +46,7 @@ public sealed partial class RetentionFunction(
                 {
                     continue;
                 }
-                var effect = await commands.DeleteAsync(job, durable, cancellationToken);
+                var effect = await commands.DeleteAsync(job, durable, Actor, cancellationToken);
                 if (effect != DeleteEffect.Deleted)
                 {
                     // Still live, or its orchestration still finishing its last write: it waits for a later run.
@@ -56,13 +61,14 @@ public sealed partial class RetentionFunction(
             }
             query = query with { After = page.Next };
         }
-        LogRun(removed, cutoff);
+        var pruned = await audit.PruneDeletionsAsync(store.Now - TimeSpan.FromDays(settings.DeletionLogDays), settings.MaxPerRun, cancellationToken);
+        LogRun(removed, cutoff, pruned);
         return removed;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Retention kept job {JobId}: it is still {Status}.")]
     private partial void LogSkippedLive(string jobId, string status);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention run removed {Count} job(s) created before {Cutoff:O}.")]
-    private partial void LogRun(int count, DateTimeOffset cutoff);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention run removed {Count} job(s) created before {Cutoff:O}, and {Pruned} deletion-log entries past their time.")]
+    private partial void LogRun(int count, DateTimeOffset cutoff, int pruned);
 }

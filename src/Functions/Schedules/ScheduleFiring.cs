@@ -110,7 +110,7 @@ public sealed partial class ScheduleFiring(
             try
             {
                 var outcome = await submissions.CreateAsync(
-                    submission, schedule.Owner, RunKey(schedule.Id, occurrence), durable, cancellationToken, scheduleId: schedule.Id);
+                    submission, schedule.Owner, RunKey(schedule.Id, occurrence), durable, cancellationToken, scheduleId: schedule.Id, actor: AuditActor.Scheduler);
                 lastJobId = outcome.Job.Id;
                 if (outcome.Created)
                 {

@@ -35,7 +35,7 @@ public sealed partial class JobStore(
     /// </summary>
     /// <remarks>
     /// <paramref name="with"/>: rows that are part of the creation, in the record's transaction — a resumed job's
-    /// carried step output and the line that says where it came from.
+    /// carried step output, the line that says where it came from, and the creation's audit entry.
     /// </remarks>
     public async Task<Job> CreateAsync(Job job, CancellationToken cancellationToken, JobWrite? with = null)
     {
@@ -45,6 +45,7 @@ public sealed partial class JobStore(
         [
             .. (with?.ChangeLines ?? []).Select(line => JobLogStore.Upsert(job.Id, line)),
             .. with?.StepOutput is { } output ? [new TableTransactionAction(TableTransactionActionType.UpsertReplace, StepOutputs.ToEntity(job.Id, output))] : Array.Empty<TableTransactionAction>(),
+            .. with?.Audit is { } audit ? [JobAuditLog.Upsert(job.Id, audit)] : Array.Empty<TableTransactionAction>(),
         ];
         if (LiveJobIndex.IsLive(job))
         {
@@ -214,6 +215,11 @@ public sealed partial class JobStore(
             {
                 outbox.Add(new(TableTransactionActionType.UpsertReplace, StepOutputs.ToEntity(id, output)));
             }
+            if (write.Audit is { } audit)
+            {
+                // Who asked for this change rides in its transaction: no change, no entry; no entry, no change.
+                outbox.Add(JobAuditLog.Upsert(id, audit));
+            }
             Job stored;
             try
             {
@@ -361,7 +367,7 @@ public sealed partial class JobStore(
 
     /// <summary>
     /// Deletes the job: its rows in every list partition (with their counts), its idempotency claim, its outbox rows,
-    /// its kept step outputs, its count of raised events (<see cref="JobEventInbox"/>) and its record; missing rows are fine (a retried purge). Log lines are <see cref="JobLogStore.DeleteAllAsync"/>'s.
+    /// its kept step outputs, its audit trail, its count of raised events (<see cref="JobEventInbox"/>) and its record; missing rows are fine (a retried purge). Log lines are <see cref="JobLogStore.DeleteAllAsync"/>'s.
     /// </summary>
     public async Task DeleteAsync(Job job, CancellationToken cancellationToken)
     {
@@ -371,7 +377,7 @@ public sealed partial class JobStore(
             await DeleteIfExistsAsync(TableKeys.IdempotencyPartition(job.Owner), TableKeys.IdempotencyRowKey(key), cancellationToken);
         }
         var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {job.Id} and ((RowKey ge {JobChange.RowKeyPrefix} and RowKey lt {JobChange.RangeEnd}) or (RowKey ge {StepOutputs.RowKeyPrefix} and RowKey lt {StepOutputs.RangeEnd}))");
+            $"PartitionKey eq {job.Id} and ((RowKey ge {JobChange.RowKeyPrefix} and RowKey lt {JobChange.RangeEnd}) or (RowKey ge {StepOutputs.RowKeyPrefix} and RowKey lt {StepOutputs.RangeEnd}) or (RowKey ge {JobAuditLog.RowKeyPrefix} and RowKey lt {JobAuditLog.RowKeyEnd}))");
         await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
             await DeleteIfExistsAsync(row.PartitionKey, row.RowKey, cancellationToken);

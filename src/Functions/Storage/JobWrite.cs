@@ -33,4 +33,10 @@ public sealed record JobWrite
     /// change (the step's start), whose transaction it rides in.
     /// </summary>
     public KeptStepOutput? StepOutput { get; init; }
+
+    /// <summary>
+    /// The audit entry of the change (who asked for it, from where, what): written in the record's transaction and only
+    /// with it — a change refused, or found already made, writes none (<see cref="JobAuditLog"/>).
+    /// </summary>
+    public JobAuditEntry? Audit { get; init; }
 }

@@ -45,16 +45,21 @@ public sealed record JobLineage(Job Original, JobResumePoint? ResumedAt, KeptSte
 /// Reruns an ended job as a new one linked to it (<see cref="Job.RerunOf"/>; the original shows its latest
 /// <see cref="Job.RerunBy"/>), from the start or — for a failed job whose type allows it — from the step that failed.
 /// </summary>
-public sealed class JobReruns(JobStore store, JobSubmissionService submissions, JobHandlerRegistry handlers)
+public sealed class JobReruns(JobStore store, JobSubmissionService submissions, JobHandlerRegistry handlers, JobAuditLog audit)
 {
     /// <summary>
     /// Creates the rerun (an <paramref name="idempotencyKey"/> repeated returns the first), then marks the original.
     /// Refusals change nothing: 400 (<see cref="InputValidationException"/>) for a malformed request, 409
     /// (<see cref="JobStateException"/>) for one the original's state does not allow.
     /// </summary>
-    /// <remarks><paramref name="derivedIdempotencyKey"/>: a key the service made (a bulk rerun's), used when the caller gave none.</remarks>
+    /// <remarks>
+    /// <paramref name="derivedIdempotencyKey"/>: a key the service made (a bulk rerun's), used when the caller gave none.
+    /// Both jobs' audit trails get an entry by <paramref name="actor"/>, each in its own job's write: the new job's
+    /// <c>created</c> (naming <c>rerunOf</c>), the original's <c>rerun</c> (naming the new job) with its link.
+    /// </remarks>
     public async Task<CreateOutcome> RerunAsync(
-        Job original, RerunRequest request, string? idempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken, string? derivedIdempotencyKey = null)
+        Job original, RerunRequest request, string? idempotencyKey, AuditActor actor, DurableTaskClient durable, CancellationToken cancellationToken,
+        string? derivedIdempotencyKey = null)
     {
         var lineage = await PlanAsync(original, request, cancellationToken);
         var submission = new JobSubmission
@@ -65,7 +70,7 @@ public sealed class JobReruns(JobStore store, JobSubmissionService submissions, 
             Entity = original.Entity,
             IdempotencyKey = idempotencyKey,
         };
-        var outcome = await submissions.CreateAsync(submission, original.Owner, derivedIdempotencyKey, durable, cancellationToken, lineage);
+        var outcome = await submissions.CreateAsync(submission, original.Owner, derivedIdempotencyKey, durable, cancellationToken, lineage, actor: actor);
         if (!outcome.Created && (outcome.Job.RerunOf != original.Id || outcome.Job.ResumedAt != lineage.ResumedAt))
         {
             // The key's first request made the same job by another way (a create, or a rerun from elsewhere): not this request.
@@ -75,7 +80,8 @@ public sealed class JobReruns(JobStore store, JobSubmissionService submissions, 
         {
             // Not a status change: the record alone, and nothing listed moves. A crash before it leaves the original
             // without its link; a repeat of the request (same key) writes it.
-            await store.UpdateAsync(original, current => current.RerunBy == outcome.Job.Id ? null : current with { RerunBy = outcome.Job.Id }, cancellationToken);
+            var write = new JobWrite { Audit = audit.NewEntry(AuditActions.Rerun, actor, ("rerunJob", outcome.Job.Id), ("from", lineage.ResumedAt is null ? "start" : RerunRequest.FromFailedStep)) };
+            await store.UpdateAsync(original, current => current.RerunBy == outcome.Job.Id ? null : current with { RerunBy = outcome.Job.Id }, cancellationToken, write);
         }
         return outcome;
     }

@@ -21,7 +21,7 @@ public sealed record CreateOutcome(Job Job, bool Created);
 /// then schedules the orchestration (instance id = job id). Shared so both doors behave the same.
 /// </summary>
 public sealed partial class JobSubmissionService(
-    JobStore store, StorageClients clients, JobHandlerRegistry handlers, JobEnding ending, ILogger<JobSubmissionService> logger)
+    JobStore store, StorageClients clients, JobHandlerRegistry handlers, JobEnding ending, JobAuditLog audit, ILogger<JobSubmissionService> logger)
 {
     /// <summary>
     /// Validates a submission and plans its steps; throws <see cref="InputValidationException"/> listing every problem.
@@ -97,29 +97,30 @@ public sealed partial class JobSubmissionService(
     /// answers 503 (rows written so far are removed by the reconciler, their live-job row leading it to them); a retry with
     /// the same <c>Idempotency-Key</c> finishes the work.
     /// </summary>
-    public Task<CreateOutcome> CreateAsync(JobSubmission submission, string owner, DurableTaskClient durable, CancellationToken cancellationToken) =>
-        CreateAsync(submission, owner, null, durable, cancellationToken);
+    /// <remarks><paramref name="actor"/>: who asked, for the creation's audit entry; none given, the service itself.</remarks>
+    public Task<CreateOutcome> CreateAsync(JobSubmission submission, string owner, DurableTaskClient durable, CancellationToken cancellationToken, AuditActor? actor = null) =>
+        CreateAsync(submission, owner, null, durable, cancellationToken, actor: actor);
 
     /// <summary>
-    /// As <see cref="CreateAsync(JobSubmission, string, DurableTaskClient, CancellationToken)"/>, with the key the service
+    /// As <see cref="CreateAsync(JobSubmission, string, DurableTaskClient, CancellationToken, AuditActor)"/>, with the key the service
     /// derived for a submission that names none (<see cref="SubmissionRules.QueueMessageKey"/>). It is used, and shown
     /// as the job's <c>idempotencyKey</c>, only when the submission has no key of its own; it is not checked as a
     /// client's key is, since it lies in the namespace clients may not use.
     /// </summary>
     public async Task<CreateOutcome> CreateAsync(
         JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, CancellationToken cancellationToken,
-        JobLineage? lineage = null, bool byService = false, string? scheduleId = null)
+        JobLineage? lineage = null, bool byService = false, string? scheduleId = null, AuditActor? actor = null)
     {
         // The job's trace: its steps' spans are children of this one (its traceparent goes into the orchestration's input).
         using var span = Observability.JobsTelemetry.StartCreate(submission.Type, submission.CorrelationId);
-        var outcome = await CreateCoreAsync(submission, owner, derivedIdempotencyKey, durable, lineage, byService, scheduleId, cancellationToken);
+        var outcome = await CreateCoreAsync(submission, owner, derivedIdempotencyKey, durable, lineage, byService, scheduleId, actor ?? AuditActor.Service, cancellationToken);
         span?.SetTag("job.id", outcome.Job.Id);
         return outcome;
     }
 
     private async Task<CreateOutcome> CreateCoreAsync(
         JobSubmission submission, string owner, string? derivedIdempotencyKey, DurableTaskClient durable, JobLineage? lineage, bool byService,
-        string? scheduleId, CancellationToken cancellationToken)
+        string? scheduleId, AuditActor actor, CancellationToken cancellationToken)
     {
         if (scheduleId is null && lineage is null && submission.Entity?.Type == SubmissionRules.ScheduleEntityType)
         {
@@ -173,7 +174,9 @@ public sealed partial class JobSubmissionService(
         };
         try
         {
-            job = await store.CreateAsync(job, cancellationToken, lineage?.Creation(job, now));
+            var created = audit.NewEntry(AuditActions.Created, actor,
+                ("status", job.Status.ToWire()), ("rerunOf", lineage?.Original.Id), ("resumedAt", lineage?.ResumedAt?.Step));
+            job = await store.CreateAsync(job, cancellationToken, (lineage?.Creation(job, now) ?? JobWrite.None) with { Audit = created });
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
@@ -259,14 +262,16 @@ public sealed partial class JobSubmissionService(
     }
 
     /// <summary>Replaces a draft's input (and correlation id); the input is validated as on creation.</summary>
-    public async Task<Job> UpdateDraftAsync(Job job, DraftPatch patch, CancellationToken cancellationToken)
+    public async Task<Job> UpdateDraftAsync(Job job, DraftPatch patch, AuditActor actor, CancellationToken cancellationToken)
     {
         var handler = handlers.Get(job.Type);
         var errors = new List<InputError>();
         SubmissionRules.CheckText(errors, "correlationId", patch.CorrelationId);
         var input = patch.Input ?? job.Input;
         var stepCount = PrepareInputOrThrow(handler, input, errors).Steps.Count;
-        var update = await store.UpdateAsync(job, current => JobTransitions.EditDraft(current, input, patch.CorrelationId, stepCount), cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
+        var write = new JobWrite { Audit = audit.NewEntry(AuditActions.DraftEdited, actor, ("input", patch.Input is null ? null : "replaced"), ("correlationId", patch.CorrelationId)) };
+        var update = await store.UpdateAsync(job, current => JobTransitions.EditDraft(current, input, patch.CorrelationId, stepCount), cancellationToken, write)
+            ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         return update.Job.Status == JobStatus.Draft
             ? update.Job
             : throw new JobStateException($"Job {job.Id} is {update.Job.Status.ToWire()}; only drafts can be edited.");
@@ -274,9 +279,9 @@ public sealed partial class JobSubmissionService(
 
     /// <summary>
     /// Validates a draft and starts it. Once it is recorded pending it is accepted: if scheduling fails here the
-    /// reconciler starts it (see <see cref="CreateAsync(JobSubmission, string, DurableTaskClient, CancellationToken)"/>).
+    /// reconciler starts it (see <see cref="CreateAsync(JobSubmission, string, DurableTaskClient, CancellationToken, AuditActor)"/>).
     /// </summary>
-    public async Task<Job> SubmitDraftAsync(Job job, DurableTaskClient durable, CancellationToken cancellationToken, DateTimeOffset? notBefore = null)
+    public async Task<Job> SubmitDraftAsync(Job job, AuditActor actor, DurableTaskClient durable, CancellationToken cancellationToken, DateTimeOffset? notBefore = null)
     {
         var now = store.Now;
         var errors = new List<InputError>();
@@ -285,7 +290,8 @@ public sealed partial class JobSubmissionService(
         // A time given on submit replaces one the draft was created with.
         notBefore ??= job.NotBefore;
         var deadline = JobDeadline.For(run.Timeout, now, notBefore);
-        var update = await store.UpdateAsync(job, current => JobTransitions.Submit(current, deadline, notBefore, WaitingMessage(notBefore, now)), cancellationToken)
+        var write = new JobWrite { Audit = audit.NewEntry(AuditActions.Submitted, actor, ("notBefore", notBefore?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))) };
+        var update = await store.UpdateAsync(job, current => JobTransitions.Submit(current, deadline, notBefore, WaitingMessage(notBefore, now)), cancellationToken, write)
             ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
         if (!update.Changed)
         {

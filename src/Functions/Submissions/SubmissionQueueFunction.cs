@@ -20,6 +20,9 @@ public sealed class InvalidSubmissionException(string reason, Exception? inner =
 /// </summary>
 public sealed partial class SubmissionQueueFunction(JobSubmissionService submissions, ILogger<SubmissionQueueFunction> logger)
 {
+    /// <summary>Who a queued job's audit trail says created it: the queue (the message names the owner, not who sent it).</summary>
+    public static readonly AuditActor Actor = AuditActor.System(QueueNames.Submissions + " queue");
+
     [Function(nameof(SubmitFromQueue))]
     public async Task SubmitFromQueue(
         [QueueTrigger(QueueNames.Submissions)] string message,
@@ -32,7 +35,7 @@ public sealed partial class SubmissionQueueFunction(JobSubmissionService submiss
         var submission = Parse(message);
         try
         {
-            var outcome = await submissions.CreateAsync(submission, submission.Owner!, SubmissionRules.QueueMessageKey(id), durable, cancellationToken);
+            var outcome = await submissions.CreateAsync(submission, submission.Owner!, SubmissionRules.QueueMessageKey(id), durable, cancellationToken, actor: Actor);
             LogAccepted(outcome.Job.Id, outcome.Created);
         }
         catch (InputValidationException ex)

@@ -134,6 +134,9 @@ public sealed class BadInputTests(RunnerFixture runner)
     [InlineData("GET", "/api/jobs/NOT-AN-ID", HttpStatusCode.BadRequest)]
     [InlineData("GET", "/api/jobs/0123456789abcdef0123456789abcdef/logs?after=zzz", HttpStatusCode.BadRequest)]
     [InlineData("GET", "/api/jobs/0123456789abcdef0123456789abcdef/logs?limit=1000000", HttpStatusCode.BadRequest)]
+    [InlineData("GET", "/api/jobs/0123456789abcdef0123456789abcdef/audit?after=zzz", HttpStatusCode.BadRequest)]
+    [InlineData("GET", "/api/jobs/0123456789abcdef0123456789abcdef/audit?limit=0", HttpStatusCode.BadRequest)]
+    [InlineData("GET", "/api/jobs/0123456789abcdef0123456789abcdef/audit?verbose=1", HttpStatusCode.BadRequest)]
     [InlineData("GET", "/api/jobs/0123456789abcdef0123456789abcdef/instance?showHistory=maybe", HttpStatusCode.BadRequest)]
     public async Task WrongParameters_AreProblems(string method, string path, HttpStatusCode expected)
     {

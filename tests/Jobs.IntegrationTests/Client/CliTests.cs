@@ -64,6 +64,23 @@ public sealed class CliTests(RunnerFixture runner)
     }
 
     [Fact]
+    public async Task Audit_PrintsWhoDidWhat_AndAsJsonEachEntryALine()
+    {
+        var created = await JobsAsync("create", "demo.steps", "--input", """{"steps":1}""", "--wait");
+        Assert.True(created.Exit == 0, created.Out + created.Error);
+        var id = created.Out.Split('\n')[0].Replace("created ", "", StringComparison.Ordinal).Trim();
+
+        var audit = await JobsAsync("audit", id);
+        var json = await JobsAsync("audit", id, "--json");
+
+        Assert.True(audit.Exit == 0, audit.Out + audit.Error);
+        var line = Assert.Single(audit.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.EndsWith($"  created  {_owner} via aad from 127.0.0.1  status=pending", line.TrimEnd(), StringComparison.Ordinal);
+        var entry = JsonNode.Parse(Assert.Single(json.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)))!;
+        Assert.Equal(("created", _owner), ((string?)entry["action"], (string?)entry["actor"]!["id"]));
+    }
+
+    [Fact]
     public async Task Rerun_FromTheFailedStep_WaitsForTheNewJob_AndRefusesARunningOne()
     {
         var failed = await JobsAsync("create", "demo.steps", "--input", """{"steps":3,"failAtStep":2,"recoverOnRerun":true}""", "--wait");

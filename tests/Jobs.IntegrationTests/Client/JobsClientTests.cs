@@ -64,6 +64,23 @@ public sealed class JobsClientTests(EventStreamRunnerFixture runner)
     }
 
     [Fact]
+    public async Task GetAuditAsync_ReadsWhoDidWhat_PageByPage()
+    {
+        var client = Client();
+        var job = await client.CreateAsync(new CreateJobRequest { Type = "demo.steps", Input = new { steps = 1 }, NotBefore = DateTimeOffset.UtcNow.AddDays(1) });
+        await client.CancelAsync(job.Id);
+
+        var first = await client.GetAuditAsync(job.Id, limit: 1);
+        var second = await client.GetAuditAsync(job.Id, first.Next, limit: 1);
+
+        var created = Assert.Single(first.Entries);
+        Assert.Equal(("created", "user", _owner, "aad", true), (created.Action, created.Actor.Kind, created.Actor.Id, created.Actor.IdentityProvider, first.HasMore));
+        var cancel = Assert.Single(second.Entries);
+        Assert.Equal(("cancel_requested", _owner, "cancelled", false), (cancel.Action, cancel.Actor.Id, cancel.Details["effect"], second.HasMore));
+        Assert.True(cancel.At >= created.At);
+    }
+
+    [Fact]
     public async Task RerunAsync_ResumesAFailedJob_AndTheOriginalPointsToIt()
     {
         var client = Client();

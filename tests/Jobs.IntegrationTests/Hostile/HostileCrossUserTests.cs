@@ -19,6 +19,7 @@ public sealed class HostileCrossUserTests(HostileSuiteRunnerFixture runner)
         ("GET", "/api/jobs/{id}", null),
         ("GET", "/api/jobs/{id}/status", null),
         ("GET", "/api/jobs/{id}/logs", null),
+        ("GET", "/api/jobs/{id}/audit", null),
         ("GET", "/api/jobs/{id}/result", null),
         ("GET", "/api/jobs/{id}/events", null),
         ("GET", "/api/jobs/{id}/instance", null),

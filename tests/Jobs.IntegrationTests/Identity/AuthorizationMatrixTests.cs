@@ -25,6 +25,7 @@ public sealed class AuthorizationMatrixTests(RunnerFixture runner)
         new("GET", "/api/jobs/{id}", null, HttpStatusCode.OK),
         new("GET", "/api/jobs/{id}/status", null, HttpStatusCode.OK),
         new("GET", "/api/jobs/{id}/logs", null, HttpStatusCode.OK),
+        new("GET", "/api/jobs/{id}/audit", null, HttpStatusCode.OK),
         new("GET", "/api/jobs/{id}/result", null, HttpStatusCode.OK),
         new("GET", "/api/jobs/{id}/instance", null, HttpStatusCode.OK),
         // demo.steps waits for no event, so its owner is refused the name (404, as others are refused the job).

@@ -56,6 +56,9 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(path), path, null),
     };
 
+    /// <summary>This test's job's record inserted: in a transaction with its creation's audit entry (and a resumed job's carried rows).</summary>
+    private bool IsRecordInsert(StorageRequest r) => r.IsBatch && r.BodyHas(_owner) && r.BodyHas("\"RowKey\":\"job\"");
+
     /// <summary>A write of the job's record: alone, or in a transaction of its partition (with log lines).</summary>
     private bool IsRecordWrite(StorageRequest r, string id) =>
         r.IsRecordUpdate(runner.JobsTable, id) || (r.IsBatch && r.BodyHas(id) && r.BodyHas("\"RowKey\":\"job\""));
@@ -116,7 +119,7 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
     {
         // A pending job's list rows (with its live-job row) are written before its record: a fault on either is a 503.
         runner.Faults.FailNth(write == "record"
-            ? r => r.IsInsertInto(runner.JobsTable) && r.BodyHas(_owner) && r.BodyHas("\"RowKey\":\"job\"")
+            ? r => IsRecordInsert(r)
             : r => r.IsBatch && r.BodyHas(_owner) && r.BodyHas("\"Status\":\"pending\""), 1, timing);
         using var client = runner.Client(_owner);
 
@@ -140,7 +143,7 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
     {
         // The record was applied, the answer lost: the client saw 503 and never retries. The job is in the
         // live-job index, pending, with no orchestration: the reconciler must start it, and it must complete.
-        runner.Faults.FailNth(r => r.IsInsertInto(runner.JobsTable) && r.BodyHas(_owner) && r.BodyHas("\"RowKey\":\"job\""), 1, FaultTiming.AfterApplied);
+        runner.Faults.FailNth(r => IsRecordInsert(r), 1, FaultTiming.AfterApplied);
         using var client = runner.Client(_owner);
         using (var first = await client.PostAsJsonAsync("/api/jobs", Demo()))
         {

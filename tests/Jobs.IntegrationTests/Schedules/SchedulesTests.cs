@@ -201,6 +201,9 @@ public sealed class SchedulesTests(ScheduleRunnerFixture runner)
             Assert.True(DateTimeOffset.Parse((string)run["createdAt"]!, System.Globalization.CultureInfo.InvariantCulture)
                 >= DateTimeOffset.Parse((string)run["notBefore"]!, System.Globalization.CultureInfo.InvariantCulture), "created before its time");
         }
+        // Its audit trail says the scheduler created it, not a person and not "the service".
+        var audit = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{(string)runs[0]["id"]!}/audit"))!["entries"]![0]!;
+        Assert.Equal(("created", "system", "scheduler"), ((string?)audit["action"], (string?)audit["actor"]!["kind"], (string?)audit["actor"]!["id"]));
         var shown = JsonNode.Parse(await client.GetStringAsync($"/api/schedules/{id}"))!;
         Assert.Equal(Math.Min(runs.Count, 10), shown["recentRuns"]!.AsArray().Count);
         Assert.Contains(runs, r => (string?)r["id"] == (string?)shown["lastJobId"]);

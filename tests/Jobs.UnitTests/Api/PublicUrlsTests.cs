@@ -196,4 +196,30 @@ public sealed class PublicUrlsTests
         Assert.Empty(new HttpOptions().TrustedProxyNetworks());
         Assert.Throws<FormatException>(() => new HttpOptions { TrustedProxies = "localhost" }.TrustedProxyNetworks());
     }
+
+    [Fact]
+    public void ClientAddress_PeerNotTrusted_IsThePeer_WhateverItsHeadersSay() =>
+        Assert.Equal("10.0.0.5", Urls("10.0.0.4").ClientAddress(Request("10.0.0.5", ("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9"))));
+
+    [Fact]
+    public void ClientAddress_NoTrustedProxies_IsThePeer() =>
+        Assert.Equal("127.0.0.1", Urls().ClientAddress(Request("127.0.0.1", ("X-Forwarded-For", "203.0.113.9"))));
+
+    [Theory]
+    [InlineData("X-Forwarded-For", "198.51.100.1, 203.0.113.9", "203.0.113.9")]
+    [InlineData("Forwarded", "for=198.51.100.1, for=\"[2001:db8::7]:4711\"", "2001:db8::7")]
+    [InlineData("Forwarded", "for=203.0.113.9:80;proto=https", "203.0.113.9")]
+    public void ClientAddress_TrustedPeer_IsTheLastHopItForwarded(string header, string value, string expected) =>
+        Assert.Equal(expected, Urls("10.0.0.4").ClientAddress(Request("10.0.0.4", (header, value))));
+
+    [Theory]
+    [InlineData("X-Forwarded-For", "not-an-address")]
+    [InlineData("Forwarded", "for=unknown")]
+    [InlineData("Forwarded", "for=_hidden")]
+    public void ClientAddress_TrustedPeer_ForwardingNoAddress_IsThePeer(string header, string value) =>
+        Assert.Equal("10.0.0.4", Urls("10.0.0.4").ClientAddress(Request("10.0.0.4", (header, value))));
+
+    [Fact]
+    public void ClientAddress_IPv4MappedPeer_IsWrittenAsIPv4() =>
+        Assert.Equal("192.0.2.8", Urls().ClientAddress(Request("::ffff:192.0.2.8")));
 }

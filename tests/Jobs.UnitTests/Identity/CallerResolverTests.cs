@@ -35,6 +35,7 @@ public sealed class CallerResolverTests
         Assert.Equal("user-1@example.test", caller.Name);
         Assert.True(caller.IsAdmin);
         Assert.Contains("reader", caller.Roles);
+        Assert.Equal("aad", caller.IdentityProvider);
     }
 
     [Fact]
@@ -47,6 +48,7 @@ public sealed class CallerResolverTests
         Assert.Equal("dev", caller.Id);
         Assert.True(caller.IsAdmin);
         Assert.Contains("ops", caller.Roles);
+        Assert.Equal(Caller.DevelopmentProvider, caller.IdentityProvider);
     }
 
     [Fact]

@@ -385,13 +385,15 @@
     const facts = h('dl', { class: 'facts' });
     const details = h('div', { class: 'details' });
     const logs = h('ol', { class: 'logs', 'aria-label': 'Log', 'aria-live': 'off' });
+    const auditList = h('ol', { class: 'audit', 'aria-label': 'Audit' });
     const title = h('h1', {}, 'Job ', h('span', { class: 'mono' }, shortId(id)));
     const article = h('article', { class: 'job', 'data-job-id': id },
       title, h('div', { class: 'headline' }, statusText, bar), message, actions, failureBox,
       h('section', {}, h('h2', {}, 'Steps'), stepList),
       h('section', {}, h('h2', {}, 'Details'), facts),
       details,
-      h('section', {}, h('h2', {}, 'Log'), logs));
+      h('section', {}, h('h2', {}, 'Log'), logs),
+      h('section', {}, h('h2', {}, 'Audit'), auditList));
     replace(main, h('p', { class: 'muted' }, 'Loading…'));
 
     // The record (GET /api/jobs/{id}): read at the start, and again whenever the event stream says the status or the
@@ -421,7 +423,38 @@
       replace(title, job.type, ' ', h('span', { class: 'mono' }, shortId(id)));
       showStatus(job);
       showDetails(job);
+      showAudit();
       return true;
+    }
+
+    // Who did what to the job (GET /api/jobs/{id}/audit): read with the record, so an action shows once the page refreshes.
+    async function showAudit() {
+      let page;
+      try {
+        page = await api('GET', `/jobs/${id}/audit`, { params: [['limit', '100']] });
+      } catch (error) {
+        if (!disposed) {
+          replace(auditList, h('li', { class: 'error' }, failure(error)));
+        }
+        return;
+      }
+      if (disposed) {
+        return;
+      }
+      replace(auditList, page.entries.length === 0 ? h('li', { class: 'muted' }, 'Nothing recorded.') : page.entries.map(auditEntry),
+        page.hasMore ? h('li', { class: 'muted' }, 'More entries: see GET /api/jobs/{id}/audit.') : null);
+    }
+
+    function auditEntry(entry) {
+      const actor = entry.actor;
+      const who = actor.kind === 'system' ? `${actor.id} (system)`
+        : [actor.name && actor.name !== actor.id ? `${actor.name} (${actor.id})` : actor.id,
+          actor.identityProvider ? `via ${actor.identityProvider}` : null,
+          actor.clientAddress ? `from ${actor.clientAddress}` : null].filter(Boolean).join(' ');
+      const details = Object.entries(entry.details || {}).map(([name, value]) => `${name}: ${value}`).join(', ');
+      return h('li', { class: 'audit-entry', 'data-action': entry.action },
+        clock(entry.at), h('span', { class: 'action' }, entry.action.replaceAll('_', ' ')), h('span', { class: 'who' }, who),
+        h('span', { class: 'text' }, details));
     }
 
     let refreshing = null;
