@@ -49,6 +49,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobChangeFeed>();
         services.AddSingleton<JobPartitionReader>();
         services.AddSingleton<JobEventPublisher>();
+        services.AddSingleton<Concurrency.JobSlots>();
 
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<ApiGuard>();

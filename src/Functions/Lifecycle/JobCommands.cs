@@ -9,7 +9,7 @@ namespace Jobs.Functions.Lifecycle;
 public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnding ending, StorageClients clients, ILogger<JobCommands> logger)
 {
     /// <summary>
-    /// Cancels a job: drafts and pending jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
+    /// Cancels a job: drafts, pending and queued jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
     /// the next step boundary (or when the step reports progress and sees its token cancelled).
     /// </summary>
     /// <remarks>
@@ -18,15 +18,16 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     /// </remarks>
     public async Task<CancelOutcome> CancelAsync(Job job, string requestedBy, CancellationToken cancellationToken, DurableTaskClient? durable = null)
     {
-        if (job.Status is JobStatus.Draft or JobStatus.Pending)
+        if (job.Status is JobStatus.Draft or JobStatus.Pending or JobStatus.Queued)
         {
             var outcome = JobOutcome.CancelledBeforeStart(requestedBy);
             var ended = await ending.EndAsync(job, outcome, cancellationToken,
-                guard: current => current.Status is JobStatus.Draft or JobStatus.Pending ? current with { CancelRequested = true } : null);
+                guard: current => current.Status is JobStatus.Draft or JobStatus.Pending or JobStatus.Queued ? current with { CancelRequested = true } : null,
+                durable: durable);
             if (ended.Changed)
             {
                 LogCancel(job.Id, requestedBy, ended.Job.Status.ToWire());
-                if (durable is not null && job.Status == JobStatus.Pending)
+                if (durable is not null && (job.Status is JobStatus.Pending or JobStatus.Queued))
                 {
                     await TerminateIfRunningAsync(durable, job.Id, outcome.Text(), cancellationToken);
                 }
@@ -54,7 +55,7 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
     public async Task<Job> TerminateAsync(Job job, string requestedBy, string reason, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var update = await ending.EndAsync(job, JobOutcome.Terminated(requestedBy, reason), cancellationToken,
-            guard: current => current with { CancelRequested = true });
+            guard: current => current with { CancelRequested = true }, durable: durable);
         if (update.Changed)
         {
             LogCancel(job.Id, requestedBy, update.Job.Status.ToWire());
@@ -78,7 +79,7 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobEnd
         var now = store.Now;
         var outcome = JobOutcome.TimedOut(deadline);
         var update = await ending.EndAsync(job, outcome, cancellationToken,
-            guard: current => current.Deadline == deadline && JobDeadline.HasPassed(deadline, now) ? current : null);
+            guard: current => current.Deadline == deadline && JobDeadline.HasPassed(deadline, now) ? current : null, durable: durable);
         if (!update.Changed)
         {
             return false;

@@ -55,6 +55,8 @@ public sealed class JobEntity : ITableEntity
     public string? RerunBy { get; set; }
     public string? ResumeStep { get; set; }
     public int? ResumeStepIndex { get; set; }
+    public int Priority { get; set; }
+    public string? ConcurrencyKey { get; set; }
 
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
     internal const int MaxColumnChars = 30_000;
@@ -99,6 +101,8 @@ public sealed class JobEntity : ITableEntity
         RerunBy = job.RerunBy,
         ResumeStep = job.ResumedAt?.Step,
         ResumeStepIndex = job.ResumedAt?.StepIndex,
+        Priority = job.Priority,
+        ConcurrencyKey = job.ConcurrencyKey,
     };
 
     /// <summary>The record, with its stamp attached (<see cref="JobStamp.Of"/>).</summary>
@@ -137,6 +141,8 @@ public sealed class JobEntity : ITableEntity
         RerunOf = RerunOf,
         RerunBy = RerunBy,
         ResumedAt = ResumeStep is null || ResumeStepIndex is null ? null : new JobResumePoint(ResumeStep, ResumeStepIndex.Value),
+        Priority = Priority,
+        ConcurrencyKey = ConcurrencyKey,
     };
 
     private static JsonElement? ParseJson(string? json) =>
