@@ -146,7 +146,7 @@ public sealed partial class JobActivities(
         var reporter = new BufferedStepReporter(store, logs, started.Job, request.StepName, request.StepIndex, stepCount, time, logger);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, attempt,
-            request.PreviousOutput, reporter, stopping.Token, rerunOf: job.RerunOf);
+            request.PreviousOutput, reporter, stopping.Token, rerunOf: job.RerunOf) { ConcurrencyKey = job.ConcurrencyKey };
         var clock = Stopwatch.StartNew();
         object? output;
         try
