@@ -26,7 +26,10 @@ public sealed record SlotState(bool Paused, IReadOnlyList<SlotHolder> Holders, i
 /// <see cref="SlotGate"/>'s. Granted jobs' orchestrations are woken with <see cref="GrantedEvent"/>; the reconciler
 /// re-sends one that was lost and frees slots of jobs that ended without giving theirs back (<see cref="RecoverAsync"/>).
 /// </summary>
-public sealed partial class JobSlots(StorageClients clients, JobHandlerRegistry handlers, ILogger<JobSlots> logger)
+/// <remarks>
+/// The registry comes lazily: some handlers (the bulk action) end jobs, and ending a job gives its slot back here.
+/// </remarks>
+public sealed partial class JobSlots(StorageClients clients, Lazy<JobHandlerRegistry> registry, ILogger<JobSlots> logger)
 {
     /// <summary>The external event that tells a queued job's orchestration it holds a slot.</summary>
     public const string GrantedEvent = "jobs.slot-granted";
@@ -44,6 +47,8 @@ public sealed partial class JobSlots(StorageClients clients, JobHandlerRegistry 
 
     private readonly TableClient _table = clients.JobsTable;
 
+    private JobHandlerRegistry Handlers => registry.Value;
+
     public static string Partition(string type) => "slots-" + TableKeys.Encode(type);
 
     /// <summary>A waiting job's row key: priority (9 first), then creation, then id — the start order.</summary>
@@ -51,7 +56,7 @@ public sealed partial class JobSlots(StorageClients clients, JobHandlerRegistry 
         string.Create(CultureInfo.InvariantCulture, $"{WaitPrefix}{9 - Math.Clamp(job.Priority, 0, 9)}-{job.CreatedAt.UtcTicks:D19}-{job.Id}");
 
     /// <summary>The type's declared limits.</summary>
-    public JobConcurrency LimitsOf(string type) => handlers.TryGet(type, out var handler) ? handler.Concurrency : JobConcurrency.Unlimited;
+    public JobConcurrency LimitsOf(string type) => Handlers.TryGet(type, out var handler) ? handler.Concurrency : JobConcurrency.Unlimited;
 
     /// <summary>
     /// Decides whether <paramref name="job"/> may start: it takes a slot when its type is not paused, the limits leave
@@ -222,7 +227,7 @@ public sealed partial class JobSlots(StorageClients clients, JobHandlerRegistry 
         Func<string, CancellationToken, Task<Job?>> read, DateTimeOffset now, TimeSpan grace, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var (freed, woken) = (0, 0);
-        foreach (var handler in handlers.All)
+        foreach (var handler in Handlers.All)
         {
             var state = await ReadAsync(handler.Type, cancellationToken);
             var wake = new List<string>();

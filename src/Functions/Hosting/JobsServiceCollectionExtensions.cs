@@ -50,6 +50,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobPartitionReader>();
         services.AddSingleton<JobEventPublisher>();
         services.AddSingleton<Concurrency.JobSlots>();
+        services.AddSingleton(sp => new Lazy<JobHandlerRegistry>(sp.GetRequiredService<JobHandlerRegistry>));
 
         services.AddSingleton<CallerResolver>();
         services.AddSingleton<ApiGuard>();

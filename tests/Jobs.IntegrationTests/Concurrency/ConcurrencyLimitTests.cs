@@ -23,15 +23,11 @@ public sealed class ConcurrencyLimitTests(ConcurrencyRunnerFixture runner) : ICl
     {
         using var client = runner.Client("limits-" + Guid.NewGuid().ToString("N")[..6]);
         string[] keys = ["tenant-a", "tenant-b"];
-        var ids = new List<string>();
-        for (var i = 0; i < 16; i++)
-        {
-            // The key is also the correlation id, which the list rows carry: the records' count per key is one listing.
-            var key = keys[i % keys.Length];
-            var created = await RunnerFixture.CreateJobAsync(client,
-                new { type = DemoLimitedHandler.TypeName, input = new { delayMs = 700 }, concurrencyKey = key, correlationId = key });
-            ids.Add((string)created["id"]!);
-        }
+        // Created at once, so that more arrive than may run: the key is also the correlation id, which the list rows carry,
+        // so the records' count per key is one listing.
+        var created = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => RunnerFixture.CreateJobAsync(client,
+            new { type = DemoLimitedHandler.TypeName, input = new { delayMs = 1_500 }, concurrencyKey = keys[i % keys.Length], correlationId = keys[i % keys.Length] })));
+        var ids = created.Select(c => (string)c["id"]!).ToList();
 
         var peakFromRecords = 0;
         var sawQueued = false;
@@ -73,7 +69,7 @@ public sealed class ConcurrencyLimitTests(ConcurrencyRunnerFixture runner) : ICl
     public async Task QueuedJobs_ShowTheirPlaceInLine_AndStartInPriorityThenArrivalOrder()
     {
         using var client = runner.Client("priority-" + Guid.NewGuid().ToString("N")[..6]);
-        var holder = (string)(await RunnerFixture.CreateJobAsync(client, new { type = SingleSlotHandler.TypeName, input = new { delayMs = 2_000 } }))["id"]!;
+        var holder = (string)(await RunnerFixture.CreateJobAsync(client, new { type = SingleSlotHandler.TypeName, input = new { delayMs = 5_000 } }))["id"]!;
         await RunnerFixture.PollStatusAsync(client, holder, s => (string?)s["status"] == "running");
 
         var waiting = new List<(string Id, string Name)>();
@@ -83,11 +79,15 @@ public sealed class ConcurrencyLimitTests(ConcurrencyRunnerFixture runner) : ICl
             Assert.Equal(priority, (int)created["priority"]!);
             waiting.Add(((string)created["id"]!, name));
         }
+        // A job joins the queue when its orchestration asks for a slot, after its creation answered: all are in line first.
+        foreach (var (id, _) in waiting)
+        {
+            await RunnerFixture.PollStatusAsync(client, id, s => (string?)s["status"] == "queued");
+        }
         var positions = new Dictionary<string, int>();
         foreach (var (id, name) in waiting)
         {
-            var status = await RunnerFixture.PollStatusAsync(client, id, s => (string?)s["status"] == "queued" && s["queuePosition"] is not null);
-            positions[name] = (int)status["queuePosition"]!;
+            positions[name] = (int)JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/status"))!["queuePosition"]!;
         }
         Assert.Equal(new Dictionary<string, int> { ["high-1"] = 1, ["high-2"] = 2, ["mid-1"] = 3, ["mid-2"] = 4, ["low"] = 5 }, positions);
         var queued = JsonNode.Parse(await client.GetStringAsync($"/api/jobs?status=queued&type={SingleSlotHandler.TypeName}"))!;
