@@ -88,7 +88,7 @@ public static class SubmissionRules
         }
         if (value.Length > maxLength)
         {
-            errors.Add(new InputError(field, $"must be at most {maxLength} characters"));
+            errors.Add(new InputError(field, $"must be {maxLength} characters or fewer"));
         }
         else if (value.Any(char.IsControl))
         {
