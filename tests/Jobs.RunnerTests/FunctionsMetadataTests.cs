@@ -43,6 +43,8 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "PurgeJobInstance", "jobs/{id}/instance", "delete" },
         { "TerminateJobInstance", "jobs/{id}/instance/terminate", "post" },
         { "RaiseJobInstanceEvent", "jobs/{id}/instance/raiseEvent/{eventName}", "post" },
+        { "PauseJobType", "job-types/{type}/pause", "post" },
+        { "ResumeJobType", "job-types/{type}/resume", "post" },
     };
 
     [Theory]
