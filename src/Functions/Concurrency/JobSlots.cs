@@ -76,12 +76,14 @@ public sealed partial class JobSlots(StorageClients clients, Lazy<JobHandlerRegi
                 return new SlotAdmission(true, IsPaused(gate), []);
             }
             var queue = await ReadQueueAsync(job.Type, gate, cancellationToken);
-            var waiting = queue.Any(w => w.JobId == job.Id);
+            // Beyond the head of a long queue its own row is looked up (a retried admission must not add it twice).
+            var waiting = queue.Any(w => w.JobId == job.Id)
+                || (queue.Count >= MaxQueueRead && (await _table.GetEntityIfExistsAsync<TableEntity>(Partition(job.Type), WaitRowKey(job), ["RowKey"], cancellationToken)).HasValue);
             if (!limits.IsLimited && !IsPaused(gate) && !waiting)
             {
                 return new SlotAdmission(true, false, []);
             }
-            var candidates = waiting ? queue : [.. queue, self];
+            IReadOnlyList<SlotWaiter> candidates = waiting ? queue : [.. queue, self];
             var granted = SlotGate.Grant(holders, candidates, limits, IsPaused(gate), MaxGrantsPerWrite);
             var selfGranted = granted.Any(w => w.JobId == job.Id);
             if (!selfGranted && waiting && granted.Count == 0)
