@@ -72,8 +72,27 @@ public static partial class JobsCommand
             {
                 output.WriteLine($"{type.Type,-22} {type.Description}");
                 output.WriteLine($"{"",-22} steps: {(type.Steps.Count == 0 ? "(depend on the input)" : string.Join(", ", type.Steps))}; timeout {TimeSpan.FromSeconds(type.TimeoutSeconds)}");
+                if (type.Paused || type.MaxRunning is not null || type.MaxPerKey is not null)
+                {
+                    output.WriteLine($"{"",-22} {(type.Paused ? "PAUSED; " : "")}running at most {type.MaxRunning?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"} in all, {type.MaxPerKey?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"} per concurrency key");
+                }
             }
             return ExitCodes.Ok;
+        }));
+
+        // jobsctl pause TYPE / jobsctl resume-type TYPE (admins)
+        var pauseType = new Argument<string>("type") { Description = "The job type (see `jobsctl types`)." };
+        var pause = new Command("pause", "Pause a job type (admins): its new jobs wait queued, none starts; running ones finish.") { pauseType };
+        pause.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var slots = await Client(parse).PauseTypeAsync(parse.GetValue(pauseType)!, ct);
+            return parse.GetValue(json) ? Json(output, slots) : Line(output, $"{slots.Type} paused ({slots.Running} running, {slots.Queued} queued)");
+        }));
+        var resumeType = new Command("resume-type", "Resume a paused job type (admins): its queued jobs start as its limits allow.") { pauseType };
+        resumeType.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var slots = await Client(parse).ResumeTypeAsync(parse.GetValue(pauseType)!, ct);
+            return parse.GetValue(json) ? Json(output, slots) : Line(output, $"{slots.Type} resumed ({slots.Running} running, {slots.Queued} queued)");
         }));
 
         // jobsctl create TYPE --input @file.json [--wait]
@@ -81,7 +100,9 @@ public static partial class JobsCommand
         var input = new Option<string?>("--input") { Description = "The input: JSON, or @file.json." };
         var correlation = new Option<string?>("--correlation-id") { Description = "Your id for this job." };
         var wait = new Option<bool>("--wait") { Description = "Follow the job until it ends; exit 1 unless it completed." };
-        var create = new Command("create", "Create a job.") { typeArgument, input, correlation, wait };
+        var priority = new Option<int?>("--priority") { Description = "0–9, higher first among its type's queued jobs (default: the type's)." };
+        var concurrencyKey = new Option<string?>("--concurrency-key") { Description = "What the type's per-key concurrency limit counts the job against (a tenant, a customer)." };
+        var create = new Command("create", "Create a job.") { typeArgument, input, correlation, priority, concurrencyKey, wait };
         create.SetAction((parse, ct) => Run(parse, json, async output =>
         {
             var client = Client(parse);
@@ -90,6 +111,8 @@ public static partial class JobsCommand
                 Type = parse.GetValue(typeArgument)!,
                 Input = await ReadInputAsync(parse.GetValue(input), ct),
                 CorrelationId = parse.GetValue(correlation),
+                Priority = parse.GetValue(priority),
+                ConcurrencyKey = parse.GetValue(concurrencyKey),
             }, ct);
             if (!parse.GetValue(wait))
             {
@@ -148,7 +171,7 @@ public static partial class JobsCommand
             {
                 return Json(output, job);
             }
-            output.WriteLine($"{job.Id}  {job.Type}  {job.Status.ToWire()}  {job.Progress}%");
+            output.WriteLine($"{job.Id}  {job.Type}  {job.Status.ToWire()}  {job.Progress}%{(job.QueuePosition is { } place ? $"  #{place} in line" : "")}");
             output.WriteLine($"step {job.StepIndex + 1}/{job.StepCount} {job.Step}  {job.Message}");
             output.WriteLine($"owner {job.Owner}  created {job.CreatedAt:O}  updated {job.UpdatedAt:O}");
             if (job.CorrelationId is not null) output.WriteLine($"correlation id {job.CorrelationId}");
@@ -371,6 +394,8 @@ public static partial class JobsCommand
         root.Subcommands.Add(bulk);
         root.Subcommands.Add(webhooks);
         root.Subcommands.Add(BuildSchedules(Client, json));
+        root.Subcommands.Add(pause);
+        root.Subcommands.Add(resumeType);
         return root;
     }
 

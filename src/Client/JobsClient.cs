@@ -122,6 +122,17 @@ public sealed class JobsClient(HttpClient http)
     public async Task<IReadOnlyList<JobType>> GetTypesAsync(CancellationToken cancellationToken = default) =>
         (await GetAsync<JobTypeList>("api/job-types", cancellationToken)).JobTypes;
 
+    /// <summary>
+    /// Pauses a job type (admins): it still accepts jobs, which wait <see cref="JobState.Queued"/>, and starts none; its
+    /// running jobs finish. Idempotent.
+    /// </summary>
+    public Task<JobTypeSlots> PauseTypeAsync(string type, CancellationToken cancellationToken = default) =>
+        SendAsync<JobTypeSlots>(new HttpRequestMessage(HttpMethod.Post, $"api/job-types/{Escape(type)}/pause"), cancellationToken);
+
+    /// <summary>Resumes a paused job type (admins): its queued jobs start as its limits allow, by priority then arrival. Idempotent.</summary>
+    public Task<JobTypeSlots> ResumeTypeAsync(string type, CancellationToken cancellationToken = default) =>
+        SendAsync<JobTypeSlots>(new HttpRequestMessage(HttpMethod.Post, $"api/job-types/{Escape(type)}/resume"), cancellationToken);
+
     /// <summary>Counts by status and type of the caller's jobs (admins: all, or <paramref name="owner"/>'s).</summary>
     public Task<JobStats> GetStatsAsync(string? owner = null, CancellationToken cancellationToken = default) =>
         GetAsync<JobStats>("api/jobs/stats" + (owner is null ? "" : $"?owner={Escape(owner)}"), cancellationToken);

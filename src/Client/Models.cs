@@ -14,6 +14,9 @@ public enum JobState
     [JsonStringEnumMemberName("failed")] Failed,
     [JsonStringEnumMemberName("cancelled")] Cancelled,
     [JsonStringEnumMemberName("timed_out")] TimedOut,
+
+    /// <summary>Waiting for a slot of its type (a concurrency limit is reached, or the type is paused); listed after the others so earlier values keep their numbers.</summary>
+    [JsonStringEnumMemberName("queued")] Queued,
 }
 
 public static class JobStateExtensions
@@ -66,6 +69,14 @@ public sealed record Job
 
     /// <summary>The recurring schedule this job is a run of, or null.</summary>
     public string? ScheduleId { get; init; }
+    /// <summary>0–9, higher first: the order queued jobs of its type start in (then arrival).</summary>
+    public int Priority { get; init; }
+
+    /// <summary>What its type's per-key concurrency limit counts it against (a tenant, a customer), or null.</summary>
+    public string? ConcurrencyKey { get; init; }
+
+    /// <summary>A queued job's place in line (1: next to start); null otherwise.</summary>
+    public int? QueuePosition { get; init; }
 
     public string? StatusQueryGetUri { get; init; }
 }
@@ -86,9 +97,10 @@ public sealed record RerunOptions
 }
 
 /// <summary>The small polling shape (<c>/status</c>, and the event stream's <c>status</c> and <c>end</c> events).</summary>
+/// <remarks><paramref name="QueuePosition"/>: a queued job's place in line (1: next to start); null otherwise.</remarks>
 public sealed record JobStatus(
     string Id, JobState Status, int Progress, string? Step, int StepIndex, int StepCount, string? Message, JobError? Error,
-    bool CancelRequested, DateTimeOffset UpdatedAt);
+    bool CancelRequested, DateTimeOffset UpdatedAt, int? QueuePosition = null);
 
 public sealed record JobLogLine(string Cursor, DateTimeOffset Timestamp, string Level, string Message, string? Step);
 
@@ -113,9 +125,16 @@ public sealed record Pagination(int Limit, bool HasNext, string? Next, string? N
 
 public sealed record JobPage(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
 
+/// <remarks>
+/// <paramref name="MaxRunning"/> and <paramref name="MaxPerKey"/>: its concurrency limits (null: none);
+/// <paramref name="DefaultPriority"/>: a job's priority when created without one; <paramref name="Paused"/>: an admin paused it.
+/// </remarks>
 public sealed record JobType(
     string Type, string Description, IReadOnlyList<string> Steps, double TimeoutSeconds, JsonElement InputSchema, IReadOnlyDictionary<string, string>? StaticMetadata,
-    bool Resumable = true);
+    bool Resumable = true, int? MaxRunning = null, int? MaxPerKey = null, int DefaultPriority = 5, bool Paused = false);
+
+/// <summary>A job type's slots, as pausing or resuming it answers: paused or not, jobs running (holding slots), jobs queued.</summary>
+public sealed record JobTypeSlots(string Type, bool Paused, int Running, int Queued);
 
 public sealed record JobTypeStats(long Total, IReadOnlyDictionary<string, long> ByStatus);
 
@@ -131,6 +150,12 @@ public sealed record CreateJobRequest
     public string? IdempotencyKey { get; init; }
     public DateTimeOffset? NotBefore { get; init; }
     public bool Draft { get; init; }
+
+    /// <summary>0–9, higher first among its type's queued jobs (null: the type's default).</summary>
+    public int? Priority { get; init; }
+
+    /// <summary>What the type's per-key concurrency limit counts this job against (a tenant, a customer); at most 128 characters.</summary>
+    public string? ConcurrencyKey { get; init; }
 }
 
 /// <summary>Filters of a listing (each empty = any).</summary>

@@ -151,6 +151,37 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
     }
 
     [Fact]
+    public async Task ThePauseSwitch_HoldsATypesNewJobsQueued_WithTheirPlaceInLine_AndResumeStartsThem()
+    {
+        var admin = "ui-admin-" + Guid.NewGuid().ToString("N")[..8];
+        using var api = runner.Client(admin, "admin");
+        var page = await OpenAsync(admin, "#/types", roles: "admin");
+        var row = page.Locator("tr[data-type='demo.limited']");
+        var toggle = row.GetByRole(AriaRole.Switch);
+        await Expect(toggle).Not.ToBeCheckedAsync(new() { Timeout = 15_000 });
+
+        await toggle.ClickAsync();
+
+        await Expect(row.GetByRole(AriaRole.Switch)).ToBeCheckedAsync(new() { Timeout = 15_000 });
+        var types = JsonNode.Parse(await api.GetStringAsync("/api/job-types"))!["jobTypes"]!.AsArray();
+        Assert.True((bool)types.Single(t => (string?)t!["type"] == "demo.limited")!["paused"]!);
+
+        var id = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.limited", input = new { delayMs = 10 } }))["id"]!;
+        await page.GotoAsync(new Uri(runner.BaseAddress, $"/api/dashboard#/jobs/{id}").ToString());
+        var view = JobView(page, id);
+        await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("queued", new() { Timeout = 15_000 });
+        await Expect(view.Locator(".queue-position")).ToHaveTextAsync("#1 in line", new() { Timeout = 15_000 });
+        await Expect(view.Locator(".message")).ToContainTextAsync("type paused");
+
+        await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard#/types").ToString());
+        await page.Locator("tr[data-type='demo.limited']").GetByRole(AriaRole.Switch).ClickAsync();
+        await Expect(page.Locator("tr[data-type='demo.limited']").GetByRole(AriaRole.Switch)).Not.ToBeCheckedAsync(new() { Timeout = 15_000 });
+
+        Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(api, id, TimeSpan.FromSeconds(60)))["status"]);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
     public async Task CancelFromThePage_EndsTheJobCancelled()
     {
         using var api = runner.Client(_owner);

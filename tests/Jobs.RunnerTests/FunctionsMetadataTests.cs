@@ -55,6 +55,8 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "GetSchedule", "schedules/{id}", "get" },
         { "UpdateSchedule", "schedules/{id}", "patch" },
         { "DeleteSchedule", "schedules/{id}", "delete" },
+        { "PauseJobType", "job-types/{type}/pause", "post" },
+        { "ResumeJobType", "job-types/{type}/resume", "post" },
     };
 
     [Theory]

@@ -178,6 +178,27 @@ public sealed class MaintenanceRunnerFixture : RunnerFixture
 }
 
 /// <summary>
+/// A runner with job types limited in concurrency (<see cref="SingleSlotHandler"/>, the app's <c>demo.limited</c>) and a
+/// type to pause (<see cref="PausableHandler"/>), whose reconciler runs every second with a grace of one.
+/// </summary>
+public sealed class ConcurrencyRunnerFixture : RunnerFixture
+{
+    protected override bool TimerTriggers => true;
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+    [
+        new("Jobs:Runner:Schedules:SweepTimedOutJobs", "*/1 * * * * *"),
+        new("Jobs:Reconciler:GraceSeconds", "1"),
+    ];
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.AddJobHandler<SingleSlotHandler>();
+        services.AddJobHandler<PausableHandler>();
+    }
+}
+
+/// <summary>
 /// A runner that checks keys as the host in Azure does, with a host id of its own, so its stored keys (the master
 /// key among them) are in a secrets blob no other fixture uses.
 /// </summary>

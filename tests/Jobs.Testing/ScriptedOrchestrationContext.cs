@@ -40,9 +40,19 @@ public sealed class ScriptedOrchestrationContext(object input, DateTime now) : T
 
     public override T GetInput<T>() => (T)input;
 
+    /// <summary>
+    /// What the admission activity answers (<see cref="Jobs.Functions.Orchestration.JobActivities.AdmitJob"/>): true (a slot
+    /// at once) unless a test says otherwise, so scripts of the steps need not answer it.
+    /// </summary>
+    public Func<bool> Admit { get; init; } = () => true;
+
     public override Task<TResult> CallActivityAsync<TResult>(TaskName name, object? input = null, TaskOptions? options = null)
     {
         Calls.Add((name.Name, input));
+        if (name.Name == nameof(Jobs.Functions.Orchestration.JobActivities.AdmitJob))
+        {
+            return Task.FromResult((TResult)(object)Admit());
+        }
         try
         {
             return Task.FromResult((TResult)Activity(name.Name, input)!);
@@ -64,7 +74,17 @@ public sealed class ScriptedOrchestrationContext(object input, DateTime now) : T
 
     public override void SetCustomStatus(object? customStatus) => CustomStatus = customStatus;
 
-    public override Task<T> WaitForExternalEvent<T>(string eventName, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    /// <summary>Answers an external event the orchestration waits for (none by default: waiting is not supported).</summary>
+    public Func<string, object?>? Event { get; init; }
+
+    /// <summary>The external events waited for, in order.</summary>
+    public List<string> Waited { get; } = [];
+
+    public override Task<T> WaitForExternalEvent<T>(string eventName, CancellationToken cancellationToken = default)
+    {
+        Waited.Add(eventName);
+        return Event is { } answer ? Task.FromResult((T)answer(eventName)!) : throw new NotSupportedException();
+    }
 
     public override void SendEvent(string instanceId, string eventName, object payload) => throw new NotSupportedException();
 

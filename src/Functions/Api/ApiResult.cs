@@ -24,6 +24,17 @@ public sealed class ApiResult(int status, object? body, string contentType = "ap
 
     public static ApiResult Ok(object? body) => new(StatusCodes.Status200OK, body);
 
+    /// <summary>
+    /// The answer to a request that creates a job (create, rerun, bulk): <paramref name="status"/> (202 by default) with
+    /// the job, <c>Location</c> its status URL, and <c>Idempotent-Replayed: true</c> when an idempotency key returned the
+    /// job an earlier request created instead.
+    /// </summary>
+    public static ApiResult JobAccepted(System.Text.Json.Nodes.JsonObject job, string jobId, string baseUrl, bool created, int status = StatusCodes.Status202Accepted)
+    {
+        var result = new ApiResult(status, job).WithHeader("Location", $"{baseUrl}/api/jobs/{jobId}/status");
+        return created ? result : result.WithHeader("Idempotent-Replayed", "true");
+    }
+
     public async Task ExecuteResultAsync(ActionContext context)
     {
         var response = context.HttpContext.Response;

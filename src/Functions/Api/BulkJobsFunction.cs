@@ -22,7 +22,9 @@ public sealed record BulkRequest
 /// <c>POST /api/jobs/bulk</c>: <c>202</c> with a <c>jobs.bulk</c> job that cancels, reruns or deletes the jobs named by
 /// <c>ids</c> or matched by <c>filter</c> — the caller's own, or for an admin every owner's — and whose result says what
 /// was done and what was skipped, and why. Bad input is <c>400</c> naming the field (<c>action</c>, <c>ids</c>,
-/// <c>filter.status</c>, <c>all</c>, …), and nothing is created. Honours <c>Idempotency-Key</c>.
+/// <c>filter.status</c>, <c>all</c>, …), and nothing is created; so is a filter that matches more than
+/// <see cref="BulkHandler.MaxJobs"/> jobs (naming <c>filter</c>), checked here from the counters
+/// (<see cref="BulkHandler.MatchesMoreThanMaxAsync"/>). Honours <c>Idempotency-Key</c>.
 /// </summary>
 public sealed class BulkJobsFunction(ApiGuard guard, JobSubmissionService submissions, JobHandlerRegistry handlers, PublicUrls urls)
 {
@@ -47,6 +49,7 @@ public sealed class BulkJobsFunction(ApiGuard guard, JobSubmissionService submis
                 throw new InputValidationException([problem]);
             }
             var input = new BulkInput { Action = body.Action, Ids = body.Ids, Filter = body.Filter, All = body.All, AllOwners = caller.IsAdmin };
+
             var submission = new JobSubmission
             {
                 Type = BulkHandler.TypeName,
@@ -56,6 +59,14 @@ public sealed class BulkJobsFunction(ApiGuard guard, JobSubmissionService submis
             CreateOutcome outcome;
             try
             {
+                // The shape first (the handler's validation names every problem), then the reach, which reads the counters.
+                submissions.Validate(submission, byService: true);
+                if (body.Filter is { } reach && body.Ids is null
+                    && await ((BulkHandler)handlers.Get(BulkHandler.TypeName)).MatchesMoreThanMaxAsync(reach, caller.IsAdmin, caller.Id, cancellation))
+                {
+                    throw ApiProblemException.BadParameter("filter",
+                        $"matches more than {BulkHandler.MaxJobs:N0} jobs, the most one bulk action may reach; narrow it (by status, type or creation time) or split it");
+                }
                 outcome = await submissions.CreateAsync(submission, caller.Id, null, durable, cancellation, byService: true, actor: guard.Actor(request, caller));
             }
             catch (InputValidationException invalid)
@@ -64,8 +75,6 @@ public sealed class BulkJobsFunction(ApiGuard guard, JobSubmissionService submis
                 throw new InputValidationException([.. invalid.Errors.Select(e => e with { Field = e.Field.StartsWith("input.", StringComparison.Ordinal) ? e.Field["input.".Length..] : e.Field })]);
             }
             var baseUrl = urls.BaseUrl(request);
-            var result = new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(outcome.Job, baseUrl))
-                .WithHeader("Location", $"{baseUrl}/api/jobs/{outcome.Job.Id}/status");
-            return outcome.Created ? result : result.WithHeader("Idempotent-Replayed", "true");
+            return ApiResult.JobAccepted(JobRepresentation.Full(outcome.Job, baseUrl), outcome.Job.Id, baseUrl, outcome.Created);
         });
 }

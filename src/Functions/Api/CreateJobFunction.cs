@@ -41,8 +41,6 @@ public sealed class CreateJobFunction(ApiGuard guard, JobSubmissionService submi
                 body["nativeManagementUrls"] = System.Text.Json.JsonSerializer.SerializeToNode(
                     NativeManagementLinks.For(durable, baseUrl, job.Id), JobJson.Options);
             }
-            var result = new ApiResult(status, body)
-                .WithHeader("Location", $"{baseUrl}/api/jobs/{job.Id}/status");
-            return outcome.Created ? result : result.WithHeader("Idempotent-Replayed", "true");
+            return ApiResult.JobAccepted(body, job.Id, baseUrl, outcome.Created, status);
         });
 }

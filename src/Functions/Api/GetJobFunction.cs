@@ -4,8 +4,8 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace Jobs.Functions.Api;
 
-/// <summary><c>GET /api/jobs/{id}</c>: the whole job record.</summary>
-public sealed class GetJobFunction(ApiGuard guard, PublicUrls urls)
+/// <summary><c>GET /api/jobs/{id}</c>: the whole job record; a queued job's with its place in line (one range read more).</summary>
+public sealed class GetJobFunction(ApiGuard guard, PublicUrls urls, Concurrency.JobSlots slots)
 {
     [Function(nameof(GetJob))]
     public Task<IActionResult> GetJob(
@@ -13,6 +13,7 @@ public sealed class GetJobFunction(ApiGuard guard, PublicUrls urls)
         guard.RunAsync(request, [], async caller =>
         {
             var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
-            return ApiResult.Ok(JobRepresentation.Full(job, urls.BaseUrl(request)));
+            var position = job.Status == Model.JobStatus.Queued ? await slots.PositionAsync(job, request.HttpContext.RequestAborted) : null;
+            return ApiResult.Ok(JobRepresentation.Full(job, urls.BaseUrl(request), position));
         });
 }

@@ -12,12 +12,12 @@ namespace Jobs.Functions.Api;
 /// </summary>
 public static class JobListLimits
 {
-    /// <summary>Values one filter (<c>status</c>, <c>type</c>) may list: every status fits (there are seven).</summary>
+    /// <summary>Values one filter (<c>status</c>, <c>type</c>) may list: every status fits (there are eight).</summary>
     public const int MaxFilterValues = 10;
 
     /// <summary>
     /// Range queries one page may be planned to take. 128 lets an admin order by status or type over the 16 all-jobs
-    /// buckets of a table from before the bucket setting (7 or 8 values × 16); at the default 5 buckets a page takes at
+    /// buckets of a table from before the bucket setting (8 statuses × 16 = 128); at the default 5 buckets a page takes at
     /// most 50.
     /// </summary>
     public const int MaxStorageQueries = 128;

@@ -36,25 +36,8 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         {
             throw new ApiProblemException(StatusCodes.Status403Forbidden, "Forbidden", "Only admins may list other owners' jobs.");
         }
-        if (entity is null)
-        {
-            var entityType = QueryParameters.Single(request, "entityType");
-            var entityId = QueryParameters.Single(request, "entityId");
-            if ((entityType is null) != (entityId is null))
-            {
-                throw ApiProblemException.BadParameter(entityType is null ? "entityType" : "entityId", "entityType and entityId go together");
-            }
-            entity = entityType is null ? null : new EntityRef(entityType, entityId!);
-            // A schedule's runs are the jobs of its entity (schedule/{id}): the filter is that listing, at its cost.
-            if (QueryParameters.Single(request, "scheduleId") is { } scheduleId)
-            {
-                if (entity is not null)
-                {
-                    throw ApiProblemException.BadParameter("scheduleId", "cannot be combined with entityType and entityId");
-                }
-                entity = new EntityRef(Submissions.SubmissionRules.ScheduleEntityType, ScheduleIds.Require(scheduleId, "scheduleId"));
-            }
-        }
+        var entityType = entity is null ? QueryParameters.Single(request, "entityType") : null;
+        var entityId = entity is null ? QueryParameters.Single(request, "entityId") : null;
 
         var statusValues = QueryParameters.List(request, "status");
         var types = QueryParameters.List(request, "type");
@@ -65,15 +48,22 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         // Every value is a status name (checked above).
         var statuses = statusValues.Select(value => JobStatusExtensions.TryParseWire(value, out var status) ? status : throw new InvalidOperationException(value)).ToHashSet();
         var correlationId = QueryParameters.Single(request, "correlationId");
-        if (correlationId is { Length: 0 or > 256 } || correlationId?.Any(char.IsControl) == true)
-        {
-            throw ApiProblemException.BadParameter("correlationId", "must be 1-256 characters without control characters");
-        }
         var from = QueryParameters.Time(request, "createdFrom");
         var to = QueryParameters.Time(request, "createdTo");
-        if (from > to)
+        // The same shape rules as a bulk action's filter (JobFilterRules); the first problem is the answer.
+        if (JobFilterRules.Check(correlationId, entityType, entityId, from, to).FirstOrDefault() is { } shapeProblem)
         {
-            throw ApiProblemException.BadParameter("createdFrom", "must not be after createdTo");
+            throw ApiProblemException.BadParameter(shapeProblem.Field, shapeProblem.Message);
+        }
+        entity ??= entityType is null ? null : new EntityRef(entityType, entityId!);
+        // A schedule's runs are the jobs of its entity (schedule/{id}): the filter is that listing, at its cost.
+        if (QueryParameters.Single(request, "scheduleId") is { } scheduleId)
+        {
+            if (entity is not null)
+            {
+                throw ApiProblemException.BadParameter("scheduleId", "cannot be combined with entityType and entityId");
+            }
+            entity = new EntityRef(Submissions.SubmissionRules.ScheduleEntityType, ScheduleIds.Require(scheduleId, "scheduleId"));
         }
 
         // Non-admins only ever read their own index partition, or an entity partition filtered to themselves.

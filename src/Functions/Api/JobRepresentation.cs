@@ -4,10 +4,13 @@ using Jobs.Functions.Model;
 
 namespace Jobs.Functions.Api;
 
-/// <summary>The small shape polled by progress bars: one point read, a few hundred bytes.</summary>
+/// <summary>
+/// The small shape polled by progress bars: one point read, a few hundred bytes. <see cref="QueuePosition"/>: a queued
+/// job's place in line (1: next to start), read from its type's queue; absent otherwise.
+/// </summary>
 public sealed record JobStatusView(
     string Id, JobStatus Status, int Progress, string? Step, int StepIndex, int StepCount, string? Message,
-    JobError? Error, bool CancelRequested, DateTimeOffset UpdatedAt);
+    JobError? Error, bool CancelRequested, DateTimeOffset UpdatedAt, int? QueuePosition = null);
 
 /// <summary>How jobs look on the wire.</summary>
 public static class JobRepresentation
@@ -16,9 +19,14 @@ public static class JobRepresentation
     /// The whole record plus its management URLs under <paramref name="baseUrl"/> (the request's
     /// <see cref="PublicUrls.BaseUrl"/>), as <c>GET /api/jobs/{id}</c> and creation return it.
     /// </summary>
-    public static JsonObject Full(Job job, string baseUrl)
+    /// <remarks><paramref name="queuePosition"/>: a queued job's place in line (see <see cref="JobStatusView"/>).</remarks>
+    public static JsonObject Full(Job job, string baseUrl, int? queuePosition = null)
     {
         var node = JsonSerializer.SerializeToNode(job, JobJson.Options)!.AsObject();
+        if (queuePosition is { } position)
+        {
+            node["queuePosition"] = position;
+        }
         var links = JobLinks.For(baseUrl, job.Id);
         node["statusQueryGetUri"] = links.StatusQueryGetUri;
         node["sendEventPostUri"] = links.SendEventPostUri;
@@ -27,7 +35,7 @@ public static class JobRepresentation
         return node;
     }
 
-    public static JobStatusView Status(Job job) =>
+    public static JobStatusView Status(Job job, int? queuePosition = null) =>
         new(job.Id, job.Status, job.Progress, job.Step, job.StepIndex, job.StepCount, job.Message,
-            job.Error, job.CancelRequested, job.UpdatedAt);
+            job.Error, job.CancelRequested, job.UpdatedAt, queuePosition);
 }

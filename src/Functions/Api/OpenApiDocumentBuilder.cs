@@ -77,6 +77,7 @@ public static class OpenApiDocumentBuilder
         ["JobTypeStats"] = typeof(JobTypeStats),
         ["JobTypeList"] = typeof(JobTypeList),
         ["JobTypeView"] = typeof(JobTypeView),
+        ["JobTypeSlotsView"] = typeof(JobTypeSlotsView),
         ["DurableInstanceStatus"] = typeof(DurableInstanceStatus),
         ["PurgeResult"] = typeof(PurgeResult),
         ["InputError"] = typeof(InputError),
@@ -131,7 +132,7 @@ public static class OpenApiDocumentBuilder
 
     private static readonly Parameter[] ListFilters =
     [
-        Query("status", $"Statuses to include; repeat or comma-separate (draft, pending, running, completed, failed, cancelled, timed_out); at most {JobListLimits.MaxFilterValues} values."),
+        Query("status", $"Statuses to include; repeat or comma-separate ({JobStatusExtensions.WireNames}); at most {JobListLimits.MaxFilterValues} values."),
         Query("type", $"Job types to include (known types only, as GET /api/job-types lists them); repeat or comma-separate; at most {JobListLimits.MaxFilterValues} values. Ordered by type or status, a page may cost at most {JobListLimits.MaxStorageQueries} storage queries (partitions × values): beyond, a 400 naming the parameter."),
         Query("createdFrom", "Created at or after (ISO-8601); a page with a creation window has no total."),
         Query("createdTo", "Created at or before (ISO-8601)."),
@@ -159,6 +160,12 @@ public static class OpenApiDocumentBuilder
     ];
 
     private static Response NotFound => new(404, "No such job, or not the caller's.", "ProblemDetails", Problem, true);
+
+    private static Parameter JobTypeName => new("type", "path", "The job type (GET /api/job-types).", new JsonObject { ["type"] = "string" }, Required: true);
+
+    private static Response ForbiddenNotAdmin => new(403, "Not an admin.", "ProblemDetails", Problem, true);
+
+    private static Response UnknownType => new(404, "No such job type (the problem names type).", "ProblemDetails", Problem, true);
 
     private static Response Conflict(string when) => new(409, when, "ProblemDetails", Problem, true);
 
@@ -210,8 +217,14 @@ public static class OpenApiDocumentBuilder
             "Cancel, rerun or delete many jobs — named by ids (1–500) or matched by the list's filters (up to 10,000) — as a tracked jobs.bulk job whose result counts what was done and what was skipped, and why.",
             [new("Idempotency-Key", "header", "The same key from the same owner returns the same bulk job.", new JsonObject { ["type"] = "string" })], "BulkRequest",
             [new(202, "Accepted: the bulk job.", "Job")]),
-        new("get", "job-types", "ListJobTypes", "Every job type: steps, timeout, input schema, static metadata.", [], null,
+        new("get", "job-types", "ListJobTypes", "Every job type: steps, timeout, input schema, static metadata, concurrency limits, default priority, and whether it is paused.", [], null,
             [new(200, "The types.", "JobTypeList")]),
+        new("post", "job-types/{type}/pause", "PauseJobType",
+            "Pause a job type (admins): it still accepts jobs, which wait queued (\"type paused\"), and starts none; its running jobs finish. Idempotent.",
+            [JobTypeName], null, [new(200, "Paused: the type's slots.", "JobTypeSlotsView"), ForbiddenNotAdmin, UnknownType]),
+        new("post", "job-types/{type}/resume", "ResumeJobType",
+            "Resume a paused job type (admins): its queued jobs start as its concurrency limits allow, in priority then arrival order. Idempotent.",
+            [JobTypeName], null, [new(200, "Resumed: the type's slots.", "JobTypeSlotsView"), ForbiddenNotAdmin, UnknownType]),
         new("get", "entities/{type}/{id}/jobs", "ListEntityJobs", "The jobs of one entity (same filters and paging).",
             [new("type", "path", "The entity type.", new JsonObject { ["type"] = "string" }, Required: true),
              new("id", "path", "The entity id.", new JsonObject { ["type"] = "string" }, Required: true), .. ListFilters], null,
@@ -335,6 +348,12 @@ public static class OpenApiDocumentBuilder
                 }
             }
             properties["nativeManagementUrls"] = OpenApiSchemas.Ref("JobLinks");
+            properties["queuePosition"] = new JsonObject
+            {
+                ["type"] = "integer",
+                ["minimum"] = 1,
+                ["description"] = "A queued job's place in line (1: next to start), among the waiting jobs of its type that count against the same limit; absent otherwise.",
+            };
         }
         return schema;
     }

@@ -27,8 +27,6 @@ public sealed class RerunJobFunction(ApiGuard guard, JobReruns reruns, PublicUrl
             var key = request.Headers[CreateJobFunction.IdempotencyHeader].FirstOrDefault();
             var outcome = await reruns.RerunAsync(original, body, key, guard.Actor(request, caller), durable, cancellation);
             var baseUrl = urls.BaseUrl(request);
-            var result = new ApiResult(StatusCodes.Status202Accepted, JobRepresentation.Full(outcome.Job, baseUrl))
-                .WithHeader("Location", $"{baseUrl}/api/jobs/{outcome.Job.Id}/status");
-            return outcome.Created ? result : result.WithHeader("Idempotent-Replayed", "true");
+            return ApiResult.JobAccepted(JobRepresentation.Full(outcome.Job, baseUrl), outcome.Job.Id, baseUrl, outcome.Created);
         });
 }

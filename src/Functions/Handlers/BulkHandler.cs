@@ -57,7 +57,7 @@ public sealed record BulkOutcome(string JobId, string Effect, string? Reason = n
 /// Reruns go through <see cref="JobReruns"/>, which needs the handler registry this handler is part of: it is resolved
 /// when first used (from <paramref name="services"/>), not in the constructor, to keep the graph acyclic.
 /// </remarks>
-public sealed class BulkHandler(JobListIndex index, JobStore store, JobCommands commands, IServiceProvider services) : JobHandler<BulkInput>
+public sealed class BulkHandler(JobListIndex index, JobCounters counters, JobStore store, JobCommands commands, IServiceProvider services) : JobHandler<BulkInput>
 {
     public const string TypeName = "jobs.bulk";
     public const int MaxJobs = 10_000;
@@ -138,23 +138,66 @@ public sealed class BulkHandler(JobListIndex index, JobStore store, JobCommands 
         {
             yield return new InputError("type", "must be job type names");
         }
-        if (filter.CorrelationId is { Length: 0 or > 256 } || filter.CorrelationId?.Any(char.IsControl) == true)
+        foreach (var error in JobFilterRules.Check(filter.CorrelationId, filter.EntityType, filter.EntityId, filter.CreatedFrom, filter.CreatedTo))
         {
-            yield return new InputError("correlationId", "must be 1-256 characters without control characters");
-        }
-        if ((filter.EntityType is null) != (filter.EntityId is null))
-        {
-            yield return new InputError(filter.EntityType is null ? "entityType" : "entityId", "entityType and entityId go together");
+            yield return error;
         }
         if (filter.Owner is not null && !admin)
         {
             yield return new InputError("owner", "only admins may act on other owners' jobs");
         }
-        if (filter.CreatedFrom > filter.CreatedTo)
+    }
+
+    /// <summary>
+    /// True when <paramref name="filter"/> matches more than <see cref="MaxJobs"/> jobs in the caller's reach, so the request
+    /// can be refused before anything is stored. The counters answer first (one read per partition of the scope: exact
+    /// for status and type, as the listing's total is — all jobs' as the reconciler last summed them — and an upper bound
+    /// when the filter also has a creation window or a correlation id, which they do not know); only when that bound is
+    /// over the cap are the rows walked, 1,000 a page, at most <see cref="MaxJobs"/> + 1 of them (≤ 11 pages per partition).
+    /// </summary>
+    public async Task<bool> MatchesMoreThanMaxAsync(BulkFilter filter, bool allOwners, string owner, CancellationToken cancellationToken)
+    {
+        var query = QueryOf(filter, allOwners, owner, limit: 1_000);
+        var counts = await counters.ReadAsync(query.Scope, cancellationToken);
+        if (counts.Total(query.Statuses, query.Types, query.Owner) <= MaxJobs)
         {
-            yield return new InputError("createdFrom", "must not be after createdTo");
+            return false;
+        }
+        if (query.CorrelationId is null && query.CreatedFrom is null && query.CreatedTo is null)
+        {
+            return true;
+        }
+        var matched = 0;
+        while (true)
+        {
+            var page = await index.ListAsync(query, cancellationToken);
+            matched += page.Jobs.Count;
+            if (matched > MaxJobs)
+            {
+                return true;
+            }
+            if (page.Next is null)
+            {
+                return false;
+            }
+            query = query with { After = page.Next };
         }
     }
+
+    /// <summary>The listing a filter walks: the caller's reach (<paramref name="allOwners"/>: an admin's), as listing scopes it.</summary>
+    public static JobListQuery QueryOf(BulkFilter filter, bool allOwners, string owner, int limit = 100) => new()
+    {
+        Scope = filter.EntityType is not null ? new JobListScope.Entity(filter.EntityType, filter.EntityId!)
+            : allOwners && filter.Owner is null ? new JobListScope.All()
+            : new JobListScope.Owner(filter.Owner ?? owner),
+        Owner = filter.EntityType is not null ? (allOwners ? filter.Owner : owner) : null,
+        Statuses = new HashSet<JobStatus>((filter.Status ?? []).Select(s => JobStatusExtensions.TryParseWire(s, out var status) ? status : default)),
+        Types = new HashSet<string>(filter.Type ?? [], StringComparer.Ordinal),
+        CorrelationId = filter.CorrelationId,
+        CreatedFrom = filter.CreatedFrom,
+        CreatedTo = filter.CreatedTo,
+        Limit = limit,
+    };
 
     protected override IReadOnlyList<JobStep<BulkInput>> Steps(BulkInput input) =>
     [
@@ -181,20 +224,7 @@ public sealed class BulkHandler(JobListIndex index, JobStore store, JobCommands 
             await context.LogAsync($"{named.Distinct(StringComparer.Ordinal).Count()} job(s) named, {ids.Count} found.");
             return ids;
         }
-        var filter = input.Filter!;
-        var query = new JobListQuery
-        {
-            Scope = filter.EntityType is not null ? new JobListScope.Entity(filter.EntityType, filter.EntityId!)
-                : input.AllOwners && filter.Owner is null ? new JobListScope.All()
-                : new JobListScope.Owner(filter.Owner ?? context.Owner),
-            Owner = filter.EntityType is not null ? (input.AllOwners ? filter.Owner : context.Owner) : null,
-            Statuses = new HashSet<JobStatus>((filter.Status ?? []).Select(s => JobStatusExtensions.TryParseWire(s, out var status) ? status : default)),
-            Types = new HashSet<string>(filter.Type ?? [], StringComparer.Ordinal),
-            CorrelationId = filter.CorrelationId,
-            CreatedFrom = filter.CreatedFrom,
-            CreatedTo = filter.CreatedTo,
-            Limit = 100,
-        };
+        var query = QueryOf(input.Filter!, input.AllOwners, context.Owner);
         var found = new List<string>();
         while (true)
         {

@@ -10,6 +10,7 @@ public static class HandlerRegistration
         services.AddJobHandler<DemoStepsHandler>();
         services.AddJobHandler<ExportJobsCsvHandler>();
         services.AddJobHandler<DemoFanOutHandler>();
+        services.AddJobHandler<DemoLimitedHandler>();
         services.AddJobHandler<BulkHandler>();
         services.AddSingleton<JobHandlerRegistry>();
         return services;

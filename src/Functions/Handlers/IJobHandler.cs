@@ -83,6 +83,15 @@ public interface IJobHandler
     /// </summary>
     IReadOnlyList<JobEventDeclaration> Events { get; }
 
+    /// <summary>
+    /// How many jobs of this type may run at once, in all and per <c>concurrencyKey</c>
+    /// (<see cref="JobConcurrency.Unlimited"/> by default). Jobs over it wait <c>queued</c>.
+    /// </summary>
+    JobConcurrency Concurrency { get; }
+
+    /// <summary>The priority (0–9, higher first) of a job created without one: the order queued jobs start in.</summary>
+    int DefaultPriority { get; }
+
     /// <summary>Runs the step of that name (steps are found by name, never by position). A parallel step lists its items.</summary>
     Task<object?> RunStepAsync(string stepName, object input, JobStepContext context);
 

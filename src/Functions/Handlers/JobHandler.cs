@@ -41,6 +41,12 @@ public abstract class JobHandler<TInput> : IJobHandler
     /// <summary>The events a job of this type waits for (none by default: every raised event is refused).</summary>
     public virtual IReadOnlyList<JobEventDeclaration> Events => [];
 
+    /// <summary>Override to limit how many jobs of this type run at once (none by default).</summary>
+    public virtual JobConcurrency Concurrency => JobConcurrency.Unlimited;
+
+    /// <summary>Override to start this type's jobs earlier or later among queued ones (5 of 0–9 by default).</summary>
+    public virtual int DefaultPriority => JobPriority.Default;
+
     /// <summary>Retry policy for steps that do not name their own.</summary>
     protected virtual StepRetryPolicy DefaultRetry => StepRetryPolicy.Default;
 

@@ -14,6 +14,14 @@ public sealed class JobHandlerRegistry
             {
                 throw new InvalidOperationException($"Two job handlers declare the type '{handler.Type}'.");
             }
+            if (!Model.JobPriority.IsValid(handler.DefaultPriority))
+            {
+                throw new InvalidOperationException($"Job type '{handler.Type}' declares default priority {handler.DefaultPriority}; priorities are 0–9.");
+            }
+            if (handler.Concurrency is { MaxRunning: < 1 or > JobConcurrency.MaxSlots } or { MaxPerKey: < 1 or > JobConcurrency.MaxSlots })
+            {
+                throw new InvalidOperationException($"Job type '{handler.Type}' declares a concurrency limit outside 1–{JobConcurrency.MaxSlots}.");
+            }
         }
     }
 

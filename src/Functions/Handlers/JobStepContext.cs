@@ -40,6 +40,9 @@ public sealed class JobStepContext : IDisposable
     /// <summary>The job this one reruns (<c>POST /api/jobs/{id}/rerun</c>), or null.</summary>
     public string? RerunOf { get; }
     public string Owner { get; }
+
+    /// <summary>The job's <c>concurrencyKey</c> (null: none), which its type's per-key limit counts it against.</summary>
+    public string? ConcurrencyKey { get; init; }
     public string StepName { get; }
     public int StepIndex { get; }
     public int StepCount { get; }

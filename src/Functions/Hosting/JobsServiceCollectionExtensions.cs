@@ -54,6 +54,8 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobChangeFeed>();
         services.AddSingleton<JobPartitionReader>();
         services.AddSingleton<JobEventPublisher>();
+        services.AddSingleton<Concurrency.JobSlots>();
+        services.AddSingleton(sp => new Lazy<JobHandlerRegistry>(sp.GetRequiredService<JobHandlerRegistry>));
 
         services.AddSingleton<JobCloudEvents>();
         services.AddSingleton<WebhookStore>();

@@ -9,7 +9,7 @@ namespace Jobs.Functions.Lifecycle;
 public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobAuditLog audit, JobEnding ending, StorageClients clients, ILogger<JobCommands> logger)
 {
     /// <summary>
-    /// Cancels a job: drafts and pending jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
+    /// Cancels a job: drafts, pending and queued jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
     /// the next step boundary (or when the step reports progress and sees its token cancelled).
     /// </summary>
     /// <remarks>
@@ -20,16 +20,17 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobAud
     public async Task<CancelOutcome> CancelAsync(Job job, AuditActor actor, CancellationToken cancellationToken, DurableTaskClient? durable = null)
     {
         var requestedBy = actor.Describe();
-        if (job.Status is JobStatus.Draft or JobStatus.Pending)
+        if (job.Status is JobStatus.Draft or JobStatus.Pending or JobStatus.Queued)
         {
             var outcome = JobOutcome.CancelledBeforeStart(requestedBy);
             var ended = await ending.EndAsync(job, outcome, cancellationToken,
                 new JobWrite { Audit = audit.NewEntry(AuditActions.CancelRequested, actor, ("effect", "cancelled"), ("from", job.Status.ToWire())) },
-                guard: current => current.Status is JobStatus.Draft or JobStatus.Pending ? current with { CancelRequested = true } : null);
+                guard: current => current.Status is JobStatus.Draft or JobStatus.Pending or JobStatus.Queued ? current with { CancelRequested = true } : null,
+                durable: durable);
             if (ended.Changed)
             {
                 LogCancel(job.Id, requestedBy, ended.Job.Status.ToWire());
-                if (durable is not null && job.Status == JobStatus.Pending)
+                if (durable is not null && (job.Status is JobStatus.Pending or JobStatus.Queued))
                 {
                     await TerminateIfRunningAsync(durable, job.Id, outcome.Text(), cancellationToken);
                 }
@@ -63,7 +64,7 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobAud
         var outcome = JobOutcome.Terminated(actor.Describe(), reason);
         var update = await ending.EndAsync(job, outcome, cancellationToken,
             new JobWrite { Audit = audit.NewEntry(AuditActions.Terminated, actor, ("reason", reason), ("via", "terminate link")) },
-            guard: current => current with { CancelRequested = true });
+            guard: current => current with { CancelRequested = true }, durable: durable);
         if (update.Changed)
         {
             LogCancel(job.Id, actor.Describe(), update.Job.Status.ToWire());
@@ -87,7 +88,7 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobAud
         var now = store.Now;
         var outcome = JobOutcome.TimedOut(deadline);
         var update = await ending.EndAsync(job, outcome, cancellationToken,
-            guard: current => current.Deadline == deadline && JobDeadline.HasPassed(deadline, now) ? current : null);
+            guard: current => current.Deadline == deadline && JobDeadline.HasPassed(deadline, now) ? current : null, durable: durable);
         if (!update.Changed)
         {
             return false;

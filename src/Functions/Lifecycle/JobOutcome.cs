@@ -86,7 +86,7 @@ public sealed record JobOutcome(JobStatus Status, JsonElement? Result, JobError?
     /// </summary>
     public static JobOutcome OrchestrationMissing(Job job)
     {
-        var why = job.Status == JobStatus.Pending
+        var why = job.Status is JobStatus.Pending or JobStatus.Queued
             ? $"Its job type '{job.Type}' is no longer deployed, so it cannot start."
             : "Its orchestration no longer exists (it was purged while the job ran), so the job cannot go on; finished steps are not run again.";
         return new(JobStatus.Failed, null, new JobError(why, "OrchestrationMissing", null, job.Step), "Failed: orchestration missing");

@@ -30,7 +30,20 @@ public static class JobTransitions
         };
 
     /// <summary>
-    /// pending/running → running one attempt of a step. Refused once the job ended or a cancel was asked for, and
+    /// pending → queued: the job waits for a slot of its type (its concurrency limit is reached, or the type is paused).
+    /// Refused once it was asked to cancel or left pending.
+    /// </summary>
+    public static Job? Queue(Job current, bool paused) => current.Status != JobStatus.Pending || current.CancelRequested ? null : current with
+    {
+        Status = JobStatus.Queued,
+        Message = QueuedMessage(paused),
+    };
+
+    /// <summary>What a queued job says while it waits.</summary>
+    public static string QueuedMessage(bool paused) => paused ? "Queued: type paused" : "Queued: waiting for a free slot of its type";
+
+    /// <summary>
+    /// pending/queued/running → running one attempt of a step. Refused once the job ended or a cancel was asked for, and
     /// for an earlier step or attempt than the record shows (an activity message delivered again after the
     /// orchestration moved on: its result will be ignored, so it must not rewind the record either).
     /// The attempt numbers come from the orchestration, so writing the same attempt twice is no change.

@@ -1,3 +1,4 @@
+using Jobs.Functions.Concurrency;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
@@ -21,6 +22,12 @@ public enum Reconciliation
     Cancelled,
     TimedOut,
     Removed,
+
+    /// <summary>A slot of a job that had ended was given back (<see cref="JobSlots.RecoverAsync"/>).</summary>
+    SlotFreed,
+
+    /// <summary>A job granted a slot was woken (again).</summary>
+    Woken,
 }
 
 /// <summary>
@@ -34,7 +41,10 @@ public enum Reconciliation
 /// band) → <c>failed</c>, saying why (restarting would run finished steps again);</item>
 /// <item>a deadline passed by more than the grace (the orchestration stops a job at its deadline itself) → <c>timed_out</c>
 /// and the orchestration terminated;</item>
-/// <item>a live-job row with no record (a create that failed before its record) → removed, with the list rows written with it.</item>
+/// <item>a live-job row with no record (a create that failed before its record) → removed, with the list rows written with it;</item>
+/// <item>a slot held by a job that has ended or is gone (its instance killed before it gave the slot back) → freed, and
+/// the next queued jobs start; a job granted a slot but still queued (its wake-up lost) → woken again
+/// (<see cref="JobSlots.RecoverAsync"/>).</item>
 /// </list>
 /// It is also the counters' aggregator (<see cref="JobCounters.FoldAsync(CancellationToken)"/>): each run folds the deltas
 /// of the all-jobs buckets and of every partition they name, and writes the buckets' sum that admins' totals and stats
@@ -43,7 +53,7 @@ public enum Reconciliation
 /// </summary>
 public sealed partial class JobReconciler(
     JobStore store, LiveJobIndex live, JobProjector projector, JobCounters counters, JobEnding ending, JobCommands commands, JobSubmissionService submissions,
-    JobHandlerRegistry handlers, JobAuditLog audit, IOptions<ReconcilerOptions> options, ILogger<JobReconciler> logger)
+    JobHandlerRegistry handlers, JobAuditLog audit, JobSlots slots, IOptions<ReconcilerOptions> options, ILogger<JobReconciler> logger)
 {
     /// <summary>Who the audit trail names for what the reconciler records on its own (a job terminated through the native Durable API).</summary>
     public static readonly AuditActor Actor = AuditActor.System("reconciler");
@@ -71,8 +81,30 @@ public sealed partial class JobReconciler(
                 LogReconciled(row.JobId, done.ToString());
             }
         }
+        await RecoverSlotsAsync(durable, counts, cancellationToken);
         await KeepCountersAsync(cancellationToken);
         return counts;
+    }
+
+    /// <summary>Frees the slots of ended jobs and wakes granted jobs still queued (<see cref="JobSlots.RecoverAsync"/>).</summary>
+    private async Task RecoverSlotsAsync(DurableTaskClient durable, Dictionary<Reconciliation, int> counts, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (freed, woken) = await slots.RecoverAsync(store.GetAsync, store.Now, TimeSpan.FromSeconds(options.Value.GraceSeconds), durable, cancellationToken);
+            if (freed > 0)
+            {
+                counts[Reconciliation.SlotFreed] = freed;
+            }
+            if (woken > 0)
+            {
+                counts[Reconciliation.Woken] = woken;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogSlotsFailed(ex); // the next run tries again
+        }
     }
 
     /// <summary>Folds the counters' deltas, and recounts the all-jobs counters from the list rows when their time has come.</summary>
@@ -176,14 +208,14 @@ public sealed partial class JobReconciler(
         {
             case OrchestrationRuntimeStatus.Completed:
                 var outcome = instance.ReadOutputAs<JobOutcome>();
-                return await EndAsync(job, outcome ?? JobOutcome.Completed(null, null), cancellationToken);
+                return await EndAsync(job, outcome ?? JobOutcome.Completed(null, null), durable, cancellationToken);
             case OrchestrationRuntimeStatus.Failed:
-                return await EndAsync(job, JobOutcome.OrchestrationFailed(job.Step, instance), cancellationToken);
+                return await EndAsync(job, JobOutcome.OrchestrationFailed(job.Step, instance), durable, cancellationToken);
             case OrchestrationRuntimeStatus.Terminated:
                 // Terminated through the native Durable API, which the host serves without the app seeing the request: who
                 // asked is unknown here; what the app observes — the orchestration ended that way — is recorded as the reconciler's.
                 var terminated = JobOutcome.TerminatedOutOfBand(instance);
-                return await EndAsync(job, terminated, cancellationToken,
+                return await EndAsync(job, terminated, durable, cancellationToken,
                     new JobWrite { Audit = audit.NewEntry(AuditActions.Terminated, Actor, ("via", "native Durable API"), ("reason", terminated.Text())) });
         }
         if (instance is null ? job.Deadline <= now : job.Deadline + grace <= now)
@@ -196,11 +228,11 @@ public sealed partial class JobReconciler(
         {
             return Reconciliation.None;
         }
-        if (job.Status == JobStatus.Pending && handlers.TryGet(job.Type, out var handler))
+        if ((job.Status is JobStatus.Pending or JobStatus.Queued) && handlers.TryGet(job.Type, out var handler))
         {
             return await submissions.StartIfMissingAsync(job, handler, durable, cancellationToken) ? Reconciliation.Started : Reconciliation.None;
         }
-        return await EndAsync(job, JobOutcome.OrchestrationMissing(job), cancellationToken);
+        return await EndAsync(job, JobOutcome.OrchestrationMissing(job), durable, cancellationToken);
     }
 
     /// <summary>Projects what the record's changes owe and removes their outbox rows (read with the record, only when needed).</summary>
@@ -211,9 +243,9 @@ public sealed partial class JobReconciler(
         return stored.Job;
     }
 
-    private async Task<Reconciliation> EndAsync(Job job, JobOutcome outcome, CancellationToken cancellationToken, JobWrite? write = null)
+    private async Task<Reconciliation> EndAsync(Job job, JobOutcome outcome, DurableTaskClient durable, CancellationToken cancellationToken, JobWrite? write = null)
     {
-        var update = await ending.EndAsync(job, outcome, cancellationToken, write);
+        var update = await ending.EndAsync(job, outcome, cancellationToken, write, durable: durable);
         if (!update.Changed)
         {
             return Reconciliation.None;
@@ -229,6 +261,9 @@ public sealed partial class JobReconciler(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciler: all-jobs counters recounted from the list rows (done: {Done}, corrected: {Corrected}).")]
     private partial void LogRecount(bool done, bool corrected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciler: the job types' slots could not be recovered this run.")]
+    private partial void LogSlotsFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciler: the job counters could not be kept this run.")]
     private partial void LogCountersFailed(Exception exception);

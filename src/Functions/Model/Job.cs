@@ -48,6 +48,18 @@ public sealed record Job
     /// <summary>When a pending or running job is given up as <see cref="JobStatus.TimedOut"/>.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
+    /// <summary>
+    /// 0–9, higher first: the order queued jobs of a type start in (then arrival). Set at creation, by default its
+    /// type's (<c>IJobHandler.DefaultPriority</c>).
+    /// </summary>
+    public int Priority { get; init; }
+
+    /// <summary>
+    /// What a per-key concurrency limit counts by (a tenant, a customer): jobs of a type with the same key share the
+    /// type's <c>MaxPerKey</c> running slots. Null: the type's default key.
+    /// </summary>
+    public string? ConcurrencyKey { get; init; }
+
     /// <summary>The job this one reruns (<c>POST /api/jobs/{id}/rerun</c>); null for a job created afresh.</summary>
     public string? RerunOf { get; init; }
 

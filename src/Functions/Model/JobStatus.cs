@@ -1,11 +1,15 @@
 namespace Jobs.Functions.Model;
 
-/// <summary>The lifecycle of a job: draft → pending → running → one terminal state.</summary>
+/// <summary>
+/// The lifecycle of a job: draft → pending → (queued →) running → one terminal state. A job waits <see cref="Queued"/>
+/// while its type's concurrency limit or a pause holds it back (<c>Concurrency/JobSlots</c>).
+/// </summary>
 /// <remarks>Serialized in snake_case (<c>timed_out</c>) by <see cref="JobJson"/>.</remarks>
 public enum JobStatus
 {
     Draft,
     Pending,
+    Queued,
     Running,
     Completed,
     Failed,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Jobs.Functions.Concurrency;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Model;
@@ -17,8 +18,51 @@ namespace Jobs.Functions.Orchestration;
 /// <see cref="JobBookkeepingException"/>, which the orchestration retries instead of failing the job.
 /// </summary>
 public sealed partial class JobActivities(
-    JobStore store, JobLogStore logs, JobHandlerRegistry handlers, JobEnding ending, TimeProvider time, ILogger<JobActivities> logger)
+    JobStore store, JobLogStore logs, JobHandlerRegistry handlers, JobEnding ending, JobSlots slots, TimeProvider time, ILogger<JobActivities> logger)
 {
+    /// <summary>
+    /// Admits the job before its first step (<see cref="JobSlots.AdmitAsync"/>): true when it holds a slot (or its type
+    /// has no limit and is not paused) and may start; false when it waits, which this activity records — pending →
+    /// <c>queued</c>, through the one write path — before the orchestration waits for its slot. Other jobs granted on
+    /// the way are woken. A job that ended or was asked to cancel meanwhile is let through: its first step sees that.
+    /// </summary>
+    [Function(nameof(AdmitJob))]
+    public async Task<bool> AdmitJob([ActivityTrigger] AdmitRequest request, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
+        var job = await JobBookkeepingException.Guard("read the job", () => store.GetForWriteAsync(request.JobId, cancellationToken));
+        if (job is null || job.Status.IsTerminal() || job.CancelRequested)
+        {
+            return true;
+        }
+        var admission = await JobBookkeepingException.Guard("take a slot", () => slots.AdmitAsync(job, cancellationToken));
+        await slots.WakeAsync(durable, admission.Woken, cancellationToken);
+        if (admission.Granted)
+        {
+            return true;
+        }
+        var write = new JobWrite
+        {
+            OrchestratedAt = request.At,
+            ChangeLines = [logs.NewLine(JobLogLevel.Information, JobTransitions.QueuedMessage(admission.Paused) + ".", null)],
+        };
+        var queued = await JobBookkeepingException.Guard("record the job queued", () =>
+            store.UpdateAsync(job, current => JobTransitions.Queue(current, admission.Paused), cancellationToken, write));
+        if (queued is null)
+        {
+            return true; // purged out of band
+        }
+        if (queued.Job.Status.IsTerminal())
+        {
+            // Ended meanwhile (a cancel): its ending may have come before this place in the queue was taken, so give it
+            // back here too; the first step then sees the ending.
+            var woken = await JobBookkeepingException.Guard("give the slot back", () => slots.ReleaseAsync(queued.Job, cancellationToken));
+            await slots.WakeAsync(durable, woken, cancellationToken);
+            return true;
+        }
+        return false;
+    }
+
     /// <summary>Runs one attempt of one step. Throws when the step throws, so the orchestration's retry policy applies.</summary>
     [Function(nameof(RunJobStep))]
     public async Task<StepOutcome> RunJobStep([ActivityTrigger] StepRequest request, CancellationToken cancellationToken)
@@ -75,7 +119,7 @@ public sealed partial class JobActivities(
         {
             return new StepOutcome(StepOutcomeKind.JobEnded, null, null, null);
         }
-        if (started.Changed && job.Status == JobStatus.Pending && started.Job.Status == JobStatus.Running)
+        if (started.Changed && (job.Status is JobStatus.Pending or JobStatus.Queued) && started.Job.Status == JobStatus.Running)
         {
             JobsTelemetry.JobStarted(started.Job);
         }
@@ -102,7 +146,7 @@ public sealed partial class JobActivities(
         var reporter = new BufferedStepReporter(store, logs, started.Job, request.StepName, request.StepIndex, stepCount, time, logger);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, attempt,
-            request.PreviousOutput, reporter, stopping.Token, rerunOf: job.RerunOf);
+            request.PreviousOutput, reporter, stopping.Token, rerunOf: job.RerunOf) { ConcurrencyKey = job.ConcurrencyKey };
         var clock = Stopwatch.StartNew();
         object? output;
         try
@@ -221,7 +265,7 @@ public sealed partial class JobActivities(
 
     /// <summary>Ends the job as the orchestration decided (see <see cref="JobEnding"/>), unless it already ended.</summary>
     [Function(nameof(FinishJob))]
-    public async Task<JobStatus> FinishJob([ActivityTrigger] FinishRequest request, CancellationToken cancellationToken)
+    public async Task<JobStatus> FinishJob([ActivityTrigger] FinishRequest request, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
         var outcome = request.Outcome();
@@ -238,7 +282,7 @@ public sealed partial class JobActivities(
         using var span = JobsTelemetry.StartJobSpan("job.finish", request.TraceParent, before);
         span?.SetTag("job.status", outcome.Status.ToWire());
         var write = new JobWrite { Lines = EarlierLines(request.Completed, request.Carried), OrchestratedAt = request.At ?? store.Now };
-        var update = await JobBookkeepingException.Guard("end the job", () => ending.EndAsync(before, outcome, cancellationToken, write));
+        var update = await JobBookkeepingException.Guard("end the job", () => ending.EndAsync(before, outcome, cancellationToken, write, durable: durable));
         if (update.Changed)
         {
             LogFinished(update.Job.Id, update.Job.Status.ToWire());

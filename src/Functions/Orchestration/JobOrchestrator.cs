@@ -57,6 +57,10 @@ public static class JobOrchestrator
                     await context.CreateTimer((notBefore + TimeSpan.FromSeconds(wait)).UtcDateTime, CancellationToken.None);
                 }
             }
+            if (plan.Revision >= JobPlan.AdmittedRevision && !await AdmitAsync(context, plan))
+            {
+                return await FinishAsync(context, plan, plan.StartAt, JobOutcome.TimedOut(plan.Deadline), null);
+            }
             return await RunStepsAsync(context, plan);
         }
         finally
@@ -175,6 +179,44 @@ public static class JobOrchestrator
             return await FinishAsync(context, plan, count - 1, JobOutcome.TimedOut(plan.Deadline), completed, carried);
         }
         return await FinishAsync(context, plan, count, JobOutcome.Completed(previous, metadata), completed, carried);
+    }
+
+    /// <summary>
+    /// Takes a slot of the job's type (<c>Concurrency/JobSlots</c>), or waits <c>queued</c> for one: the activity either
+    /// grants it at once or records the job queued, and the job then waits — with no timer and no polling — for the
+    /// event the instance that frees a slot (or resumes the type) sends; the reconciler sends it again should it be lost,
+    /// and ends the job at its deadline (terminating this wait). Bookkeeping failures are retried until the deadline;
+    /// false when that passed first.
+    /// </summary>
+    private static async Task<bool> AdmitAsync(TaskOrchestrationContext context, JobPlan plan)
+    {
+        var request = new AdmitRequest(plan.JobId, context.CurrentUtcDateTime);
+        for (var failures = 0; ;)
+        {
+            if (DeadlinePassed(context, plan))
+            {
+                return false;
+            }
+            try
+            {
+                if (await context.CallActivityAsync<bool>(nameof(JobActivities.AdmitJob), request))
+                {
+                    return true;
+                }
+                break;
+            }
+            catch (TaskFailedException failure) when (IsBookkeeping(failure))
+            {
+                if (!await DelayAsync(context, BookkeepingBackoff(++failures), plan))
+                {
+                    return false;
+                }
+            }
+        }
+        var count = plan.Steps.Count;
+        context.SetCustomStatus(new JobCustomStatus(0, null, 0, count, JobTransitions.QueuedMessage(paused: false)));
+        await context.WaitForExternalEvent<object?>(Concurrency.JobSlots.GrantedEvent);
+        return true;
     }
 
     /// <summary>

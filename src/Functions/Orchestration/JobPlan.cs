@@ -18,8 +18,14 @@ public sealed record JobPlan(
     string JobId, string Type, IReadOnlyList<JobStepPlan> Steps, DateTimeOffset Deadline, DateTimeOffset? NotBefore = null, string? TraceParent = null,
     int Revision = 0, int StartAt = 0, JsonElement? StartOutput = null)
 {
-    /// <summary>1: no durable timer for the deadline (see <see cref="JobOrchestrator"/>).</summary>
-    public const int CurrentRevision = 1;
+    /// <summary>
+    /// 1: no durable timer for the deadline (see <see cref="JobOrchestrator"/>). 2: the job is admitted (a slot of its
+    /// type, <c>Concurrency/JobSlots</c>) before its first step; instances of earlier revisions replay without.
+    /// </summary>
+    public const int CurrentRevision = 2;
+
+    /// <summary>The first revision whose orchestration asks for a slot before its first step.</summary>
+    public const int AdmittedRevision = 2;
 }
 
 /// <summary>What the orchestration publishes as its custom status at every step boundary.</summary>
@@ -42,6 +48,12 @@ public sealed record StepRequest(
 /// the next activity logs it once, keyed by that time and the step's index, so a re-delivered activity cannot repeat it.
 /// </summary>
 public sealed record CompletedStep(string Name, int Index, long DurationMs, DateTimeOffset At);
+
+/// <summary>
+/// Input of the activity that admits a job (a slot of its type): <paramref name="At"/> is the orchestration's time, which
+/// stamps the record's move to <c>queued</c> so that a retried activity writes the same change.
+/// </summary>
+public sealed record AdmitRequest(string JobId, DateTimeOffset At);
 
 /// <summary>How a step attempt ended when it did not throw.</summary>
 public enum StepOutcomeKind

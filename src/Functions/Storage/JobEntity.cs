@@ -56,6 +56,8 @@ public sealed class JobEntity : ITableEntity
     public string? ResumeStep { get; set; }
     public int? ResumeStepIndex { get; set; }
     public string? ScheduleId { get; set; }
+    public int Priority { get; set; }
+    public string? ConcurrencyKey { get; set; }
 
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
     internal const int MaxColumnChars = 30_000;
@@ -101,6 +103,8 @@ public sealed class JobEntity : ITableEntity
         ResumeStep = job.ResumedAt?.Step,
         ResumeStepIndex = job.ResumedAt?.StepIndex,
         ScheduleId = job.ScheduleId,
+        Priority = job.Priority,
+        ConcurrencyKey = job.ConcurrencyKey,
     };
 
     /// <summary>The record, with its stamp attached (<see cref="JobStamp.Of"/>).</summary>
@@ -140,6 +144,8 @@ public sealed class JobEntity : ITableEntity
         RerunBy = RerunBy,
         ResumedAt = ResumeStep is null || ResumeStepIndex is null ? null : new JobResumePoint(ResumeStep, ResumeStepIndex.Value),
         ScheduleId = ScheduleId,
+        Priority = Priority,
+        ConcurrencyKey = ConcurrencyKey,
     };
 
     private static JsonElement? ParseJson(string? json) =>

@@ -69,6 +69,8 @@ public sealed class JobReruns(JobStore store, JobSubmissionService submissions, 
             CorrelationId = original.CorrelationId,
             Entity = original.Entity,
             IdempotencyKey = idempotencyKey,
+            Priority = original.Priority,
+            ConcurrencyKey = original.ConcurrencyKey,
         };
         var outcome = await submissions.CreateAsync(submission, original.Owner, derivedIdempotencyKey, durable, cancellationToken, lineage, actor: actor);
         if (!outcome.Created && (outcome.Job.RerunOf != original.Id || outcome.Job.ResumedAt != lineage.ResumedAt))

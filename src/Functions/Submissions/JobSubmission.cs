@@ -24,6 +24,12 @@ public sealed record JobSubmission
     /// </summary>
     public DateTimeOffset? NotBefore { get; init; }
 
+    /// <summary>0–9, higher first, among its type's queued jobs (null: the type's default).</summary>
+    public int? Priority { get; init; }
+
+    /// <summary>What the type's per-key concurrency limit counts this job against (a tenant, a customer); at most 128 characters.</summary>
+    public string? ConcurrencyKey { get; init; }
+
     /// <summary>Store the job without running it; <c>POST /api/jobs/{id}/submit</c> starts it.</summary>
     public bool Draft { get; init; }
 

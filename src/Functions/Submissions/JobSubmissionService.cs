@@ -46,6 +46,8 @@ public sealed partial class JobSubmissionService(
         SubmissionRules.CheckText(errors, "correlationId", submission.CorrelationId);
         SubmissionRules.CheckIdempotencyKey(errors, submission.IdempotencyKey);
         SubmissionRules.CheckNotBefore(errors, submission.NotBefore, store.Now);
+        SubmissionRules.CheckPriority(errors, submission.Priority);
+        SubmissionRules.CheckText(errors, "concurrencyKey", submission.ConcurrencyKey);
         if (submission.Entity is { } entity)
         {
             SubmissionRules.CheckText(errors, "entity.type", entity.Type, required: true);
@@ -171,6 +173,8 @@ public sealed partial class JobSubmissionService(
             RerunOf = lineage?.Original.Id,
             ResumedAt = lineage?.ResumedAt,
             ScheduleId = scheduleId,
+            Priority = submission.Priority ?? handler.DefaultPriority,
+            ConcurrencyKey = submission.ConcurrencyKey,
         };
         try
         {
@@ -238,7 +242,7 @@ public sealed partial class JobSubmissionService(
         if (job.ResumedAt is { } resumePoint && !JobReruns.StillAt(run.Steps, resumePoint))
         {
             // Its type's steps changed after it was created (a deployment): starting anywhere would run the wrong work.
-            await ending.EndAsync(job, JobOutcome.ResumePointChanged(resumePoint), cancellationToken);
+            await ending.EndAsync(job, JobOutcome.ResumePointChanged(resumePoint), cancellationToken, durable: durable);
             return false;
         }
         if (job.ResumedAt is { StepIndex: > 0 } resumed)

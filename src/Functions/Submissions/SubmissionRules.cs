@@ -58,6 +58,15 @@ public static class SubmissionRules
         }
     }
 
+    /// <summary>Adds an error naming <c>priority</c> when it is outside 0–9.</summary>
+    public static void CheckPriority(List<InputError> errors, int? priority)
+    {
+        if (priority is { } value && !Model.JobPriority.IsValid(value))
+        {
+            errors.Add(new InputError("priority", $"must be from {Model.JobPriority.Min} to {Model.JobPriority.Max} (higher starts first)"));
+        }
+    }
+
     /// <summary>The idempotency key of a queue message that names none: the same for every delivery of that message.</summary>
     public static string QueueMessageKey(string messageId) => QueueKeyPrefix + messageId;
 
@@ -92,7 +101,7 @@ public static class SubmissionRules
         }
         if (value.Length > maxLength)
         {
-            errors.Add(new InputError(field, $"must be at most {maxLength} characters"));
+            errors.Add(new InputError(field, $"must be {maxLength} characters or fewer"));
         }
         else if (value.Any(char.IsControl))
         {

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Jobs.Functions.Storage;
 using Jobs.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.IntegrationTests.Api;
 
@@ -144,6 +146,33 @@ public sealed class BulkTests(RunnerFixture runner)
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
         Assert.Contains("POST /api/jobs/bulk", await forged.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Empty(JsonNode.Parse(await client.GetStringAsync("/api/jobs"))!["jobs"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task AFilterMatchingMoreThanTenThousandJobs_IsRefusedAtTheRequest_NamingFilter_AndCreatesNothing()
+    {
+        var owner = "bulk-big-" + Guid.NewGuid().ToString("N")[..8];
+        using var client = runner.Client(owner);
+        // The owner's counts as 10,001 completed jobs would leave them (creating that many here would take minutes): the
+        // request is answered from the counters, before any job is stored.
+        var layout = runner.Services.GetRequiredService<IndexLayout>();
+        foreach (var partition in layout.PartitionsOf(new JobListScope.Owner(owner)).Take(1))
+        {
+            await runner.Storage.JobsTable.AddEntityAsync(JobCounters.CounterRow(partition,
+                new Dictionary<CountKey, long> { [new CountKey(owner, "demo.steps", Jobs.Functions.Model.JobStatus.Completed)] = 10_001 }));
+        }
+
+        using var response = await client.PostAsJsonAsync("/api/jobs/bulk", new { action = "delete", filter = new { status = new[] { "completed" } } });
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(JsonNode.Parse(text)!["errors"]!.AsArray(), e => (string?)e!["field"] == "filter");
+        Assert.Empty(JsonNode.Parse(await client.GetStringAsync("/api/jobs"))!["jobs"]!.AsArray());
+
+        // Within the cap the same request is taken.
+        using var failedOnly = await client.PostAsJsonAsync("/api/jobs/bulk", new { action = "delete", filter = new { status = new[] { "failed" } } });
+        Assert.Equal(HttpStatusCode.Accepted, failedOnly.StatusCode);
     }
 
     private static int Count(JsonNode? counts, string key) => counts?[key] is { } value ? (int)value : 0;

@@ -56,7 +56,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var parsed = result.Document!;
         var errors = parsed.Validate(ValidationRuleSet.GetDefaultRuleSet())?.ToList() ?? [];
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Pointer}: {e.Message}")));
-        Assert.Equal(33, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
+        Assert.Equal(35, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
     }
 
     [Fact]

@@ -119,6 +119,37 @@ public sealed class CliTests(RunnerFixture runner)
     }
 
     [Fact]
+    public async Task PauseAndResumeType_HoldAQueuedJob_ThatCreateGaveAPriorityAndKey_ThenStartIt()
+    {
+        var paused = await JobsAsync("--admin", "pause", "demo.limited");
+        Assert.True(paused.Exit == 0, paused.Out + paused.Error);
+        Assert.StartsWith("demo.limited paused", paused.Out.Trim(), StringComparison.Ordinal);
+        try
+        {
+            var created = await JobsAsync("create", "demo.limited", "--input", """{"delayMs":10}""", "--priority", "7", "--concurrency-key", "tenant-x", "--json");
+            Assert.True(created.Exit == 0, created.Out + created.Error);
+            var job = JsonNode.Parse(created.Out)!;
+            Assert.Equal((7, "tenant-x"), ((int)job["priority"]!, (string?)job["concurrencyKey"]));
+            var id = (string)job["id"]!;
+            using var api = runner.Client(_owner);
+            await RunnerFixture.PollStatusAsync(api, id, s => (string?)s["status"] == "queued");
+
+            var show = await JobsAsync("show", id);
+            Assert.Contains("queued  0%  #1 in line", show.Out, StringComparison.Ordinal);
+            var types = await JobsAsync("types");
+            Assert.Contains("PAUSED; running at most 12 in all, 3 per concurrency key", types.Out, StringComparison.Ordinal);
+
+            var resumed = await JobsAsync("--admin", "resume-type", "demo.limited");
+            Assert.True(resumed.Exit == 0, resumed.Out + resumed.Error);
+            Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(api, id))["status"]);
+        }
+        finally
+        {
+            await JobsAsync("--admin", "resume-type", "demo.limited");
+        }
+    }
+
+    [Fact]
     public async Task Cancel_StopsARunningJob_AndWatchReportsIt()
     {
         var created = await JobsAsync("create", "demo.steps", "--input", """{"steps":5,"delayMs":2000}""");

@@ -5,8 +5,8 @@
 (() => {
   const apiBase = location.pathname.replace(/\/dashboard\/?$/, '');
   const key = new URLSearchParams(location.search).get('code');
-  const statuses = ['draft', 'pending', 'running', 'completed', 'failed', 'cancelled', 'timed_out'];
-  const live = new Set(['pending', 'running']);
+  const statuses = ['draft', 'pending', 'queued', 'running', 'completed', 'failed', 'cancelled', 'timed_out'];
+  const live = new Set(['pending', 'queued', 'running']);
   // What the API lists when no limit is asked (JobListing: limit defaults to 50): the list always sends its limit, so
   // the "Per page" control and the page it shows agree.
   const defaultLimit = '50';
@@ -212,6 +212,8 @@
       view = jobView(job[1]);
     } else if (path === '/new') {
       view = newJobView(params);
+    } else if (path === '/types') {
+      view = typesView();
     } else {
       view = listView(params);
     }
@@ -488,7 +490,8 @@
 
     function showStatus(status) {
       job = { ...job, ...status };
-      replace(statusText, statusBadge(job.status), job.cancelRequested && live.has(job.status) ? h('span', { class: 'muted' }, ' cancel requested') : null);
+      replace(statusText, statusBadge(job.status), job.cancelRequested && live.has(job.status) ? h('span', { class: 'muted' }, ' cancel requested') : null,
+        job.status === 'queued' && job.queuePosition ? h('span', { class: 'muted queue-position' }, ` #${job.queuePosition} in line`) : null);
       setProgress(bar, job.progress, job.status);
       replace(message, withTimes(job.message || ''));
       showFacts(job);
@@ -624,7 +627,65 @@
         watch();
       }
     });
-    return { dispose() { disposed = true; if (source) { source.close(); } } };
+    // A queued job's place in line moves as the jobs ahead of it start, which its own stream does not tell: re-read it.
+    const linePoll = setInterval(() => {
+      if (job && job.status === 'queued' && !disposed) {
+        refreshSoon();
+      }
+    }, 5_000);
+    return { dispose() { disposed = true; clearInterval(linePoll); if (source) { source.close(); } } };
+  }
+
+  // ---- job types: limits and the pause switch (admins) -------------------------------------------------------------
+
+  function typesView() {
+    let disposed = false;
+    const table = h('table', { class: 'types' });
+    replace(main, h('h1', {}, 'Job types'), h('p', { class: 'muted' }, 'A paused type takes jobs, which wait queued, and starts none; its running jobs finish. Pausing and resuming are for admins.'), table);
+    async function load() {
+      let list;
+      try {
+        list = (await api('GET', '/job-types')).jobTypes;
+      } catch (error) {
+        if (!disposed) {
+          say(failure(error), 'error');
+        }
+        return;
+      }
+      jobTypes = list;
+      if (disposed) {
+        return;
+      }
+      replace(table,
+        h('thead', {}, h('tr', {}, h('th', {}, 'Type'), h('th', {}, 'Limits'), h('th', {}, 'Default priority'), h('th', {}, 'Paused'))),
+        h('tbody', {}, list.map(t => h('tr', { 'data-type': t.type },
+          h('td', { 'data-label': 'Type' }, h('span', { class: 'mono' }, t.type), h('div', { class: 'muted' }, t.description)),
+          h('td', { 'data-label': 'Limits' }, limits(t)),
+          h('td', { 'data-label': 'Default priority' }, String(t.defaultPriority)),
+          h('td', { 'data-label': 'Paused' }, h('label', { class: 'check' },
+            h('input', { type: 'checkbox', role: 'switch', name: 'paused', checked: t.paused, 'aria-label': `Pause ${t.type}`, onChange: event => toggle(t.type, event.target) }),
+            t.paused ? 'paused' : 'running'))))));
+    }
+    function limits(t) {
+      const parts = [];
+      if (t.maxRunning) parts.push(`${t.maxRunning} at once`);
+      if (t.maxPerKey) parts.push(`${t.maxPerKey} per concurrency key`);
+      return parts.length ? parts.join(', ') : 'none';
+    }
+    async function toggle(type, box) {
+      box.disabled = true;
+      try {
+        await api('POST', `/job-types/${encodeURIComponent(type)}/${box.checked ? 'pause' : 'resume'}`);
+        say(`${type} ${box.checked ? 'paused' : 'resumed'}.`);
+      } catch (error) {
+        box.checked = !box.checked;
+        say(failure(error), 'error');
+      }
+      box.disabled = false;
+      await load();
+    }
+    load();
+    return { dispose() { disposed = true; } };
   }
 
   // ---- a new job ---------------------------------------------------------------------------------------------------
