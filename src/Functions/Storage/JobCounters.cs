@@ -115,16 +115,23 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
         var folded = 0;
         foreach (var bucket in layout.PartitionsOf(new JobListScope.All()))
         {
-            var (bucketFolded, counts) = await FoldPartitionAsync(bucket, cancellationToken);
+            var (bucketFolded, counts, _) = await FoldPartitionAsync(bucket, cancellationToken);
             folded += bucketFolded;
             Add(sum, counts);
             var dirty = TableClient.CreateQueryFilter(
                 $"PartitionKey eq {bucket} and RowKey ge {ProjectionPlan.DirtyPrefix} and RowKey lt {ProjectionPlan.DirtyPrefix[..^1] + "."}");
             await foreach (var row in _table.QueryAsync<TableEntity>(dirty, cancellationToken: cancellationToken))
             {
+                var complete = true;
                 if (row.GetString("Partition") is { } partition)
                 {
-                    folded += await FoldAsync(partition, cancellationToken);
+                    var (partitionFolded, _, done) = await FoldPartitionAsync(partition, cancellationToken);
+                    folded += partitionFolded;
+                    complete = done;
+                }
+                if (!complete)
+                {
+                    continue; // lost a race to another fold: the partition stays named, so the next run folds what is left (the roll-ups count only folded deltas)
                 }
                 try
                 {
@@ -151,7 +158,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     /// same transaction adds each delta's <see cref="MetricFact"/>s to the minute and hour roll-up rows they fall in, under
     /// their ETags: a delta is deleted exactly when it is counted, so the roll-ups count each fact once.
     /// </summary>
-    private async Task<(int Folded, Dictionary<CountKey, long> Counts)> FoldPartitionAsync(string partition, CancellationToken cancellationToken)
+    private async Task<(int Folded, Dictionary<CountKey, long> Counts, bool Complete)> FoldPartitionAsync(string partition, CancellationToken cancellationToken)
     {
         var snapshot = await ReadCountRowsAsync(partition, cancellationToken);
         var counter = new Dictionary<CountKey, long>(snapshot.Counter);
@@ -160,6 +167,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
         var keepsMetrics = KeepsMetrics(partition);
         var rows = new Dictionary<string, MetricRow>(StringComparer.Ordinal);
         var addedRow = false;
+        var complete = true;
         foreach (var chunk in Chunks(snapshot.Changes, keepsMetrics))
         {
             foreach (var change in chunk)
@@ -178,7 +186,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
                 etag = response.Value[0].Headers.ETag;
                 for (var i = 0; i < touched.Count; i++)
                 {
-                    addedRow |= touched[i].ETag is null;
+                    addedRow |= touched[i].ETag is null && touched[i].RowKey.StartsWith(MetricSlots.FamilyPrefix(MetricInterval.Hour), StringComparison.Ordinal);
                     touched[i].ETag = response.Value[i + 1].Headers.ETag;
                     rows[touched[i].RowKey] = touched[i];
                 }
@@ -188,14 +196,15 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
             catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
             {
                 LogFoldLost(partition, ex.Status);
+                complete = false;
                 break;
             }
         }
         if (addedRow)
         {
-            await PruneMetricsAsync(partition, cancellationToken); // a new roll-up row: at most once a minute per partition
+            await PruneMetricsAsync(partition, cancellationToken); // a new hour row: at most once an hour per partition
         }
-        return (folded, snapshot.Sum());
+        return (folded, snapshot.Sum(), complete);
     }
 
     /// <summary>The all-jobs buckets and the owners' partitions keep metrics; entity partitions (shared by owners) do not.</summary>
