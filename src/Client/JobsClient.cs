@@ -122,6 +122,29 @@ public sealed class JobsClient(HttpClient http)
     public Task<JobStats> GetStatsAsync(string? owner = null, CancellationToken cancellationToken = default) =>
         GetAsync<JobStats>("api/jobs/stats" + (owner is null ? "" : $"?owner={Escape(owner)}"), cancellationToken);
 
+    /// <summary>Jobs created, started and ended, queue wait and durations per type over time (<c>GET /api/metrics</c>).</summary>
+    public Task<Metrics> GetMetricsAsync(MetricsQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new MetricsQuery();
+        var parameters = new List<string>();
+        void Add(string name, string? value)
+        {
+            if (value is not null)
+            {
+                parameters.Add($"{name}={Uri.EscapeDataString(value)}");
+            }
+        }
+        Add("interval", query.Interval);
+        Add("from", query.From?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        Add("to", query.To?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        Add("owner", query.Owner);
+        foreach (var type in query.Types)
+        {
+            Add("type", type);
+        }
+        return GetAsync<Metrics>("api/metrics" + (parameters.Count == 0 ? "" : "?" + string.Join("&", parameters)), cancellationToken);
+    }
+
     /// <summary>
     /// The job's events as they happen (<c>GET /api/jobs/{id}/events</c>): status changes, log lines, and the end, after
     /// which the sequence completes. A dropped connection, or the server's periodic close, is resumed after the last
