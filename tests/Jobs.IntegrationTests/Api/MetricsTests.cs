@@ -92,6 +92,48 @@ public sealed class MetricsTests(CountingRunnerFixture runner)
         Assert.Equal(["demo.fanout"], fanout["series"]!.AsArray().Select(s => (string)s!["type"]!));
     }
 
+    [Fact]
+    public async Task RollUpsOlderThanTheKeptDays_ArePrunedWhenAFoldAddsAnHourRow()
+    {
+        var partition = TableKeys.OwnerIndexPartition(_owner);
+        var table = runner.Storage.JobsTable;
+        var old = DateTimeOffset.UtcNow.AddDays(-31);
+        var kept = DateTimeOffset.UtcNow.AddDays(-29);
+        foreach (var at in new[] { old, kept })
+        {
+            foreach (var interval in Enum.GetValues<MetricInterval>())
+            {
+                var row = MetricRow.Empty(MetricSlots.RowKey(interval, at));
+                row.Apply("demo.steps", new MetricFact(MetricKind.Created, at, null));
+                await table.SubmitTransactionAsync([row.ToAction(partition)]);
+            }
+        }
+        using var client = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(client, id);
+
+        var counters = runner.Services.GetRequiredService<JobCounters>();
+        var keys = new List<string>();
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            await counters.FoldAsync(CancellationToken.None);
+            keys.Clear();
+            await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>(
+                Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {MetricSlots.RowKeyPrefix} and RowKey lt {"met."}"), select: ["RowKey"]))
+            {
+                keys.Add(row.RowKey);
+            }
+            // The job's hour (whichever it is, near an hour's turn) is a row the fold added.
+            return keys.Any(k => k.StartsWith(MetricSlots.FamilyPrefix(MetricInterval.Hour), StringComparison.Ordinal)
+                && k != MetricSlots.RowKey(MetricInterval.Hour, old) && k != MetricSlots.RowKey(MetricInterval.Hour, kept));
+        }, "the fold adds the job's hour row");
+        // 30 days by default (Jobs:Metrics:KeepDays): the 31-day-old rows went with that fold, the 29-day-old stay.
+        Assert.DoesNotContain(MetricSlots.RowKey(MetricInterval.Minute, old), keys);
+        Assert.DoesNotContain(MetricSlots.RowKey(MetricInterval.Hour, old), keys);
+        Assert.Contains(MetricSlots.RowKey(MetricInterval.Minute, kept), keys);
+        Assert.Contains(MetricSlots.RowKey(MetricInterval.Hour, kept), keys);
+    }
+
     public static TheoryData<string, string> BadQueries => new()
     {
         { "interval=day", "interval" },
