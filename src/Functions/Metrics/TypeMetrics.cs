@@ -25,24 +25,29 @@ public sealed class TypeMetrics
         {
             case MetricKind.Created:
                 Created++;
-                break;
+                return;
             case MetricKind.Started:
                 Started++;
                 QueueWait.Add(fact.Ms ?? 0);
+                return;
+            case MetricKind.Completed:
+                Completed++;
+                break;
+            case MetricKind.Failed:
+                Failed++;
+                break;
+            case MetricKind.Cancelled:
+                Cancelled++;
+                break;
+            case MetricKind.TimedOut:
+                TimedOut++;
                 break;
             default:
-                switch (fact.Kind)
-                {
-                    case MetricKind.Completed: Completed++; break;
-                    case MetricKind.Failed: Failed++; break;
-                    case MetricKind.Cancelled: Cancelled++; break;
-                    default: TimedOut++; break;
-                }
-                if (fact.Ms is { } ran)
-                {
-                    Duration.Add(ran);
-                }
-                break;
+                throw new ArgumentOutOfRangeException(nameof(fact), fact.Kind, "An unknown metric.");
+        }
+        if (fact.Ms is { } ran)
+        {
+            Duration.Add(ran); // an ending after a start: its run time
         }
     }
 

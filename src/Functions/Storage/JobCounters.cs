@@ -35,7 +35,9 @@ public sealed class JobCounts(IReadOnlyDictionary<CountKey, long> counts)
 /// CountersAggregator does, and sums the all-jobs buckets into one row (<see cref="TableKeys.AllCountsPartition"/>) that
 /// is the admins' counts: one point read whatever the bucket count, exact as of the aggregator's last run.
 /// <see cref="RecountAsync(JobListScope, CancellationToken)"/> stays as a repair tool: it rebuilds a partition's counter
-/// from its list rows.
+/// from its list rows. The same folds roll the deltas up into the metrics (<see cref="MetricRow"/>; docs/storage.md,
+/// "Metrics"): a delta carries the record's times, and its facts are added to its minute and hour rows in the
+/// transaction that deletes it.
 /// </summary>
 public sealed partial class JobCounters(StorageClients clients, IndexLayout layout, IOptions<MetricsOptions> metricsOptions, TimeProvider time,
     ILogger<JobCounters> logger)

@@ -26,13 +26,12 @@ public sealed class JobMetrics(StorageClients clients, IndexLayout layout)
         {
             throw new ArgumentException("Entity partitions keep no metrics.", nameof(scope));
         }
-        var filter = TableClient.CreateQueryFilter(
-            $"RowKey ge {MetricSlots.RowKey(interval, from)} and RowKey lt {MetricSlots.RowKey(interval, to)}");
+        var (first, end) = (MetricSlots.RowKey(interval, from), MetricSlots.RowKey(interval, to));
         var parts = await Task.WhenAll(layout.PartitionsOf(scope).Select(async partition =>
         {
             var rows = new List<MetricRow>();
-            var inPartition = TableClient.CreateQueryFilter($"PartitionKey eq {partition}") + " and " + filter;
-            await foreach (var row in _table.QueryAsync<TableEntity>(inPartition, cancellationToken: cancellationToken))
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {first} and RowKey lt {end}");
+            await foreach (var row in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             {
                 rows.Add(MetricRow.Read(row));
             }
