@@ -3,12 +3,6 @@ using Jobs.Functions.Metrics;
 
 namespace Jobs.Functions.Storage;
 
-/// <summary>What a metrics read returns: per job type, its roll-ups by slot start.</summary>
-public sealed class MetricSeriesSet(IReadOnlyDictionary<string, SortedDictionary<DateTimeOffset, TypeMetrics>> byType)
-{
-    public IReadOnlyDictionary<string, SortedDictionary<DateTimeOffset, TypeMetrics>> ByType { get; } = byType;
-}
-
 /// <summary>
 /// Reads the roll-ups (<see cref="MetricRow"/>) of a scope: the all-jobs buckets for all jobs, the owner's partitions for
 /// an owner — one range read of one family per partition, never the jobs. They are what the aggregator folded on its
