@@ -26,6 +26,14 @@ public static class ExitCodes
 /// <summary>The <c>jobs</c> command line (System.CommandLine): one subcommand per thing a person does with jobs.</summary>
 public static partial class JobsCommand
 {
+    private static string Ms(double? ms) => ms switch
+    {
+        null => "-",
+        < 1_000 => $"{ms:0} ms",
+        < 60_000 => $"{ms / 1_000:0.0} s",
+        _ => $"{ms / 60_000:0.0} min",
+    };
+
     private static readonly JsonSerializerOptions Pretty = new(JobsClientJson.Options) { WriteIndented = true };
 
     public static RootCommand Build()
@@ -157,6 +165,33 @@ public static partial class JobsCommand
             foreach (var job in jobs)
             {
                 output.WriteLine($"{job.Id,-32}  {job.Type,-18} {job.Status.ToWire(),-10} {job.CreatedAt.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss} {job.CorrelationId}");
+            }
+            return ExitCodes.Ok;
+        }));
+
+        // jobsctl metrics [--interval minute|hour] [--since 1h] [--type …]
+        var interval = new Option<string>("--interval") { Description = "minute (default) or hour." };
+        var since = new Option<TimeSpan?>("--since") { Description = "How far back (e.g. 01:00:00 for an hour; default: 60 slots)." };
+        var metricsType = new Option<string[]>("--type") { Description = "Only these types.", AllowMultipleArgumentsPerToken = true };
+        var metrics = new Command("metrics", "Jobs created, started and ended, queue wait and duration percentiles per type over time.") { interval, since, metricsType };
+        metrics.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var result = await Client(parse).GetMetricsAsync(new MetricsQuery
+            {
+                Interval = parse.GetValue(interval),
+                From = parse.GetValue(since) is { } back ? DateTimeOffset.UtcNow - back : null,
+                Types = [.. (parse.GetValue(metricsType) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries))],
+            }, ct);
+            if (parse.GetValue(json))
+            {
+                return Json(output, result);
+            }
+            output.WriteLine($"{result.Scope} jobs, {result.From.UtcDateTime:yyyy-MM-dd HH:mm} to {result.To.UtcDateTime:yyyy-MM-dd HH:mm} UTC, per {result.Interval}");
+            output.WriteLine($"{"TYPE",-18} {"CREATED",8} {"STARTED",8} {"DONE",8} {"FAILED",8} {"CANCEL",8} {"TIMEOUT",8} {"WAIT P50",10} {"RUN P50",10} {"RUN P95",10}");
+            foreach (var series in result.Series)
+            {
+                var t = series.Totals;
+                output.WriteLine($"{series.Type,-18} {t.Created,8} {t.Started,8} {t.Completed,8} {t.Failed,8} {t.Cancelled,8} {t.TimedOut,8} {Ms(t.QueueWait.P50Ms),10} {Ms(t.Duration.P50Ms),10} {Ms(t.Duration.P95Ms),10}");
             }
             return ExitCodes.Ok;
         }));
@@ -396,6 +431,7 @@ public static partial class JobsCommand
         root.Subcommands.Add(BuildSchedules(Client, json));
         root.Subcommands.Add(pause);
         root.Subcommands.Add(resumeType);
+        root.Subcommands.Add(metrics);
         return root;
     }
 

@@ -137,6 +137,29 @@ public sealed class JobsClient(HttpClient http)
     public Task<JobStats> GetStatsAsync(string? owner = null, CancellationToken cancellationToken = default) =>
         GetAsync<JobStats>("api/jobs/stats" + (owner is null ? "" : $"?owner={Escape(owner)}"), cancellationToken);
 
+    /// <summary>Jobs created, started and ended, queue wait and durations per type over time (<c>GET /api/metrics</c>).</summary>
+    public Task<Metrics> GetMetricsAsync(MetricsQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new MetricsQuery();
+        var parameters = new List<string>();
+        void Add(string name, string? value)
+        {
+            if (value is not null)
+            {
+                parameters.Add($"{name}={Uri.EscapeDataString(value)}");
+            }
+        }
+        Add("interval", query.Interval);
+        Add("from", query.From?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        Add("to", query.To?.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        Add("owner", query.Owner);
+        foreach (var type in query.Types)
+        {
+            Add("type", type);
+        }
+        return GetAsync<Metrics>("api/metrics" + (parameters.Count == 0 ? "" : "?" + string.Join("&", parameters)), cancellationToken);
+    }
+
     /// <summary>
     /// Subscribes a URL to job events (<see cref="WebhookEventNames"/>). The answer carries the signing secret, this once:
     /// verify each request with <see cref="WebhookSignature.Verify"/> and that secret.

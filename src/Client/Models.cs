@@ -138,6 +138,36 @@ public sealed record JobTypeSlots(string Type, bool Paused, int Running, int Que
 
 public sealed record JobTypeStats(long Total, IReadOnlyDictionary<string, long> ByStatus);
 
+/// <summary>Durations of a set of jobs from the roll-ups' buckets (milliseconds; absent when there are none).</summary>
+public sealed record DurationSummary(long Count, double? MeanMs, double? P50Ms, double? P95Ms, long? MaxMs);
+
+/// <summary>One slot of one job type in <c>GET /api/metrics</c>.</summary>
+public sealed record MetricPoint(DateTimeOffset At, long Created, long Started, long Completed, long Failed, long Cancelled, long TimedOut,
+    DurationSummary QueueWait, DurationSummary Duration);
+
+/// <summary>A type's whole window in <c>GET /api/metrics</c>.</summary>
+public sealed record MetricTotals(long Created, long Started, long Completed, long Failed, long Cancelled, long TimedOut,
+    DurationSummary QueueWait, DurationSummary Duration);
+
+/// <summary>One job type's points (slots where something happened) and totals.</summary>
+public sealed record MetricSeries(string Type, MetricTotals Totals, IReadOnlyList<MetricPoint> Points);
+
+/// <summary>The body of <c>GET /api/metrics</c>.</summary>
+public sealed record Metrics(string Scope, string? Owner, string Interval, DateTimeOffset From, DateTimeOffset To, string Consistency, IReadOnlyList<MetricSeries> Series);
+
+/// <summary>What <c>GET /api/metrics</c> asks for; every field optional (the service's defaults: the last 60 minutes).</summary>
+public sealed record MetricsQuery
+{
+    /// <summary><c>minute</c> or <c>hour</c>.</summary>
+    public string? Interval { get; init; }
+    public DateTimeOffset? From { get; init; }
+    public DateTimeOffset? To { get; init; }
+    public IReadOnlyList<string> Types { get; init; } = [];
+
+    /// <summary>Another owner's metrics (admins only).</summary>
+    public string? Owner { get; init; }
+}
+
 public sealed record JobStats(string Scope, string? Owner, long Total, IReadOnlyDictionary<string, long> ByStatus, IReadOnlyDictionary<string, JobTypeStats> ByType, string Consistency);
 
 /// <summary>What to create. <see cref="IdempotencyKey"/> is filled with a new one when left empty, so a retried create is one job.</summary>

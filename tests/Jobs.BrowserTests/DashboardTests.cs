@@ -33,7 +33,7 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         }
     }
 
-    private async Task<IPage> OpenAsync(string user, string hash, int width = 1280, ColorScheme colorScheme = ColorScheme.Light, params string[] roles)
+    private async Task<IPage> OpenAsync(string user, string hash, int width = 1280, ColorScheme colorScheme = ColorScheme.Light, List<string>? requests = null, params string[] roles)
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -61,6 +61,17 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
             }
         };
         page.PageError += (_, error) => _pageErrors.Add($"page error: {error}");
+        page.Request += (_, request) =>
+        {
+            var path = new Uri(request.Url).AbsolutePath;
+            if (requests is not null && path.StartsWith("/api/", StringComparison.Ordinal) && !path.StartsWith("/api/dashboard", StringComparison.Ordinal))
+            {
+                lock (requests)
+                {
+                    requests.Add(path);
+                }
+            }
+        };
         await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard" + hash).ToString());
         return page;
     }
@@ -124,7 +135,7 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         var theirs = (string)(await RunnerFixture.CreateJobAsync(otherApi, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
         await RunnerFixture.WaitForEndAsync(api, done);
 
-        var page = await OpenAsync(_owner, "#/");
+        var page = await OpenAsync(_owner, "#/jobs");
         await Expect(page.Locator($"tr[data-job-id='{mine}']")).ToBeVisibleAsync();
         await Expect(page.Locator($"tr[data-job-id='{done}']")).ToBeVisibleAsync();
         await Expect(page.Locator($"tr[data-job-id='{theirs}']")).ToHaveCountAsync(0);
@@ -283,7 +294,7 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
             wanted.Add((string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!);
         }
         using var other = await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", draft = true, correlationId = correlation + "-other" });
-        var page = await OpenAsync(_owner, "#/");
+        var page = await OpenAsync(_owner, "#/jobs");
 
         await page.GetByRole(AriaRole.Searchbox, new() { Name = "Find a job by id or correlation id" }).FillAsync(correlation);
         await page.GetByRole(AriaRole.Button, new() { Name = "Find" }).ClickAsync();
@@ -351,7 +362,7 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         await Expect(page.Locator("main img, main script")).ToHaveCountAsync(0);
         Assert.True(await page.EvaluateAsync<bool>("() => window.__pwned === undefined"));
 
-        await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard#/").ToString());
+        await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard#/jobs").ToString());
         await Expect(page.Locator($"tr[data-job-id='{id}']")).ToContainTextAsync(entityId);
         await Expect(page.Locator("main img, main script")).ToHaveCountAsync(0);
         Assert.True(await page.EvaluateAsync<bool>("() => window.__pwned === undefined"));
@@ -363,7 +374,7 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
     {
         using var api = runner.Client(_owner);
         var id = (string)(await RunnerFixture.CreateJobAsync(api, new { type = "demo.steps", input = new { steps = 5, delayMs = 3_000 } }))["id"]!;
-        var page = await OpenAsync(_owner, "#/", width: 360);
+        var page = await OpenAsync(_owner, "#/jobs", width: 360);
         await Expect(page.Locator($"tr[data-job-id='{id}']")).ToBeVisibleAsync();
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= 360"), "the list overflows 360 px");
 
@@ -454,7 +465,7 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
             using var created = await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", draft = true, input = new { steps = 1 } });
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         }
-        var page = await OpenAsync(_owner, "#/");
+        var page = await OpenAsync(_owner, "#/jobs");
         await Expect(page.Locator("tbody tr[data-job-id]")).ToHaveCountAsync(25);
         await Expect(page.GetByLabel("Per page")).ToHaveValueAsync("50");
 
@@ -484,7 +495,7 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
             await Expect(Fact(view, "Not before").Locator("time")).ToHaveTextAsync(new Regex("^in (9|10) min$"));
             await Expect(Fact(view, "Created").Locator("time")).ToHaveTextAsync(new Regex("^(just now|1 min ago)$"));
 
-            await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard#/").ToString());
+            await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard#/jobs").ToString());
             var created = page.Locator($"tr[data-job-id='{id}'] td[data-label=Created] time");
             await Expect(created).ToHaveTextAsync(new Regex("^(just now|1 min ago)$"));
             await Expect(created).ToHaveAttributeAsync("title", new Regex(@"\d{1,2}:\d{2}:\d{2}"));
@@ -515,7 +526,7 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         await RunnerFixture.WaitForEndAsync(api, completed);
         await RunnerFixture.WaitForEndAsync(api, failed);
 
-        var page = await OpenAsync(_owner, "#/", colorScheme: scheme);
+        var page = await OpenAsync(_owner, "#/jobs", colorScheme: scheme);
         await Expect(page.Locator("tbody .status")).ToHaveCountAsync(5);
         foreach (var status in new[] { "draft", "cancelled", "completed", "failed" })
         {
@@ -550,6 +561,75 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
     }
 
     [Fact]
+    public async Task TheOverview_ShowsCountsByStatus_AndDrawsItsChartsFromTheRunsDataPoints_WithAFixedNumberOfRequests()
+    {
+        using var api = runner.Client(_owner);
+        var ids = new List<string>();
+        foreach (var body in new object[]
+        {
+            new { type = "demo.steps", input = new { steps = 1 } },
+            new { type = "demo.steps", input = new { steps = 2, delayMs = 300 } },
+            new { type = "demo.steps", input = new { steps = 1, failAtStep = 1 } },
+            new { type = "demo.fanout", input = new { items = new[] { "a", "b" } } },
+        })
+        {
+            ids.Add((string)(await RunnerFixture.CreateJobAsync(api, body))["id"]!);
+        }
+        foreach (var id in ids)
+        {
+            await RunnerFixture.WaitForEndAsync(api, id);
+        }
+        // This runner runs no timers: run the aggregator (what every reconciler run does) until the roll-ups hold the run.
+        var counters = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Jobs.Functions.Storage.JobCounters>(runner.Services);
+        JsonNode metrics = null!;
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            await counters.FoldAsync(CancellationToken.None);
+            metrics = JsonNode.Parse(await api.GetStringAsync("/api/metrics?interval=minute"))!;
+            return metrics["series"]!.AsArray().Sum(t => (long)t!["totals"]!["created"]!) == 4
+                && metrics["series"]!.AsArray().Sum(t => (long)t!["totals"]!["failed"]! + (long)t["totals"]!["completed"]!) == 4;
+        }, "the run is rolled up");
+        // The known run's points, per minute: created, completed, failed; and the failure rate of its endings.
+        var points = metrics["series"]!.AsArray().SelectMany(t => t!["points"]!.AsArray()).GroupBy(p => (string)p!["at"]!)
+            .Select(g => (At: DateTimeOffset.Parse(g.Key, System.Globalization.CultureInfo.InvariantCulture),
+                Created: g.Sum(p => (long)p!["created"]!), Completed: g.Sum(p => (long)p!["completed"]!), Failed: g.Sum(p => (long)p!["failed"]! + (long)p!["timedOut"]!)))
+            .OrderBy(p => p.At).ToList();
+        var expectedThroughput = points.Select(p => $"{p.At.UtcDateTime:yyyy-MM-ddTHH:mm}|{p.Created}|{p.Completed}|{p.Failed}").ToList();
+        var expectedRates = points.Where(p => p.Completed + p.Failed > 0)
+            .Select(p => $"{p.At.UtcDateTime:yyyy-MM-ddTHH:mm}|{Math.Round(1000.0 * p.Failed / (p.Completed + p.Failed)) / 10}").ToList();
+
+        var apiRequests = new List<string>();
+        var page = await OpenAsync(_owner, "#/", requests: apiRequests);
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
+        await Expect(page.Locator("li[data-status='completed'] .count")).ToHaveTextAsync("3");
+        await Expect(page.Locator("li[data-status='failed'] .count")).ToHaveTextAsync("1");
+        await Expect(page.Locator("li[data-status='running'] .count")).ToHaveTextAsync("0");
+        await Expect(page.Locator("#throughput .uplot canvas")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#failure-rate .uplot canvas")).ToHaveCountAsync(1);
+        Assert.True(await page.Locator("#throughput canvas").EvaluateAsync<bool>("c => c.width > 0 && c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some(v => v !== 0)"),
+            "the throughput chart drew nothing");
+
+        async Task<List<string>> RowsAsync(string chart) => [.. (await page.Locator($"#{chart} table.chart-data tbody tr").EvaluateAllAsync<string[]>(
+            "rows => rows.map(r => [r.dataset.at.slice(0, 16), ...[...r.querySelectorAll('td')].map(td => td.textContent)].join('|'))"))];
+        Assert.Equal(expectedThroughput, await RowsAsync("throughput"));
+        Assert.Equal(expectedRates, await RowsAsync("failure-rate"));
+        var steps = page.Locator("#durations tr[data-type='demo.steps'] td");
+        await Expect(steps.First).ToHaveTextAsync("3"); // three demo.steps jobs ended
+        await Expect(page.Locator("#durations tr[data-type='demo.fanout'] td").First).ToHaveTextAsync("1");
+        // The first load is one counts read and one metrics read per range, however many jobs there are.
+        Assert.Equal(["/api/jobs/stats", "/api/metrics", "/api/metrics", "/api/metrics"], apiRequests.Order(StringComparer.Ordinal));
+        await browser.ScreenshotAsync(page, "dashboard-overview.png");
+
+        // The week, per hour: the same run in its hour(s).
+        await page.GetByRole(AriaRole.Button, new() { Name = "Last week" }).ClickAsync();
+        await Expect(page.Locator("#durations h2")).ToContainTextAsync("last week");
+        var byHour = points.GroupBy(p => p.At.UtcDateTime.ToString("yyyy-MM-ddTHH", System.Globalization.CultureInfo.InvariantCulture))
+            .Select(g => $"{g.Key}:00|{g.Sum(p => p.Created)}|{g.Sum(p => p.Completed)}|{g.Sum(p => p.Failed)}").ToList();
+        Assert.Equal(byHour, await RowsAsync("throughput"));
+        AssertNoPageErrors();
+    }
+
+    [Fact]
     public async Task ThePageAndItsAssets_AreServedFromTheApp_UnderAPolicyWithoutInlineScript()
     {
         using var http = runner.Client(_owner);
@@ -568,6 +648,13 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         Assert.Equal("nosniff", string.Join("", script.Headers.GetValues("X-Content-Type-Options")));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/dashboard/secrets.json")).StatusCode);
         // The function key the page was opened with reaches its assets (escaped), as every route is function-level.
+        // uPlot is served from the app too: the copy embedded is the pinned npm package's file (package-lock.json).
+        using var chart = await http.GetAsync("/api/dashboard/uplot.js");
+        Assert.Equal("text/javascript", chart.Content.Headers.ContentType?.MediaType);
+        var pinned = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "package-lock.json")))!["packages"]!["node_modules/uplot"]!["version"]!.ToString();
+        var served = await chart.Content.ReadAsStringAsync();
+        Assert.StartsWith($"/*! https://github.com/leeoniya/uPlot (v{pinned}) */", served, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "node_modules", "uplot", "dist", "uPlot.iife.min.js")), served);
         var keyed = await http.GetStringAsync("/api/dashboard?code=a%22b%3Cc");
         Assert.Contains("dashboard/app.js?code=a%22b%3Cc\"", keyed, StringComparison.Ordinal);
     }

@@ -7,7 +7,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace Jobs.Functions.Dashboard;
 
 /// <summary>
-/// <c>GET /api/dashboard</c>: a page over the same API (list, job view with live progress and logs, actions, a new-job
+/// <c>GET /api/dashboard</c>: a page over the same API (an overview with charts as its home, the list, job view with live progress and logs, actions, a new-job
 /// form), and its script and styles (<c>/api/dashboard/app.js</c>, <c>app.css</c>), embedded in the assembly. The page
 /// holds no data: everything it shows comes from the API under the caller's own identity, so an owner sees their jobs
 /// and an admin all. The function key the page was opened with (<c>?code=</c>) is passed on to its assets and API calls.
@@ -24,6 +24,11 @@ public sealed class DashboardFunction
         ["index.html"] = ("text/html; charset=utf-8", Read("index.html")),
         ["app.js"] = ("text/javascript; charset=utf-8", Read("app.js")),
         ["app.css"] = ("text/css; charset=utf-8", Read("app.css")),
+        // uPlot (npm uplot, pinned in package-lock.json; docs/dependencies.md): the overview's charts, served from here
+        // like the rest, so the page's policy stays 'self' only. It styles its elements through the CSSOM, which the
+        // policy allows (no inline style attributes or <style> elements).
+        ["uplot.js"] = ("text/javascript; charset=utf-8", Read("uplot.js")),
+        ["uplot.css"] = ("text/css; charset=utf-8", Read("uplot.css")),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     [Function(nameof(Dashboard))]

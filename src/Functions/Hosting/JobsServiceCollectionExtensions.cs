@@ -4,6 +4,7 @@ using Jobs.Functions.Health;
 using Jobs.Functions.Identity;
 using Jobs.Functions.Lifecycle;
 using Jobs.Functions.Maintenance;
+using Jobs.Functions.Metrics;
 using Jobs.Functions.Observability;
 using Jobs.Functions.Schedules;
 using Jobs.Functions.Storage;
@@ -34,6 +35,7 @@ public static class JobsServiceCollectionExtensions
         services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EventStreamOptions>().BindConfiguration(EventStreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RaisedEventOptions>().BindConfiguration(RaisedEventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -48,6 +50,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobListIndex>();
         services.AddSingleton<JobEventInbox>();
         services.AddSingleton<JobCounters>();
+        services.AddSingleton<JobMetrics>();
         services.AddSingleton<LiveJobIndex>();
         services.AddSingleton<JobLogStore>();
         services.AddSingleton<JobAuditLog>();

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using Jobs.Functions.Metrics;
 using Jobs.Functions.Model;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Jobs.Functions.Storage;
 
@@ -33,12 +35,18 @@ public sealed class JobCounts(IReadOnlyDictionary<CountKey, long> counts)
 /// CountersAggregator does, and sums the all-jobs buckets into one row (<see cref="TableKeys.AllCountsPartition"/>) that
 /// is the admins' counts: one point read whatever the bucket count, exact as of the aggregator's last run.
 /// <see cref="RecountAsync(JobListScope, CancellationToken)"/> stays as a repair tool: it rebuilds a partition's counter
-/// from its list rows.
+/// from its list rows. The same folds roll the deltas up into the metrics (<see cref="MetricRow"/>; docs/storage.md,
+/// "Metrics"): a delta carries the record's times, and its facts are added to its minute and hour rows in the
+/// transaction that deletes it.
 /// </summary>
-public sealed partial class JobCounters(StorageClients clients, IndexLayout layout, ILogger<JobCounters> logger)
+public sealed partial class JobCounters(StorageClients clients, IndexLayout layout, IOptions<MetricsOptions> metricsOptions, TimeProvider time,
+    ILogger<JobCounters> logger)
 {
     /// <summary>Most deltas one fold takes: the counter and the deletes share one transaction of at most 100 operations.</summary>
     private const int MaxFold = 99;
+
+    /// <summary>Operations in one entity-group transaction at most.</summary>
+    private const int MaxTransaction = 100;
 
     private readonly TableClient _table = clients.JobsTable;
 
@@ -50,10 +58,20 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     internal static string DeltaRowKey(string jobId, int seq) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"cnt-d-{jobId}-{seq:D9}-{Guid.NewGuid():N}");
 
-    /// <summary>A delta: one job of <paramref name="type"/> moved from <paramref name="from"/> (null: it arrived) to <paramref name="to"/> (null: it left).</summary>
-    internal static TableEntity Delta(string partition, string rowKey, string type, string owner, JobStatus? from, JobStatus? to)
+    /// <summary>
+    /// A delta: one job of <paramref name="type"/> moved from <paramref name="from"/> (null: it arrived) to <paramref name="to"/>
+    /// (null: it left). With the <paramref name="job"/>'s creation, start and end times it is also what the metrics are rolled
+    /// up from (<see cref="MetricFact.Of"/>): no row or request of its own.
+    /// </summary>
+    internal static TableEntity Delta(string partition, string rowKey, string type, string owner, JobStatus? from, JobStatus? to, Job? job = null)
     {
         var row = new TableEntity(partition, rowKey) { ["Type"] = type, ["Owner"] = owner };
+        if (job is not null)
+        {
+            row["CreatedAt"] = job.CreatedAt;
+            row["StartedAt"] = job.StartedAt;
+            row["EndedAt"] = job.CompletedAt;
+        }
         if (from is { } f)
         {
             row["From"] = f.ToWire();
@@ -99,16 +117,23 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
         var folded = 0;
         foreach (var bucket in layout.PartitionsOf(new JobListScope.All()))
         {
-            var (bucketFolded, counts) = await FoldPartitionAsync(bucket, cancellationToken);
+            var (bucketFolded, counts, _) = await FoldPartitionAsync(bucket, cancellationToken);
             folded += bucketFolded;
             Add(sum, counts);
             var dirty = TableClient.CreateQueryFilter(
                 $"PartitionKey eq {bucket} and RowKey ge {ProjectionPlan.DirtyPrefix} and RowKey lt {ProjectionPlan.DirtyPrefix[..^1] + "."}");
             await foreach (var row in _table.QueryAsync<TableEntity>(dirty, cancellationToken: cancellationToken))
             {
+                var complete = true;
                 if (row.GetString("Partition") is { } partition)
                 {
-                    folded += await FoldAsync(partition, cancellationToken);
+                    var (partitionFolded, _, done) = await FoldPartitionAsync(partition, cancellationToken);
+                    folded += partitionFolded;
+                    complete = done;
+                }
+                if (!complete)
+                {
+                    continue; // lost a race to another fold: the partition stays named, so the next run folds what is left (the roll-ups count only folded deltas)
                 }
                 try
                 {
@@ -129,37 +154,144 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     public async Task<int> FoldAsync(string partition, CancellationToken cancellationToken) =>
         (await FoldPartitionAsync(partition, cancellationToken)).Folded;
 
-    /// <summary>Folds as <see cref="FoldAsync(string, CancellationToken)"/>, and returns the partition's counts as read (counter and deltas): exact as of that read, whoever folds.</summary>
-    private async Task<(int Folded, Dictionary<CountKey, long> Counts)> FoldPartitionAsync(string partition, CancellationToken cancellationToken)
+    /// <summary>
+    /// Folds as <see cref="FoldAsync(string, CancellationToken)"/>, and returns the partition's counts as read (counter and
+    /// deltas): exact as of that read, whoever folds. In a partition that keeps metrics (<see cref="KeepsMetrics"/>) the
+    /// same transaction adds each delta's <see cref="MetricFact"/>s to the minute and hour roll-up rows they fall in, under
+    /// their ETags: a delta is deleted exactly when it is counted, so the roll-ups count each fact once.
+    /// </summary>
+    private async Task<(int Folded, Dictionary<CountKey, long> Counts, bool Complete)> FoldPartitionAsync(string partition, CancellationToken cancellationToken)
     {
         var snapshot = await ReadCountRowsAsync(partition, cancellationToken);
         var counter = new Dictionary<CountKey, long>(snapshot.Counter);
         var etag = snapshot.CounterETag;
         var folded = 0;
-        foreach (var chunk in snapshot.Changes.Chunk(MaxFold))
+        var keepsMetrics = KeepsMetrics(partition);
+        var rows = new Dictionary<string, MetricRow>(StringComparer.Ordinal);
+        var addedRow = false;
+        var complete = true;
+        foreach (var chunk in Chunks(snapshot.Changes, keepsMetrics))
         {
             foreach (var change in chunk)
             {
                 Apply(counter, change, +1);
             }
+            var touched = keepsMetrics ? await MetricRowsAsync(partition, chunk, rows, cancellationToken) : [];
             try
             {
                 // The counter under its ETag, so two folds never both land; each delta deleted under its own.
                 var response = await _table.SubmitTransactionAsync(
                     [CounterAction(partition, counter, etag),
+                     .. touched.Select(row => row.ToAction(partition)),
                      .. chunk.Select(c => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, c.RowKey), c.ETag))],
                     cancellationToken);
                 etag = response.Value[0].Headers.ETag;
-                folded += chunk.Length;
-                LogFolded(chunk.Length, partition);
+                for (var i = 0; i < touched.Count; i++)
+                {
+                    addedRow |= touched[i].ETag is null && touched[i].RowKey.StartsWith(MetricSlots.FamilyPrefix(MetricInterval.Hour), StringComparison.Ordinal);
+                    touched[i].ETag = response.Value[i + 1].Headers.ETag;
+                    rows[touched[i].RowKey] = touched[i];
+                }
+                folded += chunk.Count;
+                LogFolded(chunk.Count, partition);
             }
             catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
             {
                 LogFoldLost(partition, ex.Status);
+                complete = false;
                 break;
             }
         }
-        return (folded, snapshot.Sum());
+        if (addedRow)
+        {
+            await PruneMetricsAsync(partition, cancellationToken); // a new hour row: at most once an hour per partition
+        }
+        return (folded, snapshot.Sum(), complete);
+    }
+
+    /// <summary>The all-jobs buckets and the owners' partitions keep metrics; entity partitions (shared by owners) do not.</summary>
+    internal static bool KeepsMetrics(string partition) => !TableKeys.CountsByOwner(partition);
+
+    /// <summary>Deltas in transaction-sized chunks: the counter, the roll-up rows the chunk touches and its deletes, ≤ 100 operations.</summary>
+    private static IEnumerable<List<CountChange>> Chunks(IReadOnlyList<CountChange> changes, bool keepsMetrics)
+    {
+        var chunk = new List<CountChange>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var change in changes)
+        {
+            var adds = keepsMetrics ? change.Facts.SelectMany(MetricRow.KeysOf).Where(k => !keys.Contains(k)).Distinct().ToList() : [];
+            if (chunk.Count > 0 && (chunk.Count >= MaxFold || 1 + keys.Count + adds.Count + chunk.Count + 1 > MaxTransaction))
+            {
+                yield return chunk;
+                chunk = [];
+                keys.Clear();
+                adds = keepsMetrics ? change.Facts.SelectMany(MetricRow.KeysOf).Distinct().ToList() : [];
+            }
+            chunk.Add(change);
+            keys.UnionWith(adds);
+        }
+        if (chunk.Count > 0)
+        {
+            yield return chunk;
+        }
+    }
+
+    /// <summary>
+    /// The roll-up rows a chunk's facts fall in, with the facts added (copies: <paramref name="known"/> keeps what was last
+    /// written, and is only updated once a transaction lands). Rows not known yet are read, one point read each.
+    /// </summary>
+    private async Task<List<MetricRow>> MetricRowsAsync(string partition, List<CountChange> chunk, Dictionary<string, MetricRow> known, CancellationToken cancellationToken)
+    {
+        var keys = chunk.SelectMany(c => c.Facts).SelectMany(MetricRow.KeysOf).Distinct().ToList();
+        var missing = keys.Where(k => !known.ContainsKey(k)).ToList();
+        var read = await Task.WhenAll(missing.Select(async key =>
+        {
+            var row = await _table.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: cancellationToken);
+            return row.HasValue ? MetricRow.Read(row.Value!) : MetricRow.Empty(key);
+        }));
+        foreach (var row in read)
+        {
+            known[row.RowKey] = row;
+        }
+        var touched = keys.ToDictionary(k => k, k => known[k].Copy(), StringComparer.Ordinal);
+        foreach (var change in chunk)
+        {
+            foreach (var fact in change.Facts)
+            {
+                foreach (var key in MetricRow.KeysOf(fact))
+                {
+                    touched[key].Apply(change.Type, fact);
+                }
+            }
+        }
+        return [.. touched.Values];
+    }
+
+    /// <summary>Deletes the partition's roll-up rows older than <see cref="MetricsOptions.KeepDays"/> (each family one range read).</summary>
+    private async Task PruneMetricsAsync(string partition, CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - TimeSpan.FromDays(metricsOptions.Value.KeepDays);
+        foreach (var interval in Enum.GetValues<MetricInterval>())
+        {
+            var filter = TableClient.CreateQueryFilter(
+                $"PartitionKey eq {partition} and RowKey ge {MetricSlots.FamilyPrefix(interval)} and RowKey lt {MetricSlots.RowKey(interval, cutoff)}");
+            var old = new List<TableTransactionAction>();
+            await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+            {
+                old.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, row.RowKey), ETag.All));
+            }
+            foreach (var batch in old.Chunk(MaxTransaction))
+            {
+                try
+                {
+                    await _table.SubmitTransactionAsync(batch, cancellationToken);
+                }
+                catch (TableTransactionFailedException ex) when (ex.Status == 404)
+                {
+                    LogFoldLost(partition, ex.Status); // pruned by another run meanwhile
+                }
+            }
+        }
     }
 
     /// <summary>The all-jobs counts row (<see cref="TableKeys.AllCountsPartition"/>) and its ETag, or null before the aggregator's first run.</summary>
@@ -279,8 +411,11 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
             }
             var type = row.GetString("Type") ?? "";
             var owner = byOwner ? row.GetString("Owner") : null;
+            var from = StoredStatus.ParseOptional(row.GetString("From"), $"Count row {row.RowKey} in {partition}");
+            var to = StoredStatus.ParseOptional(row.GetString("To"), $"Count row {row.RowKey} in {partition}");
             changes.Add(new CountChange(row.RowKey, row.ETag,
-                Key(owner, type, row.GetString("From")), Key(owner, type, row.GetString("To"))));
+                Key(owner, type, row.GetString("From")), Key(owner, type, row.GetString("To")), type,
+                MetricFact.Of(from, to, row.GetDateTimeOffset("CreatedAt"), row.GetDateTimeOffset("StartedAt"), row.GetDateTimeOffset("EndedAt"))));
         }
         return new CountSnapshot(partition, counter, counterETag, changes);
     }
@@ -341,7 +476,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
 
     private sealed record SummedCounts(Dictionary<CountKey, long> Counts, ETag ETag);
 
-    private sealed record CountChange(string RowKey, ETag ETag, CountKey? From, CountKey? To);
+    private sealed record CountChange(string RowKey, ETag ETag, CountKey? From, CountKey? To, string Type, IReadOnlyList<MetricFact> Facts);
 
     private sealed record CountSnapshot(string Partition, IReadOnlyDictionary<CountKey, long> Counter, ETag? CounterETag, IReadOnlyList<CountChange> Changes)
     {

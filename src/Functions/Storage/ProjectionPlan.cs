@@ -69,7 +69,7 @@ public sealed record ProjectionPlan(IReadOnlyList<TableTransactionAction> Requir
         if (from?.Status != to.Status)
         {
             required.Add(new(TableTransactionActionType.UpsertReplace,
-                JobCounters.Delta(partition, JobCounters.DeltaRowKey(job.Id, to.Seq), job.Type, job.Owner, from?.Status, to.Status)));
+                JobCounters.Delta(partition, JobCounters.DeltaRowKey(job.Id, to.Seq), job.Type, job.Owner, from?.Status, to.Status, job)));
         }
         if (allJobs)
         {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Model;
 using Jobs.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Json.Schema;
 using Microsoft.OpenApi;
 using Microsoft.OpenApi.Reader;
@@ -56,7 +57,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var parsed = result.Document!;
         var errors = parsed.Validate(ValidationRuleSet.GetDefaultRuleSet())?.ToList() ?? [];
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Pointer}: {e.Message}")));
-        Assert.Equal(35, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
+        Assert.Equal(36, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
     }
 
     [Fact]
@@ -107,6 +108,12 @@ public sealed class OpenApiTests(RunnerFixture runner)
         await Check(client, HttpMethod.Get, "/api/jobs/stats", "/jobs/stats");
         await Check(admin, HttpMethod.Get, "/api/jobs/stats", "/jobs/stats");
         await Check(client, HttpMethod.Get, "/api/job-types", "/job-types");
+        await runner.Services.GetRequiredService<Jobs.Functions.Storage.JobCounters>().FoldAsync(CancellationToken.None); // a reconciler run
+        var metrics = (await Check(client, HttpMethod.Get, "/api/metrics?interval=hour", "/metrics"))!;
+        Assert.NotEmpty(metrics["series"]!.AsArray());
+        await Check(admin, HttpMethod.Get, "/api/metrics", "/metrics");
+        await Check(client, HttpMethod.Get, "/api/metrics?interval=week", "/metrics"); // 400
+        await Check(client, HttpMethod.Get, "/api/metrics?owner=someone-else", "/metrics"); // 403
         await Check(client, HttpMethod.Get, "/api/entities/release/oa-1/jobs", "/entities/{type}/{id}/jobs");
         await Check(client, HttpMethod.Get, $"/api/jobs/{id}/instance", "/jobs/{id}/instance");
         await Check(client, HttpMethod.Post, $"/api/jobs/{id}/cancel", "/jobs/{id}/cancel"); // 409: ended
@@ -220,6 +227,8 @@ public sealed class OpenApiTests(RunnerFixture runner)
         await Typed(HttpMethod.Get, "/api/entities/release/oa-ts-1/jobs", "/entities/{type}/{id}/jobs");
         await Typed(HttpMethod.Get, "/api/jobs/stats", "/jobs/stats");
         await Typed(HttpMethod.Get, "/api/job-types", "/job-types");
+        await runner.Services.GetRequiredService<Jobs.Functions.Storage.JobCounters>().FoldAsync(CancellationToken.None); // a reconciler run
+        await Typed(HttpMethod.Get, "/api/metrics?interval=hour", "/metrics");
         await Typed(HttpMethod.Get, $"/api/jobs/{id}/instance", "/jobs/{id}/instance");
         await Typed(HttpMethod.Post, "/api/jobs", "/jobs", new { type = "demo.steps", draft = true });
         await Typed(HttpMethod.Get, "/api/jobs?limit=0", "/jobs"); // a problem naming the field
@@ -244,6 +253,8 @@ public sealed class OpenApiTests(RunnerFixture runner)
             export const logTimestampIsAString: Equal<components["schemas"]["JobLogLine"]["timestamp"], string> = true;
             export const totalIsAnOptionalNumber: Equal<components["schemas"]["Pagination"]["total"], number | undefined> = true;
             export const scopeIsAllOrOwner: Equal<components["schemas"]["JobStatsView"]["scope"], "all" | "owner"> = true;
+            export const p50IsAnOptionalNumber: Equal<components["schemas"]["DurationSummary"]["p50Ms"], number | undefined> = true;
+            export const intervalIsMinuteOrHour: Equal<components["schemas"]["MetricsView"]["interval"], "minute" | "hour"> = true;
             export const typeIsRequired: Equal<CreateJobRequest["type"], string> = true;
             export const ownerIsNotSentOverHttp: Equal<"owner" extends keyof CreateJobRequest ? true : false, false> = true;
 
@@ -257,7 +268,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var (checkedTypes, tscOutput, tscErrors) = await OpenApiTools.RunAsync("tsc", folder, "--project", "tsconfig.json");
 
         Assert.True(checkedTypes == 0, $"tsc found errors in {folder}:\n{tscOutput}{tscErrors}");
-        Assert.Equal(16, count);
+        Assert.Equal(17, count);
         Directory.Delete(folder, recursive: true); // kept when a check fails, to read
     }
 

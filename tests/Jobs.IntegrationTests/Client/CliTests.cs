@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Jobs.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Jobs.IntegrationTests.Client;
 
@@ -78,6 +79,30 @@ public sealed class CliTests(RunnerFixture runner)
         Assert.EndsWith($"  created  {_owner} via aad from 127.0.0.1  status=pending", line.TrimEnd(), StringComparison.Ordinal);
         var entry = JsonNode.Parse(Assert.Single(json.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)))!;
         Assert.Equal(("created", _owner), ((string?)entry["action"], (string?)entry["actor"]!["id"]));
+    }
+
+    [Fact]
+    public async Task Metrics_PrintsTheCallersTotalsPerType_AndRefusesAnIntervalTheRollUpsDoNotKeep()
+    {
+        var created = await JobsAsync("create", "demo.steps", "--input", """{"steps":1}""", "--wait");
+        Assert.True(created.Exit == 0, created.Out + created.Error);
+        var counters = runner.Services.GetRequiredService<Jobs.Functions.Storage.JobCounters>();
+        JsonNode metrics = null!;
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            await counters.FoldAsync(CancellationToken.None); // a reconciler run (this runner runs no timers)
+            var json = await JobsAsync("metrics", "--json", "--interval", "hour", "--since", "02:00:00");
+            metrics = JsonNode.Parse(json.Out)!;
+            return metrics["series"]!.AsArray().Any(s => (long)s!["totals"]!["completed"]! == 1);
+        }, "the CLI's metrics count the completed job");
+        Assert.Equal(("owner", _owner, "hour"), ((string?)metrics["scope"], (string?)metrics["owner"], (string?)metrics["interval"]));
+
+        var text = await JobsAsync("metrics", "--type", "demo.steps");
+        Assert.Equal(0, text.Exit);
+        Assert.Matches(@"demo\.steps\s+1\s+1\s+1\s+0\s+0\s+0", text.Out);
+        var bad = await JobsAsync("metrics", "--interval", "day");
+        Assert.Equal(3, bad.Exit);
+        Assert.Contains("interval", bad.Error, StringComparison.Ordinal);
     }
 
     [Fact]

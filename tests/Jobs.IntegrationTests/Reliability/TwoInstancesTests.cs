@@ -7,7 +7,7 @@ namespace Jobs.IntegrationTests.Reliability;
 /// Two instances of the app on one storage account and task hub — the way Functions scales out — with one of them
 /// killed (<c>kill -9</c>) while jobs run on both. Every job must end once, completed as its handler decided, and
 /// everything derived must agree with the records within one reconciler period: each listed once with its status, the
-/// totals and the stats exact. The instance that dies holds step messages, orchestration partitions and projections
+/// totals, the stats and the metrics exact. The instance that dies holds step messages, orchestration partitions and projections
 /// half done; the survivor takes them over once their leases and visibility timeouts run out.
 /// </summary>
 public sealed class TwoInstancesTests : IDisposable
@@ -56,11 +56,17 @@ public sealed class TwoInstancesTests : IDisposable
             Assert.Single(lines, l => l.StartsWith("Job completed", StringComparison.Ordinal));
         }
 
+        var records = new List<JsonNode>();
+        foreach (var id in ids)
+        {
+            records.Add(JsonNode.Parse(await _second.Client.GetStringAsync($"/api/jobs/{id}"))!);
+        }
+
         // Everything derived agrees with the records within one reconciler period (2 s here; waited for up to 60 s).
         var problem = "";
         for (var attempt = 0; attempt < 120; attempt++)
         {
-            problem = await DisagreementAsync(ids);
+            problem = await DisagreementAsync(ids, records);
             if (problem.Length == 0)
             {
                 break;
@@ -70,8 +76,8 @@ public sealed class TwoInstancesTests : IDisposable
         Assert.True(problem.Length == 0, problem);
     }
 
-    /// <summary>What the listing, its total and the stats say that the records do not ("" when they agree).</summary>
-    private async Task<string> DisagreementAsync(IReadOnlyList<string> ids)
+    /// <summary>What the listing, its total, the stats and the metrics say that the records do not ("" when they agree).</summary>
+    private async Task<string> DisagreementAsync(IReadOnlyList<string> ids, IReadOnlyList<JsonNode> records)
     {
         var listed = new List<(string Id, string Status)>();
         string? next = "/api/jobs?limit=10";
@@ -101,6 +107,14 @@ public sealed class TwoInstancesTests : IDisposable
         if ((long)stats["total"]! != ids.Count || byStatus is not [var only] || only != $"completed={ids.Count}")
         {
             problems.Add($"stats total {(long)stats["total"]!}, by status {string.Join(",", byStatus)}");
+        }
+        // The metrics, per type and minute, as a walk of the records counts them: each fact once, from both instances.
+        var from = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("O"));
+        var metrics = MetricsCheck.Actual(JsonNode.Parse(await _second.Client.GetStringAsync($"/api/metrics?interval=minute&from={from}"))!);
+        var expected = MetricsCheck.Expected(records, global::Jobs.Functions.Metrics.MetricInterval.Minute);
+        if (metrics != expected)
+        {
+            problems.Add($"metrics\n{metrics}\nwhere the records say\n{expected}");
         }
         return string.Join("; ", problems);
     }

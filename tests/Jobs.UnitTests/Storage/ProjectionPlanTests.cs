@@ -120,4 +120,22 @@ public sealed class ProjectionPlanTests
         var key = ProjectionPlan.MarkerRowKey(Pending.Id, new ProjectedState(12, JobStatus.TimedOut, Created, Created));
         Assert.True(string.CompareOrdinal(key, from) >= 0 && string.CompareOrdinal(key, to) < 0);
     }
+
+    [Fact]
+    public void AChangesCountDelta_CarriesTheRecordsTimes_SoTheMetricsRideInTheSameTransaction()
+    {
+        var started = Created.AddSeconds(2);
+        var ended = started.AddSeconds(30);
+        var failed = Pending with { Status = JobStatus.Failed, StartedAt = started, CompletedAt = ended };
+        var from = new ProjectedState(2, JobStatus.Running, started, Created);
+        var to = new ProjectedState(3, JobStatus.Failed, ended, Created);
+
+        var plan = ProjectionPlan.Apply(failed, All, allJobs: true, from, to, [Owner]);
+
+        var delta = (TableEntity)Assert.Single(plan.Required, a => a.Entity.RowKey.StartsWith("cnt-d-", StringComparison.Ordinal)).Entity;
+        Assert.Equal((Created, started, ended), (delta.GetDateTimeOffset("CreatedAt"), delta.GetDateTimeOffset("StartedAt"), delta.GetDateTimeOffset("EndedAt")));
+        Assert.Equal(
+            [new Jobs.Functions.Metrics.MetricFact(Jobs.Functions.Metrics.MetricKind.Failed, ended, 30_000)],
+            Jobs.Functions.Metrics.MetricFact.Of(JobStatus.Running, JobStatus.Failed, delta.GetDateTimeOffset("CreatedAt"), delta.GetDateTimeOffset("StartedAt"), delta.GetDateTimeOffset("EndedAt")));
+    }
 }

@@ -214,10 +214,149 @@
       view = newJobView(params);
     } else if (path === '/types') {
       view = typesView();
+    } else if (path === '/' && !query) {
+      view = overviewView(params);
     } else {
-      view = listView(params);
+      view = listView(params); // #/jobs; #/?… (links from before the overview) too
     }
     main.focus({ preventScroll: true });
+  }
+
+  // ---- the overview -------------------------------------------------------------------------------------------------
+
+  // The dashboard's home: counts by status (GET /jobs/stats, refreshed while the page is open), and throughput, failure
+  // rate and durations per type over the last hour, day or week from the roll-ups (GET /metrics: minutes for the hour,
+  // hours for the day and week). Four requests per refresh however many jobs there are. Each chart has its data as a
+  // table beside it (for screen readers, and what the chart was drawn from).
+  const ranges = {
+    hour: { label: 'Last hour', interval: 'minute', slots: 60, step: 60_000 },
+    day: { label: 'Last day', interval: 'hour', slots: 24, step: 3_600_000 },
+    week: { label: 'Last week', interval: 'hour', slots: 168, step: 3_600_000 },
+  };
+
+  function overviewView(params) {
+    let disposed = false;
+    let timer = null;
+    let charts = [];
+    let range = ranges[params.get('range')] ? params.get('range') : 'hour';
+    let data = null;
+    const counts = h('ul', { class: 'counts', 'aria-label': 'Jobs by status' });
+    const scope = h('p', { class: 'summary' });
+    const picker = h('div', { class: 'ranges', role: 'group', 'aria-label': 'Range' },
+      Object.entries(ranges).map(([name, r]) => {
+        const button = h('button', { type: 'button', class: 'secondary', 'data-range': name, 'aria-pressed': String(name === range) }, r.label);
+        button.addEventListener('click', () => { range = name; draw(); });
+        return button;
+      }));
+    const throughput = h('section', { class: 'chart', id: 'throughput' });
+    const failureRate = h('section', { class: 'chart', id: 'failure-rate' });
+    const durations = h('section', { class: 'durations', id: 'durations' });
+    replace(main, h('h1', {}, 'Overview'), scope, counts, picker, h('div', { class: 'charts' }, throughput, failureRate), durations);
+
+    async function load() {
+      try {
+        const now = Date.now();
+        const fetchRange = r => api('GET', '/metrics', { params: [['interval', r.interval], ['from', new Date(now - (r.slots - 1) * r.step).toISOString()]] });
+        const [stats, hour, day, week] = await Promise.all([api('GET', '/jobs/stats'), fetchRange(ranges.hour), fetchRange(ranges.day), fetchRange(ranges.week)]);
+        if (disposed) return;
+        data = { stats, hour, day, week };
+        showCounts(stats);
+        draw();
+      } catch (error) {
+        if (!disposed) say(failure(error), 'error');
+      }
+      if (!disposed) timer = setTimeout(load, 10_000);
+    }
+
+    function showCounts(stats) {
+      scope.textContent = stats.scope === 'all' ? 'All jobs' : `Jobs of ${stats.owner}`;
+      replace(counts, statuses.map(s => h('li', { 'data-status': s },
+        h('a', { href: `#/jobs?${new URLSearchParams({ status: s })}` }, h('span', { class: 'count' }, String(stats.byStatus[s] ?? 0)), ' ', statusBadge(s)))));
+    }
+
+    // Every slot of the range, oldest first, with the sums of every type's point there (zeros where nothing happened).
+    function slots(r, metrics) {
+      const step = r.step;
+      const end = Math.floor(Date.parse(metrics.to) / step) * step;
+      const start = end - r.slots * step;
+      const rows = new Map();
+      for (let t = start; t < end; t += step) {
+        rows.set(t, { at: t, created: 0, completed: 0, failed: 0, cancelled: 0, timedOut: 0 });
+      }
+      for (const series of metrics.series) {
+        for (const p of series.points) {
+          const row = rows.get(Date.parse(p.at));
+          if (!row) continue;
+          for (const k of ['created', 'completed', 'failed', 'cancelled', 'timedOut']) row[k] += p[k];
+        }
+      }
+      return [...rows.values()];
+    }
+
+    function draw() {
+      for (const b of picker.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.range === range));
+      if (!data) return;
+      for (const chart of charts) chart.destroy();
+      charts = [];
+      const r = ranges[range];
+      const metrics = data[range];
+      const rows = slots(r, metrics);
+      const rate = row => {
+        const bad = row.failed + row.timedOut;
+        const ended = row.completed + bad;
+        return ended === 0 ? null : Math.round((1000 * bad) / ended) / 10;
+      };
+      const label = row => (r.interval === 'minute' ? clock(new Date(row.at).toISOString()) : new Date(row.at).toISOString().slice(0, 13).replace('T', ' ') + ':00');
+      chart(throughput, `Throughput — ${r.label.toLowerCase()}, per ${r.interval}`, rows, label,
+        [['Created', 'created', '--accent'], ['Completed', 'completed', '--ok'], ['Failed', row => row.failed + row.timedOut, '--bad']]);
+      chart(failureRate, `Failure rate (%) — ${r.label.toLowerCase()}`, rows, label, [['Failed or timed out, of ended (%)', rate, '--bad']]);
+      showDurations(metrics, r);
+    }
+
+    function chart(section, title, rows, label, lines) {
+      const values = lines.map(([, pick]) => rows.map(row => (typeof pick === 'function' ? pick(row) : row[pick])));
+      const table = h('table', { class: 'chart-data visually-hidden' },
+        h('caption', {}, title),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Time'), lines.map(([name]) => h('th', { scope: 'col' }, name)))),
+        h('tbody', {}, rows.filter((_, i) => values.some(v => v[i])).map(row => {
+          const i = rows.indexOf(row);
+          return h('tr', { 'data-at': new Date(row.at).toISOString() }, h('th', { scope: 'row' }, label(row)), values.map(v => h('td', {}, v[i] === null ? '—' : String(v[i]))));
+        })));
+      const plot = h('div', { class: 'plot' });
+      replace(section, h('h2', {}, title), plot, table);
+      const css = getComputedStyle(document.documentElement);
+      const width = Math.max(280, Math.min(section.clientWidth - 24, 640));
+      charts.push(new uPlot({
+        width,
+        height: 200,
+        scales: { x: { time: true } },
+        axes: [{ stroke: css.getPropertyValue('--muted'), grid: { stroke: css.getPropertyValue('--line') } },
+          { stroke: css.getPropertyValue('--muted'), grid: { stroke: css.getPropertyValue('--line') } }],
+        series: [{}, ...lines.map(([name, , color]) => ({ label: name, stroke: css.getPropertyValue(color).trim(), width: 2, spanGaps: false, points: { show: true, size: 5 } }))],
+      }, [rows.map(row => row.at / 1000), ...values], plot));
+    }
+
+    // Percentiles over the whole range, per type: the API merges the range's buckets (series totals).
+    function showDurations(metrics, r) {
+      const ms = value => (value === undefined || value === null ? '—' : value < 1000 ? `${Math.round(value)} ms` : value < 60_000 ? `${(value / 1000).toFixed(1)} s` : `${(value / 60_000).toFixed(1)} min`);
+      replace(durations, h('h2', {}, `Durations by type — ${r.label.toLowerCase()}`),
+        metrics.series.length === 0 ? h('p', { class: 'muted' }, 'No job ran in this range.') :
+          h('div', { class: 'table-wrap' }, h('table', { class: 'jobs' },
+            h('thead', {}, h('tr', {}, ['Type', 'Ended', 'Run p50', 'Run p95', 'Wait p50', 'Wait p95'].map(t => h('th', { scope: 'col' }, t)))),
+            h('tbody', {}, metrics.series.map(({ type, totals: t }) => h('tr', { 'data-type': type }, h('th', { scope: 'row' }, type),
+              h('td', {}, String(t.completed + t.failed + t.cancelled + t.timedOut)),
+              h('td', {}, ms(t.duration.p50Ms)), h('td', {}, ms(t.duration.p95Ms)),
+              h('td', {}, ms(t.queueWait.p50Ms)), h('td', {}, ms(t.queueWait.p95Ms))))))));
+    }
+
+    load();
+    return {
+      dispose() {
+        disposed = true;
+        clearTimeout(timer);
+        for (const chart of charts) chart.destroy();
+      },
+    };
   }
 
   // ---- the list ----------------------------------------------------------------------------------------------------
@@ -322,7 +461,7 @@
       if (/^[0-9a-f]{32}$/i.test(q)) {
         location.hash = `#/jobs/${q.toLowerCase()}`;
       } else {
-        location.hash = q ? `#/?${new URLSearchParams({ correlationId: q })}` : '#/';
+        location.hash = q ? `#/jobs?${new URLSearchParams({ correlationId: q })}` : '#/jobs';
       }
     } }, box, h('button', { type: 'submit' }, 'Find'));
     return form;
@@ -354,7 +493,7 @@
           query.set(name, value);
         }
       }
-      location.hash = `#/?${query}`;
+      location.hash = `#/jobs?${query}`;
     } },
     h('fieldset', { class: 'statuses' }, h('legend', {}, 'Status'),
       statuses.map(s => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'status', value: s, checked: chosen.has(s) }), s.replace('_', ' ')))),
@@ -366,7 +505,7 @@
     select('orderBy', 'Order by', [['createdAt', 'Created'], ['updatedAt', 'Updated'], ['type', 'Type'], ['status', 'Status']]),
     select('order', 'Order', [['desc', 'Newest first'], ['asc', 'Oldest first']]),
     select('limit', 'Per page', [['20', '20'], ['50', '50'], ['100', '100']], defaultLimit),
-    h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Apply'), h('a', { href: '#/', class: 'button secondary' }, 'Clear')));
+    h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Apply'), h('a', { href: '#/jobs', class: 'button secondary' }, 'Clear')));
     return form;
   }
 
@@ -408,7 +547,7 @@
       } catch (error) {
         if (!disposed && !quiet) {
           replace(main, h('h1', {}, 'Job not found'), h('p', { class: 'error' }, error instanceof ApiError && error.status === 404
-            ? 'There is no job with this id that you may see.' : failure(error)), h('p', {}, h('a', { href: '#/' }, 'Back to the list')));
+            ? 'There is no job with this id that you may see.' : failure(error)), h('p', {}, h('a', { href: '#/jobs' }, 'Back to the list')));
         }
         return false;
       }

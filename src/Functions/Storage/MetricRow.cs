@@ -1,0 +1,79 @@
+using Azure;
+using Azure.Data.Tables;
+using Jobs.Functions.Metrics;
+
+namespace Jobs.Functions.Storage;
+
+/// <summary>
+/// A roll-up row of a list partition (docs/storage.md, "Metrics"): PartitionKey = the all-jobs bucket or the owner's
+/// partition, RowKey = <c>met-m-{yyyyMMddHHmm}</c> or <c>met-h-{yyyyMMddHH}</c> (<see cref="MetricSlots"/>), one column
+/// per job type (<c>T0</c>, <c>T1</c>, …: <see cref="TypeMetrics"/> as JSON). Written only by the aggregator, in the
+/// transaction that folds the count deltas it was made from.
+/// </summary>
+public sealed class MetricRow(string rowKey, ETag? etag, Dictionary<string, TypeMetrics> byType)
+{
+    private const string ColumnPrefix = "T";
+
+    public string RowKey { get; } = rowKey;
+
+    /// <summary>The ETag it was read with; null when it is not stored yet.</summary>
+    public ETag? ETag { get; set; } = etag;
+
+    public Dictionary<string, TypeMetrics> ByType { get; } = byType;
+
+    public static MetricRow Empty(string rowKey) => new(rowKey, null, new Dictionary<string, TypeMetrics>(StringComparer.Ordinal));
+
+    public static MetricRow Read(TableEntity row)
+    {
+        var byType = new Dictionary<string, TypeMetrics>(StringComparer.Ordinal);
+        foreach (var (name, value) in row)
+        {
+            if (name.StartsWith(ColumnPrefix, StringComparison.Ordinal) && name.Length > 1 && char.IsAsciiDigit(name[1]) && value is string json)
+            {
+                var (type, metrics) = TypeMetrics.FromJson(json);
+                byType[type] = metrics;
+            }
+        }
+        return new MetricRow(row.RowKey, row.ETag, byType);
+    }
+
+    public void Apply(string type, MetricFact fact)
+    {
+        if (!ByType.TryGetValue(type, out var metrics))
+        {
+            ByType[type] = metrics = new TypeMetrics();
+        }
+        metrics.Apply(fact);
+    }
+
+    public MetricRow Copy()
+    {
+        var copy = Empty(RowKey);
+        copy.ETag = ETag;
+        foreach (var (type, metrics) in ByType)
+        {
+            var clone = new TypeMetrics();
+            clone.Add(metrics);
+            copy.ByType[type] = clone;
+        }
+        return copy;
+    }
+
+    /// <summary>The write of this row in a fold transaction: added when new, else replaced under the ETag it was read with.</summary>
+    public TableTransactionAction ToAction(string partition)
+    {
+        var entity = new TableEntity(partition, RowKey);
+        var column = 0;
+        foreach (var (type, metrics) in ByType.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            entity[ColumnPrefix + column++] = metrics.ToJson(type);
+        }
+        return ETag is { } match
+            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, match)
+            : new TableTransactionAction(TableTransactionActionType.Add, entity);
+    }
+
+    /// <summary>The roll-up rows a fact is counted in: its minute's and its hour's.</summary>
+    public static IEnumerable<string> KeysOf(MetricFact fact) =>
+        [MetricSlots.RowKey(MetricInterval.Minute, fact.At), MetricSlots.RowKey(MetricInterval.Hour, fact.At)];
+}
