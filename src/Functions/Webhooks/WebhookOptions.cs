@@ -41,6 +41,25 @@ public sealed class WebhookOptions : IValidatableObject
     [Range(1, 3600)]
     public int SweepGraceSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Days a delivered or failed delivery row (with the event it carried) is kept in the delivery log; older ones are
+    /// removed by the sweep, hourly, at most <see cref="MaxPrunedPerRun"/> a run. A pending row is kept until its tries end.
+    /// </summary>
+    [Range(1, 3650)]
+    public int DeliveryRetentionDays { get; set; } = 30;
+
+    /// <summary>Most delivery rows one sweep run removes (old rows, and rows of deleted subscriptions).</summary>
+    [Range(1, 100_000)]
+    public int MaxPrunedPerRun { get; set; } = 2_000;
+
+    /// <summary>
+    /// Days an admin's <c>allJobs</c> subscription receives other owners' jobs; then only its owner's, until an admin
+    /// subscribes again. The service learns roles only from a request, so it cannot see an admin role being withdrawn:
+    /// this bounds how long a former admin's subscription goes on receiving everyone's events.
+    /// </summary>
+    [Range(1, 365)]
+    public int AllJobsDays { get; set; } = 30;
+
     /// <summary>The parsed <see cref="RetrySchedule"/>.</summary>
     public IReadOnlyList<TimeSpan> Backoff() =>
         [.. RetrySchedule.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
