@@ -158,6 +158,33 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
     }
 
     [Fact]
+    public async Task DeletingAJob_RemovesItsDeliveries_WhichCarryItsStatus()
+    {
+        using var owner = runner.Client(NewUser("deleted"));
+        var (subscription, _) = await SubscribeAsync(owner, "deleted", ["job.completed"]);
+        var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, job);
+        await DeliveriesAsync(owner, subscription, items => items.Any(d => (string?)d!["jobId"] == job && (string?)d["state"] == "delivered"));
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            using var response = await owner.GetAsync($"/api/jobs/{job}/instance");
+            return (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())?["runtimeStatus"] == "Completed";
+        }, $"job {job}'s orchestration to end");
+
+        using var bulk = await owner.PostAsJsonAsync("/api/jobs/bulk", new { action = "delete", ids = new[] { job } });
+        Assert.Equal(HttpStatusCode.Accepted, bulk.StatusCode);
+        var bulkId = (string)JsonNode.Parse(await bulk.Content.ReadAsStringAsync())!["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, bulkId);
+        using (var gone = await owner.GetAsync($"/api/jobs/{job}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        var log = await DeliveriesAsync(owner, subscription, _ => true);
+        Assert.DoesNotContain(log, d => (string?)d!["jobId"] == job);
+    }
+
+    [Fact]
     public async Task ASubscription_GetsOnlyItsOwnersJobs_AndAnAdminsAllJobsSubscription_GetsEveryOwners()
     {
         using var alice = runner.Client(NewUser("alice"));
