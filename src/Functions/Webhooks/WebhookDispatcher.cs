@@ -157,6 +157,9 @@ public sealed partial class WebhookDispatcher(
         {
             return null;
         }
+        // Read before the claim is judged, so the time left on it is the try's alone.
+        var subscription = (await store.AllAsync(cancellationToken)).FirstOrDefault(s => s.Id == delivery.SubscriptionId)
+            ?? await store.GetAsync(delivery.SubscriptionId, cancellationToken);
         var start = time.GetUtcNow();
         if (!fresh || delivery.ClaimedUntil is not { } until || until < start + _tryTakes)
         {
@@ -167,8 +170,6 @@ public sealed partial class WebhookDispatcher(
             }
             (delivery, etag) = (claimed, claimedETag);
         }
-        var subscription = (await store.AllAsync(cancellationToken)).FirstOrDefault(s => s.Id == delivery.SubscriptionId)
-            ?? await store.GetAsync(delivery.SubscriptionId, cancellationToken);
         var now = time.GetUtcNow();
         WebhookAttemptResult result;
         if (subscription is null)

@@ -34,9 +34,10 @@ public sealed class WebhookOptions : IValidatableObject
     public int SubscriptionCacheSeconds { get; set; } = 10;
 
     /// <summary>
-    /// A delivery whose next try is overdue by this much is taken over by the sweep (its instance died, or was busy):
-    /// the in-process dispatcher makes the tries on time; the sweep is the backstop. More than
-    /// <see cref="TimeoutSeconds"/>, so a try still in flight is not sent a second time by the sweep.
+    /// How long a claim on a delivery's next try lasts (<see cref="WebhookDelivery.ClaimedUntil"/>): the instance that
+    /// wrote it is the only sender until then, and the sweep takes the delivery over only after it (its instance died, or
+    /// was busy) — the in-process dispatcher makes the tries on time; the sweep is the backstop. More than
+    /// <see cref="TimeoutSeconds"/>, so a claim outlasts the try it covers.
     /// </summary>
     [Range(1, 3600)]
     public int SweepGraceSeconds { get; set; } = 60;
