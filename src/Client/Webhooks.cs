@@ -7,7 +7,11 @@ namespace Jobs.Client;
 /// <summary>A webhook subscription. <see cref="Secret"/> is set only on the answer to its creation: keep it then.</summary>
 public sealed record Webhook(
     string Id, string Url, IReadOnlyList<string> Events, IReadOnlyList<string>? JobTypes, bool AllJobs, string? Description, string Owner,
-    DateTimeOffset CreatedAt, bool Disabled, string? DisabledReason, DateTimeOffset? DisabledAt, string DeliveriesUri, string? Secret);
+    DateTimeOffset CreatedAt, bool Disabled, string? DisabledReason, DateTimeOffset? DisabledAt, string DeliveriesUri, string? Secret)
+{
+    /// <summary>When an <see cref="AllJobs"/> subscription stops receiving other owners' jobs (subscribe again, as an admin, to go on).</summary>
+    public DateTimeOffset? AllJobsUntil { get; init; }
+}
 
 /// <summary>What to subscribe to: events of <see cref="WebhookEventNames"/>, optionally of some job types only.</summary>
 public sealed record CreateWebhookRequest(string Url, IReadOnlyList<string> Events, IReadOnlyList<string>? JobTypes = null, bool AllJobs = false, string? Description = null);

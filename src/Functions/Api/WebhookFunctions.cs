@@ -8,11 +8,11 @@ namespace Jobs.Functions.Api;
 
 /// <summary>What the API shows of a subscription; <see cref="Secret"/> only in the answer to its creation.</summary>
 public sealed record WebhookView(
-    string Id, string Url, IReadOnlyList<string> Events, IReadOnlyList<string>? JobTypes, bool AllJobs, string? Description, string Owner,
+    string Id, string Url, IReadOnlyList<string> Events, IReadOnlyList<string>? JobTypes, bool AllJobs, DateTimeOffset? AllJobsUntil, string? Description, string Owner,
     DateTimeOffset CreatedAt, bool Disabled, string? DisabledReason, DateTimeOffset? DisabledAt, string DeliveriesUri, string? Secret = null)
 {
     public static WebhookView Of(WebhookSubscription s, string baseUrl, bool withSecret = false) =>
-        new(s.Id, s.Url, s.Events, s.JobTypes, s.AllJobs, s.Description, s.Owner, s.CreatedAt, s.Disabled, s.DisabledReason, s.DisabledAt,
+        new(s.Id, s.Url, s.Events, s.JobTypes, s.AllJobs, s.AllJobsUntil, s.Description, s.Owner, s.CreatedAt, s.Disabled, s.DisabledReason, s.DisabledAt,
             $"{baseUrl}/api/webhooks/{s.Id}/deliveries", withSecret ? s.Secret : null);
 }
 
@@ -25,12 +25,15 @@ public sealed record WebhookDeliveryPage(IReadOnlyList<WebhookDelivery> Items, s
 /// <summary>
 /// Webhook subscriptions (<c>/api/webhooks</c>): create (201, with the signing secret shown this once), list the
 /// caller's, read, delete (204), the delivery log (<c>/deliveries</c>, newest first) and a manual retry of one delivery
-/// (202: it is tried at once, whatever its state). A subscription is its owner's; admins may read any.
+/// (202: it is tried at once; a delivered or failed one gets one extra try that never disables the subscription). A subscription is its owner's; admins may read any.
 /// </summary>
 public sealed class WebhookFunctions(ApiGuard guard, WebhookSubscriptions subscriptions, WebhookStore store, WebhookDispatcher dispatcher,
     PublicUrls urls, TimeProvider time)
 {
     public const int MaxDeliveriesPage = 100;
+
+    /// <summary>Delivery rows a delete removes itself; the sweep removes the rest.</summary>
+    public const int MaxDeliveriesDeletedPerCall = 1000;
 
     [Function(nameof(CreateWebhook))]
     public Task<IActionResult> CreateWebhook(
@@ -70,7 +73,7 @@ public sealed class WebhookFunctions(ApiGuard guard, WebhookSubscriptions subscr
         guard.RunAsync(request, [], async caller =>
         {
             var subscription = await VisibleAsync(id, caller, request.HttpContext.RequestAborted);
-            await store.DeleteAsync(subscription.Id, request.HttpContext.RequestAborted);
+            await store.DeleteAsync(subscription.Id, MaxDeliveriesDeletedPerCall, request.HttpContext.RequestAborted);
             return new ApiResult(StatusCodes.Status204NoContent, null);
         });
 
@@ -107,8 +110,21 @@ public sealed class WebhookFunctions(ApiGuard guard, WebhookSubscriptions subscr
             }
             var found = await store.GetDeliveryAsync(subscription.Id, deliveryId, request.HttpContext.RequestAborted)
                 ?? throw ApiProblemException.NotFound($"Delivery {deliveryId}");
-            var due = found.Delivery with { State = WebhookDeliveryState.Pending, NextTryAt = time.GetUtcNow() };
-            var etag = await store.TryUpdateDeliveryAsync(due, found.ETag, request.HttpContext.RequestAborted)
+            var now = time.GetUtcNow();
+            if (found.Delivery is { State: WebhookDeliveryState.Pending } pending && pending.NextTryAt <= now && pending.ClaimedUntil > now)
+            {
+                throw ApiProblemException.Conflict($"Delivery {deliveryId} is being tried now; ask again once the log shows its outcome.");
+            }
+            // A delivered or failed delivery gets one extra try (a manual one: it never continues the schedule nor disables
+            // the subscription); a pending one has its next scheduled try brought forward. This process sends it.
+            var due = found.Delivery with
+            {
+                State = WebhookDeliveryState.Pending,
+                NextTryAt = now,
+                ClaimedUntil = dispatcher.ClaimFrom(now),
+                Manual = found.Delivery.State != WebhookDeliveryState.Pending,
+            };
+            var etag = await store.TryUpdateDeliveryAsync(found.Delivery, due, found.ETag, request.HttpContext.RequestAborted)
                 ?? throw ApiProblemException.Conflict($"Delivery {deliveryId} changed meanwhile (a try was being recorded); ask again.");
             dispatcher.Enqueue(due, etag);
             return new ApiResult(StatusCodes.Status202Accepted, due);

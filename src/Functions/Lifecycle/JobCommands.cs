@@ -1,12 +1,14 @@
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
+using Jobs.Functions.Webhooks;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Jobs.Functions.Lifecycle;
 
 /// <summary>State changes clients ask for. Each is one conditional (ETag) update, so races end in one consistent state.</summary>
-public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobAuditLog audit, JobEnding ending, StorageClients clients, ILogger<JobCommands> logger)
+public sealed partial class JobCommands(
+    JobStore store, JobLogStore logs, JobAuditLog audit, JobEnding ending, StorageClients clients, WebhookStore webhooks, ILogger<JobCommands> logger)
 {
     /// <summary>
     /// Cancels a job: drafts, pending and queued jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
@@ -98,8 +100,8 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobAud
     }
 
     /// <summary>
-    /// Deletes an ended job and everything of it: its orchestration's history, its log lines, its export file, its list
-    /// rows and counts, and its record (retention, and bulk <c>delete</c>). A job that has not ended is kept
+    /// Deletes an ended job and everything of it: its orchestration's history, its log lines, its export file, its
+    /// webhook deliveries (they carry its status shape), its list rows and counts, and its record (retention, and bulk <c>delete</c>). A job that has not ended is kept
     /// (<see cref="DeleteEffect.NotEnded"/>), and so is one whose orchestration still runs its last write
     /// (<see cref="DeleteEffect.StillFinishing"/>): the host's client refuses to purge a live instance.
     /// The job's audit trail goes with it; that <paramref name="actor"/> deleted it goes to the deletion log
@@ -122,6 +124,7 @@ public sealed partial class JobCommands(JobStore store, JobLogStore logs, JobAud
         await audit.RecordDeletionAsync(job, audit.NewEntry(AuditActions.Deleted, actor, ("status", job.Status.ToWire())), cancellationToken);
         var lines = await logs.DeleteAllAsync(job.Id, cancellationToken);
         await clients.ExportContainer.GetBlobClient($"{job.Id}.csv").DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        await webhooks.DeleteJobDeliveriesAsync(job.Id, job.Owner, cancellationToken);
         await store.DeleteAsync(job, cancellationToken);
         LogDeleted(job.Id, job.Type, job.Status.ToWire(), job.CreatedAt, lines);
         return DeleteEffect.Deleted;

@@ -14,42 +14,58 @@ public static class WebhookAddressGuard
     /// <summary>Longest URL accepted.</summary>
     public const int MaxUrlLength = 2048;
 
-    private static readonly (IPAddress Network, int Prefix)[] s_blocked4 =
+    private const string Private = "a private address";
+    private const string LinkLocal = "a link-local address";
+    private const string Metadata = "a cloud metadata address";
+    private const string Reserved = "a reserved address";
+    private const string Loopback = "a loopback address";
+
+    /// <summary>Cloud metadata and platform endpoints, named as such (checked before the ranges that hold them).</summary>
+    private static readonly IPAddress[] s_metadata =
     [
-        (IPAddress.Parse("0.0.0.0"), 8),        // "this network"
-        (IPAddress.Parse("10.0.0.0"), 8),       // private
-        (IPAddress.Parse("100.64.0.0"), 10),    // carrier-grade NAT (Alibaba's metadata 100.100.100.200 is here)
-        (IPAddress.Parse("127.0.0.0"), 8),      // loopback
-        (IPAddress.Parse("169.254.0.0"), 16),   // link-local, cloud metadata 169.254.169.254
-        (IPAddress.Parse("172.16.0.0"), 12),    // private
-        (IPAddress.Parse("192.0.0.0"), 24),     // IETF protocol assignments
-        (IPAddress.Parse("192.0.2.0"), 24),     // documentation
-        (IPAddress.Parse("192.168.0.0"), 16),   // private
-        (IPAddress.Parse("198.18.0.0"), 15),    // benchmarking
-        (IPAddress.Parse("198.51.100.0"), 24),  // documentation
-        (IPAddress.Parse("203.0.113.0"), 24),   // documentation
-        (IPAddress.Parse("224.0.0.0"), 4),      // multicast
-        (IPAddress.Parse("240.0.0.0"), 4),      // reserved, broadcast
-        (IPAddress.Parse("168.63.129.16"), 32), // Azure's platform endpoint (wire server)
+        IPAddress.Parse("169.254.169.254"),     // AWS, Azure IMDS, GCP, Oracle
+        IPAddress.Parse("168.63.129.16"),       // Azure's platform endpoint (wire server)
+        IPAddress.Parse("100.100.100.200"),     // Alibaba
+        IPAddress.Parse("fd00:ec2::254"),       // AWS over IPv6
     ];
 
-    private static readonly (IPAddress Network, int Prefix)[] s_blocked6 =
+    private static readonly (IPAddress Network, int Prefix, string Category)[] s_blocked4 =
     [
-        (IPAddress.Parse("::"), 128),           // unspecified
-        (IPAddress.Parse("::"), 96),            // IPv4-compatible (deprecated; some stacks tunnel it to the IPv4 address)
-        (IPAddress.Parse("::ffff:0:0:0"), 96),  // IPv4-translated (SIIT)
-        (IPAddress.Parse("64:ff9b:1::"), 48),   // local-use NAT64 (RFC 8215): the IPv4 inside may be any, private included
-        (IPAddress.Parse("::1"), 128),          // loopback
-        (IPAddress.Parse("fc00::"), 7),         // unique local (AWS's metadata fd00:ec2::254 is here)
-        (IPAddress.Parse("fe80::"), 10),        // link-local
-        (IPAddress.Parse("fec0::"), 10),        // site-local (deprecated)
-        (IPAddress.Parse("ff00::"), 8),         // multicast
-        (IPAddress.Parse("2001:db8::"), 32),    // documentation
-        (IPAddress.Parse("100::"), 64),         // discard
+        (IPAddress.Parse("0.0.0.0"), 8, Reserved),        // "this network"
+        (IPAddress.Parse("10.0.0.0"), 8, Private),
+        (IPAddress.Parse("100.64.0.0"), 10, Private),     // carrier-grade NAT
+        (IPAddress.Parse("127.0.0.0"), 8, Loopback),
+        (IPAddress.Parse("169.254.0.0"), 16, LinkLocal),
+        (IPAddress.Parse("172.16.0.0"), 12, Private),
+        (IPAddress.Parse("192.0.0.0"), 24, Reserved),     // IETF protocol assignments
+        (IPAddress.Parse("192.0.2.0"), 24, Reserved),     // documentation
+        (IPAddress.Parse("192.168.0.0"), 16, Private),
+        (IPAddress.Parse("198.18.0.0"), 15, Reserved),    // benchmarking
+        (IPAddress.Parse("198.51.100.0"), 24, Reserved),  // documentation
+        (IPAddress.Parse("203.0.113.0"), 24, Reserved),   // documentation
+        (IPAddress.Parse("224.0.0.0"), 4, Reserved),      // multicast
+        (IPAddress.Parse("240.0.0.0"), 4, Reserved),      // reserved, broadcast
+    ];
+
+    private static readonly (IPAddress Network, int Prefix, string Category)[] s_blocked6 =
+    [
+        (IPAddress.Parse("::"), 128, Reserved),           // unspecified
+        (IPAddress.Parse("::"), 96, Reserved),            // IPv4-compatible (deprecated; some stacks tunnel it to the IPv4 address)
+        (IPAddress.Parse("::ffff:0:0:0"), 96, Reserved),  // IPv4-translated (SIIT)
+        (IPAddress.Parse("64:ff9b:1::"), 48, Reserved),   // local-use NAT64 (RFC 8215): the IPv4 inside may be any, private included
+        (IPAddress.Parse("::1"), 128, Loopback),
+        (IPAddress.Parse("fc00::"), 7, Private),          // unique local
+        (IPAddress.Parse("fe80::"), 10, LinkLocal),
+        (IPAddress.Parse("fec0::"), 10, Private),         // site-local (deprecated)
+        (IPAddress.Parse("ff00::"), 8, Reserved),         // multicast
+        (IPAddress.Parse("2001:db8::"), 32, Reserved),    // documentation
+        (IPAddress.Parse("100::"), 64, Reserved),         // discard
     ];
 
     /// <summary>
-    /// Why <paramref name="address"/> may not be connected to, or null when it may. Loopback is allowed only with
+    /// Why <paramref name="address"/> may not be connected to — its category (a private, loopback, link-local, cloud
+    /// metadata or reserved address), never the address itself, so a refusal shown to a user or written to the delivery
+    /// log does not reveal where an internal name resolves — or null when it may. Loopback is allowed only with
     /// <paramref name="allowLoopback"/>; IPv4 inside IPv6 (mapped, NAT64, 6to4) is judged by its IPv4 address.
     /// </summary>
     public static string? Refusal(IPAddress address, bool allowLoopback)
@@ -64,14 +80,18 @@ public static class WebhookAddressGuard
         }
         if (IPAddress.IsLoopback(address))
         {
-            return allowLoopback ? null : $"{address} is a loopback address";
+            return allowLoopback ? null : Loopback;
+        }
+        if (s_metadata.Contains(address))
+        {
+            return Metadata;
         }
         var blocked = address.AddressFamily == AddressFamily.InterNetwork ? s_blocked4 : s_blocked6;
-        foreach (var (network, prefix) in blocked)
+        foreach (var (network, prefix, category) in blocked)
         {
             if (new IPNetwork(network, prefix).Contains(address))
             {
-                return $"{address} is a private, link-local, metadata or reserved address";
+                return category;
             }
         }
         return null;
@@ -112,7 +132,7 @@ public static class WebhookAddressGuard
         }
         if (IPAddress.TryParse(uri.DnsSafeHost, out var literal) && Refusal(literal, allowLoopbackHttp) is { } refused)
         {
-            return "is not allowed: " + refused;
+            return "is not allowed: the address is " + refused;
         }
         if (loopbackHost && !allowLoopbackHttp)
         {

@@ -29,6 +29,22 @@ public sealed record WebhookDelivery
     public DateTimeOffset? LastAttemptAt { get; init; }
     public DateTimeOffset? NextTryAt { get; init; }
 
+    /// <summary>
+    /// The claim on the next try: until then the instance that wrote it (the one that added the row, made a retry due,
+    /// or claimed it before sending) is the only sender; the sweep takes the row over only after it. Every claim is written
+    /// under the ETag read, so two instances, or an instance and the sweep, never both send the same try.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? ClaimedUntil { get; init; }
+
+    /// <summary>A manual retry: one extra try, never followed by the schedule's, and never disabling the subscription.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Manual { get; init; }
+
+    /// <summary>When the sweep may take the row over: its claim's end, or its next try when unclaimed; null unless pending.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? SweepAt => State == WebhookDeliveryState.Pending ? ClaimedUntil ?? NextTryAt ?? CreatedAt : null;
+
     /// <summary>The CloudEvent sent on every try (the same bytes, so a receiver sees one event).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string Body { get; init; } = "";

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Azure;
 using Microsoft.Extensions.Hosting;
@@ -11,9 +12,16 @@ namespace Jobs.Functions.Webhooks;
 /// Sends this process's deliveries: each try signed as Standard Webhooks says (<c>webhook-id</c> = the event id, the
 /// same on every try; <c>webhook-timestamp</c>; <c>webhook-signature: v1,{base64 HMAC-SHA256}</c>), its outcome written
 /// to the delivery's row under the ETag it was read with (one write per try), the next try kept in memory for the
-/// back-off of <see cref="WebhookOptions.RetrySchedule"/>. After the last try fails the delivery is failed and its
-/// subscription disabled with the reason. A try another writer got to first (the sweep, a manual retry: 412) is left to
-/// it.
+/// back-off of <see cref="WebhookOptions.RetrySchedule"/>. After the last scheduled try fails the delivery is failed and
+/// its subscription disabled with the reason; a manual retry is one extra try that never disables it.
+/// <para>
+/// A try is sent only under a claim (<see cref="WebhookDelivery.ClaimedUntil"/>) that outlasts it: the row just added or
+/// made due by this process carries one; any other try (a scheduled retry, a row the sweep handed over, a row whose claim
+/// is running short because it waited in the queue) first writes a fresh claim under the row's ETag, and a 412 means
+/// another writer has it. A delivery is queued or in flight at most once in this process, the queue is bounded
+/// (<see cref="MaxQueued"/>), and one subscription holds at most <see cref="MaxPerSubscription"/> places, so a slow
+/// receiver cannot take every send slot from the others. What is refused here stays pending for the sweep.
+/// </para>
 /// </summary>
 public sealed partial class WebhookDispatcher(
     WebhookStore store, WebhookHttp http, IOptions<WebhookOptions> options, TimeProvider time, ILogger<WebhookDispatcher> logger) : BackgroundService
@@ -21,35 +29,97 @@ public sealed partial class WebhookDispatcher(
     /// <summary>Tries in flight at once in this process.</summary>
     private const int MaxConcurrent = 16;
 
-    private readonly Channel<(WebhookDelivery Delivery, ETag ETag)> _due = Channel.CreateUnbounded<(WebhookDelivery, ETag)>();
+    /// <summary>Deliveries queued or in flight at once in this process.</summary>
+    public const int MaxQueued = 1000;
+
+    /// <summary>Places (queued or in flight) one subscription may hold in this process: a quarter of the send slots.</summary>
+    public const int MaxPerSubscription = 4;
+
+    private readonly Channel<Item> _due = Channel.CreateBounded<Item>(MaxQueued);
+    private readonly ConcurrentDictionary<string, byte> _held = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _perSubscription = new(StringComparer.Ordinal);
+    private readonly Lock _admit = new();
     private readonly SemaphoreSlim _slots = new(MaxConcurrent);
     private readonly IReadOnlyList<TimeSpan> _backoff = options.Value.Backoff();
+    private readonly TimeSpan _claim = TimeSpan.FromSeconds(options.Value.SweepGraceSeconds);
+    private readonly TimeSpan _tryTakes = TimeSpan.FromSeconds(options.Value.TimeoutSeconds + 1);
     private CancellationToken _stopping = CancellationToken.None;
 
-    /// <summary>Tries <paramref name="delivery"/> (stored with <paramref name="etag"/>) as soon as a slot is free.</summary>
-    public void Enqueue(WebhookDelivery delivery, ETag etag) => _due.Writer.TryWrite((delivery, etag));
+    /// <summary>One delivery to try: as read or written with its ETag, or only its key (read when its turn comes).</summary>
+    private sealed record Item(string SubscriptionId, string DeliveryId, WebhookDelivery? Delivery, ETag? ETag, bool Fresh);
+
+    /// <summary>How long a claim written now lasts: <see cref="WebhookOptions.SweepGraceSeconds"/>.</summary>
+    public DateTimeOffset ClaimFrom(DateTimeOffset now) => now + _claim;
+
+    /// <summary>
+    /// Tries <paramref name="delivery"/>, stored with <paramref name="etag"/> by this process, as soon as a slot is free.
+    /// False when it is already queued or in flight here, or there is no room (it stays pending for the sweep).
+    /// </summary>
+    public bool Enqueue(WebhookDelivery delivery, ETag etag) => Admit(new Item(delivery.SubscriptionId, delivery.Id, delivery, etag, Fresh: true));
+
+    /// <summary>Tries the delivery the sweep found overdue (read when its turn comes). False as for <see cref="Enqueue(WebhookDelivery, ETag)"/>.</summary>
+    public bool Enqueue(string subscriptionId, string deliveryId) => Admit(new Item(subscriptionId, deliveryId, null, null, Fresh: false));
+
+    private static string Key(string subscriptionId, string deliveryId) => subscriptionId + "/" + deliveryId;
+
+    private bool Admit(Item item)
+    {
+        lock (_admit)
+        {
+            var key = Key(item.SubscriptionId, item.DeliveryId);
+            if (_held.ContainsKey(key) || _perSubscription.GetValueOrDefault(item.SubscriptionId) >= MaxPerSubscription)
+            {
+                return false;
+            }
+            if (!_due.Writer.TryWrite(item))
+            {
+                return false;
+            }
+            _held[key] = 0;
+            _perSubscription[item.SubscriptionId] = _perSubscription.GetValueOrDefault(item.SubscriptionId) + 1;
+            return true;
+        }
+    }
+
+    private void Release(Item item)
+    {
+        lock (_admit)
+        {
+            _held.TryRemove(Key(item.SubscriptionId, item.DeliveryId), out _);
+            var left = _perSubscription.GetValueOrDefault(item.SubscriptionId) - 1;
+            if (left <= 0)
+            {
+                _perSubscription.TryRemove(item.SubscriptionId, out _);
+            }
+            else
+            {
+                _perSubscription[item.SubscriptionId] = left;
+            }
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
         try
         {
-            await foreach (var (delivery, etag) in _due.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var item in _due.Reader.ReadAllAsync(stoppingToken))
             {
                 await _slots.WaitAsync(stoppingToken);
                 _ = Task.Run(async () =>
                 {
                     try
                     {
-                        await TryDeliverAsync(delivery, etag, stoppingToken);
+                        await TryAsync(item, stoppingToken);
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                     {
-                        // The row stays pending: the sweep tries it again after its grace.
-                        LogTryFailed(ex, delivery.SubscriptionId, delivery.Id);
+                        // The row stays pending: the sweep tries it again once its claim lapses.
+                        LogTryFailed(ex, item.SubscriptionId, item.DeliveryId);
                     }
                     finally
                     {
+                        Release(item);
                         _slots.Release();
                     }
                 }, CancellationToken.None);
@@ -61,11 +131,45 @@ public sealed partial class WebhookDispatcher(
         }
     }
 
-    /// <summary>One try of one delivery; returns what was stored (null when another writer had changed the row).</summary>
-    public async Task<WebhookDelivery?> TryDeliverAsync(WebhookDelivery delivery, ETag etag, CancellationToken cancellationToken)
+    private async Task<WebhookDelivery?> TryAsync(Item item, CancellationToken cancellationToken)
     {
+        if (item.Delivery is { } delivery && item.ETag is { } etag)
+        {
+            return await TryDeliverAsync(delivery, etag, item.Fresh, cancellationToken);
+        }
+        if (await store.GetDeliveryAsync(item.SubscriptionId, item.DeliveryId, cancellationToken) is not { } read
+            || read.Delivery.State != WebhookDeliveryState.Pending
+            || read.Delivery.SweepAt > time.GetUtcNow())
+        {
+            return null; // tried, or claimed by someone else, since the sweep saw it
+        }
+        return await TryDeliverAsync(read.Delivery, read.ETag, fresh: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// One try of one delivery (stored with <paramref name="etag"/>), claimed first unless this process has just written
+    /// it (<paramref name="fresh"/>) with a claim that outlasts the try; returns what was stored (null when another writer
+    /// had changed the row).
+    /// </summary>
+    public async Task<WebhookDelivery?> TryDeliverAsync(WebhookDelivery delivery, ETag etag, bool fresh, CancellationToken cancellationToken)
+    {
+        if (delivery.State != WebhookDeliveryState.Pending)
+        {
+            return null;
+        }
+        // Read before the claim is judged, so the time left on it is the try's alone.
         var subscription = (await store.AllAsync(cancellationToken)).FirstOrDefault(s => s.Id == delivery.SubscriptionId)
             ?? await store.GetAsync(delivery.SubscriptionId, cancellationToken);
+        var start = time.GetUtcNow();
+        if (!fresh || delivery.ClaimedUntil is not { } until || until < start + _tryTakes)
+        {
+            var claimed = delivery with { ClaimedUntil = ClaimFrom(start) };
+            if (await store.TryUpdateDeliveryAsync(delivery, claimed, etag, cancellationToken) is not { } claimedETag)
+            {
+                return null; // another instance, the sweep or a manual retry changed it: theirs to send
+            }
+            (delivery, etag) = (claimed, claimedETag);
+        }
         var now = time.GetUtcNow();
         WebhookAttemptResult result;
         if (subscription is null)
@@ -92,7 +196,7 @@ public sealed partial class WebhookDispatcher(
             ], cancellationToken);
         }
         var attempts = delivery.Attempts + 1;
-        var final = subscription is null || subscription.Disabled;
+        var final = subscription is null || subscription.Disabled || delivery.Manual;
         var retryIn = !result.Succeeded && !final && attempts <= _backoff.Count ? _backoff[attempts - 1] : (TimeSpan?)null;
         var tried = delivery with
         {
@@ -104,8 +208,11 @@ public sealed partial class WebhookDispatcher(
             LatencyMs = (int)Math.Min(int.MaxValue, result.Latency.TotalMilliseconds),
             LastAttemptAt = now,
             NextTryAt = retryIn is { } wait ? now + wait : null,
+            // Held by this process until the retry is due and a grace after it; the sweep takes it over only then.
+            ClaimedUntil = retryIn is { } due ? ClaimFrom(now + due) : null,
+            Manual = false,
         };
-        if (await store.TryUpdateDeliveryAsync(tried, etag, cancellationToken) is not { } written)
+        if (await store.TryUpdateDeliveryAsync(delivery, tried, etag, cancellationToken) is not { } written)
         {
             return null;
         }
@@ -113,7 +220,7 @@ public sealed partial class WebhookDispatcher(
         {
             _ = RetryLaterAsync(tried, written, delay);
         }
-        else if (tried.State == WebhookDeliveryState.Failed && subscription is { Disabled: false })
+        else if (tried.State == WebhookDeliveryState.Failed && !delivery.Manual && subscription is { Disabled: false })
         {
             var why = result.StatusCode is { } code ? $"answered {code}" : result.Error;
             await store.DisableAsync(subscription.Id,
@@ -129,11 +236,12 @@ public sealed partial class WebhookDispatcher(
         try
         {
             await Task.Delay(delay, time, _stopping);
-            Enqueue(delivery, etag);
+            // Claimed again before it is sent (its claim ends a grace after now): a manual retry or the sweep meanwhile wins.
+            Admit(new Item(delivery.SubscriptionId, delivery.Id, delivery, etag, Fresh: false));
         }
         catch (OperationCanceledException)
         {
-            // Stopping: the sweep takes it over once it is overdue.
+            // Stopping: the sweep takes it over once its claim lapses.
         }
     }
 

@@ -50,7 +50,7 @@ public sealed class WebhookHttp : IDisposable
         var addresses = IPAddress.TryParse(endpoint.Host, out var literal)
             ? [literal]
             : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken);
-        var refusals = new List<string>();
+        var refusals = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var address in addresses)
         {
             if (WebhookAddressGuard.Refusal(address, allowLoopback) is { } refused)
@@ -72,7 +72,7 @@ public sealed class WebhookHttp : IDisposable
         }
         throw new WebhookAddressRefusedException(refusals.Count == 0
             ? $"{endpoint.Host} does not resolve"
-            : $"refused to connect to {endpoint.Host}: {string.Join("; ", refusals)}");
+            : $"refused to connect to {endpoint.Host}: it resolves to {string.Join(", ", refusals)}");
     }
 
     /// <summary>POSTs <paramref name="body"/> with <paramref name="headers"/>; never throws for the receiver's faults.</summary>

@@ -34,12 +34,32 @@ public sealed class WebhookOptions : IValidatableObject
     public int SubscriptionCacheSeconds { get; set; } = 10;
 
     /// <summary>
-    /// A delivery whose next try is overdue by this much is taken over by the sweep (its instance died, or was busy):
-    /// the in-process dispatcher makes the tries on time; the sweep is the backstop. More than
-    /// <see cref="TimeoutSeconds"/>, so a try still in flight is not sent a second time by the sweep.
+    /// How long a claim on a delivery's next try lasts (<see cref="WebhookDelivery.ClaimedUntil"/>): the instance that
+    /// wrote it is the only sender until then, and the sweep takes the delivery over only after it (its instance died, or
+    /// was busy) — the in-process dispatcher makes the tries on time; the sweep is the backstop. More than
+    /// <see cref="TimeoutSeconds"/>, so a claim outlasts the try it covers.
     /// </summary>
     [Range(1, 3600)]
     public int SweepGraceSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Days a delivered or failed delivery row (with the event it carried) is kept in the delivery log; older ones are
+    /// removed by the sweep, hourly, at most <see cref="MaxPrunedPerRun"/> a run. A pending row is kept until its tries end.
+    /// </summary>
+    [Range(1, 3650)]
+    public int DeliveryRetentionDays { get; set; } = 30;
+
+    /// <summary>Most delivery rows one sweep run removes (old rows, and rows of deleted subscriptions).</summary>
+    [Range(1, 100_000)]
+    public int MaxPrunedPerRun { get; set; } = 2_000;
+
+    /// <summary>
+    /// Days an admin's <c>allJobs</c> subscription receives other owners' jobs; then only its owner's, until an admin
+    /// subscribes again. The service learns roles only from a request, so it cannot see an admin role being withdrawn:
+    /// this bounds how long a former admin's subscription goes on receiving everyone's events.
+    /// </summary>
+    [Range(1, 365)]
+    public int AllJobsDays { get; set; } = 30;
 
     /// <summary>The parsed <see cref="RetrySchedule"/>.</summary>
     public IReadOnlyList<TimeSpan> Backoff() =>

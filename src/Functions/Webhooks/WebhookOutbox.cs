@@ -20,13 +20,13 @@ public sealed class WebhookOutbox(WebhookStore store, JobCloudEvents cloudEvents
         {
             return;
         }
-        var subscriptions = (await store.AllAsync(cancellationToken)).Where(s => s.Wants(eventName, job.Owner, job.Type)).ToList();
+        var now = time.GetUtcNow();
+        var subscriptions = (await store.AllAsync(cancellationToken)).Where(s => s.Wants(eventName, job.Owner, job.Type, now)).ToList();
         if (subscriptions.Count == 0)
         {
             return;
         }
         var body = Encoding.UTF8.GetString(cloudEvents.Encode(job, stamp.Seq, stamp.ChangedAt, eventName).Span);
-        var now = time.GetUtcNow();
         var id = WebhookStore.DeliveryId(job.Id, stamp.Seq, stamp.ChangedAt);
         var deliveries = subscriptions.Select(subscription => new WebhookDelivery
         {
@@ -38,6 +38,7 @@ public sealed class WebhookOutbox(WebhookStore store, JobCloudEvents cloudEvents
             State = WebhookDeliveryState.Pending,
             CreatedAt = now,
             NextTryAt = now,
+            ClaimedUntil = dispatcher.ClaimFrom(now), // this process sends the first try; the sweep only after the claim
             Body = body,
         }).ToList();
         // Every row first, then the tries: a receiver never hears of the event before all that owe it are recorded.

@@ -86,6 +86,7 @@ public sealed class WebhookSubscriptions(WebhookStore store, JobHandlerRegistry 
         {
             throw new WebhookLimitException(max);
         }
+        var now = time.GetUtcNow();
         var subscription = new WebhookSubscription
         {
             Id = Guid.NewGuid().ToString("N"),
@@ -94,8 +95,9 @@ public sealed class WebhookSubscriptions(WebhookStore store, JobHandlerRegistry 
             Events = [.. request.Events!],
             JobTypes = request.JobTypes is null ? null : [.. request.JobTypes.Distinct(StringComparer.Ordinal)],
             AllJobs = request.AllJobs,
+            AllJobsUntil = request.AllJobs ? now.AddDays(options.Value.AllJobsDays) : null,
             Description = request.Description,
-            CreatedAt = time.GetUtcNow(),
+            CreatedAt = now,
             Secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         };
         await store.AddAsync(subscription, cancellationToken);

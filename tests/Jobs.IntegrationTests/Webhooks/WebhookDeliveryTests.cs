@@ -132,6 +132,59 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
     }
 
     [Fact]
+    public async Task AManualRetryThatFails_IsOneExtraTry_AndNeverDisablesTheSubscription()
+    {
+        using var owner = runner.Client(NewUser("manual"));
+        // Delivered at the schedule's last try; then the manual retry is answered 503.
+        var plan = Enumerable.Repeat(500, WebhookRunnerFixture.Tries - 1).Append(200).Append(503).ToArray();
+        var (subscription, _) = await SubscribeAsync(owner, "manual", ["job.completed"], plan);
+        var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, job);
+        var log = await DeliveriesAsync(owner, subscription, items => items.Count == 1 && (string?)items[0]!["state"] == "delivered");
+        Assert.Equal(WebhookRunnerFixture.Tries, (int)log[0]!["attempts"]!);
+
+        using (var retry = await owner.PostAsync($"/api/webhooks/{subscription}/deliveries/{(string)log[0]!["id"]!}/retry", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        }
+
+        log = await DeliveriesAsync(owner, subscription, items => (string?)items[0]!["state"] == "failed");
+        Assert.Equal(WebhookRunnerFixture.Tries + 1, (int)log[0]!["attempts"]!);
+        Assert.Equal(503, (int)log[0]!["responseCode"]!);
+        Assert.Null(log[0]!["nextTryAt"]); // no schedule after a manual try
+        var stored = JsonNode.Parse(await owner.GetStringAsync($"/api/webhooks/{subscription}"))!;
+        Assert.False((bool)stored["disabled"]!, stored.ToJsonString());
+        Assert.Equal(WebhookRunnerFixture.Tries + 1, (await _receiver.ReceivedAsync("manual")).Count);
+    }
+
+    [Fact]
+    public async Task DeletingAJob_RemovesItsDeliveries_WhichCarryItsStatus()
+    {
+        using var owner = runner.Client(NewUser("deleted"));
+        var (subscription, _) = await SubscribeAsync(owner, "deleted", ["job.completed"]);
+        var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, job);
+        await DeliveriesAsync(owner, subscription, items => items.Any(d => (string?)d!["jobId"] == job && (string?)d["state"] == "delivered"));
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            using var response = await owner.GetAsync($"/api/jobs/{job}/instance");
+            return (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())?["runtimeStatus"] == "Completed";
+        }, $"job {job}'s orchestration to end");
+
+        using var bulk = await owner.PostAsJsonAsync("/api/jobs/bulk", new { action = "delete", ids = new[] { job } });
+        Assert.Equal(HttpStatusCode.Accepted, bulk.StatusCode);
+        var bulkId = (string)JsonNode.Parse(await bulk.Content.ReadAsStringAsync())!["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, bulkId);
+        using (var gone = await owner.GetAsync($"/api/jobs/{job}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        var log = await DeliveriesAsync(owner, subscription, _ => true);
+        Assert.DoesNotContain(log, d => (string?)d!["jobId"] == job);
+    }
+
+    [Fact]
     public async Task ASubscription_GetsOnlyItsOwnersJobs_AndAnAdminsAllJobsSubscription_GetsEveryOwners()
     {
         using var alice = runner.Client(NewUser("alice"));
