@@ -118,6 +118,8 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     Jobs__Http__AllowedOrigins: ''
     Jobs__Retention__MaxAgeDays: string(retentionDays)
     Jobs__Retention__MaxPerRun: '5000'
+    // Who deleted which job, kept by day after the job is gone (issue 27's audit trail).
+    Jobs__Retention__DeletionLogDays: '365'
     Jobs__Reconciler__GraceSeconds: '60'
     Jobs__Reconciler__MaxPerRun: '1000'
     Jobs__Reconciler__RecountMinutes: '60'
@@ -130,6 +132,23 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     Jobs__RaisedEvents__MaxPayloadBytes: '16384'
     Jobs__RaisedEvents__MaxPendingPerJob: '10'
     Jobs__Telemetry__Console: 'false'
+    // Signed webhooks (issue 27): https only in Azure (AllowLoopbackHttp stays unset); the try schedule spans about 24 h.
+    Jobs__Webhooks__RetrySchedule: '00:00:05,00:00:30,00:02:00,00:10:00,00:30:00,01:00:00,02:00:00,04:00:00,08:00:00,08:00:00'
+    Jobs__Webhooks__MaxPerOwner: '10'
+    Jobs__Webhooks__TimeoutSeconds: '10'
+    Jobs__Webhooks__SubscriptionCacheSeconds: '10'
+    Jobs__Webhooks__SweepGraceSeconds: '60'
+    Jobs__Webhooks__DeliveryRetentionDays: '30'
+    Jobs__Webhooks__MaxPrunedPerRun: '2000'
+    Jobs__Webhooks__AllJobsDays: '30'
+    // Recurring schedules (issue 31): at most one run a minute (AllowSubMinute stays unset).
+    Jobs__Schedules__LateAfterSeconds: '60'
+    Jobs__Schedules__CatchUpWindowHours: '24'
+    Jobs__Schedules__HoldRecheckSeconds: '5'
+    Jobs__Schedules__MaxPerOwner: '100'
+    Jobs__Schedules__MaxPerRun: '200'
+    // Metrics roll-ups (issue 28), kept 30 days.
+    Jobs__Metrics__KeepDays: '30'
   })
 }
 

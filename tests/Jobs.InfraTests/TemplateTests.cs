@@ -85,6 +85,8 @@ public sealed partial class TemplateTests
         "Jobs__Identity__TrustClientPrincipal",
         "Jobs__Identity__DevelopmentIdentity",
         "Jobs__Identity__DevelopmentRoles",
+        "Jobs__Webhooks__AllowLoopbackHttp",
+        "Jobs__Schedules__AllowSubMinute",
     ];
 
     [Fact]

@@ -36,6 +36,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "RerunJob", "jobs/{id}/rerun", "post" },
         { "BulkJobs", "jobs/bulk", "post" },
         { "GetJobStats", "jobs/stats", "get" },
+        { "GetMetrics", "metrics", "get" },
         { "ListJobTypes", "job-types", "get" },
         { "GetOpenApiDocument", "openapi.json", "get" },
         { "Dashboard", "dashboard/{file?}", "get" },
