@@ -61,7 +61,8 @@ public sealed partial class JobSlots(StorageClients clients, Lazy<JobHandlerRegi
     /// <summary>
     /// Decides whether <paramref name="job"/> may start: it takes a slot when its type is not paused, the limits leave
     /// room and no waiter of its key is ahead of it; otherwise it joins the queue. Idempotent: a job already holding a
-    /// slot is granted, one already waiting stays where it is. A type without limits and not paused costs one point read.
+    /// slot is granted, one already waiting stays where it is. A type without limits and not paused costs one point read
+    /// (its jobs come here only once their first step found the type paused: <see cref="IsPausedAsync"/>).
     /// </summary>
     public async Task<SlotAdmission> AdmitAsync(Job job, CancellationToken cancellationToken)
     {
@@ -187,6 +188,16 @@ public sealed partial class JobSlots(StorageClients clients, Lazy<JobHandlerRegi
     {
         var gate = await ReadGateAsync(type, cancellationToken);
         return new SlotState(IsPaused(gate), Holders(gate), Waiting(gate));
+    }
+
+    /// <summary>
+    /// True when the type is paused: one point read of its slot row, never cached (a paused type must start none). The
+    /// admission of a type without limits (its job's first step), which needs nothing else of the slots.
+    /// </summary>
+    public async Task<bool> IsPausedAsync(string type, CancellationToken cancellationToken)
+    {
+        var gate = await _table.GetEntityIfExistsAsync<TableEntity>(Partition(type), GateRowKey, ["Paused"], cancellationToken);
+        return gate.HasValue && IsPaused(gate.Value!);
     }
 
     /// <summary>

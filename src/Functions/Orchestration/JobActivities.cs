@@ -21,7 +21,8 @@ public sealed partial class JobActivities(
     JobStore store, JobLogStore logs, JobHandlerRegistry handlers, JobEnding ending, JobSlots slots, TimeProvider time, ILogger<JobActivities> logger)
 {
     /// <summary>
-    /// Admits the job before its first step (<see cref="JobSlots.AdmitAsync"/>): true when it holds a slot (or its type
+    /// Admits the job before its first step (<see cref="JobSlots.AdmitAsync"/>) — a limited type's job, or one of a type
+    /// without limits whose first step found the type paused: true when it holds a slot (or its type
     /// has no limit and is not paused) and may start; false when it waits, which this activity records — pending →
     /// <c>queued</c>, through the one write path — before the orchestration waits for its slot. Other jobs granted on
     /// the way are woken. A job that ended or was asked to cancel meanwhile is let through: its first step sees that.
@@ -63,7 +64,12 @@ public sealed partial class JobActivities(
         return false;
     }
 
-    /// <summary>Runs one attempt of one step. Throws when the step throws, so the orchestration's retry policy applies.</summary>
+    /// <summary>
+    /// Runs one attempt of one step. Throws when the step throws, so the orchestration's retry policy applies. The first
+    /// step of a job of a type without limits admits it (<see cref="StepRequest.CheckPause"/>): a paused type's job is
+    /// answered <see cref="StepOutcomeKind.NotAdmitted"/> before anything is recorded. (A job whose start is already
+    /// recorded — this message delivered again — was admitted, and runs.)
+    /// </summary>
     [Function(nameof(RunJobStep))]
     public async Task<StepOutcome> RunJobStep([ActivityTrigger] StepRequest request, CancellationToken cancellationToken)
     {
@@ -88,6 +94,13 @@ public sealed partial class JobActivities(
         if (overdue is null)
         {
             return new StepOutcome(StepOutcomeKind.TimedOut, null, null, null, Lines: earlier); // FinishJob writes them
+        }
+        if (request.CheckPause && job.Status == JobStatus.Pending
+            && await JobBookkeepingException.Guard("read whether the type is paused", () => slots.IsPausedAsync(job.Type, cancellationToken)))
+        {
+            // The admission of a type without limits: paused, it starts nothing. Nothing is written; the orchestration
+            // admits the job (it waits queued) and sends this step again with the same earlier lines.
+            return new StepOutcome(StepOutcomeKind.NotAdmitted, null, null, null);
         }
 
         using var span = JobsTelemetry.StartJobSpan("job.step", request.TraceParent, job);

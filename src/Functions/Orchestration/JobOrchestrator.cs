@@ -57,7 +57,9 @@ public static class JobOrchestrator
                     await context.CreateTimer((notBefore + TimeSpan.FromSeconds(wait)).UtcDateTime, CancellationToken.None);
                 }
             }
-            if (plan.Revision >= JobPlan.AdmittedRevision && !await AdmitAsync(context, plan))
+            // A limited type's job takes a slot before its first step; one of a type without limits is admitted by its
+            // first step (RunStepsAsync), which saves an activity per job.
+            if (plan.AdmitsBeforeFirstStep && !await AdmitAsync(context, plan))
             {
                 return await FinishAsync(context, plan, plan.StartAt, JobOutcome.TimedOut(plan.Deadline), null);
             }
@@ -81,6 +83,7 @@ public static class JobOrchestrator
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var count = plan.Steps.Count;
         var totalAttempts = 0;
+        var checkPause = plan.AdmitsInFirstStep; // until the first step has run or the job was admitted
         for (var index = plan.StartAt; index < count; index++)
         {
             var step = plan.Steps[index];
@@ -95,11 +98,16 @@ public static class JobOrchestrator
                 {
                     return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), completed, carried);
                 }
-                var request = new StepRequest(plan.JobId, index, step.Name, attempt, totalAttempts + 1, previous, completed, stepAt, carried, plan.TraceParent);
+                var request = new StepRequest(plan.JobId, index, step.Name, attempt, totalAttempts + 1, previous, completed, stepAt, carried, plan.TraceParent,
+                    checkPause);
                 try
                 {
                     outcome = await context.CallActivityAsync<StepOutcome>(nameof(JobActivities.RunJobStep), request);
-                    totalAttempts++;
+                    if (outcome.Kind != StepOutcomeKind.NotAdmitted)
+                    {
+                        totalAttempts++;
+                        checkPause = false;
+                    }
                 }
                 catch (TaskFailedException failure) when (IsBookkeeping(failure))
                 {
@@ -112,6 +120,7 @@ public static class JobOrchestrator
                 catch (TaskFailedException failure)
                 {
                     totalAttempts++;
+                    checkPause = false; // the handler ran: the job was admitted
                     completed = null; // the attempt that failed wrote the lines before it and its own
                     carried = null;
                     if (attempt >= step.Retry.MaxAttempts)
@@ -125,6 +134,19 @@ public static class JobOrchestrator
                     {
                         return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), null);
                     }
+                }
+                if (outcome?.Kind == StepOutcomeKind.NotAdmitted)
+                {
+                    // The type is paused: the job waits queued for its turn as a limited type's does, then runs the step
+                    // again (from a fresh start time: it starts now, not when it first tried).
+                    outcome = null;
+                    checkPause = false;
+                    if (!await AdmitAsync(context, plan))
+                    {
+                        return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), completed, carried);
+                    }
+                    context.SetCustomStatus(new JobCustomStatus(JobProgress.AtStepStart(index, count), step.Name, index, count, $"Running {step.Name}"));
+                    stepAt = context.CurrentUtcDateTime;
                 }
             }
 
@@ -182,7 +204,9 @@ public static class JobOrchestrator
     }
 
     /// <summary>
-    /// Takes a slot of the job's type (<c>Concurrency/JobSlots</c>), or waits <c>queued</c> for one: the activity either
+    /// Takes a slot of the job's type (<c>Concurrency/JobSlots</c>), or waits <c>queued</c> for one — before the first step
+    /// for a limited type, after a first step found a type without limits paused (<see cref="StepOutcomeKind.NotAdmitted"/>,
+    /// from plan revision <see cref="JobPlan.AdmittedInFirstStepRevision"/> on): the activity either
     /// grants it at once or records the job queued, and the job then waits — with no timer and no polling — for the
     /// event the instance that frees a slot (or resumes the type) sends; the reconciler sends it again should it be lost,
     /// and ends the job at its deadline (terminating this wait). Bookkeeping failures are retried until the deadline;

@@ -14,18 +14,30 @@ namespace Jobs.Functions.Orchestration;
 /// before <see cref="CurrentRevision"/>, whose history begins with a deadline timer the replay must create again.
 /// <paramref name="StartAt"/> is the step a resumed job starts at (0: the first), handed <paramref name="StartOutput"/>
 /// as the previous step's output.
+/// <paramref name="Limited"/> says whether the job's type declared limits (<see cref="JobConcurrency.IsLimited"/>) when
+/// the plan was made; read from revision <see cref="AdmittedInFirstStepRevision"/> on (absent: limited, the way before).
 public sealed record JobPlan(
     string JobId, string Type, IReadOnlyList<JobStepPlan> Steps, DateTimeOffset Deadline, DateTimeOffset? NotBefore = null, string? TraceParent = null,
-    int Revision = 0, int StartAt = 0, JsonElement? StartOutput = null)
+    int Revision = 0, int StartAt = 0, JsonElement? StartOutput = null, bool Limited = true)
 {
     /// <summary>
     /// 1: no durable timer for the deadline (see <see cref="JobOrchestrator"/>). 2: the job is admitted (a slot of its
-    /// type, <c>Concurrency/JobSlots</c>) before its first step; instances of earlier revisions replay without.
+    /// type, <c>Concurrency/JobSlots</c>) before its first step; instances of earlier revisions replay without. 3: a job of
+    /// a type without limits is admitted by its first step, which only checks the type's pause (no admission activity).
     /// </summary>
-    public const int CurrentRevision = 2;
+    public const int CurrentRevision = 3;
 
     /// <summary>The first revision whose orchestration asks for a slot before its first step.</summary>
     public const int AdmittedRevision = 2;
+
+    /// <summary>The first revision in which a job of a type without limits is admitted by its first step.</summary>
+    public const int AdmittedInFirstStepRevision = 3;
+
+    /// <summary>True when the admission activity runs before the first step (revision 2, or a limited type's job).</summary>
+    public bool AdmitsBeforeFirstStep => Revision >= AdmittedRevision && (Revision < AdmittedInFirstStepRevision || Limited);
+
+    /// <summary>True when the first step checks the type's pause instead (revision 3 on, a type without limits).</summary>
+    public bool AdmitsInFirstStep => Revision >= AdmittedInFirstStepRevision && !Limited;
 }
 
 /// <summary>What the orchestration publishes as its custom status at every step boundary.</summary>
@@ -34,6 +46,9 @@ public sealed record JobCustomStatus(int Progress, string? Step, int StepIndex, 
 /// <summary>
 /// Input of the step activity. The step is named (a redeploy that changes a type's steps must not run the wrong
 /// one); attempt numbers are the orchestration's, so a retried bookkeeping write is idempotent.
+/// <paramref name="CheckPause"/> is set on the first step of a job of a type without limits until it is admitted: the
+/// activity reads the type's pause before it records anything and answers <see cref="StepOutcomeKind.NotAdmitted"/>
+/// when the type is paused.
 /// <paramref name="Completed"/> is the step before it, whose closing log line this activity writes, with
 /// <paramref name="Carried"/>, the lines the step before made but did not write. <paramref name="At"/> is when the
 /// orchestration began this step: the same for every try, so a status change it makes is stamped the same each time.
@@ -41,7 +56,7 @@ public sealed record JobCustomStatus(int Progress, string? Step, int StepIndex, 
 /// </summary>
 public sealed record StepRequest(
     string JobId, int StepIndex, string StepName, int Attempt, int TotalAttempts, JsonElement? PreviousOutput, CompletedStep? Completed,
-    DateTimeOffset? At = null, IReadOnlyList<JobLogLine>? Carried = null, string? TraceParent = null);
+    DateTimeOffset? At = null, IReadOnlyList<JobLogLine>? Carried = null, string? TraceParent = null, bool CheckPause = false);
 
 /// <summary>
 /// A step that returned, how long its successful attempt took, and when the orchestration learned of it (replay-safe):
@@ -64,6 +79,12 @@ public enum StepOutcomeKind
 
     /// <summary>The job's deadline passed: the handler was stopped (or never started), and nothing was written after.</summary>
     TimedOut,
+
+    /// <summary>
+    /// The first step of a job of a type without limits found the type paused (<see cref="StepRequest.CheckPause"/>): it
+    /// wrote nothing and ran nothing; the orchestration admits the job (which waits <c>queued</c>) and runs the step again.
+    /// </summary>
+    NotAdmitted,
 }
 
 /// <summary>Output of the step activity; <paramref name="Lines"/> are the step's lines it did not write, for the next activity.</summary>

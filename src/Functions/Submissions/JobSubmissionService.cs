@@ -238,7 +238,7 @@ public sealed partial class JobSubmissionService(
         var run = handler.Prepare(job.Input);
         // A pending job has its deadline from its submission; one recorded without (an old record) counts from its creation.
         var plan = new JobPlan(job.Id, job.Type, run.Steps, job.Deadline ?? JobDeadline.For(run.Timeout, job.CreatedAt, job.NotBefore), job.NotBefore,
-            Observability.JobsTelemetry.CurrentTraceParent, JobPlan.CurrentRevision);
+            Observability.JobsTelemetry.CurrentTraceParent, JobPlan.CurrentRevision, Limited: handler.Concurrency.IsLimited);
         if (job.ResumedAt is { } resumePoint && !JobReruns.StillAt(run.Steps, resumePoint))
         {
             // Its type's steps changed after it was created (a deployment): starting anywhere would run the wrong work.

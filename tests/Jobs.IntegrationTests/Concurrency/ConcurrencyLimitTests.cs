@@ -108,6 +108,7 @@ public sealed class ConcurrencyLimitTests(ConcurrencyRunnerFixture runner) : ICl
     [Fact]
     public async Task APausedType_TakesJobsButHoldsThemQueued_AndResumeStartsThem()
     {
+        Assert.False(new PausableHandler().Concurrency.IsLimited); // a type without limits: its jobs are admitted by their first step
         using var admin = runner.Client("pause-admin", "admin");
         using var user = runner.Client("pause-user-" + Guid.NewGuid().ToString("N")[..6]);
         using (var refused = await user.PostAsync($"/api/job-types/{PausableHandler.TypeName}/pause", null))
@@ -153,6 +154,12 @@ public sealed class ConcurrencyLimitTests(ConcurrencyRunnerFixture runner) : ICl
         foreach (var id in ids)
         {
             Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(user, id, Long))["status"]);
+            // The type declares no limits, so its first step is what found it paused: that try wrote nothing, and the step
+            // started once, after the resume.
+            var lines = JsonNode.Parse(await user.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray()
+                .Select(l => (string)l!["message"]!).ToList();
+            Assert.Single(lines, l => l.Contains("type paused", StringComparison.Ordinal));
+            Assert.Single(lines, l => l.StartsWith("Step work started", StringComparison.Ordinal));
         }
     }
 
