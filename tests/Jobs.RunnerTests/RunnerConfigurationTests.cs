@@ -65,11 +65,14 @@ public sealed class RunnerConfigurationTests
             "Jobs:Identity:TrustClientPrincipal", "Jobs:Identity:DevelopmentIdentity", "Jobs:Retention:MaxAgeDays", "Jobs:Retention:MaxPerRun",
             "Jobs:Http:TrustedProxies", "Jobs:Http:PublicBaseUrl", "Jobs:Http:AllowedOrigins", "Jobs:Reconciler:GraceSeconds", "Jobs:Runner:RequireKeys", "Jobs:Telemetry:Console",
             "Jobs:Reconciler:RecountMinutes", "Jobs:Storage:OwnerIndexBuckets", "Jobs:Events:MaxStreamsPerCaller", "Jobs:Events:MaxStreamSeconds",
-            "Jobs:Events:HeartbeatSeconds", "APPLICATIONINSIGHTS_CONNECTION_STRING", "OTEL_EXPORTER_OTLP_ENDPOINT" })
+            "Jobs:Events:HeartbeatSeconds", "APPLICATIONINSIGHTS_CONNECTION_STRING", "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "Jobs:Schedules:MaxPerOwner", "Jobs:Webhooks:AllowLoopbackHttp", "Jobs:Webhooks:MaxPerOwner", "Jobs:Metrics:KeepDays", "Jobs:Retention:DeletionLogDays" })
         {
             Assert.True(sample.ContainsKey(key), key);
         }
         Assert.Equal("UseDevelopmentStorage=true", sample["AzureWebJobsStorage"]);
+        // Local development: webhooks may go to a receiver on this machine over http (never in Azure: the template leaves it unset).
+        Assert.Equal("true", sample["Jobs:Webhooks:AllowLoopbackHttp"]);
     }
 
     [Theory]
