@@ -442,9 +442,17 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         var view = JobView(page, id);
         await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("failed");
 
-        var barColour = await view.Locator(".headline [role=progressbar] .bar").EvaluateAsync<string>("e => getComputedStyle(e).backgroundColor");
-        var failureColour = await view.Locator(".status-slot .status").EvaluateAsync<string>("e => getComputedStyle(e).color");
-        Assert.Equal(failureColour, barColour);
+        // Both read in one evaluation: the live view may re-render its headline between two calls, and an element it
+        // replaced has no computed style.
+        var colours = await page.EvaluateAsync<string[]>("""
+            id => {
+              const v = document.querySelector(`article[data-job-id='${id}']`);
+              return [getComputedStyle(v.querySelector('.status-slot .status')).color,
+                      getComputedStyle(v.querySelector('.headline [role=progressbar] .bar')).backgroundColor];
+            }
+            """, id);
+        Assert.NotEqual("", colours[0]);
+        Assert.Equal(colours[0], colours[1]);
 
         var error = view.Locator("section.error-box");
         await Expect(error).ToContainTextAsync("failed because failAtStep is 1");
