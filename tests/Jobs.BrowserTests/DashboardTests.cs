@@ -173,7 +173,10 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
 
         await toggle.ClickAsync();
 
+        // The box is checked as soon as it is clicked; the label says "paused" once the service has answered and the
+        // page has read the types again.
         await Expect(row.GetByRole(AriaRole.Switch)).ToBeCheckedAsync(new() { Timeout = 15_000 });
+        await Expect(row.Locator("label.check")).ToHaveTextAsync("paused", new() { Timeout = 15_000 });
         var types = JsonNode.Parse(await api.GetStringAsync("/api/job-types"))!["jobTypes"]!.AsArray();
         Assert.True((bool)types.Single(t => (string?)t!["type"] == "demo.limited")!["paused"]!);
 
@@ -187,6 +190,7 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard#/types").ToString());
         await page.Locator("tr[data-type='demo.limited']").GetByRole(AriaRole.Switch).ClickAsync();
         await Expect(page.Locator("tr[data-type='demo.limited']").GetByRole(AriaRole.Switch)).Not.ToBeCheckedAsync(new() { Timeout = 15_000 });
+        await Expect(page.Locator("tr[data-type='demo.limited'] label.check")).ToHaveTextAsync("running", new() { Timeout = 15_000 });
 
         Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(api, id, TimeSpan.FromSeconds(60)))["status"]);
         AssertNoPageErrors();
@@ -457,10 +461,17 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         var error = view.Locator("section.error-box");
         await Expect(error).ToContainTextAsync("failed because failAtStep is 1");
         await Expect(error.Locator("pre.stack")).ToBeVisibleAsync();
-        var input = view.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "Input", Exact = true }) });
-        var errorTop = (await error.BoundingBoxAsync())!.Y;
-        var inputTop = (await input.BoundingBoxAsync())!.Y;
-        Assert.True(errorTop < inputTop, $"the error ({errorTop}) should come before the input ({inputTop})");
+        await Expect(view.Locator("section", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = "Input", Exact = true }) })).ToBeVisibleAsync();
+        // Measured in one evaluation: the live view rebuilds its Details (the Input section among them) as events arrive,
+        // and a section it replaced between two calls has no box.
+        var tops = await page.EvaluateAsync<double[]>("""
+            id => {
+              const v = document.querySelector(`article[data-job-id='${id}']`);
+              const input = [...v.querySelectorAll('section')].find(s => s.querySelector('h2')?.textContent === 'Input');
+              return [v.querySelector('section.error-box').getBoundingClientRect().top, input.getBoundingClientRect().top];
+            }
+            """, id);
+        Assert.True(tops[0] < tops[1], $"the error ({tops[0]}) should come before the input ({tops[1]})");
         AssertNoPageErrors();
     }
 
