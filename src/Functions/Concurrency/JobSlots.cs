@@ -29,8 +29,16 @@ public sealed record SlotState(bool Paused, IReadOnlyList<SlotHolder> Holders, i
 /// <remarks>
 /// The registry comes lazily: some handlers (the bulk action) end jobs, and ending a job gives its slot back here.
 /// </remarks>
-public sealed partial class JobSlots(StorageClients clients, Lazy<JobHandlerRegistry> registry, ILogger<JobSlots> logger)
+public sealed partial class JobSlots(StorageClients clients, Lazy<JobHandlerRegistry> registry, TimeProvider time, ILogger<JobSlots> logger)
 {
+    /// <summary>
+    /// How long an instance trusts a type's pause flag as last read (<see cref="IsPausedAsync"/>): a pause reaches the first
+    /// steps of jobs of a type without limits on every instance within this time — at once on the instance that paused.
+    /// </summary>
+    public static readonly TimeSpan PauseFlagLifetime = TimeSpan.FromSeconds(5);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (bool Paused, long ReadAt)> _pauseFlags = new(StringComparer.Ordinal);
+
     /// <summary>The external event that tells a queued job's orchestration it holds a slot.</summary>
     public const string GrantedEvent = "jobs.slot-granted";
 
@@ -148,8 +156,12 @@ public sealed partial class JobSlots(StorageClients clients, Lazy<JobHandlerRegi
     /// Pauses or resumes a type. A paused type admits no job (they wait <c>queued</c>); its running jobs finish. Resuming
     /// grants the waiters that fit, in start order, and returns them to be woken.
     /// </summary>
-    public Task<IReadOnlyList<string>> SetPausedAsync(string type, bool paused, CancellationToken cancellationToken) =>
-        GrantAsync(type, paused, cancellationToken);
+    public async Task<IReadOnlyList<string>> SetPausedAsync(string type, bool paused, CancellationToken cancellationToken)
+    {
+        var woken = await GrantAsync(type, paused, cancellationToken);
+        _pauseFlags[type] = (paused, time.GetTimestamp()); // this instance knows at once
+        return woken;
+    }
 
     /// <summary>
     /// Grants the waiters that fit, in start order, after setting the type's pause when <paramref name="pause"/> is given
@@ -191,13 +203,23 @@ public sealed partial class JobSlots(StorageClients clients, Lazy<JobHandlerRegi
     }
 
     /// <summary>
-    /// True when the type is paused: one point read of its slot row, never cached (a paused type must start none). The
-    /// admission of a type without limits (its job's first step), which needs nothing else of the slots.
+    /// True when the type is paused — the admission of a type without limits (its job's first step), which needs nothing
+    /// else of the slots. One point read of its slot row at most every <see cref="PauseFlagLifetime"/> per type and
+    /// instance, not one per job: a pause takes effect on the other instances within that time (a job whose first step
+    /// starts inside it runs, as one admitted just before the pause does). A stale "paused" costs nothing wrong: the job
+    /// goes to <see cref="AdmitAsync"/>, which reads the slot row itself.
     /// </summary>
     public async Task<bool> IsPausedAsync(string type, CancellationToken cancellationToken)
     {
+        var now = time.GetTimestamp();
+        if (_pauseFlags.TryGetValue(type, out var known) && time.GetElapsedTime(known.ReadAt, now) < PauseFlagLifetime)
+        {
+            return known.Paused;
+        }
         var gate = await _table.GetEntityIfExistsAsync<TableEntity>(Partition(type), GateRowKey, ["Paused"], cancellationToken);
-        return gate.HasValue && IsPaused(gate.Value!);
+        var paused = gate.HasValue && IsPaused(gate.Value!);
+        _pauseFlags[type] = (paused, now);
+        return paused;
     }
 
     /// <summary>

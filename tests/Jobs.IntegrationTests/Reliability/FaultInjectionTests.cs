@@ -94,8 +94,9 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
         using var client = runner.Client(_owner);
         // The id is only known from the answer, so the create's writes are matched by this test's owner instead.
         var creates = runner.Faults.Watch(r => r.Method != "GET" && r.BodyHas(_owner) && r.BodyHas("\"Status\":\"pending\""));
-        // Its type declares no limits: its admission is its first step's one read of the type's pause (no admission
-        // activity), and nothing is written for it.
+        // Its type declares no limits: its admission is its first step's look at the type's pause (no admission
+        // activity), and nothing is written for it. The flag is read at most once per JobSlots.PauseFlagLifetime per
+        // instance (PauseFlagTests), so this job reads it once, or not at all when a job before it just did.
         var slotRequests = runner.Faults.Watch(r => r.Path.Contains("slots-demo.steps", StringComparison.Ordinal) && r.Query.Contains("$select=Paused", StringComparison.Ordinal));
         var created = await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 5 }, correlationId = preassigned });
         Volatile.Write(ref id, (string)created["id"]!);
@@ -106,7 +107,7 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
         var writes = mine.Where(r => !r.StartsWith("GET", StringComparison.Ordinal)).ToList();
         Assert.True(creates.Count == 3, $"create: {string.Join(", ", creates)}");
         Assert.True(writes.Count == 11, $"after the create: {string.Join(", ", writes)}");
-        Assert.True(slotRequests.Count == 1, $"slot row: {string.Join(", ", slotRequests)}");
+        Assert.True(slotRequests.Count <= 1, $"slot row: {string.Join(", ", slotRequests)}");
         Assert.Equal("", await ProjectionProblemsAsync(id!));
         var lines = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray().Select(l => (string)l!["message"]!).ToList();
         Assert.Equal(5, lines.Count(l => l.EndsWith("did its work.", StringComparison.Ordinal)));
