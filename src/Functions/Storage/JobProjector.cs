@@ -57,7 +57,7 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
             {
                 await events.PublishAsync(job, stamp, cancellationToken);
             }
-            await webhooks.AnnounceAsync(job, stamp, cancellationToken);
+            await webhooks.AnnounceAsync(job, stamp, recheck: !expected.Known, cancellationToken);
         };
         await ApplyToAsync(job, all, target, expected, others, announce, cancellationToken);
     }

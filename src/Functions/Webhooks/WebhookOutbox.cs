@@ -7,14 +7,20 @@ namespace Jobs.Functions.Webhooks;
 /// <summary>
 /// Turns a job's status change into the deliveries it owes: called by <see cref="JobProjector"/> before the all-jobs
 /// transaction that settles the change (as the <c>job-events</c> message is), so a process that dies before that
-/// transaction leaves the change unsettled and the reconciler announces it again; announcing twice finds the delivery
-/// rows there and adds none. Each matching subscription gets one pending <see cref="WebhookDelivery"/> row (one
-/// write), handed to the <see cref="WebhookDispatcher"/> of this process; the sweep (<see cref="WebhookSweepFunction"/>)
-/// takes over rows whose process died before delivering.
+/// transaction leaves the change unsettled and the reconciler announces it again. Each matching subscription's first
+/// try is made here, before any row records it (<see cref="WebhookDispatcher.DeliverFirstAsync"/>), and its outcome is
+/// the one write the event costs: the change it belongs to is what carries the work owed until then. A re-announcement
+/// (<c>recheck</c>: the reconciler, a retried projection) first reads each delivery row and sends only what
+/// no row records yet.
 /// </summary>
 public sealed class WebhookOutbox(WebhookStore store, JobCloudEvents cloudEvents, WebhookDispatcher dispatcher, TimeProvider time)
 {
-    public async Task AnnounceAsync(Job job, JobStamp stamp, CancellationToken cancellationToken)
+    /// <summary>
+    /// Delivers what <paramref name="job"/>'s change owes. <paramref name="recheck"/>: the change may have been announced
+    /// before (its projection is being finished by another writer than the one that made it), so deliveries already
+    /// recorded are not sent again.
+    /// </summary>
+    public async Task AnnounceAsync(Job job, JobStamp stamp, bool recheck, CancellationToken cancellationToken)
     {
         if (WebhookEvents.Of(null, job.Status) is not { } eventName)
         {
@@ -26,9 +32,18 @@ public sealed class WebhookOutbox(WebhookStore store, JobCloudEvents cloudEvents
         {
             return;
         }
-        var body = Encoding.UTF8.GetString(cloudEvents.Encode(job, stamp.Seq, stamp.ChangedAt, eventName).Span);
         var id = WebhookStore.DeliveryId(job.Id, stamp.Seq, stamp.ChangedAt);
-        var deliveries = subscriptions.Select(subscription => new WebhookDelivery
+        if (recheck)
+        {
+            var recorded = await Task.WhenAll(subscriptions.Select(s => store.GetDeliveryAsync(s.Id, id, cancellationToken)));
+            subscriptions = [.. subscriptions.Where((_, i) => recorded[i] is null)];
+            if (subscriptions.Count == 0)
+            {
+                return;
+            }
+        }
+        var body = Encoding.UTF8.GetString(cloudEvents.Encode(job, stamp.Seq, stamp.ChangedAt, eventName).Span);
+        await Task.WhenAll(subscriptions.Select(subscription => dispatcher.DeliverFirstAsync(new WebhookDelivery
         {
             Id = id,
             SubscriptionId = subscription.Id,
@@ -40,15 +55,6 @@ public sealed class WebhookOutbox(WebhookStore store, JobCloudEvents cloudEvents
             NextTryAt = now,
             ClaimedUntil = dispatcher.ClaimFrom(now), // this process sends the first try; the sweep only after the claim
             Body = body,
-        }).ToList();
-        // Every row first, then the tries: a receiver never hears of the event before all that owe it are recorded.
-        var added = await Task.WhenAll(deliveries.Select(d => store.TryAddDeliveryAsync(d, cancellationToken)));
-        for (var i = 0; i < deliveries.Count; i++)
-        {
-            if (added[i] is { } etag)
-            {
-                dispatcher.Enqueue(deliveries[i], etag);
-            }
-        }
+        }, subscription, cancellationToken)));
     }
 }
