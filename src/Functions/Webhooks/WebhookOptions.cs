@@ -54,6 +54,14 @@ public sealed class WebhookOptions : IValidatableObject
     public int FirstTryWaitMilliseconds { get; set; } = 2_000;
 
     /// <summary>
+    /// <c>job.progress</c> events: at most one per job per this many seconds (per instance; the one instance running a
+    /// step is the one reporting its progress). The event's id is the job and the window of this length it falls in, so
+    /// it is the same on every try. The last progress before the ending may not be sent: the ending's event carries it.
+    /// </summary>
+    [Range(1, 3600)]
+    public int ProgressIntervalSeconds { get; set; } = 10;
+
+    /// <summary>
     /// Days a delivered or failed delivery row (with the event it carried) is kept in the delivery log; older ones are
     /// removed by the sweep, hourly, at most <see cref="MaxPrunedPerRun"/> a run. A pending row is kept until its tries end.
     /// </summary>

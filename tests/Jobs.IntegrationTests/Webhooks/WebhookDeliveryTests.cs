@@ -241,6 +241,37 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
         Assert.Empty(subscriptionReads);
     }
 
+    [Fact]
+    public async Task ProgressEvents_AreSentOnlyWhenAsked_AtMostOnePerJobPerInterval_WithStableIds()
+    {
+        using var owner = runner.Client(NewUser("progress"));
+        var (subscription, _) = await SubscribeAsync(owner, "progress", ["job.progress", "job.completed"]);
+        await SubscribeAsync(owner, "no-progress", ["job.completed"]);
+        // Two steps of 2 s, each reporting its progress every 500 ms: more reports than the 1 s throttle lets through.
+        var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 2, delayMs = 2000 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, job);
+        var received = await WaitForAsync("progress", r => r.Any(d => d.Body.Contains("jobs.job.completed", StringComparison.Ordinal)));
+        await WaitForAsync("no-progress", r => r.Count == 1);
+
+        Assert.All(received, r => Assert.True(r.Verified, r.Error));
+        var progress = received.Select(r => (Delivery: r, Event: JsonNode.Parse(r.Body)!))
+            .Where(e => (string?)e.Event["type"] == "jobs.job.progress").ToList();
+        Assert.True(progress.Count >= 2, $"{progress.Count} progress event(s) for a 4 s job");
+        // Each event's id names the job and its window, and is the webhook-id; one per window.
+        Assert.All(progress, e => Assert.StartsWith(job + "-p", (string)e.Event["id"]!, StringComparison.Ordinal));
+        Assert.All(progress, e => Assert.Equal((string)e.Event["id"]!, e.Delivery.Id));
+        Assert.Equal(progress.Count, progress.Select(e => e.Delivery.Id).Distinct().Count());
+        // Throttled: the events' own times are at least the interval apart.
+        var times = progress.Select(e => DateTimeOffset.Parse((string)e.Event["time"]!, System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
+        Assert.All(times.Zip(times.Skip(1)), pair => Assert.True(pair.Second - pair.First >= TimeSpan.FromSeconds(1), $"{pair.First:O} then {pair.Second:O}"));
+        Assert.All(progress, e => Assert.Equal("running", (string?)e.Event["data"]!["status"]));
+        // The subscription that did not ask for progress got the ending only.
+        Assert.DoesNotContain(await _receiver.ReceivedAsync("no-progress"), r => r.Body.Contains("jobs.job.progress", StringComparison.Ordinal));
+
+        var log = await DeliveriesAsync(owner, subscription, items => items.Count(d => (string?)d!["event"] == "job.progress" && (string?)d["state"] == "delivered") == progress.Count);
+        Assert.All(log.Where(d => (string?)d!["event"] == "job.progress"), d => Assert.StartsWith(job + "-p", (string)d!["eventId"]!, StringComparison.Ordinal));
+    }
+
     private static string NewUser(string what) => $"wh-{what}-{Guid.NewGuid().ToString("N")[..8]}";
 
     private async Task<(string Id, string Secret)> SubscribeAsync(HttpClient client, string hook, string[] events, params int[] plan) =>
