@@ -10,8 +10,9 @@ namespace Jobs.Functions.Webhooks;
 
 /// <summary>
 /// Sends this process's deliveries: each try signed as Standard Webhooks says (<c>webhook-id</c> = the event id, the
-/// same on every try; <c>webhook-timestamp</c>; <c>webhook-signature: v1,{base64 HMAC-SHA256}</c>), its outcome written
-/// to the delivery's row under the ETag it was read with (one write per try), the next try kept in memory for the
+/// same on every try; <c>webhook-timestamp</c>; <c>webhook-signature: v1,{base64 HMAC-SHA256}</c>). An event's first try
+/// is made before any row records it and its outcome is the row's first write (<see cref="DeliverFirstAsync"/>); a later
+/// try's outcome is written to the row under the ETag it was read with, the next try kept in memory for the
 /// back-off of <see cref="WebhookOptions.RetrySchedule"/>. After the last scheduled try fails the delivery is failed and
 /// its subscription disabled with the reason; a manual retry is one extra try that never disables it.
 /// <para>
