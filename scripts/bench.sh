@@ -13,6 +13,8 @@
 # --soak 300 [--fault-rate 0.1] (only the trust soak: jobs under injected storage faults; ~3 minutes).
 # --soak-two 200 (only the scale-out soak: two runner processes on one storage account, one killed with SIGKILL mid-run; ~3 minutes).
 # --stream-only (only the event-stream latency, merged into the saved results; ~1 minute).
+# --webhooks 200 [--webhook-subscriptions 2] (only webhooks: deliveries per second to a local receiver and the storage
+#   requests each subscription adds per job; ~1 minute at 200).
 # --scale-only (only the listings with --scale jobs stored, default 10000,100000, merged into the saved results).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"

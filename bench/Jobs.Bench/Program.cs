@@ -15,6 +15,7 @@ using Jobs.LocalRunner.Configuration;
 //        [--layouts shared,split] [--load-fraction 0.5]
 //        [--scale 10000,100000] [--no-stall-check] [--out docs/benchmarks.md] [--render results.json] | --soak N [--fault-rate 0.1]
 //        | --scale-only (only the listing scale, merged into the saved results)
+//        | --webhooks N [--webhook-subscriptions 2] (only the webhooks scenario: N jobs without, then with, subscriptions)
 // Every phase starts Azurite processes of its own (JOBS_AZURITE: the binary); the soak uses JOBS_BENCH_STORAGE.
 // Throughput: --pairs 5 alternating runs of ours and the bare engine at --pair-size jobs per layout (--layouts
 // shared,split), then one run of --large jobs in the faster layout (and of the bare engine), as a stream that keeps at
@@ -36,6 +37,7 @@ if (Arg("--render") is { } saved)
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
     await Soak.RenderSavedAsync(repo, output);
     await TwoInstanceSoak.RenderSavedAsync(repo, output);
+    await WebhookBench.RenderSavedAsync(repo, output);
     Console.WriteLine($"rendered {output} from {saved}");
     return;
 }
@@ -51,6 +53,13 @@ if (Arg("--soak-two") is { } twoJobs)
     var connection = Environment.GetEnvironmentVariable("JOBS_BENCH_STORAGE") ?? throw new InvalidOperationException("JOBS_BENCH_STORAGE is not set");
     // The scale-out soak alone: two runner processes on one storage account, one killed with SIGKILL mid-run.
     await TwoInstanceSoak.RunAsync(repo, connection, int.Parse(twoJobs, CultureInfo.InvariantCulture), output);
+    return;
+}
+if (Arg("--webhooks") is { } webhookJobs)
+{
+    // Only the webhooks scenario: deliveries per second to a local receiver and the requests a subscription adds.
+    await WebhookBench.RunAsync(repo, int.Parse(webhookJobs, CultureInfo.InvariantCulture),
+        int.Parse(Arg("--webhook-subscriptions") ?? "2", CultureInfo.InvariantCulture), output);
     return;
 }
 if (Flag("--stream-only"))
@@ -70,6 +79,7 @@ if (Flag("--stream-only"))
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
     await Soak.RenderSavedAsync(repo, output);
     await TwoInstanceSoak.RenderSavedAsync(repo, output);
+    await WebhookBench.RenderSavedAsync(repo, output);
     Console.WriteLine(results["streamLatency"]!.ToJsonString());
     return;
 }
@@ -291,6 +301,7 @@ await File.WriteAllTextAsync(raw, report.ToJsonString(new JsonSerializerOptions 
 await File.WriteAllTextAsync(output, Markdown.Render(report, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
 await Soak.RenderSavedAsync(repo, output);
 await TwoInstanceSoak.RenderSavedAsync(repo, output);
+await WebhookBench.RenderSavedAsync(repo, output);
 Console.WriteLine($"wrote {output} and {raw} in {clock.Elapsed.TotalSeconds:F0} s");
 return;
 

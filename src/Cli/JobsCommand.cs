@@ -358,7 +358,7 @@ public static partial class JobsCommand
         var hookUrl = new Argument<string>("url") { Description = "Where to POST events (https)." };
         var hookEvents = new Option<string[]>("--event")
         {
-            Description = "The events wanted (repeat or comma-separate): job.started, job.completed, job.failed, job.cancelled, job.timed_out.",
+            Description = "The events wanted (repeat or comma-separate): job.started, job.completed, job.failed, job.cancelled, job.timed_out, job.progress (throttled).",
             AllowMultipleArgumentsPerToken = true,
             Required = true,
         };

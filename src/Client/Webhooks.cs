@@ -43,6 +43,9 @@ public static class WebhookEventNames
     public const string Failed = "job.failed";
     public const string Cancelled = "job.cancelled";
     public const string TimedOut = "job.timed_out";
+
+    /// <summary>A running job's progress, at most one per job per <c>Jobs:Webhooks:ProgressIntervalSeconds</c> (10 s).</summary>
+    public const string Progress = "job.progress";
 }
 
 /// <summary>

@@ -6,26 +6,62 @@ using Jobs.Testing;
 namespace Jobs.RunnerTests;
 
 /// <summary>
-/// At-least-once delivery across a <c>kill -9</c>: the runner that ended a job dies while its delivery is in flight
-/// (the receiver holds the request open and never answers it), and the delivery still goes out after a fresh start —
-/// the pending delivery row, written before the ending settled, is taken over by the sweep once overdue.
+/// At-least-once delivery across a <c>kill -9</c>, on both paths a delivery can be left on: the runner that ended a job
+/// dies while the event's first try is in flight (the receiver holds the request open and never answers it), and the
+/// event still goes out, with the same <c>webhook-id</c>, after a fresh start.
+/// <list type="bullet">
+/// <item>Before any delivery row exists (the first try is made before the change settles, and recorded by one write):
+/// the change is left unsettled, and the reconciler's re-projection announces it again.</item>
+/// <item>After the pending row (the receiver outlasted <c>FirstTryWaitMilliseconds</c>, so the row was written and the
+/// change settled): the sweep takes the row over once its claim lapses.</item>
+/// </list>
 /// </summary>
 public sealed class WebhookCrashTests : IAsyncLifetime
 {
-    private readonly RunnerProcess _runner = new(_ => { }, new Dictionary<string, string>
-    {
-        ["Jobs__Webhooks__AllowLoopbackHttp"] = "true",
-        ["Jobs__Webhooks__TimeoutSeconds"] = "5",
-        ["Jobs__Webhooks__SweepGraceSeconds"] = "6",
-        ["Jobs__Runner__Schedules__DeliverOverdueWebhooks"] = "*/1 * * * * *",
-    });
-
+    private RunnerProcess _runner = null!;
     private WebhookReceiver _receiver = null!;
 
     public async Task InitializeAsync() => _receiver = await WebhookReceiver.StartAsync();
 
     [Fact]
-    public async Task KilledWhileDelivering_TheEventIsDeliveredAfterTheRestart_WithTheSameWebhookId()
+    public async Task KilledAfterTheEndingCommits_BeforeAnyDeliveryRowIsWritten_TheReconcilersReprojectionDeliversIt()
+    {
+        // The write path waits for the first try longer than a try may take: no row is written before it answers.
+        _runner = Runner(firstTryWaitMilliseconds: 30_000);
+        var (id, subscription) = await EndAJobWhileItsFirstTryHangsAsync();
+        // Nothing records the delivery: only the job's unsettled change knows it is owed.
+        Assert.Empty(await DeliveriesAsync(subscription));
+        await _runner.KillAsync();
+
+        await _runner.StartAsync();
+        await AssertDeliveredOnceMoreAsync(id, subscription);
+    }
+
+    [Fact]
+    public async Task KilledWhileASlowFirstTryIsInFlight_AfterItsPendingRow_TheSweepDeliversIt()
+    {
+        _runner = Runner(firstTryWaitMilliseconds: 200);
+        var (id, subscription) = await EndAJobWhileItsFirstTryHangsAsync();
+        // The receiver outlasted the wait: the pending row (claimed by this process) was written, and the change settled.
+        await Conditions.WaitUntilAsync(async () => (await DeliveriesAsync(subscription)).Count == 1, "the pending row was never written");
+        await _runner.KillAsync();
+
+        await _runner.StartAsync();
+        await AssertDeliveredOnceMoreAsync(id, subscription);
+    }
+
+    private static RunnerProcess Runner(int firstTryWaitMilliseconds) => new(_ => { }, new Dictionary<string, string>
+    {
+        ["Jobs__Webhooks__AllowLoopbackHttp"] = "true",
+        ["Jobs__Webhooks__TimeoutSeconds"] = "5",
+        ["Jobs__Webhooks__SweepGraceSeconds"] = "6",
+        ["Jobs__Webhooks__FirstTryWaitMilliseconds"] = firstTryWaitMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Jobs__Runner__Schedules__DeliverOverdueWebhooks"] = "*/1 * * * * *",
+        ["Jobs__Runner__Schedules__SweepTimedOutJobs"] = "*/1 * * * * *",
+        ["Jobs__Reconciler__GraceSeconds"] = "1",
+    });
+
+    private async Task<(string JobId, string SubscriptionId)> EndAJobWhileItsFirstTryHangsAsync()
     {
         await _runner.StartAsync();
         var client = _runner.Client;
@@ -36,10 +72,12 @@ public sealed class WebhookCrashTests : IAsyncLifetime
 
         var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
         await Conditions.WaitUntilAsync(async () => (await _receiver.ReceivedAsync("crash")).Count == 1, "the first try never reached the receiver");
-        await _runner.KillAsync(); // the try is in flight: nothing recorded it
+        return (id, (string)subscription["id"]!);
+    }
 
-        await _runner.StartAsync();
-        // The sweep is a timer: the restarted runner takes the timers' lock once the killed one's lease has lapsed.
+    private async Task AssertDeliveredOnceMoreAsync(string jobId, string subscription)
+    {
+        // The reconciler and the sweep are timers: the restarted runner takes the timers' lock once the killed one's lease has lapsed.
         for (var i = 0; i < 1200 && (await _receiver.ReceivedAsync("crash")).Count < 2; i++)
         {
             await Task.Delay(100);
@@ -48,21 +86,24 @@ public sealed class WebhookCrashTests : IAsyncLifetime
         Assert.True(received.Count >= 2, "the delivery never went out after the restart:\n" + _runner.Output);
         Assert.All(received, r => Assert.True(r.Verified, r.Error));
         Assert.Equal(received[0].Id, received[1].Id);
-        Assert.StartsWith(id + "-", received[1].Id, StringComparison.Ordinal);
+        Assert.StartsWith(jobId + "-", received[1].Id, StringComparison.Ordinal);
         Assert.Equal(200, received[1].Answered);
 
         JsonArray log = [];
         await Conditions.WaitUntilAsync(async () =>
         {
-            log = JsonNode.Parse(await client.GetStringAsync($"/api/webhooks/{(string)subscription["id"]!}/deliveries"))!["items"]!.AsArray();
+            log = await DeliveriesAsync(subscription);
             return log.Count == 1 && (string?)log[0]!["state"] == "delivered";
         }, "the delivery log never showed the delivery");
         Assert.Equal(1, (int)log[0]!["attempts"]!); // the killed try was never recorded
     }
 
+    private async Task<JsonArray> DeliveriesAsync(string subscription) =>
+        JsonNode.Parse(await _runner.Client.GetStringAsync($"/api/webhooks/{subscription}/deliveries"))!["items"]!.AsArray();
+
     public async Task DisposeAsync()
     {
-        _runner.Dispose();
+        _runner?.Dispose();
         await _receiver.DisposeAsync();
     }
 }

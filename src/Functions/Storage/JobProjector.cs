@@ -57,10 +57,16 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
             {
                 await events.PublishAsync(job, stamp, cancellationToken);
             }
-            await webhooks.AnnounceAsync(job, stamp, cancellationToken);
+            await webhooks.AnnounceAsync(job, stamp, recheck: !expected.Known, cancellationToken);
         };
         await ApplyToAsync(job, all, target, expected, others, announce, cancellationToken);
     }
+
+    /// <summary>
+    /// A running job's progress changed (no status change, so nothing to project): its throttled <c>job.progress</c>
+    /// webhook events, sent without holding the caller (<see cref="WebhookOutbox.AnnounceProgress"/>).
+    /// </summary>
+    public void Progressed(Job job) => webhooks.AnnounceProgress(job);
 
     /// <summary>Takes the job out of every list partition it is in (retention; a create whose record never came). Idempotent.</summary>
     public async Task RemoveAsync(Job job, CancellationToken cancellationToken)

@@ -232,6 +232,10 @@ public sealed partial class JobStore(
                 LogConflict(id, attempt, ex.Status);
                 continue;
             }
+            if (!statusChanged && next.Progress != current.Progress)
+            {
+                projector.Progressed(stored);
+            }
             if (listed || unsettled.Count > 0)
             {
                 var expected = listed && unsettled.Count == 0

@@ -36,14 +36,21 @@ public sealed class JobCloudEvents(PublicUrls urls)
 
     public static string EventId(string jobId, int seq) => $"{jobId}-{seq:D9}";
 
+    /// <summary>The id of a <c>job.progress</c> event: the job and the throttle window it falls in (<c>{job id}-p{window}</c>).</summary>
+    public static string ProgressEventId(string jobId, long window) => $"{jobId}-p{window}";
+
     /// <summary>The structured-mode JSON of <paramref name="eventName"/> (a <see cref="WebhookEvents"/> name) for the job's change <paramref name="seq"/>.</summary>
-    public ReadOnlyMemory<byte> Encode(Job job, int seq, DateTimeOffset changedAt, string eventName)
+    public ReadOnlyMemory<byte> Encode(Job job, int seq, DateTimeOffset changedAt, string eventName) =>
+        Encode(job, EventId(job.Id, seq), changedAt, eventName);
+
+    /// <summary>The structured-mode JSON of <paramref name="eventName"/> with the id <paramref name="id"/> (a progress event's).</summary>
+    public ReadOnlyMemory<byte> Encode(Job job, string id, DateTimeOffset changedAt, string eventName)
     {
         var baseUrl = urls.ServiceBaseUrl() ?? "";
         var self = $"{baseUrl}/api/jobs/{job.Id}";
         var cloudEvent = new CloudEvent(CloudEventsSpecVersion.V1_0)
         {
-            Id = EventId(job.Id, seq),
+            Id = id,
             Source = new Uri(baseUrl + "/api/jobs", UriKind.RelativeOrAbsolute),
             Type = WebhookEvents.CloudEventType(eventName),
             Subject = job.Id,

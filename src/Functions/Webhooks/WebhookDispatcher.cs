@@ -10,8 +10,9 @@ namespace Jobs.Functions.Webhooks;
 
 /// <summary>
 /// Sends this process's deliveries: each try signed as Standard Webhooks says (<c>webhook-id</c> = the event id, the
-/// same on every try; <c>webhook-timestamp</c>; <c>webhook-signature: v1,{base64 HMAC-SHA256}</c>), its outcome written
-/// to the delivery's row under the ETag it was read with (one write per try), the next try kept in memory for the
+/// same on every try; <c>webhook-timestamp</c>; <c>webhook-signature: v1,{base64 HMAC-SHA256}</c>). An event's first try
+/// is made before any row records it and its outcome is the row's first write (<see cref="DeliverFirstAsync"/>); a later
+/// try's outcome is written to the row under the ETag it was read with, the next try kept in memory for the
 /// back-off of <see cref="WebhookOptions.RetrySchedule"/>. After the last scheduled try fails the delivery is failed and
 /// its subscription disabled with the reason; a manual retry is one extra try that never disables it.
 /// <para>
@@ -43,6 +44,7 @@ public sealed partial class WebhookDispatcher(
     private readonly IReadOnlyList<TimeSpan> _backoff = options.Value.Backoff();
     private readonly TimeSpan _claim = TimeSpan.FromSeconds(options.Value.SweepGraceSeconds);
     private readonly TimeSpan _tryTakes = TimeSpan.FromSeconds(options.Value.TimeoutSeconds + 1);
+    private readonly TimeSpan _wait = TimeSpan.FromMilliseconds(options.Value.FirstTryWaitMilliseconds);
     private CancellationToken _stopping = CancellationToken.None;
 
     /// <summary>One delivery to try: as read or written with its ETag, or only its key (read when its turn comes).</summary>
@@ -72,6 +74,22 @@ public sealed partial class WebhookDispatcher(
                 return false;
             }
             if (!_due.Writer.TryWrite(item))
+            {
+                return false;
+            }
+            _held[key] = 0;
+            _perSubscription[item.SubscriptionId] = _perSubscription.GetValueOrDefault(item.SubscriptionId) + 1;
+            return true;
+        }
+    }
+
+    /// <summary>Holds a place for a try made outside the queue (an event's first): false when there is no room, as for <see cref="Admit"/>.</summary>
+    private bool Reserve(Item item)
+    {
+        lock (_admit)
+        {
+            var key = Key(item.SubscriptionId, item.DeliveryId);
+            if (_held.ContainsKey(key) || _held.Count >= MaxQueued || _perSubscription.GetValueOrDefault(item.SubscriptionId) >= MaxPerSubscription)
             {
                 return false;
             }
@@ -171,34 +189,129 @@ public sealed partial class WebhookDispatcher(
             (delivery, etag) = (claimed, claimedETag);
         }
         var now = time.GetUtcNow();
-        WebhookAttemptResult result;
+        var result = await SendAsync(subscription, delivery, now, cancellationToken);
+        var tried = Outcome(delivery, subscription, result, now, out var retryIn);
+        if (await store.TryUpdateDeliveryAsync(delivery, tried, etag, cancellationToken) is not { } written)
+        {
+            return null;
+        }
+        await AfterAsync(delivery, tried, written, subscription, result, retryIn, cancellationToken);
+        return tried;
+    }
+
+    /// <summary>
+    /// The first try of an event for <paramref name="subscription"/>, made before any row records it: the caller (the
+    /// projector, through <see cref="WebhookOutbox"/>) holds the change unsettled until this returns, so a process that
+    /// dies before the outcome is written leaves the change for the reconciler, which announces it again. A try that
+    /// answers within <see cref="WebhookOptions.FirstTryWaitMilliseconds"/> is recorded by one write, its outcome; one
+    /// still running then gets its pending row (claimed by this process) first and its outcome over it later. With no room
+    /// here for the try (<see cref="MaxQueued"/>, <see cref="MaxPerSubscription"/>) the pending row is written and left to
+    /// the sweep, as a refused enqueue is.
+    /// </summary>
+    public async Task DeliverFirstAsync(WebhookDelivery pending, WebhookSubscription subscription, CancellationToken cancellationToken)
+    {
+        var item = new Item(pending.SubscriptionId, pending.Id, pending, null, Fresh: true);
+        if (_wait <= TimeSpan.Zero || !Reserve(item))
+        {
+            if (await store.TryAddDeliveryAsync(pending, cancellationToken) is { } added)
+            {
+                Enqueue(pending, added);
+            }
+            return;
+        }
+        var released = false;
+        try
+        {
+            var now = time.GetUtcNow();
+            // The try and its outcome belong to this process, not to the caller: a request that made the change may end
+            // before the receiver answers.
+            var sending = SendAsync(subscription, pending, now, _stopping);
+            var waited = await Task.WhenAny(sending, Task.Delay(_wait, time, cancellationToken));
+            if (waited != sending)
+            {
+                // Slow receiver: the pending row first, so the change can settle, then the outcome over it.
+                if (await store.TryAddDeliveryAsync(pending, cancellationToken) is not { } etag)
+                {
+                    return; // recorded by an earlier announcement of the same change: its writer delivers it
+                }
+                released = true;
+                _ = FinishAsync(item, pending, etag, subscription, sending, now);
+                return;
+            }
+            var result = await sending;
+            var tried = Outcome(pending, subscription, result, now, out var retryIn);
+            if (await store.TryAddDeliveryAsync(tried, cancellationToken) is { } written)
+            {
+                await AfterAsync(pending, tried, written, subscription, result, retryIn, _stopping);
+            }
+        }
+        finally
+        {
+            if (!released)
+            {
+                Release(item);
+            }
+        }
+    }
+
+    /// <summary>Records the outcome of a first try that outlasted the wait, over the pending row written meanwhile.</summary>
+    private async Task FinishAsync(Item item, WebhookDelivery pending, ETag etag, WebhookSubscription subscription, Task<WebhookAttemptResult> sending, DateTimeOffset at)
+    {
+        try
+        {
+            var result = await sending;
+            var tried = Outcome(pending, subscription, result, at, out var retryIn);
+            if (await store.TryUpdateDeliveryAsync(pending, tried, etag, _stopping) is { } written)
+            {
+                await AfterAsync(pending, tried, written, subscription, result, retryIn, _stopping);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
+        {
+            LogTryFailed(ex, item.SubscriptionId, item.DeliveryId);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the pending row is claimed until its claim lapses, then the sweep tries it again.
+        }
+        finally
+        {
+            Release(item);
+        }
+    }
+
+    /// <summary>Sends one try (or refuses it: the subscription gone or disabled, its address no longer allowed).</summary>
+    private async Task<WebhookAttemptResult> SendAsync(WebhookSubscription? subscription, WebhookDelivery delivery, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         if (subscription is null)
         {
-            result = new WebhookAttemptResult(null, null, "the subscription was deleted", TimeSpan.Zero);
+            return new WebhookAttemptResult(null, null, "the subscription was deleted", TimeSpan.Zero);
         }
-        else if (subscription.Disabled)
+        if (subscription.Disabled)
         {
-            result = new WebhookAttemptResult(null, null, "the subscription is disabled: " + subscription.DisabledReason, TimeSpan.Zero);
+            return new WebhookAttemptResult(null, null, "the subscription is disabled: " + subscription.DisabledReason, TimeSpan.Zero);
         }
-        else if (WebhookAddressGuard.CheckUrl(subscription.Url, options.Value.AllowLoopbackHttp, out var url) is { } refused)
+        if (WebhookAddressGuard.CheckUrl(subscription.Url, options.Value.AllowLoopbackHttp, out var url) is { } refused)
         {
-            result = new WebhookAttemptResult(null, null, "url " + refused, TimeSpan.Zero);
+            return new WebhookAttemptResult(null, null, "url " + refused, TimeSpan.Zero);
         }
-        else
-        {
-            var signature = new StandardWebhook(subscription.Secret).Sign(delivery.EventId, now, delivery.Body);
-            result = await http.PostAsync(url!, System.Text.Encoding.UTF8.GetBytes(delivery.Body), JobCloudEvents.ContentType,
-            [
-                new("webhook-id", delivery.EventId),
-                new("webhook-timestamp", now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new("webhook-signature", signature),
-                new("User-Agent", "Jobs-Webhooks/1"),
-            ], cancellationToken);
-        }
+        var signature = new StandardWebhook(subscription.Secret).Sign(delivery.EventId, now, delivery.Body);
+        return await http.PostAsync(url!, System.Text.Encoding.UTF8.GetBytes(delivery.Body), JobCloudEvents.ContentType,
+        [
+            new("webhook-id", delivery.EventId),
+            new("webhook-timestamp", now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("webhook-signature", signature),
+            new("User-Agent", "Jobs-Webhooks/1"),
+        ], cancellationToken);
+    }
+
+    /// <summary>The delivery after a try made at <paramref name="now"/>: delivered, pending its next try (<paramref name="retryIn"/>), or failed.</summary>
+    private WebhookDelivery Outcome(WebhookDelivery delivery, WebhookSubscription? subscription, WebhookAttemptResult result, DateTimeOffset now, out TimeSpan? retryIn)
+    {
         var attempts = delivery.Attempts + 1;
         var final = subscription is null || subscription.Disabled || delivery.Manual;
-        var retryIn = !result.Succeeded && !final && attempts <= _backoff.Count ? _backoff[attempts - 1] : (TimeSpan?)null;
-        var tried = delivery with
+        retryIn = !result.Succeeded && !final && attempts <= _backoff.Count ? _backoff[attempts - 1] : null;
+        return delivery with
         {
             Attempts = attempts,
             State = result.Succeeded ? WebhookDeliveryState.Delivered : retryIn is null ? WebhookDeliveryState.Failed : WebhookDeliveryState.Pending,
@@ -212,23 +325,24 @@ public sealed partial class WebhookDispatcher(
             ClaimedUntil = retryIn is { } due ? ClaimFrom(now + due) : null,
             Manual = false,
         };
-        if (await store.TryUpdateDeliveryAsync(delivery, tried, etag, cancellationToken) is not { } written)
-        {
-            return null;
-        }
+    }
+
+    /// <summary>What follows a recorded try: its retry kept in memory, or the subscription disabled after the last one.</summary>
+    private async Task AfterAsync(WebhookDelivery before, WebhookDelivery tried, ETag written, WebhookSubscription? subscription, WebhookAttemptResult result,
+        TimeSpan? retryIn, CancellationToken cancellationToken)
+    {
         if (retryIn is { } delay)
         {
             _ = RetryLaterAsync(tried, written, delay);
         }
-        else if (tried.State == WebhookDeliveryState.Failed && !delivery.Manual && subscription is { Disabled: false })
+        else if (tried.State == WebhookDeliveryState.Failed && !before.Manual && subscription is { Disabled: false })
         {
             var why = result.StatusCode is { } code ? $"answered {code}" : result.Error;
             await store.DisableAsync(subscription.Id,
-                $"Delivery {tried.Id} ({tried.Event} of job {tried.JobId}) failed {attempts} time(s) over the whole retry schedule; the last try {why}.",
+                $"Delivery {tried.Id} ({tried.Event} of job {tried.JobId}) failed {tried.Attempts} time(s) over the whole retry schedule; the last try {why}.",
                 cancellationToken);
             LogDisabled(subscription.Id, tried.Id);
         }
-        return tried;
     }
 
     private async Task RetryLaterAsync(WebhookDelivery delivery, ETag etag, TimeSpan delay)

@@ -14,10 +14,16 @@ public static class WebhookEvents
     public const string Cancelled = "job.cancelled";
     public const string TimedOut = "job.timed_out";
 
+    /// <summary>
+    /// A running job's progress changed: optional, throttled to at most one per job per
+    /// <see cref="WebhookOptions.ProgressIntervalSeconds"/>, not a status change (<see cref="Of"/> never returns it).
+    /// </summary>
+    public const string Progress = "job.progress";
+
     /// <summary>The prefix of the CloudEvents <c>type</c> (and of the <c>source</c>'s meaning: this service's jobs).</summary>
     public const string TypePrefix = "jobs.";
 
-    public static IReadOnlyList<string> All { get; } = [Started, Completed, Failed, Cancelled, TimedOut];
+    public static IReadOnlyList<string> All { get; } = [Started, Completed, Failed, Cancelled, TimedOut, Progress];
 
     /// <summary>The event a change from <paramref name="from"/> to <paramref name="to"/> is, or null when it is none.</summary>
     public static string? Of(JobStatus? from, JobStatus to) => to switch

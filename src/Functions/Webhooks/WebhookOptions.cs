@@ -43,6 +43,25 @@ public sealed class WebhookOptions : IValidatableObject
     public int SweepGraceSeconds { get; set; } = 60;
 
     /// <summary>
+    /// How long the write path waits for an event's first try before it lets the change settle. A try that answers within
+    /// it is recorded by one write (its outcome: the delivery row is written once); the change stays unsettled meanwhile, so
+    /// a process that dies before that write leaves it for the reconciler, which announces it again. A try still running
+    /// when the wait ends gets a pending row first (claimed by this process, as before) and its outcome over it: two
+    /// writes. 0: always the pending row first. The wait delays the change's all-jobs list rows and the caller that made
+    /// the change (an activity, a cancel) by at most this, per change, however many subscriptions want it.
+    /// </summary>
+    [Range(0, 60_000)]
+    public int FirstTryWaitMilliseconds { get; set; } = 2_000;
+
+    /// <summary>
+    /// <c>job.progress</c> events: at most one per job per this many seconds (per instance; the one instance running a
+    /// step is the one reporting its progress). The event's id is the job and the window of this length it falls in, so
+    /// it is the same on every try. The last progress before the ending may not be sent: the ending's event carries it.
+    /// </summary>
+    [Range(1, 3600)]
+    public int ProgressIntervalSeconds { get; set; } = 10;
+
+    /// <summary>
     /// Days a delivered or failed delivery row (with the event it carried) is kept in the delivery log; older ones are
     /// removed by the sweep, hourly, at most <see cref="MaxPrunedPerRun"/> a run. A pending row is kept until its tries end.
     /// </summary>

@@ -1,21 +1,49 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Jobs.Functions.Webhooks;
 
 /// <summary>
 /// Turns a job's status change into the deliveries it owes: called by <see cref="JobProjector"/> before the all-jobs
 /// transaction that settles the change (as the <c>job-events</c> message is), so a process that dies before that
-/// transaction leaves the change unsettled and the reconciler announces it again; announcing twice finds the delivery
-/// rows there and adds none. Each matching subscription gets one pending <see cref="WebhookDelivery"/> row (one
-/// write), handed to the <see cref="WebhookDispatcher"/> of this process; the sweep (<see cref="WebhookSweepFunction"/>)
-/// takes over rows whose process died before delivering.
+/// transaction leaves the change unsettled and the reconciler announces it again. Each matching subscription's first
+/// try is made here, before any row records it (<see cref="WebhookDispatcher.DeliverFirstAsync"/>), and its outcome is
+/// the one write the event costs: the change it belongs to is what carries the work owed until then. A re-announcement
+/// (<c>recheck</c>: the reconciler, a retried projection) first reads each delivery row and sends only what
+/// no row records yet.
+/// <para>
+/// <c>job.progress</c> (<see cref="AnnounceProgress"/>) is not a status change and has no outbox row: it is sent from the
+/// write that changed a running job's progress, at most once per job per <see cref="WebhookOptions.ProgressIntervalSeconds"/>
+/// in this process, without holding that write; a process that dies before its outcome is written loses it, as the next
+/// progress or the ending replaces it. Its id is the job and the interval's window, so its tries share one
+/// <c>webhook-id</c>, and one delivery row per window and subscription is ever written (an <c>Add</c>).
+/// </para>
 /// </summary>
-public sealed class WebhookOutbox(WebhookStore store, JobCloudEvents cloudEvents, WebhookDispatcher dispatcher, TimeProvider time)
+public sealed partial class WebhookOutbox(
+    WebhookStore store, JobCloudEvents cloudEvents, WebhookDispatcher dispatcher, IOptions<WebhookOptions> options, TimeProvider time, ILogger<WebhookOutbox> logger)
 {
-    public async Task AnnounceAsync(Job job, JobStamp stamp, CancellationToken cancellationToken)
+    /// <summary>Jobs whose progress this process announced, and when (the throttle); bounded, forgotten at the job's end.</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _progressSent = new(StringComparer.Ordinal);
+
+    private const int MaxProgressTracked = 10_000;
+
+    private readonly TimeSpan _progressInterval = TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds);
+
+    /// <summary>
+    /// Delivers what <paramref name="job"/>'s change owes. <paramref name="recheck"/>: the change may have been announced
+    /// before (its projection is being finished by another writer than the one that made it), so deliveries already
+    /// recorded are not sent again.
+    /// </summary>
+    public async Task AnnounceAsync(Job job, JobStamp stamp, bool recheck, CancellationToken cancellationToken)
     {
+        if (job.Status.IsTerminal())
+        {
+            _progressSent.TryRemove(job.Id, out _);
+        }
         if (WebhookEvents.Of(null, job.Status) is not { } eventName)
         {
             return;
@@ -26,9 +54,18 @@ public sealed class WebhookOutbox(WebhookStore store, JobCloudEvents cloudEvents
         {
             return;
         }
-        var body = Encoding.UTF8.GetString(cloudEvents.Encode(job, stamp.Seq, stamp.ChangedAt, eventName).Span);
         var id = WebhookStore.DeliveryId(job.Id, stamp.Seq, stamp.ChangedAt);
-        var deliveries = subscriptions.Select(subscription => new WebhookDelivery
+        if (recheck)
+        {
+            var recorded = await Task.WhenAll(subscriptions.Select(s => store.GetDeliveryAsync(s.Id, id, cancellationToken)));
+            subscriptions = [.. subscriptions.Where((_, i) => recorded[i] is null)];
+            if (subscriptions.Count == 0)
+            {
+                return;
+            }
+        }
+        var body = Encoding.UTF8.GetString(cloudEvents.Encode(job, stamp.Seq, stamp.ChangedAt, eventName).Span);
+        await Task.WhenAll(subscriptions.Select(subscription => dispatcher.DeliverFirstAsync(new WebhookDelivery
         {
             Id = id,
             SubscriptionId = subscription.Id,
@@ -40,15 +77,71 @@ public sealed class WebhookOutbox(WebhookStore store, JobCloudEvents cloudEvents
             NextTryAt = now,
             ClaimedUntil = dispatcher.ClaimFrom(now), // this process sends the first try; the sweep only after the claim
             Body = body,
-        }).ToList();
-        // Every row first, then the tries: a receiver never hears of the event before all that owe it are recorded.
-        var added = await Task.WhenAll(deliveries.Select(d => store.TryAddDeliveryAsync(d, cancellationToken)));
-        for (var i = 0; i < deliveries.Count; i++)
-        {
-            if (added[i] is { } etag)
-            {
-                dispatcher.Enqueue(deliveries[i], etag);
-            }
-        }
+        }, subscription, cancellationToken)));
     }
+
+    /// <summary>
+    /// A running job's progress changed (its record written): sends <c>job.progress</c> to the subscriptions that want
+    /// it, unless this process sent one for the job less than <see cref="WebhookOptions.ProgressIntervalSeconds"/> ago.
+    /// Returns at once: the write that reported the progress does not wait for the receivers.
+    /// </summary>
+    public void AnnounceProgress(Job job)
+    {
+        if (job.Status != JobStatus.Running)
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        var window = now.ToUnixTimeSeconds() / (long)_progressInterval.TotalSeconds;
+        var windowStart = DateTimeOffset.FromUnixTimeSeconds(window * (long)_progressInterval.TotalSeconds);
+        if (_progressSent.TryGetValue(job.Id, out var last) && (now - last < _progressInterval || last >= windowStart))
+        {
+            return;
+        }
+        if (_progressSent.Count >= MaxProgressTracked)
+        {
+            _progressSent.Clear(); // jobs that ended elsewhere: at worst one event sooner than the interval
+        }
+        _progressSent[job.Id] = now;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await DeliverProgressAsync(job, window, windowStart, now);
+            }
+            catch (Exception ex)
+            {
+                LogProgressFailed(ex, job.Id);
+            }
+        });
+    }
+
+    private async Task DeliverProgressAsync(Job job, long window, DateTimeOffset windowStart, DateTimeOffset now)
+    {
+        var subscriptions = (await store.AllAsync(CancellationToken.None)).Where(s => s.Wants(WebhookEvents.Progress, job.Owner, job.Type, now)).ToList();
+        if (subscriptions.Count == 0)
+        {
+            return;
+        }
+        var eventId = JobCloudEvents.ProgressEventId(job.Id, window);
+        var body = Encoding.UTF8.GetString(cloudEvents.Encode(job, eventId, now, WebhookEvents.Progress).Span);
+        // Keyed by the window, as a status change's delivery is by its change: one row per window and subscription.
+        var id = WebhookStore.DeliveryId(job.Id, (int)(window % 1_000_000_000), windowStart);
+        await Task.WhenAll(subscriptions.Select(subscription => dispatcher.DeliverFirstAsync(new WebhookDelivery
+        {
+            Id = id,
+            SubscriptionId = subscription.Id,
+            EventId = eventId,
+            Event = WebhookEvents.Progress,
+            JobId = job.Id,
+            State = WebhookDeliveryState.Pending,
+            CreatedAt = now,
+            NextTryAt = now,
+            ClaimedUntil = dispatcher.ClaimFrom(now),
+            Body = body,
+        }, subscription, CancellationToken.None)));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: its job.progress event could not be sent; the next progress or the ending replaces it.")]
+    private partial void LogProgressFailed(Exception exception, string jobId);
 }

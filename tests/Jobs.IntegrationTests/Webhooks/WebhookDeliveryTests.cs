@@ -216,7 +216,7 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
     }
 
     [Fact]
-    public async Task AnEventDelivered_CostsTwoStorageRequestsPerSubscription_AndTheSubscriptionsAreReadFromCache()
+    public async Task AnEventDelivered_CostsOneStorageRequestPerSubscription_AndTheSubscriptionsAreReadFromCache()
     {
         using var owner = runner.Client(NewUser("cost"));
         var (first, _) = await SubscribeAsync(owner, "cost-a", ["job.completed"]);
@@ -234,10 +234,42 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
         await DeliveriesAsync(owner, second, items => items.Any(d => (string?)d!["jobId"] == job && (string?)d["state"] == "delivered"));
         runner.Requests.Clear();
 
-        // Per subscription: the pending row written before the change settles (what makes delivery survive a crash),
-        // and the try's outcome written over it. The started event, which nobody wants, costs nothing.
-        Assert.True(deliveryRows.Count == 4, string.Join("\n", deliveryRows));
+        // Per subscription one write: the first try is made before the change settles (the unsettled change is what
+        // makes delivery survive a crash), and its outcome is the delivery row. The started event, which nobody wants,
+        // costs nothing.
+        Assert.True(deliveryRows.Count == 2, string.Join("\n", deliveryRows));
         Assert.Empty(subscriptionReads);
+    }
+
+    [Fact]
+    public async Task ProgressEvents_AreSentOnlyWhenAsked_AtMostOnePerJobPerInterval_WithStableIds()
+    {
+        using var owner = runner.Client(NewUser("progress"));
+        var (subscription, _) = await SubscribeAsync(owner, "progress", ["job.progress", "job.completed"]);
+        await SubscribeAsync(owner, "no-progress", ["job.completed"]);
+        // Two steps of 2 s, each reporting its progress every 500 ms: more reports than the 1 s throttle lets through.
+        var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 2, delayMs = 2000 } }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(owner, job);
+        var received = await WaitForAsync("progress", r => r.Any(d => d.Body.Contains("jobs.job.completed", StringComparison.Ordinal)));
+        await WaitForAsync("no-progress", r => r.Count == 1);
+
+        Assert.All(received, r => Assert.True(r.Verified, r.Error));
+        var progress = received.Select(r => (Delivery: r, Event: JsonNode.Parse(r.Body)!))
+            .Where(e => (string?)e.Event["type"] == "jobs.job.progress").ToList();
+        Assert.True(progress.Count >= 2, $"{progress.Count} progress event(s) for a 4 s job");
+        // Each event's id names the job and its window, and is the webhook-id; one per window.
+        Assert.All(progress, e => Assert.StartsWith(job + "-p", (string)e.Event["id"]!, StringComparison.Ordinal));
+        Assert.All(progress, e => Assert.Equal((string)e.Event["id"]!, e.Delivery.Id));
+        Assert.Equal(progress.Count, progress.Select(e => e.Delivery.Id).Distinct().Count());
+        // Throttled: the events' own times are at least the interval apart.
+        var times = progress.Select(e => DateTimeOffset.Parse((string)e.Event["time"]!, System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
+        Assert.All(times.Zip(times.Skip(1)), pair => Assert.True(pair.Second - pair.First >= TimeSpan.FromSeconds(1), $"{pair.First:O} then {pair.Second:O}"));
+        Assert.All(progress, e => Assert.Equal("running", (string?)e.Event["data"]!["status"]));
+        // The subscription that did not ask for progress got the ending only.
+        Assert.DoesNotContain(await _receiver.ReceivedAsync("no-progress"), r => r.Body.Contains("jobs.job.progress", StringComparison.Ordinal));
+
+        var log = await DeliveriesAsync(owner, subscription, items => items.Count(d => (string?)d!["event"] == "job.progress" && (string?)d["state"] == "delivered") == progress.Count);
+        Assert.All(log.Where(d => (string?)d!["event"] == "job.progress"), d => Assert.StartsWith(job + "-p", (string)d!["eventId"]!, StringComparison.Ordinal));
     }
 
     private static string NewUser(string what) => $"wh-{what}-{Guid.NewGuid().ToString("N")[..8]}";

@@ -22,6 +22,7 @@ public sealed class WebhookRunnerFixture : RunnerFixture
     [
         new("Jobs:Webhooks:AllowLoopbackHttp", "true"),
         new("Jobs:Webhooks:RetrySchedule", "00:00:01,00:00:01,00:00:01"),
+        new("Jobs:Webhooks:ProgressIntervalSeconds", "1"),
         new("Jobs:Webhooks:MaxPerOwner", MaxPerOwner.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         // Subscriptions are created on this instance, which forgets its cache then: the cache never hides one here.
         new("Jobs:Webhooks:SubscriptionCacheSeconds", "300"),

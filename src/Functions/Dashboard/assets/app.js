@@ -214,6 +214,10 @@
       view = newJobView(params);
     } else if (path === '/types') {
       view = typesView();
+    } else if (path === '/webhooks') {
+      view = webhooksView();
+    } else if (/^\/webhooks\/[0-9a-f]{32}$/.test(path)) {
+      view = webhookView(path.slice('/webhooks/'.length));
     } else if (path === '/' && !query) {
       view = overviewView(params);
     } else {
@@ -821,6 +825,125 @@
         say(failure(error), 'error');
       }
       box.disabled = false;
+      await load();
+    }
+    load();
+    return { dispose() { disposed = true; } };
+  }
+
+  // ---- webhooks (#/webhooks, #/webhooks/{id}) -------------------------------------------------------------------------
+
+  // The caller's subscriptions: the list, a form to add one (the secret is shown once, in the answer to the creation),
+  // delete; a subscription's delivery log (newest first, 50 a page) with a manual retry per delivery.
+  const webhookEvents = ['job.started', 'job.completed', 'job.failed', 'job.cancelled', 'job.timed_out', 'job.progress'];
+
+  function webhooksView() {
+    let disposed = false;
+    const table = h('table', { class: 'webhooks' });
+    const secret = h('div', { id: 'wh-secret' });
+    const url = h('input', { id: 'wh-url', name: 'url', type: 'url', required: true, placeholder: 'https://example.com/hooks/jobs', size: 50 });
+    const boxes = webhookEvents.map(name => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', name: 'events', value: name, checked: name === 'job.completed' || name === 'job.failed' }), name));
+    const description = h('input', { id: 'wh-description', name: 'description', type: 'text', maxlength: 200 });
+    const form = h('form', { class: 'webhook-new', onSubmit: add },
+      h('p', {}, h('label', { for: 'wh-url' }, 'URL'), ' ', url),
+      h('fieldset', {}, h('legend', {}, 'Events'), boxes),
+      h('p', {}, h('label', { for: 'wh-description' }, 'Description'), ' ', description),
+      h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Add subscription')));
+    replace(main, h('h1', {}, 'Webhooks'),
+      h('p', { class: 'muted' }, 'Each event is POSTed as a signed CloudEvent (Standard Webhooks). The secret is shown once, when the subscription is added.'),
+      table, secret, h('h2', {}, 'Add a subscription'), form);
+    async function load() {
+      let list;
+      try {
+        list = (await api('GET', '/webhooks')).items;
+      } catch (error) {
+        if (!disposed) say(failure(error), 'error');
+        return;
+      }
+      if (disposed) return;
+      replace(table,
+        h('thead', {}, h('tr', {}, h('th', {}, 'URL'), h('th', {}, 'Events'), h('th', {}, 'State'), h('th', {}, 'Created'), h('th', {}, ''))),
+        h('tbody', {}, list.length === 0 ? h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No subscriptions yet.')) : list.map(w => h('tr', { 'data-webhook': w.id },
+          h('td', { 'data-label': 'URL' }, h('a', { href: `#/webhooks/${w.id}`, class: 'mono' }, w.url), w.description ? h('div', { class: 'muted' }, w.description) : null),
+          h('td', { 'data-label': 'Events' }, w.events.join(', ')),
+          h('td', { 'data-label': 'State' }, w.disabled ? h('span', { title: w.disabledReason || '' }, 'disabled') : 'active'),
+          h('td', { 'data-label': 'Created' }, time(w.createdAt)),
+          h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `Delete the subscription to ${w.url}`, onClick: () => remove(w) }, 'Delete'))))));
+    }
+    async function add(event) {
+      event.preventDefault();
+      const events = boxes.map(b => b.querySelector('input')).filter(b => b.checked).map(b => b.value);
+      const body = { url: url.value, events };
+      if (description.value) body.description = description.value;
+      try {
+        const created = await api('POST', '/webhooks', { body });
+        replace(secret, h('div', { class: 'notice', role: 'alert' },
+          h('p', {}, 'Subscription added. Its signing secret, shown only this once:'),
+          h('p', {}, h('code', { class: 'mono secret' }, created.secret))));
+        url.value = '';
+        description.value = '';
+        say('');
+      } catch (error) {
+        say(failure(error), 'error');
+      }
+      await load();
+    }
+    async function remove(w) {
+      if (!confirm(`Delete the subscription to ${w.url}? Its delivery log goes with it.`)) return;
+      try {
+        await api('DELETE', `/webhooks/${w.id}`);
+        say('Subscription deleted.');
+      } catch (error) {
+        say(failure(error), 'error');
+      }
+      await load();
+    }
+    load();
+    return { dispose() { disposed = true; } };
+  }
+
+  function webhookView(id) {
+    let disposed = false;
+    const heading = h('h1', {}, 'Webhook');
+    const info = h('p', { class: 'muted' });
+    const table = h('table', { class: 'deliveries' });
+    const more = h('div', { class: 'buttons' });
+    replace(main, h('p', {}, h('a', { href: '#/webhooks' }, 'All webhooks')), heading, info, table, more);
+    async function load(after) {
+      let subscription, page;
+      try {
+        [subscription, page] = await Promise.all([
+          api('GET', `/webhooks/${id}`),
+          api('GET', `/webhooks/${id}/deliveries`, { params: [['limit', '50'], ...(after ? [['after', after]] : [])] })]);
+      } catch (error) {
+        if (!disposed) say(failure(error), 'error');
+        return;
+      }
+      if (disposed) return;
+      replace(heading, 'Webhook ', h('span', { class: 'mono' }, subscription.url));
+      replace(info, `${subscription.events.join(', ')} · ${subscription.disabled ? `disabled: ${subscription.disabledReason || ''}` : 'active'}`);
+      replace(table,
+        h('thead', {}, h('tr', {}, ['Event', 'Job', 'State', 'Attempts', 'Response', 'Latency', 'Next try', ''].map(t => h('th', {}, t)))),
+        h('tbody', {}, page.items.length === 0 ? h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No deliveries yet.')) : page.items.map(d => h('tr', { 'data-delivery': d.id },
+          h('td', { 'data-label': 'Event' }, d.event, h('div', { class: 'muted mono' }, d.eventId)),
+          h('td', { 'data-label': 'Job' }, h('a', { href: `#/jobs/${d.jobId}`, class: 'mono' }, shortId(d.jobId))),
+          h('td', { 'data-label': 'State', class: 'state' }, d.state),
+          h('td', { 'data-label': 'Attempts', class: 'attempts' }, String(d.attempts)),
+          h('td', { 'data-label': 'Response' }, d.responseCode ? String(d.responseCode) : (d.error || '—')),
+          h('td', { 'data-label': 'Latency' }, d.latencyMs === null || d.latencyMs === undefined ? '—' : `${d.latencyMs} ms`),
+          h('td', { 'data-label': 'Next try' }, time(d.nextTryAt)),
+          h('td', {}, subscription.disabled ? null : h('button', { type: 'button', class: 'secondary', 'aria-label': `Retry delivery ${d.eventId}`, onClick: () => retry(d) }, 'Retry'))))));
+      replace(more, page.next ? h('button', { type: 'button', class: 'secondary', onClick: () => load(page.next) }, 'Older') : null,
+        after ? h('a', { href: `#/webhooks/${id}`, class: 'button secondary', onClick: () => load() }, 'Newest') : null);
+    }
+    async function retry(d) {
+      try {
+        await api('POST', `/webhooks/${id}/deliveries/${d.id}/retry`);
+        say(`Delivery of ${d.eventId} retried.`);
+      } catch (error) {
+        say(failure(error), 'error');
+      }
       await load();
     }
     load();
