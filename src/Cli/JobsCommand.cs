@@ -210,6 +210,12 @@ public static partial class JobsCommand
             output.WriteLine($"step {job.StepIndex + 1}/{job.StepCount} {job.Step}  {job.Message}");
             output.WriteLine($"owner {job.Owner}  created {job.CreatedAt:O}  updated {job.UpdatedAt:O}");
             if (job.CorrelationId is not null) output.WriteLine($"correlation id {job.CorrelationId}");
+            if (job.Decision is { } decision)
+            {
+                output.WriteLine(decision.Answer is null
+                    ? $"waiting for decision {decision.Name}: {decision.Question} (by {decision.TimeoutAt:O}, then {decision.OnTimeout}{(decision.Role is null ? "" : $"; role {decision.Role} may answer")}): jobsctl decide {job.Id} {decision.Name} approve|reject"
+                    : $"decision {decision.Name}: {decision.Answer.Value.ToString().ToLowerInvariant()} by {(decision.TimedOut ? "timeout" : decision.DecidedBy)}{(decision.Comment is null ? "" : $": {decision.Comment}")}");
+            }
             if (job.Result is { } result) output.WriteLine($"result {result.GetRawText()}");
             if (job.Error is { } error) output.WriteLine($"error {error.Message}{(error.Step is null ? "" : $" (in {error.Step})")}");
             return ExitCodes.Ok;
@@ -285,6 +291,20 @@ public static partial class JobsCommand
         {
             var job = await Client(parse).CancelAsync(parse.GetValue(id)!, ct);
             return parse.GetValue(json) ? Json(output, job) : Line(output, $"{job.Id} {job.Status.ToWire()}{(job.CancelRequested && !job.Status.IsTerminal() ? " (cancel requested: it stops at its next step boundary)" : "")}");
+        }));
+
+        // jobsctl decide ID NAME approve|reject [--comment TEXT] [--payload JSON|@file.json]
+        var decisionName = new Argument<string>("name") { Description = "The decision the job waits for (`jobsctl show ID` prints it)." };
+        var answer = new Argument<string>("answer") { Description = "approve or reject." };
+        answer.AcceptOnlyFromAmong("approve", "reject");
+        var comment = new Option<string?>("--comment") { Description = "Why (at most 1,000 characters); in the job's log and audit trail." };
+        var payload = new Option<string?>("--payload") { Description = "A JSON object the decided step receives: JSON, or @file.json." };
+        var decide = new Command("decide", "Answer the decision a waiting job asks: approve or reject.") { id, decisionName, answer, comment, payload };
+        decide.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var job = await Client(parse).DecideAsync(parse.GetValue(id)!, parse.GetValue(decisionName)!, parse.GetValue(answer) == "approve",
+                parse.GetValue(comment), await ReadInputAsync(parse.GetValue(payload), ct), ct);
+            return parse.GetValue(json) ? Json(output, job) : Line(output, $"{job.Id} {job.Status.ToWire()}: {job.Message}");
         }));
 
         // jobs rerun ID [--input …] [--from-failed-step] [--wait]
@@ -425,6 +445,7 @@ public static partial class JobsCommand
         root.Subcommands.Add(audit);
         root.Subcommands.Add(watch);
         root.Subcommands.Add(cancel);
+        root.Subcommands.Add(decide);
         root.Subcommands.Add(rerun);
         root.Subcommands.Add(bulk);
         root.Subcommands.Add(webhooks);

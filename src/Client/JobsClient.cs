@@ -99,6 +99,17 @@ public sealed class JobsClient(HttpClient http)
     }
 
     /// <summary>
+    /// Answers the decision <paramref name="name"/> a waiting job asks (<see cref="Job.Decision"/>): approve (true) or
+    /// reject, with an optional comment and a JSON object the decided step receives. Returns the job, running on. A job
+    /// that does not wait for that decision is a 409 (<see cref="JobsApiException"/>).
+    /// </summary>
+    public Task<Job> DecideAsync(string id, string name, bool approve, string? comment = null, JsonElement? payload = null, CancellationToken cancellationToken = default) =>
+        SendAsync<Job>(new HttpRequestMessage(HttpMethod.Post, $"api/jobs/{Escape(id)}/decisions/{Escape(name)}")
+        {
+            Content = JsonContent.Create(new { decision = approve ? "approve" : "reject", comment, payload }, options: Json),
+        }, cancellationToken);
+
+    /// <summary>
     /// Starts a bulk action: the returned <c>jobs.bulk</c> job tracks it, and its result counts what was done and what
     /// was skipped, and why (wait for it with <see cref="WaitForCompletionAsync"/>, read it with <see cref="GetResultAsync"/>).
     /// </summary>

@@ -17,6 +17,41 @@ public enum JobState
 
     /// <summary>Waiting for a slot of its type (a concurrency limit is reached, or the type is paused); listed after the others so earlier values keep their numbers.</summary>
     [JsonStringEnumMemberName("queued")] Queued,
+
+    /// <summary>Waiting for a person's decision (<see cref="Job.Decision"/>; answer with <see cref="JobsClient.DecideAsync"/>); listed last for the same reason.</summary>
+    [JsonStringEnumMemberName("waiting")] Waiting,
+}
+
+/// <summary>An answer to a decision: <see cref="Expired"/> when nobody answered and the job failed or was cancelled for it.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DecisionAnswer>))]
+public enum DecisionAnswer
+{
+    [JsonStringEnumMemberName("approve")] Approve,
+    [JsonStringEnumMemberName("reject")] Reject,
+    [JsonStringEnumMemberName("expired")] Expired,
+}
+
+/// <summary>
+/// The decision a job waits for (status <see cref="JobState.Waiting"/>) or last waited for: what is asked, who besides
+/// the owner may answer (<see cref="Role"/>), by when (<see cref="TimeoutAt"/>, then <see cref="OnTimeout"/>:
+/// fail, cancel, approve or reject), and once answered the answer, comment, payload, who and when.
+/// </summary>
+public sealed record JobDecision
+{
+    public required string Name { get; init; }
+    public required string Question { get; init; }
+    public string? Step { get; init; }
+    public string? Role { get; init; }
+    public DateTimeOffset AskedAt { get; init; }
+    public DateTimeOffset TimeoutAt { get; init; }
+    public string? OnTimeout { get; init; }
+    public DecisionAnswer? Answer { get; init; }
+    public bool TimedOut { get; init; }
+    public string? Comment { get; init; }
+    public JsonElement? Payload { get; init; }
+    public string? DecidedBy { get; init; }
+    public string? DecidedByName { get; init; }
+    public DateTimeOffset? DecidedAt { get; init; }
 }
 
 public static class JobStateExtensions
@@ -77,6 +112,9 @@ public sealed record Job
 
     /// <summary>A queued job's place in line (1: next to start); null otherwise.</summary>
     public int? QueuePosition { get; init; }
+
+    /// <summary>The decision the job waits for (<see cref="JobState.Waiting"/>), or the last one it waited for; null when none was asked.</summary>
+    public JobDecision? Decision { get; init; }
 
     public string? StatusQueryGetUri { get; init; }
 }

@@ -31,6 +31,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "GetJobResult", "jobs/{id}/result", "get" },
         { "GetJobEvents", "jobs/{id}/events", "get" },
         { "CancelJob", "jobs/{id}/cancel", "post,put" },
+        { "DecideJob", "jobs/{id}/decisions/{name}", "post" },
         { "UpdateDraft", "jobs/{id}", "patch" },
         { "SubmitDraft", "jobs/{id}/submit", "post" },
         { "RerunJob", "jobs/{id}/rerun", "post" },
@@ -96,6 +97,7 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         Assert.Equal("orchestrationTrigger", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "JobOrchestrator"))["type"]);
         Assert.Equal("activityTrigger", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "RunJobStep"))["type"]);
         Assert.Equal("activityTrigger", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "FinishJob"))["type"]);
+        Assert.Equal("activityTrigger", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "AwaitDecision"))["type"]);
         // Literal schedules: the Functions host puts a timer whose %Setting% is not set in error, so a deployment
         // without app settings would never time out or purge anything.
         Assert.Equal("0 */1 * * * *", (string?)Trigger(Functions.Single(f => (string?)f["name"] == "SweepTimedOutJobs"))["schedule"]);

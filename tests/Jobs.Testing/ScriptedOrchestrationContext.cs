@@ -80,9 +80,19 @@ public sealed class ScriptedOrchestrationContext(object input, DateTime now) : T
     /// <summary>The external events waited for, in order.</summary>
     public List<string> Waited { get; } = [];
 
+    /// <summary>
+    /// Whether an awaited event arrives (by default it does, at once); when not, the wait never completes, so a durable
+    /// timer raced against it wins.
+    /// </summary>
+    public Func<string, bool> EventArrives { get; init; } = _ => true;
+
     public override Task<T> WaitForExternalEvent<T>(string eventName, CancellationToken cancellationToken = default)
     {
         Waited.Add(eventName);
+        if (!EventArrives(eventName))
+        {
+            return new TaskCompletionSource<T>().Task;
+        }
         return Event is { } answer ? Task.FromResult((T)answer(eventName)!) : throw new NotSupportedException();
     }
 

@@ -11,6 +11,7 @@ public static class HandlerRegistration
         services.AddJobHandler<ExportJobsCsvHandler>();
         services.AddJobHandler<DemoFanOutHandler>();
         services.AddJobHandler<DemoLimitedHandler>();
+        services.AddJobHandler<DemoApprovalHandler>();
         services.AddJobHandler<BulkHandler>();
         services.AddSingleton<JobHandlerRegistry>();
         return services;

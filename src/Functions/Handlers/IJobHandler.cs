@@ -7,14 +7,16 @@ namespace Jobs.Functions.Handlers;
 /// <summary>The plan of a job: its steps (with retry policies) for one validated input.</summary>
 /// <summary>
 /// A step as the orchestration runs it: its name and retry policy, and for a parallel step its maximum parallelism
-/// (0: an ordinary step) and what a failed item does. It travels in the orchestration's input, which the durable
+/// (0: an ordinary step) and what a failed item does, and for a step that waits for a person the decision it asks
+/// (<see cref="JobDecisionRequest"/>). It travels in the orchestration's input, which the durable
 /// backend stores and reads on every replay, so defaults are left out of its JSON (absent reads back as the default).
 /// </summary>
 public sealed record JobStepPlan(
     string Name,
     StepRetryPolicy Retry,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int MaxParallelism = 0,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] ItemFailureMode OnItemFailure = ItemFailureMode.FailFast)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] ItemFailureMode OnItemFailure = ItemFailureMode.FailFast,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] JobDecisionRequest? Decision = null)
 {
     [JsonIgnore]
     public bool IsParallel => MaxParallelism > 0;

@@ -129,12 +129,36 @@ public abstract class JobHandler<TInput> : IJobHandler
     private HandlerRun Bind(TInput typed)
     {
         var steps = Steps(typed);
+        CheckDecisions(steps);
         return new HandlerRun(this, typed,
-            [.. steps.Select(s => new JobStepPlan(s.Name, s.Retry ?? DefaultRetry, s.Parallel?.MaxParallelism ?? 0, s.Parallel?.OnItemFailure ?? ItemFailureMode.FailFast))],
+            [.. steps.Select(s => new JobStepPlan(s.Name, s.Retry ?? DefaultRetry, s.Parallel?.MaxParallelism ?? 0, s.Parallel?.OnItemFailure ?? ItemFailureMode.FailFast,
+                s.Decision))],
             TimeoutFor(typed),
             (stepName, context) => Step(steps, stepName).Run(typed, context),
             (stepName, item, context) => (Step(steps, stepName).Parallel
                 ?? throw new InvalidOperationException($"{Type}'s step '{stepName}' is not a parallel step.")).RunItem(typed, item, context));
+    }
+
+    /// <summary>A step's decision must be well formed, unique by name, and not on a parallel step.</summary>
+    private void CheckDecisions(IReadOnlyList<JobStep<TInput>> steps)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var step in steps)
+        {
+            if (step.Decision is not { } decision)
+            {
+                continue;
+            }
+            decision.Check(Type, step.Name);
+            if (step.Parallel is not null)
+            {
+                throw new InvalidOperationException($"{Type}'s parallel step '{step.Name}' cannot wait for a decision; give the decision a step of its own.");
+            }
+            if (!names.Add(decision.Name))
+            {
+                throw new InvalidOperationException($"{Type} asks the decision '{decision.Name}' in two steps; decision names are unique per job.");
+            }
+        }
     }
 
     private JobStep<TInput> Step(IReadOnlyList<JobStep<TInput>> steps, string stepName) =>

@@ -11,6 +11,12 @@ public sealed record JobStep<TInput>(string Name, Func<TInput, JobStepContext, T
     public ParallelItems<TInput>? Parallel { get; private init; }
 
     /// <summary>
+    /// Set for a step that waits for a person's decision before it runs (<see cref="JobDecisionRequest"/>); the step reads
+    /// the answer from <see cref="JobStepContext.Decision"/>.
+    /// </summary>
+    public JobDecisionRequest? Decision { get; init; }
+
+    /// <summary>
     /// A step that runs <paramref name="runItem"/> over a list of items in parallel (fan-out / fan-in): each item is a
     /// durable activity of its own (a crash never runs a finished item again), at most <paramref name="maxParallelism"/>
     /// at once, each retried by <paramref name="retry"/>. <paramref name="items"/> comes from the input or from the

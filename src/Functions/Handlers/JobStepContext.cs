@@ -55,6 +55,13 @@ public sealed class JobStepContext : IDisposable
     /// <summary>1 on the first try of this step (or item), 2 on the first retry, and so on.</summary>
     public int Attempt { get; }
 
+    /// <summary>
+    /// For a step that waited for a decision (<see cref="JobStep{TInput}.Decision"/>): the answer — approve or reject, the
+    /// comment and payload, who decided and when (<see cref="JobDecision.TimedOut"/> when the timeout answered). Null for
+    /// other steps.
+    /// </summary>
+    public JobDecision? Decision { get; init; }
+
     /// <summary>The value the previous step returned (null for the first step).</summary>
     public JsonElement? PreviousOutput { get; }
 

@@ -78,6 +78,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobReruns>();
         services.AddSingleton<JobEnding>();
         services.AddSingleton<JobCommands>();
+        services.AddSingleton<JobDecisions>();
         services.AddSingleton<JobReconciler>();
         services.AddSingleton<HealthProbe>();
         services.AddSingleton<ScheduleStore>();

@@ -11,7 +11,7 @@ public sealed partial class JobCommands(
     JobStore store, JobLogStore logs, JobAuditLog audit, JobEnding ending, StorageClients clients, WebhookStore webhooks, ILogger<JobCommands> logger)
 {
     /// <summary>
-    /// Cancels a job: drafts, pending and queued jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
+    /// Cancels a job: drafts, pending, queued and waiting jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
     /// the next step boundary (or when the step reports progress and sees its token cancelled).
     /// </summary>
     /// <remarks>
@@ -22,17 +22,22 @@ public sealed partial class JobCommands(
     public async Task<CancelOutcome> CancelAsync(Job job, AuditActor actor, CancellationToken cancellationToken, DurableTaskClient? durable = null)
     {
         var requestedBy = actor.Describe();
-        if (job.Status is JobStatus.Draft or JobStatus.Pending or JobStatus.Queued)
+        if (job.Status is JobStatus.Draft or JobStatus.Pending or JobStatus.Queued or JobStatus.Waiting)
         {
-            var outcome = JobOutcome.CancelledBeforeStart(requestedBy);
+            // Nothing runs while a job waits (for a start, a slot or a decision): it ends now, and so does its wait.
+            var waiting = job.Status == JobStatus.Waiting;
+            var outcome = waiting ? JobOutcome.CancelledWhileWaiting(requestedBy, job.Decision?.Step) : JobOutcome.CancelledBeforeStart(requestedBy);
             var ended = await ending.EndAsync(job, outcome, cancellationToken,
                 new JobWrite { Audit = audit.NewEntry(AuditActions.CancelRequested, actor, ("effect", "cancelled"), ("from", job.Status.ToWire())) },
-                guard: current => current.Status is JobStatus.Draft or JobStatus.Pending or JobStatus.Queued ? current with { CancelRequested = true } : null,
+                guard: current => current.Status is JobStatus.Draft or JobStatus.Pending or JobStatus.Queued
+                    || (current.Status == JobStatus.Waiting && current.Decision is { IsAnswered: false })
+                    ? current with { CancelRequested = true }
+                    : null,
                 durable: durable);
             if (ended.Changed)
             {
                 LogCancel(job.Id, requestedBy, ended.Job.Status.ToWire());
-                if (durable is not null && (job.Status is JobStatus.Pending or JobStatus.Queued))
+                if (durable is not null && (job.Status is JobStatus.Pending or JobStatus.Queued or JobStatus.Waiting))
                 {
                     await TerminateIfRunningAsync(durable, job.Id, outcome.Text(), cancellationToken);
                 }

@@ -102,6 +102,22 @@ public sealed record JobOutcome(JobStatus Status, JsonElement? Result, JobError?
     public static JobOutcome CancelledBeforeStart(string requestedBy) =>
         new(JobStatus.Cancelled, null, null, $"Cancelled by {requestedBy} before it started");
 
+    /// <summary>A job waiting for a decision, cancelled by <paramref name="requestedBy"/>: the step that waited never runs.</summary>
+    public static JobOutcome CancelledWhileWaiting(string requestedBy, string? step) =>
+        new(JobStatus.Cancelled, null, null, step is null ? $"Cancelled by {requestedBy} while waiting for a decision" : $"Cancelled by {requestedBy} while waiting for a decision before {step}");
+
+    /// <summary>
+    /// Nobody answered the decision <paramref name="name"/> by <paramref name="timeoutAt"/>, and its handler said to fail
+    /// the job (error type <c>DecisionTimedOut</c>) or, with <paramref name="cancel"/>, to cancel it; <paramref name="step"/> never ran.
+    /// </summary>
+    public static JobOutcome DecisionTimedOut(string step, string name, DateTimeOffset timeoutAt, bool cancel)
+    {
+        var text = $"No decision ({name}) by {timeoutAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)}";
+        return cancel
+            ? new(JobStatus.Cancelled, null, null, $"Cancelled: {text}")
+            : Failed(step, new JobError($"{text}; step {step} did not run.", "DecisionTimedOut", null, step));
+    }
+
     /// <summary>Ended now by <paramref name="requestedBy"/> through the job's terminate link.</summary>
     public static JobOutcome Terminated(string requestedBy, string reason) =>
         new(JobStatus.Cancelled, null, null, Shorten($"Terminated by {requestedBy}: {reason}"));

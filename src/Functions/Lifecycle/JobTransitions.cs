@@ -71,6 +71,91 @@ public static class JobTransitions
     public static bool IsRunning(Job current, StepRequest step) =>
         current.Status == JobStatus.Running && current.StepIndex == step.StepIndex && current.Step == step.StepName && current.Attempt == step.Attempt;
 
+    /// <summary>
+    /// pending/queued/running → waiting for <paramref name="asked"/> before its step runs (the record shows that step,
+    /// not yet attempted). Refused once the job ended or a cancel was asked for, and when this ask is already recorded —
+    /// waiting, or answered since — so a retried ask never reopens an answered decision.
+    /// </summary>
+    public static Job? AwaitDecision(Job current, JobDecision asked, int stepCount) =>
+        current.Status.IsTerminal() || current.CancelRequested || IsAsked(current, asked) ? null : current with
+        {
+            Status = JobStatus.Waiting,
+            StartedAt = current.StartedAt ?? asked.AskedAt, // waiting is part of the job's run, even before its first step
+            Step = asked.Step,
+            StepIndex = asked.StepIndex,
+            StepCount = stepCount,
+            Attempt = 0,
+            Progress = JobProgress.Advance(current.Progress, JobProgress.AtStepStart(asked.StepIndex, stepCount)),
+            Message = WaitingMessage(asked),
+            Decision = asked,
+        };
+
+    /// <summary>True when the record holds this ask (the same decision, asked at the same orchestration time).</summary>
+    public static bool IsAsked(Job current, JobDecision asked) =>
+        current.Decision is { } held && held.Name == asked.Name && held.StepIndex == asked.StepIndex && held.AskedAt == asked.AskedAt;
+
+    /// <summary>What a waiting job says.</summary>
+    public static string WaitingMessage(JobDecision asked) => $"Waiting for a decision ({asked.Name}): {asked.Question}";
+
+    /// <summary>
+    /// waiting → running: a person answered the decision <paramref name="name"/> the job waits for. Refused (null) when
+    /// the job is not waiting for that decision — another answer (or the timeout) came first, it ended, or it waits for
+    /// another one; that refusal is the API's 409.
+    /// </summary>
+    public static Job? Decide(Job current, string name, DecisionAnswer answer, string? comment, System.Text.Json.JsonElement? payload,
+        AuditActor by, DateTimeOffset now) =>
+        !IsWaitingFor(current, name) || answer == DecisionAnswer.Expired ? null : current with
+        {
+            Status = JobStatus.Running,
+            StartedAt = current.StartedAt ?? now,
+            Message = $"{Past(answer)} by {by.Name ?? by.Id}; continuing with {current.Decision!.Step}",
+            Decision = current.Decision with
+            {
+                Answer = answer,
+                Comment = comment,
+                Payload = payload,
+                DecidedBy = by.Id,
+                DecidedByName = by.Name,
+                DecidedAt = now,
+            },
+        };
+
+    /// <summary>"Approved" or "Rejected".</summary>
+    public static string Past(DecisionAnswer answer) => answer == DecisionAnswer.Approve ? "Approved" : "Rejected";
+
+    /// <summary>True when the job waits, unanswered, for the decision <paramref name="name"/>.</summary>
+    public static bool IsWaitingFor(Job current, string name) =>
+        current.Status == JobStatus.Waiting && current.Decision is { IsAnswered: false } held && held.Name == name;
+
+    /// <summary>
+    /// The decision's timeout passed unanswered: approve or reject as the handler said (the job runs on), or
+    /// <see cref="DecisionAnswer.Expired"/> (it stays waiting until the orchestration writes its ending, and no answer
+    /// is taken meanwhile). Refused when it was answered first, or the job no longer waits for it.
+    /// </summary>
+    public static Job? ExpireDecision(Job current, JobDecision asked, DateTimeOffset now)
+    {
+        if (!IsAsked(current, asked) || !IsWaitingFor(current, asked.Name))
+        {
+            return null;
+        }
+        var answer = current.Decision!.OnTimeout switch
+        {
+            DecisionTimeoutAction.Approve => DecisionAnswer.Approve,
+            DecisionTimeoutAction.Reject => DecisionAnswer.Reject,
+            _ => DecisionAnswer.Expired,
+        };
+        var decision = current.Decision with { Answer = answer, TimedOut = true, DecidedBy = JobDecision.TimeoutActor, DecidedAt = now };
+        return answer == DecisionAnswer.Expired
+            ? current with { Decision = decision, Message = $"No decision ({asked.Name}) by its timeout" }
+            : current with
+            {
+                Status = JobStatus.Running,
+                StartedAt = current.StartedAt ?? now,
+                Decision = decision,
+                Message = $"No decision ({asked.Name}) by its timeout: {Past(answer).ToLowerInvariant()}; continuing with {asked.Step}",
+            };
+    }
+
     /// <summary>Progress within a live job: never down, never past 100.</summary>
     public static Job? ReportProgress(Job current, int overall, string? message) => current.Status.IsTerminal() ? null : current with
     {

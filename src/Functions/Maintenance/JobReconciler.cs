@@ -44,7 +44,9 @@ public enum Reconciliation
 /// <item>a live-job row with no record (a create that failed before its record) → removed, with the list rows written with it;</item>
 /// <item>a slot held by a job that has ended or is gone (its instance killed before it gave the slot back) → freed, and
 /// the next queued jobs start; a job granted a slot but still queued (its wake-up lost) → woken again
-/// (<see cref="JobSlots.RecoverAsync"/>).</item>
+/// (<see cref="JobSlots.RecoverAsync"/>);</item>
+/// <item>a job whose decision was answered a grace ago but whose decided step has not started (the wake-up lost) → its
+/// decision's event sent again (<see cref="JobDecisions.WakeAsync"/>).</item>
 /// </list>
 /// It is also the counters' aggregator (<see cref="JobCounters.FoldAsync(CancellationToken)"/>): each run folds the deltas
 /// of the all-jobs buckets and of every partition they name, and writes the buckets' sum that admins' totals and stats
@@ -53,7 +55,7 @@ public enum Reconciliation
 /// </summary>
 public sealed partial class JobReconciler(
     JobStore store, LiveJobIndex live, JobProjector projector, JobCounters counters, JobEnding ending, JobCommands commands, JobSubmissionService submissions,
-    JobHandlerRegistry handlers, JobAuditLog audit, JobSlots slots, IOptions<ReconcilerOptions> options, ILogger<JobReconciler> logger)
+    JobHandlerRegistry handlers, JobAuditLog audit, JobSlots slots, JobDecisions decisions, IOptions<ReconcilerOptions> options, ILogger<JobReconciler> logger)
 {
     /// <summary>Who the audit trail names for what the reconciler records on its own (a job terminated through the native Durable API).</summary>
     public static readonly AuditActor Actor = AuditActor.System("reconciler");
@@ -223,6 +225,12 @@ public sealed partial class JobReconciler(
             // A running orchestration stops its job at the deadline itself (the step's handler is cancelled then), so it
             // has a grace to do so; past it, the handler ignored its token. With no orchestration, nothing else will.
             return await commands.TimeOutAsync(job, durable, cancellationToken) ? Reconciliation.TimedOut : Reconciliation.None;
+        }
+        if (instance is not null && JobDecisions.NeedsWake(job, now, grace))
+        {
+            // Answered a grace ago, and its step has not started: the decision's wake-up was lost (the answer is the record's).
+            await decisions.WakeAsync(durable, job, cancellationToken);
+            return Reconciliation.Woken;
         }
         if (instance is not null || !quiet)
         {

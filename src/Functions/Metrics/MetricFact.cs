@@ -38,8 +38,9 @@ public sealed record MetricFact(MetricKind Kind, DateTimeOffset At, long? Ms)
         {
             facts.Add(new MetricFact(MetricKind.Created, created, null));
         }
-        var startedBefore = from is JobStatus.Running || (from?.IsTerminal() ?? false);
-        if (!startedBefore && startedAt is { } started && (reached == JobStatus.Running || reached.IsTerminal()))
+        // A job has started once it ran a step or waited for a decision (waiting is part of its run).
+        var startedBefore = from is JobStatus.Running or JobStatus.Waiting || (from?.IsTerminal() ?? false);
+        if (!startedBefore && startedAt is { } started && (reached is JobStatus.Running or JobStatus.Waiting || reached.IsTerminal()))
         {
             facts.Add(new MetricFact(MetricKind.Started, started, Milliseconds(started - created)));
         }

@@ -72,6 +72,12 @@ public sealed record Job
     /// </summary>
     public JobResumePoint? ResumedAt { get; init; }
 
+    /// <summary>
+    /// The decision the job waits for (status <see cref="JobStatus.Waiting"/>), or the last one it waited for, with its
+    /// answer; null when none was ever asked.
+    /// </summary>
+    public JobDecision? Decision { get; init; }
+
     /// <summary>The recurring schedule that created this job (one of its runs; its <see cref="Entity"/> is <c>schedule/{id}</c>).</summary>
     public string? ScheduleId { get; init; }
 

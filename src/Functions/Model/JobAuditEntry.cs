@@ -50,9 +50,15 @@ public static class AuditActions
     public const string EventRaised = "event_raised";
     public const string InstancePurged = "instance_purged";
 
+    /// <summary>A person answered a decision the job waited for: details <c>name</c>, <c>decision</c> (approve, reject), <c>comment</c>.</summary>
+    public const string Decided = "decided";
+
+    /// <summary>Nobody answered a decision by its timeout (actor: system <c>timeout</c>): details <c>name</c>, <c>onTimeout</c>.</summary>
+    public const string DecisionTimedOut = "decision_timed_out";
+
     /// <summary>Deleted (retention, a bulk delete): kept in the deletion log, since the job's own trail goes with it.</summary>
     public const string Deleted = "deleted";
 
     public static readonly IReadOnlyList<string> All =
-        [Created, DraftEdited, Submitted, CancelRequested, Rerun, Terminated, EventRaised, InstancePurged, Deleted];
+        [Created, DraftEdited, Submitted, CancelRequested, Rerun, Terminated, EventRaised, InstancePurged, Deleted, Decided, DecisionTimedOut];
 }

@@ -1,8 +1,9 @@
 namespace Jobs.Functions.Model;
 
 /// <summary>
-/// The lifecycle of a job: draft → pending → (queued →) running → one terminal state. A job waits <see cref="Queued"/>
-/// while its type's concurrency limit or a pause holds it back (<c>Concurrency/JobSlots</c>).
+/// The lifecycle of a job: draft → pending → (queued →) running (⇄ waiting) → one terminal state. A job waits
+/// <see cref="Queued"/> while its type's concurrency limit or a pause holds it back (<c>Concurrency/JobSlots</c>), and
+/// <see cref="Waiting"/> while a step waits for a person's decision (<see cref="JobDecision"/>).
 /// </summary>
 /// <remarks>Serialized in snake_case (<c>timed_out</c>) by <see cref="JobJson"/>.</remarks>
 public enum JobStatus
@@ -11,6 +12,7 @@ public enum JobStatus
     Pending,
     Queued,
     Running,
+    Waiting,
     Completed,
     Failed,
     Cancelled,

@@ -18,7 +18,7 @@ namespace Jobs.Functions.Orchestration;
 /// <see cref="JobBookkeepingException"/>, which the orchestration retries instead of failing the job.
 /// </summary>
 public sealed partial class JobActivities(
-    JobStore store, JobLogStore logs, JobHandlerRegistry handlers, JobEnding ending, JobSlots slots, TimeProvider time, ILogger<JobActivities> logger)
+    JobStore store, JobLogStore logs, JobAuditLog audit, JobHandlerRegistry handlers, JobEnding ending, JobSlots slots, TimeProvider time, ILogger<JobActivities> logger)
 {
     /// <summary>
     /// Admits the job before its first step (<see cref="JobSlots.AdmitAsync"/>) — a limited type's job, or one of a type
@@ -63,6 +63,106 @@ public sealed partial class JobActivities(
         }
         return false;
     }
+
+    /// <summary>
+    /// Records the job waiting for a decision before a step (<see cref="JobTransitions.AwaitDecision"/>, with the step
+    /// before's lines and kept output, through the one write path), or finds it answered; with
+    /// <see cref="AwaitDecisionRequest.Expire"/>, applies the decision's timeout unless an answer came first
+    /// (<see cref="JobTransitions.ExpireDecision"/>). The record is the judge: whichever of the answer and the timeout
+    /// changed it first under its ETag is the answer.
+    /// </summary>
+    [Function(nameof(AwaitDecision))]
+    public async Task<DecisionOutcome> AwaitDecision([ActivityTrigger] AwaitDecisionRequest request, CancellationToken cancellationToken)
+    {
+        using var scope = logger.BeginScope("JobId:{JobId}", request.JobId);
+        var earlier = EarlierLines(request.Completed, request.Carried);
+        var job = await JobBookkeepingException.Guard("read the job", () => store.GetForWriteAsync(request.JobId, cancellationToken));
+        if (job is null)
+        {
+            return new DecisionOutcome(DecisionOutcomeKind.JobEnded);
+        }
+        var run = handlers.Get(job.Type).Prepare(job.Input);
+        var decision = request.Decision;
+        var asked = new JobDecision(decision.Name, decision.Question, request.StepName, request.StepIndex, decision.Role, request.AskedAt,
+            request.AskedAt + decision.Timeout, decision.OnTimeout);
+        if (JobTransitions.IsAsked(job, asked) && !job.Status.IsTerminal())
+        {
+            if (job.Decision!.IsAnswered)
+            {
+                return new DecisionOutcome(DecisionOutcomeKind.Answered, job.Decision.Answer, asked.TimeoutAt);
+            }
+            if (!request.Expire)
+            {
+                return new DecisionOutcome(DecisionOutcomeKind.Waiting, null, asked.TimeoutAt);
+            }
+            var expire = new JobWrite
+            {
+                OrchestratedAt = asked.TimeoutAt,
+                ChangeLines = [logs.NewLine(JobLogLevel.Warning, $"No decision ({asked.Name}) by its timeout: {DescribeTimeout(asked.OnTimeout)}.", request.StepName)],
+                Audit = audit.NewEntry(AuditActions.DecisionTimedOut, AuditActor.System(JobDecision.TimeoutActor), ("name", asked.Name), ("onTimeout", asked.OnTimeout.ToString().ToLowerInvariant())),
+            };
+            var expired = await JobBookkeepingException.Guard("apply the decision's timeout", () =>
+                store.UpdateAsync(job, current => JobTransitions.ExpireDecision(current, asked, store.Now), cancellationToken, expire));
+            job = expired?.Job;
+            if (job is not null && JobTransitions.IsAsked(job, asked) && job.Decision!.IsAnswered && !job.Status.IsTerminal())
+            {
+                return new DecisionOutcome(DecisionOutcomeKind.Answered, job.Decision.Answer, asked.TimeoutAt);
+            }
+            return job is null || job.Status.IsTerminal()
+                ? new DecisionOutcome(DecisionOutcomeKind.JobEnded, EndedAs: job?.Status)
+                : job.CancelRequested ? new DecisionOutcome(DecisionOutcomeKind.CancelRequested) : new DecisionOutcome(DecisionOutcomeKind.Waiting, null, asked.TimeoutAt);
+        }
+        if (job.Status.IsTerminal())
+        {
+            await JobBookkeepingException.Guard("write the previous step's lines", () => logs.WriteAsync(job.Id, earlier, cancellationToken));
+            return new DecisionOutcome(DecisionOutcomeKind.JobEnded, EndedAs: job.Status);
+        }
+        if (job.CancelRequested)
+        {
+            return new DecisionOutcome(DecisionOutcomeKind.CancelRequested); // FinishJob writes the earlier lines
+        }
+        if (job.Deadline is { } deadline && JobDeadline.HasPassed(deadline, store.Now))
+        {
+            return new DecisionOutcome(DecisionOutcomeKind.TimedOut);
+        }
+        var who = decision.Role is null ? "its owner" : $"its owner or role {decision.Role}";
+        var write = new JobWrite
+        {
+            Lines = earlier,
+            ChangeLines = [logs.NewLine(JobLogLevel.Information,
+                $"Waiting for a decision ({asked.Name}) before step {request.StepName}: {asked.Question} (answered by {who}; on no answer by {asked.TimeoutAt.UtcDateTime:O}: {DescribeTimeout(asked.OnTimeout)}).", request.StepName)],
+            OrchestratedAt = request.AskedAt,
+            StepOutput = request.Completed is { } done && done.Index == request.StepIndex - 1
+                ? new KeptStepOutput(done.Index, done.Name, true, request.PreviousOutput)
+                : null,
+        };
+        var waiting = await JobBookkeepingException.Guard("record the job waiting", () =>
+            store.UpdateAsync(job, current => JobTransitions.AwaitDecision(current, asked, run.Steps.Count), cancellationToken, write));
+        if (waiting is null)
+        {
+            return new DecisionOutcome(DecisionOutcomeKind.JobEnded);
+        }
+        var now = waiting.Job;
+        if (now.Status.IsTerminal())
+        {
+            return new DecisionOutcome(DecisionOutcomeKind.JobEnded, EndedAs: now.Status);
+        }
+        if (!JobTransitions.IsAsked(now, asked))
+        {
+            return new DecisionOutcome(DecisionOutcomeKind.CancelRequested); // refused: a cancel was asked for meanwhile
+        }
+        return now.Decision!.IsAnswered
+            ? new DecisionOutcome(DecisionOutcomeKind.Answered, now.Decision.Answer, asked.TimeoutAt)
+            : new DecisionOutcome(DecisionOutcomeKind.Waiting, null, asked.TimeoutAt);
+    }
+
+    private static string DescribeTimeout(DecisionTimeoutAction action) => action switch
+    {
+        DecisionTimeoutAction.Approve => "approved",
+        DecisionTimeoutAction.Reject => "rejected",
+        DecisionTimeoutAction.Cancel => "the job is cancelled",
+        _ => "the job fails",
+    };
 
     /// <summary>
     /// Runs one attempt of one step. Throws when the step throws, so the orchestration's retry policy applies. The first
@@ -159,7 +259,11 @@ public sealed partial class JobActivities(
         var reporter = new BufferedStepReporter(store, logs, started.Job, request.StepName, request.StepIndex, stepCount, time, logger);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, attempt,
-            request.PreviousOutput, reporter, stopping.Token, rerunOf: job.RerunOf) { ConcurrencyKey = job.ConcurrencyKey };
+            request.PreviousOutput, reporter, stopping.Token, rerunOf: job.RerunOf)
+        {
+            ConcurrencyKey = job.ConcurrencyKey,
+            Decision = job.Decision is { IsDecided: true } decided && decided.StepIndex == request.StepIndex && decided.Step == request.StepName ? decided : null,
+        };
         var clock = Stopwatch.StartNew();
         object? output;
         try

@@ -87,6 +87,16 @@ public static class JobOrchestrator
         for (var index = plan.StartAt; index < count; index++)
         {
             var step = plan.Steps[index];
+            if (step.Decision is { } decision)
+            {
+                if (await AwaitDecisionAsync(context, plan, index, step, decision, previous, completed, carried) is { } ending)
+                {
+                    return ending;
+                }
+                // The ask wrote the step before's lines and kept its output; the step's activity reads the answer.
+                completed = null;
+                carried = null;
+            }
             context.SetCustomStatus(new JobCustomStatus(JobProgress.AtStepStart(index, count), step.Name, index, count, $"Running {step.Name}"));
             var stepAt = context.CurrentUtcDateTime;
             var attempt = 1;
@@ -241,6 +251,75 @@ public static class JobOrchestrator
         context.SetCustomStatus(new JobCustomStatus(0, null, 0, count, JobTransitions.QueuedMessage(paused: false)));
         await context.WaitForExternalEvent<object?>(Concurrency.JobSlots.GrantedEvent);
         return true;
+    }
+
+    /// <summary>
+    /// Waits for a person's decision before <paramref name="step"/> (<see cref="JobDecisionRequest"/>): the activity records
+    /// the job <c>waiting</c> (once: the ask is keyed by this orchestration time), then the orchestration waits — no
+    /// activity, no poll — for the decision's event or a durable timer at its timeout (or the job's deadline, if that comes
+    /// first), whichever is first. Either way it asks the record again: the record, changed under its ETag by the decision
+    /// route or by the timeout's activity, says which answer won, so a decision and a timeout that cross end one way.
+    /// Null when the step may run; otherwise the job's ending.
+    /// </summary>
+    private static async Task<JobOutcome?> AwaitDecisionAsync(TaskOrchestrationContext context, JobPlan plan, int index, JobStepPlan step,
+        JobDecisionRequest decision, JsonElement? previous, CompletedStep? completed, IReadOnlyList<JobLogLine>? carried)
+    {
+        var count = plan.Steps.Count;
+        var request = new AwaitDecisionRequest(plan.JobId, index, step.Name, decision, context.CurrentUtcDateTime, false, completed, carried, previous);
+        var timeoutAt = request.AskedAt + decision.Timeout;
+        var bookkeepingFailures = 0;
+        for (var round = 1; round <= MaxTriesPerStep; round++)
+        {
+            if (DeadlinePassed(context, plan))
+            {
+                return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), request.Completed, request.Carried);
+            }
+            DecisionOutcome outcome;
+            try
+            {
+                outcome = await context.CallActivityAsync<DecisionOutcome>(nameof(JobActivities.AwaitDecision), request);
+            }
+            catch (TaskFailedException failure) when (IsBookkeeping(failure))
+            {
+                if (!await DelayAsync(context, BookkeepingBackoff(++bookkeepingFailures), plan))
+                {
+                    return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), request.Completed, request.Carried);
+                }
+                continue;
+            }
+            switch (outcome.Kind)
+            {
+                case DecisionOutcomeKind.Answered when outcome.Answer == DecisionAnswer.Expired:
+                    return await FinishAsync(context, plan, index,
+                        JobOutcome.DecisionTimedOut(step.Name, decision.Name, timeoutAt, decision.OnTimeout == DecisionTimeoutAction.Cancel), null);
+                case DecisionOutcomeKind.Answered:
+                    return null;
+                case DecisionOutcomeKind.CancelRequested:
+                    return await FinishAsync(context, plan, index, JobOutcome.CancelledBefore(step.Name), request.Completed, request.Carried);
+                case DecisionOutcomeKind.JobEnded:
+                    return JobOutcome.EndedElsewhere(outcome.EndedAs ?? JobStatus.Cancelled);
+                case DecisionOutcomeKind.TimedOut:
+                    return await FinishAsync(context, plan, index, JobOutcome.TimedOut(plan.Deadline), request.Completed, request.Carried);
+            }
+            // Waiting, and the ask is recorded with the step before's lines and output.
+            request = request with { Completed = null, Carried = null, PreviousOutput = null, Expire = false };
+            context.SetCustomStatus(new JobCustomStatus(JobProgress.AtStepStart(index, count), step.Name, index, count,
+                $"Waiting for a decision ({decision.Name}): {decision.Question}"));
+            var until = timeoutAt < plan.Deadline ? timeoutAt : plan.Deadline;
+            using var stop = new CancellationTokenSource();
+            var answered = context.WaitForExternalEvent<object?>(JobDecision.EventName(decision.Name), stop.Token);
+            var timer = context.CreateTimer(until.UtcDateTime, stop.Token);
+            var first = await Task.WhenAny(answered, timer);
+            // Drops the other wait (a pending timer would keep the instance from completing). Synchronous on purpose, as in RunAsync.
+#pragma warning disable CA1849
+            stop.Cancel();
+#pragma warning restore CA1849
+            if (first != answered && until == timeoutAt)
+            {
+                request = request with { Expire = true };
+            }
+        }
+        return await FinishAsync(context, plan, index, JobOutcome.StepNotRecorded(step.Name, MaxTriesPerStep), null);
     }
 
     /// <summary>

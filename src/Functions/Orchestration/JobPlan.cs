@@ -70,6 +70,40 @@ public sealed record CompletedStep(string Name, int Index, long DurationMs, Date
 /// </summary>
 public sealed record AdmitRequest(string JobId, DateTimeOffset At);
 
+/// <summary>
+/// Input of the activity that records a job waiting for a decision before step <paramref name="StepIndex"/>, or finds
+/// it answered (<see cref="JobActivities.AwaitDecision"/>). <paramref name="AskedAt"/> is when the orchestration first
+/// asked: the same on every call, so the ask is written once. With <paramref name="Expire"/> the timeout has passed: the
+/// activity applies it unless an answer came first. <paramref name="Completed"/>, <paramref name="Carried"/> and
+/// <paramref name="PreviousOutput"/> are the step before's, written (and kept for a resume) with the ask.
+/// </summary>
+public sealed record AwaitDecisionRequest(
+    string JobId, int StepIndex, string StepName, JobDecisionRequest Decision, DateTimeOffset AskedAt, bool Expire = false,
+    CompletedStep? Completed = null, IReadOnlyList<JobLogLine>? Carried = null, JsonElement? PreviousOutput = null);
+
+/// <summary>Where a decision stands, as <see cref="JobActivities.AwaitDecision"/> found it.</summary>
+public enum DecisionOutcomeKind
+{
+    /// <summary>Recorded and unanswered: the orchestration waits for the decision's event or its timeout.</summary>
+    Waiting,
+
+    /// <summary>Answered (<see cref="DecisionOutcome.Answer"/>): run the step, or end the job when it expired.</summary>
+    Answered,
+
+    CancelRequested,
+    JobEnded,
+
+    /// <summary>The job's deadline passed before the ask was recorded.</summary>
+    TimedOut,
+}
+
+/// <summary>
+/// Output of <see cref="JobActivities.AwaitDecision"/>; <paramref name="Lines"/> are lines it did not write (for the
+/// ending), <paramref name="EndedAs"/> how an ended job ended.
+/// </summary>
+public sealed record DecisionOutcome(
+    DecisionOutcomeKind Kind, DecisionAnswer? Answer = null, DateTimeOffset? TimeoutAt = null, JobStatus? EndedAs = null, IReadOnlyList<JobLogLine>? Lines = null);
+
 /// <summary>How a step attempt ended when it did not throw.</summary>
 public enum StepOutcomeKind
 {

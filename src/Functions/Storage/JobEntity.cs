@@ -59,6 +59,9 @@ public sealed class JobEntity : ITableEntity
     public int Priority { get; set; }
     public string? ConcurrencyKey { get; set; }
 
+    /// <summary>The job's <see cref="Job.Decision"/> as JSON (its payload is bounded: <see cref="JobDecision.MaxPayloadBytes"/>).</summary>
+    public string? DecisionJson { get; set; }
+
     /// <summary>Longest text kept in one column; a Table string property holds at most 32K UTF-16 characters.</summary>
     internal const int MaxColumnChars = 30_000;
 
@@ -105,6 +108,7 @@ public sealed class JobEntity : ITableEntity
         ScheduleId = job.ScheduleId,
         Priority = job.Priority,
         ConcurrencyKey = job.ConcurrencyKey,
+        DecisionJson = job.Decision is null ? null : JsonSerializer.Serialize(job.Decision, JobJson.Options),
     };
 
     /// <summary>The record, with its stamp attached (<see cref="JobStamp.Of"/>).</summary>
@@ -146,6 +150,7 @@ public sealed class JobEntity : ITableEntity
         ScheduleId = ScheduleId,
         Priority = Priority,
         ConcurrencyKey = ConcurrencyKey,
+        Decision = DecisionJson is null ? null : JsonSerializer.Deserialize<JobDecision>(DecisionJson, JobJson.Options),
     };
 
     private static JsonElement? ParseJson(string? json) =>

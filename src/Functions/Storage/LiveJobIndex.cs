@@ -60,8 +60,8 @@ public sealed class LiveJobIndex(StorageClients clients, IndexLayout layout)
 
     public static bool IsLive(Job job) => IsLive(job.Status);
 
-    /// <summary>Pending, queued and running jobs are live: they have a live-job row, by their deadline.</summary>
-    public static bool IsLive(JobStatus status) => status is JobStatus.Pending or JobStatus.Queued or JobStatus.Running;
+    /// <summary>Pending, queued, running and waiting jobs are live: they have a live-job row, by their deadline.</summary>
+    public static bool IsLive(JobStatus status) => status is JobStatus.Pending or JobStatus.Queued or JobStatus.Running or JobStatus.Waiting;
 
     /// <summary>
     /// Rows with a deadline before <paramref name="before"/> (all rows when null), earliest deadline first, at most

@@ -28,7 +28,7 @@ public static class WebhookEvents
     /// <summary>The event a change from <paramref name="from"/> to <paramref name="to"/> is, or null when it is none.</summary>
     public static string? Of(JobStatus? from, JobStatus to) => to switch
     {
-        JobStatus.Running when from is not JobStatus.Running => Started,
+        JobStatus.Running when from is not (JobStatus.Running or JobStatus.Waiting) => Started, // back from waiting is no new start
         JobStatus.Completed => Completed,
         JobStatus.Failed => Failed,
         JobStatus.Cancelled => Cancelled,

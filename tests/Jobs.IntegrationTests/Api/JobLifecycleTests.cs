@@ -242,7 +242,7 @@ public sealed class JobLifecycleTests(RunnerFixture runner)
     {
         var body = JsonNode.Parse(await _alice.GetStringAsync("/api/job-types"))!;
         var types = body["jobTypes"]!.AsArray();
-        Assert.Equal(["demo.fanout", "demo.limited", "demo.steps", "jobs.bulk", "jobs.export-csv"], types.Select(t => (string)t!["type"]!));
+        Assert.Equal(["demo.approval", "demo.fanout", "demo.limited", "demo.steps", "jobs.bulk", "jobs.export-csv"], types.Select(t => (string)t!["type"]!));
         var demo = types.Single(t => (string)t!["type"]! == "demo.steps")!;
         Assert.Equal(5, demo["steps"]!.AsArray().Count);
         Assert.NotNull(demo["inputSchema"]!["properties"]!["steps"]);

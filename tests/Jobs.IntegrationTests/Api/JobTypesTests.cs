@@ -19,7 +19,7 @@ public sealed class JobTypesTests(TestHandlersRunnerFixture runner)
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
 
         var types = JsonNode.Parse(text)!["jobTypes"]!.AsArray();
-        Assert.Equal(["demo.fanout", "demo.limited", "demo.steps", "jobs.bulk", "jobs.export-csv", ImportHandler.TypeName, LeaseHandler.TypeName], types.Select(t => (string)t!["type"]!));
+        Assert.Equal(["demo.approval", "demo.fanout", "demo.limited", "demo.steps", "jobs.bulk", "jobs.export-csv", ImportHandler.TypeName, LeaseHandler.TypeName], types.Select(t => (string)t!["type"]!));
         var import = types.Single(t => (string)t!["type"]! == ImportHandler.TypeName)!;
         Assert.Equal(["fetch", "import"], import["steps"]!.AsArray().Select(s => (string)s!));
         Assert.NotNull(import["inputSchema"]!["properties"]!["source"]);

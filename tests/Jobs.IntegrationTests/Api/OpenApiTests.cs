@@ -57,7 +57,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var parsed = result.Document!;
         var errors = parsed.Validate(ValidationRuleSet.GetDefaultRuleSet())?.ToList() ?? [];
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Pointer}: {e.Message}")));
-        Assert.Equal(36, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
+        Assert.Equal(37, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
     }
 
     [Fact]

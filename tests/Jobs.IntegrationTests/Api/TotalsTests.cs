@@ -140,7 +140,7 @@ public sealed class TotalsTests(CountingRunnerFixture runner)
         }
         var own = await StatsAsync(alice);
         Assert.Equal(("owner", _alice), ((string?)own["scope"], (string?)own["owner"]));
-        Assert.Equal(8, own["byStatus"]!.AsObject().Count); // every status, zeros included
+        Assert.Equal(9, own["byStatus"]!.AsObject().Count); // every status, zeros included
         Assert.Contains("demo.steps", own["byType"]!.AsObject().Select(p => p.Key));
         using var admin = runner.Client("tot-admin", "admin");
         var all = await StatsAsync(admin);

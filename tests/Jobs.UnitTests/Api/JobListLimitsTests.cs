@@ -34,9 +34,9 @@ public sealed class JobListLimitsTests
 
     [Theory]
     [InlineData(JobOrder.CreatedAt, 64, 0, null)]       // one query per partition
-    [InlineData(JobOrder.Status, 16, 0, null)]          // 7 statuses × 16 = 112
-    [InlineData(JobOrder.Status, 32, 0, "orderBy")]     // 7 × 32 = 224, no filter to narrow it
-    [InlineData(JobOrder.Status, 32, 4, null)]          // 4 × 32 = 128: exactly the cap
+    [InlineData(JobOrder.Status, 16, 0, null)]          // 9 statuses × 16 = 144: exactly the cap
+    [InlineData(JobOrder.Status, 32, 0, "orderBy")]     // 9 × 32 = 288, no filter to narrow it
+    [InlineData(JobOrder.Status, 32, 4, null)]          // 4 × 32 = 128
     [InlineData(JobOrder.Status, 32, 5, "status")]      // 5 × 32 = 160
     [InlineData(JobOrder.Type, 64, 0, "orderBy")]       // 4 known types × 64 = 256
     [InlineData(JobOrder.Type, 64, 2, null)]            // 2 × 64 = 128

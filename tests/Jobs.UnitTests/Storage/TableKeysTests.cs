@@ -55,9 +55,9 @@ public sealed class TableKeysTests
     {
         var query = new JobListQuery { Scope = new JobListScope.All(), OrderBy = JobOrder.Status, Descending = false };
         var phases = JobListIndex.Phases(query);
-        Assert.Equal(Enum.GetValues<Jobs.Functions.Model.JobStatus>().Length, phases.Count); // every status, queued included
+        Assert.Equal(Enum.GetValues<Jobs.Functions.Model.JobStatus>().Length, phases.Count); // every status, queued and waiting included
         Assert.Equal("Status eq 'cancelled'", phases[0]);
-        Assert.Equal("Status eq 'timed_out'", JobListIndex.Phases(query with { Descending = true })[0]);
+        Assert.Equal("Status eq 'waiting'", JobListIndex.Phases(query with { Descending = true })[0]);
         Assert.Equal([null], JobListIndex.Phases(query with { OrderBy = JobOrder.UpdatedAt }));
         Assert.Equal(["Type eq 'a'", "Type eq 'b'"], JobListIndex.Phases(query with { OrderBy = JobOrder.Type, KnownTypes = ["b", "a"] }));
     }

@@ -5,8 +5,8 @@
 (() => {
   const apiBase = location.pathname.replace(/\/dashboard\/?$/, '');
   const key = new URLSearchParams(location.search).get('code');
-  const statuses = ['draft', 'pending', 'queued', 'running', 'completed', 'failed', 'cancelled', 'timed_out'];
-  const live = new Set(['pending', 'queued', 'running']);
+  const statuses = ['draft', 'pending', 'queued', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'timed_out'];
+  const live = new Set(['pending', 'queued', 'running', 'waiting']);
   // What the API lists when no limit is asked (JobListing: limit defaults to 50): the list always sends its limit, so
   // the "Per page" control and the page it shows agree.
   const defaultLimit = '50';
@@ -527,13 +527,14 @@
     const stepList = h('ol', { class: 'steps', 'aria-label': 'Steps' });
     const actions = h('div', { class: 'actions' });
     const failureBox = h('div', { class: 'failure' });
+    const decisionBox = h('div', { class: 'decision-slot' });
     const facts = h('dl', { class: 'facts' });
     const details = h('div', { class: 'details' });
     const logs = h('ol', { class: 'logs', 'aria-label': 'Log', 'aria-live': 'off' });
     const auditList = h('ol', { class: 'audit', 'aria-label': 'Audit' });
     const title = h('h1', {}, 'Job ', h('span', { class: 'mono' }, shortId(id)));
     const article = h('article', { class: 'job', 'data-job-id': id },
-      title, h('div', { class: 'headline' }, statusText, bar), message, actions, failureBox,
+      title, h('div', { class: 'headline' }, statusText, bar), message, decisionBox, actions, failureBox,
       h('section', {}, h('h2', {}, 'Steps'), stepList),
       h('section', {}, h('h2', {}, 'Details'), facts),
       details,
@@ -645,11 +646,13 @@
       replace(stepList, names.map((name, i) => {
         const state = job.status === 'completed' || i < job.stepIndex ? 'done'
           : i === job.stepIndex && job.status === 'running' ? 'running'
+          : i === job.stepIndex && job.status === 'waiting' ? 'waiting'
           : i === job.stepIndex && !live.has(job.status) && job.status !== 'draft' && job.status !== 'completed' ? 'stopped'
           : 'pending';
         return h('li', { class: `step step-${state}`, 'data-state': state }, h('span', { class: 'step-name' }, name), h('span', { class: 'step-state' }, state));
       }));
       showActions();
+      showDecision(job, decisionBox, id, refreshSoon);
     }
 
     function showActions() {
@@ -777,6 +780,59 @@
       }
     }, 5_000);
     return { dispose() { disposed = true; clearInterval(linePoll); if (source) { source.close(); } } };
+  }
+
+  // ---- a decision the job waits for (issue 31): the question, Approve and Reject, a comment ------------------------
+
+  // Rebuilt only when the decision or the status changes, so a comment being typed survives the status events.
+  function showDecision(job, box, id, refreshSoon) {
+    const d = job.decision;
+    const signature = d ? `${job.status} ${d.name} ${d.askedAt} ${d.answer || ''}` : '';
+    if (box.dataset.decision === signature) {
+      return;
+    }
+    box.dataset.decision = signature;
+    if (!d) {
+      replace(box);
+      return;
+    }
+    if (d.answer) {
+      const by = d.timedOut ? 'its timeout' : (d.decidedByName || d.decidedBy);
+      replace(box, h('p', { class: 'decision-answer muted', 'data-answer': d.answer },
+        `Decision ${d.name} (${d.question}): ${d.answer === 'expired' ? 'not answered in time' : `${d.answer === 'approve' ? 'approved' : 'rejected'} by ${by}`}`,
+        d.comment ? ` — “${d.comment}”` : '', d.decidedAt ? ' ' : '', d.decidedAt ? time(d.decidedAt) : null));
+      return;
+    }
+    if (job.status !== 'waiting') {
+      replace(box);
+      return;
+    }
+    const comment = h('textarea', { name: 'comment', rows: '2', maxlength: '1000', 'aria-label': 'Comment', placeholder: 'Comment (optional)' });
+    const answer = async (decision, button) => {
+      for (const b of box.querySelectorAll('button')) {
+        b.disabled = true;
+      }
+      try {
+        await api('POST', `/jobs/${id}/decisions/${encodeURIComponent(d.name)}`, { body: { decision, comment: comment.value.trim() || null } });
+        say(decision === 'approve' ? 'Approved.' : 'Rejected.', 'ok');
+        refreshSoon();
+      } catch (error) {
+        say(failure(error), 'error');
+        for (const b of box.querySelectorAll('button')) {
+          b.disabled = false;
+        }
+        button.focus();
+      }
+    };
+    const who = d.role ? `the owner, admins, or role ${d.role}` : 'the owner or admins';
+    const onTimeout = { fail: 'the job fails', cancel: 'the job is cancelled', approve: 'approved', reject: 'rejected' }[d.onTimeout] || d.onTimeout;
+    const approve = h('button', { type: 'button', class: 'approve', onClick: () => answer('approve', approve) }, 'Approve');
+    const reject = h('button', { type: 'button', class: 'danger reject', onClick: () => answer('reject', reject) }, 'Reject');
+    replace(box, h('section', { class: 'decision', 'data-decision': d.name, 'aria-label': 'Decision needed' },
+      h('h2', {}, 'Decision needed'),
+      h('p', { class: 'question' }, d.question),
+      h('p', { class: 'muted' }, `Decision ${d.name} before step ${d.step}; answered by ${who}. With no answer by `, time(d.timeoutAt), `: ${onTimeout}.`),
+      comment, h('div', { class: 'buttons' }, approve, reject)));
   }
 
   // ---- job types: limits and the pause switch (admins) -------------------------------------------------------------
