@@ -176,6 +176,27 @@ public sealed class JobViewTests(DashboardRunnerFixture runner, BrowserFixture b
         await Expect(page.Locator(".steps li[data-index='0'] .items-summary")).ToHaveTextAsync("4 of 5 items done, 1 failed");
         var items = JsonNode.Parse(await api.GetStringAsync($"/api/jobs/{id}"))!["steps"]![0]!["items"]!;
         Assert.Equal("ddfdd", (string)items["states"]!);
+        await browser.ScreenshotAsync(page, "dashboard-job-timeline.png");
+        _session.AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task AFailFastParallelStep_ShowsNoItemAsRunning_OnceTheJobFailed()
+    {
+        using var api = runner.Client(_owner);
+        var id = (string)(await RunnerFixture.CreateJobAsync(api, new
+        {
+            type = "demo.fanout", input = new { items = new[] { "a", "b", "c", "d" }, parallelism = 2, delayMs = 300, failItem = 3 },
+        }))["id"]!;
+        await RunnerFixture.WaitForEndAsync(api, id);
+        var page = await _session.OpenAsync(_owner, $"#/jobs/{id}");
+        await Expect(page.Locator(".status-slot .status")).ToHaveTextAsync("failed");
+        var grid = page.Locator($"article[data-job-id='{id}'] .steps li[data-index='0'] .item-grid li");
+        await Expect(grid).ToHaveCountAsync(4);
+        var states = await grid.EvaluateAllAsync<string[]>("cells => cells.map(c => c.dataset.state)");
+        Assert.DoesNotContain("running", states);
+        Assert.DoesNotContain("waiting", states);
+        Assert.Contains("not finished", states); // item 3 failed after the last progress write: the job ended first
         _session.AssertNoPageErrors();
     }
 
@@ -188,7 +209,7 @@ public sealed class JobViewTests(DashboardRunnerFixture runner, BrowserFixture b
         {
             var page = await _session.OpenAsync(_owner, $"#/jobs/{id}");
             const string position = """
-                () => { const l = document.querySelector('.logs'); return { lines: l.children.length, top: l.scrollTop, overflow: l.scrollHeight > l.clientHeight, atBottom: l.scrollHeight - l.scrollTop - l.clientHeight < 4 }; }
+                () => { const l = document.querySelector('.logs'); if (!l) return { lines: 0, top: 0, overflow: false, atBottom: true }; return { lines: l.children.length, top: l.scrollTop, overflow: l.scrollHeight > l.clientHeight, atBottom: l.scrollHeight - l.scrollTop - l.clientHeight < 4 }; }
                 """;
             JsonElement now = default;
             await Conditions.WaitUntilAsync(async () => (now = await page.EvaluateAsync<JsonElement>(position)).GetProperty("overflow").GetBoolean(), "the log overflows its box");

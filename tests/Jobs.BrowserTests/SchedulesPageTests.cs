@@ -51,6 +51,7 @@ public sealed class SchedulesPageTests(DashboardRunnerFixture runner, BrowserFix
         var first = stored["nextRuns"]![0]!;
         await Expect(row.Locator(".next-runs li").First).ToHaveAttributeAsync("title", (string)first["local"]!);
         await Expect(row.Locator(".schedule-state")).ToHaveTextAsync("active");
+        await browser.ScreenshotAsync(page, "dashboard-schedules.png");
 
         await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
         await Expect(row.Locator(".schedule-state")).ToHaveTextAsync("paused");

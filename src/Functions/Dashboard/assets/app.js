@@ -558,15 +558,19 @@
         return false;
       }
       job = job && Date.parse(job.updatedAt) > Date.parse(record.updatedAt) ? { ...record, ...statusOf(job) } : record;
-      if (!article.isConnected) {
-        replace(main, article);
-      }
       const type = (await types().catch(() => [])).find(t => t.type === job.type);
+      if (disposed) {
+        return false;
+      }
       steps = type ? type.steps : [];
       resumable = type ? type.resumable !== false : false;
       replace(title, job.type, ' ', h('span', { class: 'mono' }, shortId(id)));
       showStatus(job);
       showDetails(job);
+      // On the page once filled: never a view whose header and Details are still empty.
+      if (!article.isConnected) {
+        replace(main, article);
+      }
       showAudit();
       return true;
     }
@@ -803,7 +807,7 @@
               ' · ', took,
               h('span', { class: 'step-attempts', 'data-attempts': run.attempts }, ` · ${run.attempts} ${run.attempts === 1 ? 'attempt' : 'attempts'}`)] : null),
           h('span', { class: 'step-state' }, state)),
-        run && run.items ? itemGrid(run.items) : null);
+        run && run.items ? itemGrid(run.items, run.status !== 'running') : null);
     }));
   }
 
@@ -817,7 +821,9 @@
       : 'pending';
   }
 
-  function itemGrid(items) {
+  // Once the step ended, an item still waiting or running as last recorded did not finish (a fail-fast step ends the job
+  // before its next progress write): shown as "not finished", never as running.
+  function itemGrid(items, ended) {
     const summary = `${items.done} of ${items.total} items done${items.failed ? `, ${items.failed} failed` : ''}`;
     if (!items.states) {
       return h('p', { class: 'items-summary muted' }, summary);
@@ -825,8 +831,9 @@
     return h('div', { class: 'items' },
       h('p', { class: 'items-summary muted' }, summary),
       h('ol', { class: 'item-grid', 'aria-label': 'Items' }, [...items.states].map((letter, n) => {
-        const state = itemStates[letter] || 'waiting';
-        return h('li', { class: `item item-${state}`, 'data-state': state, title: `Item ${n + 1}: ${state}` },
+        const recorded = itemStates[letter] || 'waiting';
+        const state = ended && (recorded === 'waiting' || recorded === 'running') ? 'not finished' : recorded;
+        return h('li', { class: `item item-${state.replace(' ', '-')}`, 'data-state': state, title: `Item ${n + 1}: ${state}` },
           h('span', { class: 'visually-hidden' }, `Item ${n + 1}: ${state}`));
       })));
   }
