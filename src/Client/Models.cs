@@ -86,6 +86,9 @@ public sealed record Job
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
     public bool CancelRequested { get; init; }
     public int TotalAttempts { get; init; }
+
+    /// <summary>The steps that started, in order: start, end, attempts, how each ended, and a parallel step's items.</summary>
+    public IReadOnlyList<JobStepRun> Steps { get; init; } = [];
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
@@ -120,6 +123,12 @@ public sealed record Job
 }
 
 public sealed record JobResumePoint(string Step, int StepIndex);
+
+/// <summary>One step as it ran; <see cref="Status"/>: running, completed, failed, cancelled or timed_out.</summary>
+public sealed record JobStepRun(string Name, int Index, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, int Attempts, JobStepItems? Items);
+
+/// <summary>A parallel step's items; <see cref="States"/>: one letter per item (p waiting, r running, d done, f failed), null over 1,000 items.</summary>
+public sealed record JobStepItems(int Total, int Done, int Failed, string? States);
 
 /// <summary>What <see cref="JobsClient.RerunAsync"/> asks for: a new input (a whole rerun), or a resume at the failed step.</summary>
 public sealed record RerunOptions

@@ -36,7 +36,7 @@ public sealed record EventPosition(long StatusVersion, string? Cursor, bool Ende
 }
 
 /// <summary>
-/// The Server-Sent Events stream of one job (<c>GET /api/jobs/{id}/events</c>): <c>status</c> (the polling shape,
+/// The Server-Sent Events stream of one job (<c>GET /api/jobs/{id}/events</c>): <c>status</c> (<see cref="JobEventStatus"/>,
 /// whenever it changes), <c>log</c> (one line each, in cursor order, never twice) and <c>end</c> (the final status;
 /// then the stream closes). Changes made in this process arrive through <see cref="JobChangeFeed"/> at once; others by
 /// a read of the job's partition (record and new lines, one request) every <see cref="EventStreamOptions.PollMilliseconds"/>.
@@ -238,7 +238,7 @@ public sealed partial class JobEventStream(
             if (Current is { } job && job.UpdatedAt.UtcTicks != _version)
             {
                 _version = job.UpdatedAt.UtcTicks;
-                Event(text, "status", new EventPosition(_version.Value, _cursor), JobRepresentation.Status(job));
+                Event(text, "status", new EventPosition(_version.Value, _cursor), JobRepresentation.Event(job));
             }
             while (_pending.Count > 0)
             {
@@ -258,7 +258,7 @@ public sealed partial class JobEventStream(
             TrimRecent();
             if (final && Current is { } ended && ended.Status.IsTerminal() && _pending.Count == 0)
             {
-                Event(text, "end", new EventPosition(_version ?? 0, _cursor, Ended: true), JobRepresentation.Status(ended));
+                Event(text, "end", new EventPosition(_version ?? 0, _cursor, Ended: true), JobRepresentation.Event(ended));
                 Ended = true;
             }
             return text.ToString();

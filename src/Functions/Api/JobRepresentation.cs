@@ -12,6 +12,16 @@ public sealed record JobStatusView(
     string Id, JobStatus Status, int Progress, string? Step, int StepIndex, int StepCount, string? Message,
     JobError? Error, bool CancelRequested, DateTimeOffset UpdatedAt, int? QueuePosition = null);
 
+/// <summary>
+/// A job event stream's <c>status</c> and <c>end</c>: the polling shape and the rest of what a job page shows as it runs
+/// — when it started and ended, its attempts and its step timeline — so a page needs no record read per change. The
+/// input and result are not in it (they can be large): the result is read once, at the end.
+/// </summary>
+public sealed record JobEventStatus(
+    string Id, JobStatus Status, int Progress, string? Step, int StepIndex, int StepCount, string? Message,
+    JobError? Error, bool CancelRequested, DateTimeOffset UpdatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt,
+    int Attempt, int TotalAttempts, IReadOnlyList<JobStepRun> Steps);
+
 /// <summary>How jobs look on the wire.</summary>
 public static class JobRepresentation
 {
@@ -34,6 +44,10 @@ public static class JobRepresentation
         node["purgeHistoryDeleteUri"] = links.PurgeHistoryDeleteUri;
         return node;
     }
+
+    public static JobEventStatus Event(Job job) =>
+        new(job.Id, job.Status, job.Progress, job.Step, job.StepIndex, job.StepCount, job.Message, job.Error, job.CancelRequested,
+            job.UpdatedAt, job.StartedAt, job.CompletedAt, job.Attempt, job.TotalAttempts, job.Steps);
 
     public static JobStatusView Status(Job job, int? queuePosition = null) =>
         new(job.Id, job.Status, job.Progress, job.Step, job.StepIndex, job.StepCount, job.Message,

@@ -60,6 +60,8 @@ public static class JobTransitions
             TotalAttempts = Math.Max(current.TotalAttempts, step.TotalAttempts),
             Progress = JobProgress.Advance(current.Progress, JobProgress.AtStepStart(step.StepIndex, stepCount)),
             Message = $"Running {step.StepName}",
+            Steps = JobStepRuns.Start(current.Steps, step.StepIndex, step.StepName, step.Attempt,
+                step.Completed is { } done ? (done.Index, done.At) : null, now),
         };
 
     /// <summary>True when the record is already past this step attempt (see <see cref="StartStep"/>).</summary>
@@ -163,6 +165,10 @@ public static class JobTransitions
         Message = message ?? current.Message,
     };
 
+    /// <summary>A parallel step's progress: the job's progress and message, and the step's items (see <see cref="JobStepItems"/>).</summary>
+    public static Job? ReportItems(Job current, int overall, string message, int stepIndex, JobStepItems items) =>
+        ReportProgress(current, overall, message) is { } reported ? reported with { Steps = JobStepRuns.Items(current.Steps, stepIndex, items) } : null;
+
     /// <summary>A running job is flagged; it stops at its next step boundary. Once only.</summary>
     public static Job? RequestCancel(Job current, string requestedBy) => current.Status.IsTerminal() || current.CancelRequested ? null : current with
     {
@@ -198,6 +204,7 @@ public static class JobTransitions
             Error = outcome.Error,
             Metadata = metadata,
             Progress = outcome.Status == JobStatus.Completed ? 100 : allowed.Progress,
+            Steps = JobStepRuns.End(allowed.Steps, outcome.Status, now),
         };
     }
 }

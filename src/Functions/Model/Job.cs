@@ -37,6 +37,9 @@ public sealed record Job
 
     public bool CancelRequested { get; init; }
 
+    /// <summary>The steps that started, in the order they ran: start, end, attempts and how each ended.</summary>
+    public IReadOnlyList<JobStepRun> Steps { get; init; } = [];
+
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }

@@ -374,7 +374,8 @@ public sealed partial class JobActivities(
         var message = $"Running {request.StepName}: {request.Done} of {request.Total} items done";
         var update = await JobBookkeepingException.Guard("record the items' progress", async () =>
             await store.GetForWriteAsync(request.JobId, cancellationToken) is { } known
-                ? await store.UpdateAsync(known, current => JobTransitions.ReportProgress(current, overall, message), cancellationToken,
+                ? await store.UpdateAsync(known, current => JobTransitions.ReportItems(current, overall, message, request.StepIndex,
+                    JobStepRuns.Count(request.Total, request.Done, request.Failed, request.States)), cancellationToken,
                     new JobWrite { Lines = request.Lines, OrchestratedAt = store.Now }) // so a refusal is checked against a fresh read
                 : null);
         return update is null || update.Job.CancelRequested || update.Job.Status.IsTerminal();

@@ -133,7 +133,8 @@ public sealed record ItemRequest(string JobId, int StepIndex, string StepName, i
 public sealed record ItemOutcome(StepOutcomeKind Kind, JsonElement? Output, IReadOnlyList<JobLogLine>? Lines);
 
 /// <summary>Input of the activity that records a parallel step's progress (and the items' lines so far).</summary>
-public sealed record ItemsProgress(string JobId, int StepIndex, int StepCount, string StepName, int Done, int Total, IReadOnlyList<JobLogLine> Lines);
+public sealed record ItemsProgress(
+    string JobId, int StepIndex, int StepCount, string StepName, int Done, int Total, IReadOnlyList<JobLogLine> Lines, int Failed = 0, string? States = null);
 
 /// <summary>Input of the activity that writes a terminal state (see <see cref="StepRequest"/> for the trailing members).</summary>
 public sealed record FinishRequest(

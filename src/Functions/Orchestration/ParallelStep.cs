@@ -38,6 +38,8 @@ internal static class ParallelStep
         var total = items.Count;
         var outputs = new JsonNode?[total];
         var attempts = new int[total];
+        var states = new char[total]; // one letter per item for the record's timeline (JobStepItems)
+        Array.Fill(states, 'p');
         var bookkeepingFailures = new int[total];
         var failures = new List<(int Item, JobError Error)>();
         var lines = new List<JobLogLine>(earlierLines ?? []);
@@ -51,6 +53,7 @@ internal static class ParallelStep
         void Start(int item, TimeSpan delay)
         {
             attempts[item] = Math.Max(attempts[item], 1);
+            states[item] = 'r';
             running[RunItemAsync(context, plan, new ItemRequest(plan.JobId, stepIndex, step.Name, item, total, items[item], attempts[item], plan.TraceParent), delay)] = item;
         }
 
@@ -86,6 +89,7 @@ internal static class ParallelStep
                     default:
                         outputs[item] = outcome.Output is { } output ? JsonNode.Parse(output.GetRawText()) : null;
                         done++;
+                        states[item] = 'd';
                         break;
                 }
             }
@@ -105,6 +109,7 @@ internal static class ParallelStep
                 else
                 {
                     failures.Add((item, JobOutcome.ItemError(step.Name, item, total, failure.FailureDetails)));
+                    states[item] = 'f';
                     if (step.OnItemFailure == ItemFailureMode.FailFast)
                     {
                         return new ParallelResult(ParallelEnd.Failed, null, failures, lines);
@@ -122,7 +127,8 @@ internal static class ParallelStep
                 {
                     var written = lines.ToList();
                     stop = cancelled = await context.CallActivityAsync<bool>(nameof(JobActivities.RecordItemsProgress),
-                        new ItemsProgress(plan.JobId, stepIndex, count, step.Name, done, total, written));
+                        new ItemsProgress(plan.JobId, stepIndex, count, step.Name, done, total, written, failures.Count,
+                            total <= JobStepItems.MaxStates ? new string(states) : null));
                     lines.RemoveRange(0, written.Count);
                 }
                 catch (TaskFailedException)

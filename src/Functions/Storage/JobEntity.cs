@@ -35,6 +35,9 @@ public sealed class JobEntity : ITableEntity
     public string? EntityId { get; set; }
     public string? IdempotencyKey { get; set; }
     public string? MetadataJson { get; set; }
+
+    /// <summary>The step timeline (<see cref="Job.Steps"/>) as JSON; null before the first step.</summary>
+    public string? StepsJson { get; set; }
     public int Attempt { get; set; }
     public int TotalAttempts { get; set; }
     public bool CancelRequested { get; set; }
@@ -89,6 +92,7 @@ public sealed class JobEntity : ITableEntity
         EntityId = job.Entity?.Id,
         IdempotencyKey = job.IdempotencyKey,
         MetadataJson = job.Metadata.Count == 0 ? null : JsonSerializer.Serialize(job.Metadata, JobJson.Options),
+        StepsJson = StepsColumn(job.Steps),
         Attempt = job.Attempt,
         TotalAttempts = job.TotalAttempts,
         CancelRequested = job.CancelRequested,
@@ -131,6 +135,7 @@ public sealed class JobEntity : ITableEntity
         CorrelationId = CorrelationId,
         Entity = EntityType is null || EntityId is null ? null : new EntityRef(EntityType, EntityId),
         IdempotencyKey = IdempotencyKey,
+        Steps = StepsJson is null ? [] : JsonSerializer.Deserialize<List<JobStepRun>>(StepsJson, JobJson.Options) ?? [],
         Metadata = MetadataJson is null
             ? new Dictionary<string, string>()
             : JsonSerializer.Deserialize<Dictionary<string, string>>(MetadataJson, JobJson.Options) ?? [],
@@ -152,6 +157,29 @@ public sealed class JobEntity : ITableEntity
         ConcurrencyKey = ConcurrencyKey,
         Decision = DecisionJson is null ? null : JsonSerializer.Deserialize<JobDecision>(DecisionJson, JobJson.Options),
     };
+
+    /// <summary>
+    /// The timeline within one column: a type's steps are few, but should a long one overflow, the items' letters go
+    /// first (their counts stay), then the earliest steps.
+    /// </summary>
+    private static string? StepsColumn(IReadOnlyList<JobStepRun> steps)
+    {
+        if (steps.Count == 0)
+        {
+            return null;
+        }
+        var json = JsonSerializer.Serialize(steps, JobJson.Options);
+        if (json.Length <= MaxColumnChars)
+        {
+            return json;
+        }
+        var compact = steps.Select(s => s.Items is null ? s : s with { Items = s.Items with { States = null } }).ToList();
+        while ((json = JsonSerializer.Serialize(compact, JobJson.Options)).Length > MaxColumnChars)
+        {
+            compact.RemoveAt(0);
+        }
+        return json;
+    }
 
     private static JsonElement? ParseJson(string? json) =>
         json is null ? null : JsonDocument.Parse(json).RootElement.Clone();

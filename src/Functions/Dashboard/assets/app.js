@@ -218,6 +218,8 @@
       view = webhooksView();
     } else if (/^\/webhooks\/[0-9a-f]{32}$/.test(path)) {
       view = webhookView(path.slice('/webhooks/'.length));
+    } else if (path === '/schedules') {
+      view = schedulesView();
     } else if (path === '/' && !query) {
       view = overviewView(params);
     } else {
@@ -525,12 +527,13 @@
     const bar = progressBar(0, 'Job progress');
     const message = h('p', { class: 'message' });
     const stepList = h('ol', { class: 'steps', 'aria-label': 'Steps' });
+    const follow = followSwitch();
+    const logs = follow.list;
     const actions = h('div', { class: 'actions' });
     const failureBox = h('div', { class: 'failure' });
     const decisionBox = h('div', { class: 'decision-slot' });
     const facts = h('dl', { class: 'facts' });
     const details = h('div', { class: 'details' });
-    const logs = h('ol', { class: 'logs', 'aria-label': 'Log', 'aria-live': 'off' });
     const auditList = h('ol', { class: 'audit', 'aria-label': 'Audit' });
     const title = h('h1', {}, 'Job ', h('span', { class: 'mono' }, shortId(id)));
     const article = h('article', { class: 'job', 'data-job-id': id },
@@ -538,7 +541,7 @@
       h('section', {}, h('h2', {}, 'Steps'), stepList),
       h('section', {}, h('h2', {}, 'Details'), facts),
       details,
-      h('section', {}, h('h2', {}, 'Log'), logs),
+      h('section', {}, h('div', { class: 'log-head' }, h('h2', {}, 'Log'), follow.button), logs),
       h('section', {}, h('h2', {}, 'Audit'), auditList));
     replace(main, h('p', { class: 'muted' }, 'Loading…'));
 
@@ -560,15 +563,19 @@
         return false;
       }
       job = job && Date.parse(job.updatedAt) > Date.parse(record.updatedAt) ? { ...record, ...statusOf(job) } : record;
-      if (!article.isConnected) {
-        replace(main, article);
-      }
       const type = (await types().catch(() => [])).find(t => t.type === job.type);
+      if (disposed) {
+        return false;
+      }
       steps = type ? type.steps : [];
       resumable = type ? type.resumable !== false : false;
       replace(title, job.type, ' ', h('span', { class: 'mono' }, shortId(id)));
       showStatus(job);
       showDetails(job);
+      // On the page once filled: never a view whose header and Details are still empty.
+      if (!article.isConnected) {
+        replace(main, article);
+      }
       showAudit();
       return true;
     }
@@ -619,13 +626,16 @@
       });
     }
 
+    // What a status event carries (JobEventStatus): everything the page shows but the input, result and audit.
     function statusOf(j) {
-      const { status, progress, step, stepIndex, stepCount, message: text, error, cancelRequested, updatedAt } = j;
-      return { status, progress, step, stepIndex, stepCount, message: text, error, cancelRequested, updatedAt };
+      const { status, progress, step, stepIndex, stepCount, message: text, error, cancelRequested, updatedAt, startedAt, completedAt, attempt, totalAttempts, steps: runs } = j;
+      return { status, progress, step, stepIndex, stepCount, message: text, error, cancelRequested, updatedAt, startedAt, completedAt, attempt, totalAttempts, steps: runs };
     }
 
+    // Every field the events carry is shown from the event itself; the record is read again only when the status
+    // changes (for the audit, and a queued job's place in line) and at the end (for the result).
     function onStatusEvent(status) {
-      const changed = !job || status.status !== job.status || status.stepIndex !== job.stepIndex;
+      const changed = !job || status.status !== job.status;
       showStatus(status);
       if (changed) {
         refreshSoon();
@@ -640,17 +650,7 @@
       replace(message, withTimes(job.message || ''));
       showFacts(job);
       showFailure(job);
-      // The job's own step count (it may depend on its input); the type's names where they match it.
-      const count = job.stepCount || steps.length;
-      const names = Array.from({ length: count }, (_, i) => (steps.length === count ? steps[i] : null) || `Step ${i + 1}`);
-      replace(stepList, names.map((name, i) => {
-        const state = job.status === 'completed' || i < job.stepIndex ? 'done'
-          : i === job.stepIndex && job.status === 'running' ? 'running'
-          : i === job.stepIndex && job.status === 'waiting' ? 'waiting'
-          : i === job.stepIndex && !live.has(job.status) && job.status !== 'draft' && job.status !== 'completed' ? 'stopped'
-          : 'pending';
-        return h('li', { class: `step step-${state}`, 'data-state': state }, h('span', { class: 'step-name' }, name), h('span', { class: 'step-state' }, state));
-      }));
+      showTimeline(stepList, job, steps);
       showActions();
       showDecision(job, decisionBox, id, refreshSoon);
     }
@@ -753,6 +753,7 @@
     function addLine(line) {
       logs.append(h('li', { class: `log level-${line.level}`, 'data-cursor': line.cursor },
         clock(line.timestamp), h('span', { class: 'level' }, line.level), h('span', { class: 'text' }, line.message)));
+      follow.added();
     }
 
     // Live: the job's event stream. EventSource reconnects by itself, resuming after the last event id.
@@ -779,7 +780,118 @@
         refreshSoon();
       }
     }, 5_000);
-    return { dispose() { disposed = true; clearInterval(linePoll); if (source) { source.close(); } } };
+    // A running step's duration grows while the page watches.
+    const ticker = setInterval(() => tickDurations(stepList), 1_000);
+    return { dispose() { disposed = true; clearInterval(linePoll); clearInterval(ticker); if (source) { source.close(); } } };
+  }
+
+  // ---- the job view's step timeline and its log's follow switch ----------------------------------------------------
+
+  // One row per step of the job (its own count; the type's names where they match it): how it stands, when it started
+  // and ended, how long it took (growing while it runs) and its attempts, from the record's timeline (job.steps). A
+  // parallel step's items are a grid of cells, one per item, in their state.
+  const itemStates = { p: 'waiting', r: 'running', d: 'done', f: 'failed' };
+
+  function showTimeline(list, job, typeSteps) {
+    const runs = new Map((job.steps || []).map(run => [run.index, run]));
+    const count = Math.max(job.stepCount || typeSteps.length, ...[...runs.keys()].map(i => i + 1));
+    replace(list, Array.from({ length: count }, (_, i) => {
+      const run = runs.get(i);
+      const name = (run && run.name) || (typeSteps.length === count ? typeSteps[i] : null) || `Step ${i + 1}`;
+      const state = stepState(job, run, i);
+      const ended = run && run.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : null;
+      const took = h('span', {
+        class: 'step-duration', 'data-duration-ms': ended ?? undefined,
+        'data-running-since': run && !run.endedAt && state === 'running' ? run.startedAt : undefined,
+      }, ended !== null ? duration(ended) : run && state === 'running' ? duration(Date.now() - Date.parse(run.startedAt)) : '');
+      return h('li', { class: `step step-${state}`, 'data-state': state, 'data-index': i },
+        h('div', { class: 'step-line' },
+          h('span', { class: 'step-name' }, name),
+          h('span', { class: 'step-times' },
+            run ? [h('span', { class: 'step-start' }, 'started ', time(run.startedAt)),
+              run.endedAt ? h('span', { class: 'step-end' }, ' · ended ', time(run.endedAt)) : null,
+              ' · ', took,
+              h('span', { class: 'step-attempts', 'data-attempts': run.attempts }, ` · ${run.attempts} ${run.attempts === 1 ? 'attempt' : 'attempts'}`)] : null),
+          h('span', { class: 'step-state' }, state)),
+        run && run.items ? itemGrid(run.items, run.status !== 'running') : null);
+    }));
+  }
+
+  function stepState(job, run, i) {
+    if (i === job.stepIndex && job.status === 'waiting') {
+      return 'waiting'; // the step asks a person (its decision panel shows the question)
+    }
+    if (run) {
+      return run.status === 'completed' ? 'done' : run.status === 'running' ? (live.has(job.status) ? 'running' : 'stopped') : 'stopped';
+    }
+    return job.status === 'completed' || i < job.stepIndex ? 'done'
+      : i === job.stepIndex && job.status === 'running' ? 'running'
+      : i === job.stepIndex && !live.has(job.status) && job.status !== 'draft' && job.status !== 'completed' ? 'stopped'
+      : 'pending';
+  }
+
+  // Once the step ended, an item still waiting or running as last recorded did not finish (a fail-fast step ends the job
+  // before its next progress write): shown as "not finished", never as running.
+  function itemGrid(items, ended) {
+    const summary = `${items.done} of ${items.total} items done${items.failed ? `, ${items.failed} failed` : ''}`;
+    if (!items.states) {
+      return h('p', { class: 'items-summary muted' }, summary);
+    }
+    return h('div', { class: 'items' },
+      h('p', { class: 'items-summary muted' }, summary),
+      h('ol', { class: 'item-grid', 'aria-label': 'Items' }, [...items.states].map((letter, n) => {
+        const recorded = itemStates[letter] || 'waiting';
+        const state = ended && (recorded === 'waiting' || recorded === 'running') ? 'not finished' : recorded;
+        return h('li', { class: `item item-${state.replace(' ', '-')}`, 'data-state': state, title: `Item ${n + 1}: ${state}` },
+          h('span', { class: 'visually-hidden' }, `Item ${n + 1}: ${state}`));
+      })));
+  }
+
+  // "850 ms", "12.4 s", "3 min 5 s", "2 h 10 min".
+  function duration(ms) {
+    if (ms < 1_000) return `${Math.max(0, Math.round(ms))} ms`;
+    if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+    if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.floor(ms / 1_000) % 60} s`;
+    return `${Math.floor(ms / 3_600_000)} h ${Math.floor(ms / 60_000) % 60} min`;
+  }
+
+  function tickDurations(list) {
+    for (const element of list.querySelectorAll('[data-running-since]')) {
+      element.textContent = duration(Date.now() - Date.parse(element.getAttribute('data-running-since')));
+    }
+  }
+
+  // The log keeps its newest line in view while following; "Pause" stops that (so a line can be read while lines
+  // arrive), "Follow" takes it up again at the newest line. Scrolling up by hand pauses too.
+  function followSwitch() {
+    let following = true;
+    const list = h('ol', { class: 'logs', 'aria-label': 'Log', 'aria-live': 'off', 'data-following': 'true' });
+    const button = h('button', { type: 'button', class: 'secondary follow', 'aria-pressed': 'true' }, 'Pause following');
+    function set(on) {
+      following = on;
+      list.dataset.following = String(on);
+      button.setAttribute('aria-pressed', String(on));
+      button.textContent = on ? 'Pause following' : 'Follow new lines';
+      if (on) {
+        list.scrollTop = list.scrollHeight;
+      }
+    }
+    button.addEventListener('click', () => set(!following));
+    // The page's own scrolls land at the bottom, so only a reader's scroll away from it pauses.
+    list.addEventListener('scroll', () => {
+      const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 4;
+      if (following && !atBottom) {
+        set(false);
+      }
+    });
+    return {
+      list, button,
+      added() {
+        if (following && list.scrollHeight > list.clientHeight && list.scrollTop + list.clientHeight < list.scrollHeight) {
+          list.scrollTop = list.scrollHeight;
+        }
+      },
+    };
   }
 
   // ---- a decision the job waits for (issue 31): the question, Approve and Reject, a comment ------------------------
@@ -1004,6 +1116,164 @@
     }
     load();
     return { dispose() { disposed = true; } };
+  }
+
+  // ---- schedules: the caller's recurring schedules, pause/resume/delete, and a create form -------------------------
+
+  // GET /api/schedules (one page of 50; "More" follows its cursor). Each row: the type, cron and zone, the next runs (the
+  // API computes them in the zone), whether paused, the last run linking to its job; "Runs" reads that schedule's recent
+  // runs (GET /api/schedules/{id}) on demand, so the list stays one request however many schedules there are.
+  function schedulesView() {
+    let disposed = false;
+    let next = null;
+    const body = h('tbody', {});
+    const table = h('table', { class: 'schedules' },
+      h('thead', {}, h('tr', {}, ['Schedule', 'When', 'Next runs', 'State', 'Last run', ''].map(name => h('th', {}, name)))), body);
+    const more = h('button', { type: 'button', class: 'secondary', hidden: true, onClick: () => load(false) }, 'More');
+    const empty = h('p', { class: 'muted', hidden: true }, 'No schedules yet.');
+    const formSlot = h('div', {});
+    replace(main, h('h1', {}, 'Schedules'),
+      h('p', { class: 'muted' }, 'A schedule creates an ordinary job of its type at each occurrence of its cron expression, in its time zone.'),
+      h('div', { class: 'table-wrap' }, table), empty, h('div', { class: 'pager' }, more),
+      h('h2', {}, 'New schedule'), formSlot);
+
+    async function load(first) {
+      let page;
+      try {
+        page = await api('GET', '/schedules', { params: first || !next ? [] : [['next', next]] });
+      } catch (error) {
+        if (!disposed) say(failure(error), 'error');
+        return;
+      }
+      if (disposed) return;
+      if (first) body.replaceChildren();
+      next = page.next;
+      body.append(...page.schedules.map(row));
+      more.hidden = !next;
+      empty.hidden = body.children.length > 0;
+    }
+
+    function row(s) {
+      const runs = h('ol', { class: 'last-runs', hidden: true });
+      const deleteButton = h('button', { type: 'button', class: 'danger', onClick: () => remove(s, deleteButton) }, 'Delete');
+      const tr = h('tr', { 'data-schedule-id': s.id, 'data-paused': String(s.paused) },
+        h('td', { 'data-label': 'Schedule' }, h('span', { class: 'mono' }, s.type), h('div', { class: 'muted mono' }, shortId(s.id)),
+          s.input !== undefined ? h('details', {}, h('summary', {}, 'Input'), json(s.input)) : null),
+        h('td', { 'data-label': 'When' }, h('span', { class: 'mono cron' }, s.cron), h('div', { class: 'muted zone' }, s.timeZone),
+          h('div', { class: 'muted' }, `overlap ${s.overlap}, catch-up ${s.catchUp}${s.catchUp === 'all' ? ` (≤ ${s.catchUpLimit})` : ''}`)),
+        h('td', { 'data-label': 'Next runs' }, s.nextRuns.length === 0 ? h('span', { class: 'muted' }, '—')
+          : h('ul', { class: 'next-runs' }, s.nextRuns.map(t => h('li', { title: t.local }, time(t.at))))),
+        h('td', { 'data-label': 'State' }, h('span', { class: `status ${s.paused ? 'status-cancelled' : 'status-running'} schedule-state` }, s.paused ? 'paused' : 'active'),
+          s.skippedCount ? h('div', { class: 'muted' }, `${s.skippedCount} skipped`) : null),
+        h('td', { 'data-label': 'Last run' }, s.lastJobId
+          ? [h('a', { href: `#/jobs/${s.lastJobId}`, class: 'mono last-job' }, shortId(s.lastJobId)), h('div', { class: 'muted' }, time(s.lastOccurrence))]
+          : h('span', { class: 'muted' }, 'none yet'), runs),
+        h('td', { 'data-label': '' }, h('div', { class: 'buttons' },
+          h('button', { type: 'button', class: 'secondary', onClick: () => setPaused(s, !s.paused) }, s.paused ? 'Resume' : 'Pause'),
+          h('button', { type: 'button', class: 'secondary', onClick: () => showRuns(s, runs) }, 'Runs'),
+          deleteButton)));
+      return tr;
+    }
+
+    async function showRuns(s, list) {
+      try {
+        const full = await api('GET', `/schedules/${s.id}`);
+        replace(list, (full.recentRuns || []).length === 0 ? h('li', { class: 'muted' }, 'No runs yet.')
+          : full.recentRuns.map(j => h('li', {}, h('a', { href: `#/jobs/${j.id}`, class: 'mono' }, shortId(j.id)), ' ', statusBadge(j.status), ' ', time(j.createdAt))));
+        list.hidden = false;
+      } catch (error) {
+        say(failure(error), 'error');
+      }
+    }
+
+    async function setPaused(s, paused) {
+      try {
+        await api('PATCH', `/schedules/${s.id}`, { body: { paused } });
+        say(paused ? 'Schedule paused.' : 'Schedule resumed.', 'ok');
+      } catch (error) {
+        say(failure(error), 'error');
+      }
+      await load(true);
+    }
+
+    // Two presses: the first asks, the second deletes (no browser dialog).
+    async function remove(s, button) {
+      if (button.dataset.confirm !== 'true') {
+        button.dataset.confirm = 'true';
+        button.textContent = 'Delete for good?';
+        return;
+      }
+      try {
+        await api('DELETE', `/schedules/${s.id}`);
+        say('Schedule deleted.', 'ok');
+      } catch (error) {
+        say(failure(error), 'error');
+      }
+      await load(true);
+    }
+
+    types().then(all => {
+      if (!disposed) replace(formSlot, scheduleForm(all.filter(t => !t.createdThrough), () => load(true)));
+    }).catch(error => replace(formSlot, h('p', { class: 'error' }, failure(error))));
+    load(true);
+    return { dispose() { disposed = true; } };
+  }
+
+  // The create form: the API checks everything (the cron, the zone, the type's input) and its problem+json errors land
+  // next to the fields they name.
+  function scheduleForm(list, created) {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+    const type = h('select', { name: 'type', id: 's-type' }, list.map(t => h('option', { value: t.type }, t.type)));
+    const input = h('textarea', { name: 'input', id: 's-input', rows: 3, placeholder: '{"steps": 2}' });
+    const cron = h('input', { name: 'cron', id: 's-cron', autocomplete: 'off', placeholder: '0 2 * * *', required: true });
+    const timeZone = h('input', { name: 'timeZone', id: 's-timeZone', autocomplete: 'off', value: zone });
+    const choice = (name, values) => h('select', { name, id: `s-${name}` }, values.map(v => h('option', { value: v }, v)));
+    const overlap = choice('overlap', ['skip', 'queue', 'allow']);
+    const catchUp = choice('catchUp', ['latest', 'none', 'all']);
+    const catchUpLimit = h('input', { name: 'catchUpLimit', id: 's-catchUpLimit', type: 'number', min: 1, max: 100, placeholder: '10' });
+    const paused = h('input', { type: 'checkbox', name: 'paused', id: 's-paused' });
+    const fields = {
+      type: field('type', 'Type', type), input: field('input', 'Input (JSON)', input),
+      cron: field('cron', 'Cron (5 fields, or 6 with seconds first)', cron), timeZone: field('timeZone', 'Time zone (IANA)', timeZone),
+      overlap: field('overlap', 'Overlap', overlap), catchUp: field('catchUp', 'Catch-up', catchUp),
+      catchUpLimit: field('catchUpLimit', 'Catch-up limit (with "all")', catchUpLimit),
+    };
+    const form = h('form', { class: 'new-schedule', novalidate: true, onSubmit: event => submit(event) },
+      h('section', {}, h('div', { class: 'row' }, fields.type.element, fields.cron.element, fields.timeZone.element),
+        fields.input.element,
+        h('div', { class: 'row' }, fields.overlap.element, fields.catchUp.element, fields.catchUpLimit.element),
+        h('label', { class: 'check' }, paused, 'Create it paused')),
+      h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Create schedule')));
+
+    async function submit(event) {
+      event.preventDefault();
+      Object.values(fields).forEach(f => f.clear());
+      const body = { type: type.value, cron: cron.value.trim(), timeZone: timeZone.value.trim() || undefined, overlap: overlap.value, catchUp: catchUp.value };
+      if (input.value.trim()) {
+        try {
+          body.input = JSON.parse(input.value);
+        } catch {
+          fields.input.fail('must be JSON');
+          return;
+        }
+      }
+      if (catchUpLimit.value.trim()) body.catchUpLimit = Number(catchUpLimit.value);
+      if (paused.checked) body.paused = true;
+      try {
+        await api('POST', '/schedules', { body });
+        say('Schedule created.', 'ok');
+        form.reset();
+        timeZone.value = zone;
+        created();
+      } catch (error) {
+        for (const p of (error.problem && error.problem.errors) || []) {
+          const name = p.field.startsWith('input') ? 'input' : p.field;
+          if (fields[name]) fields[name].fail(p.message);
+        }
+        say(failure(error), 'error');
+      }
+    }
+    return form;
   }
 
   // ---- a new job ---------------------------------------------------------------------------------------------------
