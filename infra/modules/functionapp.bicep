@@ -106,7 +106,7 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     Jobs__Storage__ConnectionSetting: 'AzureWebJobsStorage'
     Jobs__Storage__TablePrefix: ''
     Jobs__Storage__MaxRetries: '3'
-    Jobs__Storage__ExportContainer: 'job-exports'
+    Jobs__Storage__ArtifactContainer: 'job-artifacts'
     Jobs__Storage__OwnerIndexBuckets: string(ownerIndexBuckets)
     Jobs__Storage__AllIndexBuckets: string(allIndexBuckets)
     // Jobs__Identity__TrustClientPrincipal stays unset: the principal header is trusted exactly while the platform
