@@ -137,6 +137,36 @@ public sealed class ArtifactTests(ArtifactRunnerFixture runner)
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    [Fact]
+    public async Task TheClient_ListsAndDownloadsArtifacts_ToAStreamAndAFile_AndAnotherOwnerGets404()
+    {
+        var user = "client-" + Guid.NewGuid().ToString("N")[..8];
+        using var owner = runner.Client(user);
+        var id = await RunWriterAsync(owner, new { names = new[] { "a.txt", "b.txt" } });
+        var client = new Jobs.Client.JobsClient(owner);
+
+        var listed = await client.ListArtifactsAsync(id);
+        Assert.Equal(["a.txt", "b.txt"], listed.Select(a => a.Name));
+        Assert.Equal(20L, listed[0].Bytes);
+        using var memory = new MemoryStream();
+        Assert.Equal(20L, await client.DownloadArtifactAsync(id, "a.txt", memory));
+        Assert.Equal("a.txt from attempt 1", System.Text.Encoding.UTF8.GetString(memory.ToArray()));
+        var path = Path.Combine(Path.GetTempPath(), $"{user}-b.txt");
+        try
+        {
+            Assert.Equal(20L, await client.DownloadArtifactToFileAsync(id, "b.txt", path));
+            Assert.Equal("b.txt from attempt 1", await File.ReadAllTextAsync(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        using var other = runner.Client("other-" + Guid.NewGuid().ToString("N")[..8]);
+        var refused = await Assert.ThrowsAsync<Jobs.Client.JobNotFoundException>(() => new Jobs.Client.JobsClient(other).DownloadArtifactAsync(id, "a.txt", Stream.Null));
+        Assert.Equal(HttpStatusCode.NotFound, refused.Status);
+    }
+
     private static async Task<string> RunWriterAsync(HttpClient owner, object input)
     {
         var id = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = ArtifactWriterHandler.TypeName, input }))["id"]!;
