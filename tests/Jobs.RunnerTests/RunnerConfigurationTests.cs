@@ -66,7 +66,8 @@ public sealed class RunnerConfigurationTests
             "Jobs:Http:TrustedProxies", "Jobs:Http:PublicBaseUrl", "Jobs:Http:AllowedOrigins", "Jobs:Reconciler:GraceSeconds", "Jobs:Runner:RequireKeys", "Jobs:Telemetry:Console",
             "Jobs:Reconciler:RecountMinutes", "Jobs:Storage:OwnerIndexBuckets", "Jobs:Events:MaxStreamsPerCaller", "Jobs:Events:MaxStreamSeconds",
             "Jobs:Events:HeartbeatSeconds", "APPLICATIONINSIGHTS_CONNECTION_STRING", "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "Jobs:Schedules:MaxPerOwner", "Jobs:Webhooks:AllowLoopbackHttp", "Jobs:Webhooks:MaxPerOwner", "Jobs:Metrics:KeepDays", "Jobs:Retention:DeletionLogDays" })
+            "Jobs:Schedules:MaxPerOwner", "Jobs:Webhooks:AllowLoopbackHttp", "Jobs:Webhooks:MaxPerOwner", "Jobs:Metrics:KeepDays", "Jobs:Retention:DeletionLogDays",
+            "Jobs:Artifacts:MaxArtifactBytes", "Jobs:Artifacts:MaxJobBytes", "Jobs:Artifacts:MaxPerJob" })
         {
             Assert.True(sample.ContainsKey(key), key);
         }
