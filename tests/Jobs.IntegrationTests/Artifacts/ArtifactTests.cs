@@ -63,6 +63,26 @@ public sealed class ArtifactTests(ArtifactRunnerFixture runner)
     }
 
     [Fact]
+    public async Task BulkDelete_DeletesTheJobsArtifactsWithIt()
+    {
+        using var owner = runner.Client("bulk-" + Guid.NewGuid().ToString("N")[..8]);
+        var id = await RunWriterAsync(owner, new { names = new[] { "a.txt", "b.txt" } });
+        Assert.Equal(2, (await BlobsOfAsync(id)).Count);
+        var bulk = (string)(await PostAsync(owner, "/api/jobs/bulk", new { action = "delete", ids = new[] { id } }))["id"]!;
+        Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(owner, bulk))["status"]);
+        Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync($"/api/jobs/{id}")).StatusCode);
+        Assert.Empty(await BlobsOfAsync(id));
+    }
+
+    private static async Task<JsonNode> PostAsync(HttpClient client, string path, object body)
+    {
+        using var response = await client.PostAsync(path, System.Net.Http.Json.JsonContent.Create(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    [Fact]
     public async Task ASmallResult_StaysInline_WithNoArtifact()
     {
         using var owner = runner.Client("small-" + Guid.NewGuid().ToString("N")[..8]);
