@@ -33,7 +33,7 @@ public sealed class BenchRunner : IAsyncDisposable
         {
             ["AzureWebJobsStorage"] = connectionString,
             ["Jobs:Storage:TablePrefix"] = prefix,
-            ["Jobs:Storage:ExportContainer"] = "exp-" + prefix.ToLowerInvariant(),
+            ["Jobs:Storage:ArtifactContainer"] = "exp-" + prefix.ToLowerInvariant(),
             ["Logging:LogLevel:Default"] = "Warning",
             // The bench signs its callers in with the principal header, as App Service Authentication would.
             ["Jobs:Identity:TrustClientPrincipal"] = "true",

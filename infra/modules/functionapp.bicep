@@ -106,7 +106,11 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     Jobs__Storage__ConnectionSetting: 'AzureWebJobsStorage'
     Jobs__Storage__TablePrefix: ''
     Jobs__Storage__MaxRetries: '3'
-    Jobs__Storage__ExportContainer: 'job-exports'
+    Jobs__Storage__ArtifactContainer: 'job-artifacts'
+    // Caps on job artifacts (docs/decisions.md, issue 31): 256 MiB each, 1 GiB per job, 100 per job.
+    Jobs__Artifacts__MaxArtifactBytes: '268435456'
+    Jobs__Artifacts__MaxJobBytes: '1073741824'
+    Jobs__Artifacts__MaxPerJob: '100'
     Jobs__Storage__OwnerIndexBuckets: string(ownerIndexBuckets)
     Jobs__Storage__AllIndexBuckets: string(allIndexBuckets)
     // Jobs__Identity__TrustClientPrincipal stays unset: the principal header is trusted exactly while the platform

@@ -221,6 +221,34 @@ public static partial class JobsCommand
             return ExitCodes.Ok;
         }));
 
+        // jobsctl artifacts ID
+        var artifacts = new Command("artifacts", "List a job's artifacts (files its steps wrote; result.json when its result was too large to keep inline).") { id };
+        artifacts.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var list = await Client(parse).ListArtifactsAsync(parse.GetValue(id)!, ct);
+            if (parse.GetValue(json))
+            {
+                return Json(output, list);
+            }
+            foreach (var artifact in list)
+            {
+                output.WriteLine($"{artifact.Name}  {artifact.Bytes} bytes  {artifact.ContentType}");
+            }
+            return ExitCodes.Ok;
+        }));
+
+        // jobsctl download ID NAME [--output PATH]
+        var artifactName = new Argument<string>("name") { Description = "The artifact's name (jobsctl artifacts ID lists them)." };
+        var outputPath = new Option<string?>("--output", "-o") { Description = "The file to write (default: NAME in the current directory)." };
+        var download = new Command("download", "Download one of a job's artifacts to a file (streamed).") { id, artifactName, outputPath };
+        download.SetAction((parse, ct) => Run(parse, json, async output =>
+        {
+            var name = parse.GetValue(artifactName)!;
+            var path = parse.GetValue(outputPath) ?? Path.Combine(Environment.CurrentDirectory, Path.GetFileName(name));
+            var bytes = await Client(parse).DownloadArtifactToFileAsync(parse.GetValue(id)!, name, path, ct);
+            return parse.GetValue(json) ? Json(output, new { name, path, bytes }) : Line(output, $"{path}  {bytes} bytes");
+        }));
+
         // jobsctl logs ID [--follow]
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing lines until the job ends." };
         var logs = new Command("logs", "Print a job's log.") { id, follow };
@@ -442,6 +470,8 @@ public static partial class JobsCommand
         root.Subcommands.Add(list);
         root.Subcommands.Add(show);
         root.Subcommands.Add(logs);
+        root.Subcommands.Add(artifacts);
+        root.Subcommands.Add(download);
         root.Subcommands.Add(audit);
         root.Subcommands.Add(watch);
         root.Subcommands.Add(cancel);

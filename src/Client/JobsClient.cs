@@ -48,6 +48,72 @@ public sealed class JobsClient(HttpClient http)
     public Task<JobResult> GetResultAsync(string id, CancellationToken cancellationToken = default) =>
         GetAsync<JobResult>($"api/jobs/{Escape(id)}/result", cancellationToken);
 
+    /// <summary>
+    /// The job's artifacts: files its steps wrote, and its result when too large to keep inline
+    /// (<see cref="JobArtifact.Result"/>; the result then links to it).
+    /// </summary>
+    public async Task<IReadOnlyList<JobArtifact>> ListArtifactsAsync(string id, CancellationToken cancellationToken = default) =>
+        (await GetAsync<JobArtifactList>($"api/jobs/{Escape(id)}/artifacts", cancellationToken)).Artifacts;
+
+    /// <summary>
+    /// Copies the artifact <paramref name="name"/> of the job to <paramref name="destination"/> as it arrives (never
+    /// whole in memory); returns the bytes copied.
+    /// </summary>
+    public async Task<long> DownloadArtifactAsync(string id, string name, Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        using var response = await OpenArtifactAsync(id, name, cancellationToken);
+        return await CopyAsync(response, destination, cancellationToken);
+    }
+
+    /// <summary>
+    /// Downloads the artifact <paramref name="name"/> of the job to the file <paramref name="path"/>, which is created
+    /// once the service answered with the artifact and replaced only when the download is whole (it is written to
+    /// <c>{path}.partial</c> first); returns the bytes written.
+    /// </summary>
+    public async Task<long> DownloadArtifactToFileAsync(string id, string name, string path, CancellationToken cancellationToken = default)
+    {
+        using var response = await OpenArtifactAsync(id, name, cancellationToken);
+        var partial = path + ".partial";
+        long bytes;
+        await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+        {
+            bytes = await CopyAsync(response, file, cancellationToken);
+        }
+        File.Move(partial, path, overwrite: true);
+        return bytes;
+    }
+
+    private async Task<HttpResponseMessage> OpenArtifactAsync(string id, string name, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/jobs/{Escape(id)}/artifacts/{Escape(name)}");
+        var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        try
+        {
+            await ThrowIfProblemAsync(response, cancellationToken);
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<long> CopyAsync(HttpResponseMessage response, Stream destination, CancellationToken cancellationToken)
+    {
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var copied = 0L;
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            copied += read;
+        }
+        return copied;
+    }
+
     /// <summary>A page of log lines after <paramref name="after"/> (pass the previous page's <see cref="JobLogPage.Next"/> to tail).</summary>
     public Task<JobLogPage> GetLogsAsync(string id, string? after = null, int limit = 100, CancellationToken cancellationToken = default) =>
         GetAsync<JobLogPage>($"api/jobs/{Escape(id)}/logs?limit={limit}" + (after is null ? "" : $"&after={Escape(after)}"), cancellationToken);

@@ -166,6 +166,16 @@ public sealed record JobAuditPage(string JobId, IReadOnlyList<JobAuditEntry> Ent
 
 public sealed record JobResult(string Id, JobState Status, JsonElement? Result, IReadOnlyDictionary<string, string>? Metadata, JobError? Error, DateTimeOffset? CompletedAt);
 
+/// <summary>One of a job's artifacts: its name, size, content type and download route (relative to the service).</summary>
+public sealed record JobArtifact(string Name, long Bytes, string ContentType, string Href, DateTimeOffset? LastModified)
+{
+    /// <summary>The artifact an oversized result is written to (the job's metadata <c>resultArtifact</c> names it).</summary>
+    public const string Result = "result.json";
+}
+
+/// <summary>The answer of <c>GET /api/jobs/{id}/artifacts</c>.</summary>
+public sealed record JobArtifactList(string Id, IReadOnlyList<JobArtifact> Artifacts);
+
 public sealed record JobSummary(string Id, string Type, JobState Status, string Owner, EntityRef? Entity, string? CorrelationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 public sealed record Pagination(int Limit, bool HasNext, string? Next, string? NextLink, int Count, int Offset, long? Total, long? TotalPages);

@@ -58,3 +58,9 @@ public sealed class ScheduleRunnerCollection : ICollectionFixture<ScheduleRunner
 {
     public const string Name = "schedule-runner";
 }
+
+[CollectionDefinition(Name)]
+public sealed class ArtifactRunnerCollection : ICollectionFixture<ArtifactRunnerFixture>
+{
+    public const string Name = "artifact-runner";
+}

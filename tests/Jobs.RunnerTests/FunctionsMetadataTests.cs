@@ -29,6 +29,8 @@ public sealed class FunctionsMetadataTests(RunnerFixture runner)
         { "GetJobLogs", "jobs/{id}/logs", "get" },
         { "GetJobAudit", "jobs/{id}/audit", "get" },
         { "GetJobResult", "jobs/{id}/result", "get" },
+        { "ListJobArtifacts", "jobs/{id}/artifacts", "get" },
+        { "GetJobArtifact", "jobs/{id}/artifacts/{name}", "get" },
         { "GetJobEvents", "jobs/{id}/events", "get" },
         { "CancelJob", "jobs/{id}/cancel", "post,put" },
         { "DecideJob", "jobs/{id}/decisions/{name}", "post" },

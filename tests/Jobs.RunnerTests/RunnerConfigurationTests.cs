@@ -61,12 +61,13 @@ public sealed class RunnerConfigurationTests
     public void SampleSettings_HoldEveryAppSetting_WithWorkingLocalValues()
     {
         var sample = LocalSettings.Load(Path.Combine(RepoPaths.Root, "local.settings.sample.json"));
-        foreach (var key in new[] { "AzureWebJobsStorage", "Jobs:Storage:TablePrefix", "Jobs:Storage:MaxRetries", "Jobs:Storage:ExportContainer",
+        foreach (var key in new[] { "AzureWebJobsStorage", "Jobs:Storage:TablePrefix", "Jobs:Storage:MaxRetries", "Jobs:Storage:ArtifactContainer",
             "Jobs:Identity:TrustClientPrincipal", "Jobs:Identity:DevelopmentIdentity", "Jobs:Retention:MaxAgeDays", "Jobs:Retention:MaxPerRun",
             "Jobs:Http:TrustedProxies", "Jobs:Http:PublicBaseUrl", "Jobs:Http:AllowedOrigins", "Jobs:Reconciler:GraceSeconds", "Jobs:Runner:RequireKeys", "Jobs:Telemetry:Console",
             "Jobs:Reconciler:RecountMinutes", "Jobs:Storage:OwnerIndexBuckets", "Jobs:Events:MaxStreamsPerCaller", "Jobs:Events:MaxStreamSeconds",
             "Jobs:Events:HeartbeatSeconds", "APPLICATIONINSIGHTS_CONNECTION_STRING", "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "Jobs:Schedules:MaxPerOwner", "Jobs:Webhooks:AllowLoopbackHttp", "Jobs:Webhooks:MaxPerOwner", "Jobs:Metrics:KeepDays", "Jobs:Retention:DeletionLogDays" })
+            "Jobs:Schedules:MaxPerOwner", "Jobs:Webhooks:AllowLoopbackHttp", "Jobs:Webhooks:MaxPerOwner", "Jobs:Metrics:KeepDays", "Jobs:Retention:DeletionLogDays",
+            "Jobs:Artifacts:MaxArtifactBytes", "Jobs:Artifacts:MaxJobBytes", "Jobs:Artifacts:MaxPerJob" })
         {
             Assert.True(sample.ContainsKey(key), key);
         }

@@ -44,7 +44,7 @@ public class RunnerFixture : IAsyncLifetime
         {
             ["AzureWebJobsStorage"] = TestStorage.ConnectionString,
             ["Jobs:Storage:TablePrefix"] = TablePrefix,
-            ["Jobs:Storage:ExportContainer"] = "exp-" + TablePrefix.ToLowerInvariant(),
+            ["Jobs:Storage:ArtifactContainer"] = "exp-" + TablePrefix.ToLowerInvariant(),
             ["Jobs:Identity:TrustClientPrincipal"] = "true",
             ["Jobs:Runner:SystemKey"] = SystemKey,
             // Fixtures share one content root, so the default host id would be the same: each runner gets its own, or

@@ -43,7 +43,7 @@ public sealed class RunnerProcess : IDisposable
             ["Values"] = new JsonObject
             {
                 ["Jobs__Storage__TablePrefix"] = prefix,
-                ["Jobs__Storage__ExportContainer"] = "exp-" + prefix,
+                ["Jobs__Storage__ArtifactContainer"] = "exp-" + prefix,
                 ["Jobs__Identity__DevelopmentIdentity"] = "process-tester",
                 // The queue is shared by the whole test run; the queue tests' runner consumes it, this one must not.
                 ["AzureWebJobs.SubmitFromQueue.Disabled"] = "true",

@@ -42,6 +42,7 @@ public static class OpenApiDocumentBuilder
 {
     private const string Json = "application/json";
     private const string Problem = "application/problem+json";
+    private const string AnyFile = "*/*";
 
     private sealed record Parameter(string Name, string In, string Description, JsonObject Schema, bool Required = false);
 
@@ -72,6 +73,8 @@ public static class OpenApiDocumentBuilder
         ["JobAuditEntry"] = typeof(JobAuditEntry),
         ["AuditActor"] = typeof(AuditActor),
         ["JobResultView"] = typeof(JobResultView),
+        ["JobArtifactList"] = typeof(JobArtifactList),
+        ["ArtifactInfo"] = typeof(Artifacts.ArtifactInfo),
         ["JobListView"] = typeof(JobListView),
         ["JobSummary"] = typeof(JobSummary),
         ["Pagination"] = typeof(Pagination),
@@ -211,6 +214,17 @@ public static class OpenApiDocumentBuilder
             [new(200, "A page of entries.", "JobAuditPage"), NotFound]),
         new("get", "jobs/{id}/result", "GetJobResult", "The result (or error) of an ended job.", [Id], null,
             [new(200, "The outcome.", "JobResultView"), NotFound, Conflict("The job has not ended.")]),
+        new("get", "jobs/{id}/artifacts", "ListJobArtifacts",
+            "The job's artifacts — files its steps wrote, and its result when too large to keep inline (result.json; the result then links to it and metadata.resultArtifact names it) — by name, with size, content type and download link. Same access as the job.",
+            [Id], null, [new(200, "The artifacts.", "JobArtifactList"), NotFound]),
+        new("get", "jobs/{id}/artifacts/{name}", "GetJobArtifact",
+            "Download one artifact, streamed, with its Content-Type, Content-Length and Content-Disposition (attachment); one byte range (Range: bytes=a-b or bytes=a-) answers 206. Same access as the job.",
+            [Id, new("name", "path", "The artifact's name: 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit, no '..'.",
+                new JsonObject { ["type"] = "string", ["pattern"] = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" }, Required: true),
+             new("Range", "header", "One byte range, e.g. bytes=0-1023.", new JsonObject { ["type"] = "string" })], null,
+            [new(200, "The artifact.", null, AnyFile), new(206, "The byte range asked for.", null, AnyFile),
+             new(404, "No such job or artifact, or not the caller's.", "ProblemDetails", Problem, true),
+             new(416, "The range is outside the artifact.", "ProblemDetails", Problem, true)]),
         new("get", "jobs/{id}/events", "GetJobEvents",
             "The job as Server-Sent Events: `status` (JobStatusView's fields and the job's startedAt, completedAt, attempt, totalAttempts and steps, as on Job), `log` (JobLogLine) and `end` (as `status`, then the stream closes); every event has an id, and Last-Event-ID resumes after it.",
             [Id, new("Last-Event-ID", "header", "Resume after this event.", new JsonObject { ["type"] = "string" })], null,
@@ -417,6 +431,10 @@ public static class OpenApiDocumentBuilder
             if (response.MediaType == "text/event-stream")
             {
                 described["content"] = new JsonObject { [response.MediaType] = new JsonObject { ["schema"] = new JsonObject { ["type"] = "string" } } };
+            }
+            else if (response.MediaType == AnyFile)
+            {
+                described["content"] = new JsonObject { [response.MediaType] = new JsonObject { ["schema"] = new JsonObject { ["type"] = "string", ["format"] = "binary" } } };
             }
             else if (response.Schema is { } schema)
             {

@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text;
-using Azure.Storage.Blobs.Models;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 
@@ -17,23 +16,34 @@ public sealed record ExportJobsCsvInput
     [StringLength(128)]
     public string? Type { get; init; }
 
-    /// <summary>At most this many rows.</summary>
-    [Range(1, 100_000)]
+    /// <summary>At most this many rows (up to <see cref="ExportJobsCsvHandler.MaxRows"/>).</summary>
+    [Range(1, ExportJobsCsvHandler.MaxRows)]
     public int MaxRows { get; init; } = 10_000;
 }
 
 /// <summary>
-/// <c>jobs.export-csv</c>: writes the owner's jobs (filtered) as CSV to Blob storage, page by page with progress
-/// and a log line per page, then checks the blob. Result: container, blob name, row count and size.
+/// <c>jobs.export-csv</c>: writes the owner's jobs (filtered) as CSV, page by page with progress and a log line per page,
+/// to a temporary file and then to the job's artifact <c>jobs.csv</c> (streamed: the CSV is never whole in memory).
+/// Result: the artifact's link, row count and size.
 /// </summary>
-public sealed class ExportJobsCsvHandler(JobListIndex index, StorageClients clients) : JobHandler<ExportJobsCsvInput>
+public sealed class ExportJobsCsvHandler(JobListIndex index) : JobHandler<ExportJobsCsvInput>
 {
     public const string TypeName = "jobs.export-csv";
-    private const int PageSize = 100;
+
+    /// <summary>The name of the CSV among the job's artifacts.</summary>
+    public const string ArtifactName = "jobs.csv";
+
+    /// <summary>
+    /// Most rows one export writes: about 150 MB of CSV at ~150 bytes a row, under the default per-artifact cap (256 MiB,
+    /// <c>Jobs:Artifacts:MaxArtifactBytes</c>), and 1,000 list requests, well within the type's 30-minute timeout.
+    /// </summary>
+    public const int MaxRows = 1_000_000;
+
+    private const int PageSize = 999;
 
     public override string Type => TypeName;
 
-    public override string Description => "Exports your jobs (optionally filtered by status and type) as a CSV blob.";
+    public override string Description => "Exports your jobs (optionally filtered by status and type) as a CSV artifact (jobs.csv).";
 
     public override IReadOnlyDictionary<string, string> StaticMetadata { get; } = new Dictionary<string, string> { ["operation"] = "export_csv" };
 
@@ -49,9 +59,8 @@ public sealed class ExportJobsCsvHandler(JobListIndex index, StorageClients clie
 
     protected override IReadOnlyList<JobStep<ExportJobsCsvInput>> Steps(ExportJobsCsvInput input) =>
     [
-        // Writing the blob is idempotent (same name, overwritten), so a retry is safe.
+        // Writing the artifact is idempotent (same name, replaced whole), so a retry is safe.
         new("write-csv", WriteCsvAsync),
-        new("verify", VerifyAsync),
     ];
 
     private async Task<object?> WriteCsvAsync(ExportJobsCsvInput input, JobStepContext context)
@@ -69,49 +78,41 @@ public sealed class ExportJobsCsvHandler(JobListIndex index, StorageClients clie
             Limit = PageSize,
         };
 
-        var csv = new StringBuilder("id,type,status,createdAt,updatedAt,correlationId,entityType,entityId\n");
+        await using var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
+            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         var rows = 0;
-        var pages = 0;
-        while (rows < input.MaxRows)
+        await using (var csv = new StreamWriter(file, new UTF8Encoding(false), 64 * 1024, leaveOpen: true) { NewLine = "\n" })
         {
-            context.CancellationToken.ThrowIfCancellationRequested();
-            var page = await index.ListAsync(query with { Limit = Math.Min(PageSize, input.MaxRows - rows) }, context.CancellationToken);
-            foreach (var job in page.Jobs.Where(j => j.Id != context.JobId))
+            await csv.WriteLineAsync("id,type,status,createdAt,updatedAt,correlationId,entityType,entityId");
+            var pages = 0;
+            while (rows < input.MaxRows)
             {
-                csv.AppendJoin(',', [Csv(job.Id), Csv(job.Type), Csv(job.Status.ToWire()), Csv(Iso(job.CreatedAt)), Csv(Iso(job.UpdatedAt)),
-                    Csv(job.CorrelationId), Csv(job.Entity?.Type), Csv(job.Entity?.Id)]).Append('\n');
-                rows++;
+                context.CancellationToken.ThrowIfCancellationRequested();
+                var page = await index.ListAsync(query with { Limit = Math.Min(PageSize, input.MaxRows - rows) }, context.CancellationToken);
+                foreach (var job in page.Jobs.Where(j => j.Id != context.JobId))
+                {
+                    await csv.WriteLineAsync(string.Join(',', Csv(job.Id), Csv(job.Type), Csv(job.Status.ToWire()), Csv(Iso(job.CreatedAt)), Csv(Iso(job.UpdatedAt)),
+                        Csv(job.CorrelationId), Csv(job.Entity?.Type), Csv(job.Entity?.Id)));
+                    rows++;
+                }
+                pages++;
+                await context.LogAsync($"Exported page {pages}: {rows} rows so far.");
+                // The total is unknown up front; report against the row cap, which is an upper bound.
+                await context.ReportProgressAsync(page.Next is null ? 100 : (int)(rows * 100L / input.MaxRows), $"{rows} rows exported");
+                if (page.Next is null)
+                {
+                    break;
+                }
+                query = query with { After = page.Next };
             }
-            pages++;
-            await context.LogAsync($"Exported page {pages}: {rows} rows so far.");
-            // The total is unknown up front; report against the row cap, which is an upper bound.
-            await context.ReportProgressAsync(page.Next is null ? 100 : (int)(rows * 100L / input.MaxRows), $"{rows} rows exported");
-            if (page.Next is null)
-            {
-                break;
-            }
-            query = query with { After = page.Next };
         }
 
-        var blobName = $"{context.JobId}.csv";
-        var blob = clients.ExportContainer.GetBlobClient(blobName);
-        await blob.UploadAsync(BinaryData.FromString(csv.ToString()), new BlobUploadOptions
-        {
-            HttpHeaders = new BlobHttpHeaders { ContentType = "text/csv; charset=utf-8" },
-        }, context.CancellationToken);
-        await context.LogAsync($"Wrote {rows} rows to {clients.ExportContainer.Name}/{blobName}.");
-        return new ExportWritten(clients.ExportContainer.Name, blobName, rows);
-    }
-
-    private async Task<object?> VerifyAsync(ExportJobsCsvInput input, JobStepContext context)
-    {
-        var written = context.GetPreviousOutput<ExportWritten>()
-            ?? throw new InvalidOperationException("The verify step needs the write step's output.");
-        var properties = await clients.ExportContainer.GetBlobClient(written.BlobName).GetPropertiesAsync(cancellationToken: context.CancellationToken);
-        await context.ReportProgressAsync(100, "Export verified");
-        context.AddResultMetadata("blobName", written.BlobName);
-        context.AddResultMetadata("rowCount", written.RowCount.ToString(CultureInfo.InvariantCulture));
-        return new { written.Container, written.BlobName, written.RowCount, bytes = properties.Value.ContentLength };
+        file.Position = 0;
+        var artifact = await context.Artifacts.WriteAsync(ArtifactName, file, "text/csv; charset=utf-8");
+        await context.LogAsync($"Wrote {rows} rows ({artifact.Bytes} bytes) to the artifact {artifact.Name}.");
+        context.AddResultMetadata("artifact", artifact.Name);
+        context.AddResultMetadata("rowCount", rows.ToString(CultureInfo.InvariantCulture));
+        return new { artifact, rowCount = rows, bytes = artifact.Bytes };
     }
 
     private static string Iso(DateTimeOffset value) => value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
@@ -129,6 +130,4 @@ public sealed class ExportJobsCsvHandler(JobListIndex index, StorageClients clie
         }
         return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }
-
-    private sealed record ExportWritten(string Container, string BlobName, int RowCount);
 }

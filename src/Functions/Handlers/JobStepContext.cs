@@ -68,6 +68,18 @@ public sealed class JobStepContext : IDisposable
     /// <summary>Signalled when the host stops or the job is cancelled (observed when progress is reported).</summary>
     public CancellationToken CancellationToken => _cancellation.Token;
 
+    /// <summary>
+    /// The files this step writes for its job (streamed to Blob storage, downloadable through the API): see
+    /// <see cref="Artifacts.StepArtifacts"/>.
+    /// </summary>
+    public Artifacts.StepArtifacts Artifacts
+    {
+        get => _artifacts ?? throw new InvalidOperationException("This step context has no artifact store.");
+        init => _artifacts = value;
+    }
+
+    private readonly Artifacts.StepArtifacts? _artifacts;
+
     /// <summary>Key/values the engine adds to the job's metadata when the job completes.</summary>
     public IReadOnlyDictionary<string, string> ResultMetadata => _resultMetadata;
 

@@ -50,7 +50,7 @@ public sealed partial class HealthProbe(StorageClients clients, IndexLayout layo
         var token = timeout.Token;
         var layoutCheck = CheckLayoutAsync(token);
         var queues = CheckAsync(Queues, () => clients.SubmissionsQueue.GetPropertiesAsync(token));
-        var blobs = CheckAsync(Blobs, () => clients.ExportContainer.GetPropertiesAsync(cancellationToken: token));
+        var blobs = CheckAsync(Blobs, () => clients.ArtifactContainer.GetPropertiesAsync(cancellationToken: token));
         // The durable clients do not all honour cancellation: the timeout is applied to the task instead.
         var hub = CheckAsync(TaskHub, () => durable.GetInstanceAsync(ProbeInstanceId, getInputsAndOutputs: false, token).WaitAsync(CheckTimeout, time, token));
         var (tables, layoutMatches) = await layoutCheck;

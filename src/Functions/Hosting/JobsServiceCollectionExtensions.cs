@@ -1,4 +1,5 @@
 using Jobs.Functions.Api;
+using Jobs.Functions.Artifacts;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Health;
 using Jobs.Functions.Identity;
@@ -38,6 +39,7 @@ public static class JobsServiceCollectionExtensions
         services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RaisedEventOptions>().BindConfiguration(RaisedEventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ArtifactOptions>().BindConfiguration(ArtifactOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<StorageRequestCounter>();
@@ -53,6 +55,7 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobMetrics>();
         services.AddSingleton<LiveJobIndex>();
         services.AddSingleton<JobLogStore>();
+        services.AddSingleton<ArtifactStore>();
         services.AddSingleton<JobAuditLog>();
         services.AddSingleton<JobChangeFeed>();
         services.AddSingleton<JobPartitionReader>();

@@ -1,3 +1,4 @@
+using Jobs.Functions.Artifacts;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
 using Jobs.Functions.Webhooks;
@@ -8,7 +9,7 @@ namespace Jobs.Functions.Lifecycle;
 
 /// <summary>State changes clients ask for. Each is one conditional (ETag) update, so races end in one consistent state.</summary>
 public sealed partial class JobCommands(
-    JobStore store, JobLogStore logs, JobAuditLog audit, JobEnding ending, StorageClients clients, WebhookStore webhooks, ILogger<JobCommands> logger)
+    JobStore store, JobLogStore logs, JobAuditLog audit, JobEnding ending, ArtifactStore artifacts, WebhookStore webhooks, ILogger<JobCommands> logger)
 {
     /// <summary>
     /// Cancels a job: drafts, pending, queued and waiting jobs end <c>cancelled</c> at once; running jobs are flagged and stop at
@@ -105,7 +106,7 @@ public sealed partial class JobCommands(
     }
 
     /// <summary>
-    /// Deletes an ended job and everything of it: its orchestration's history, its log lines, its export file, its
+    /// Deletes an ended job and everything of it: its orchestration's history, its log lines, its artifacts, its
     /// webhook deliveries (they carry its status shape), its list rows and counts, and its record (retention, and bulk <c>delete</c>). A job that has not ended is kept
     /// (<see cref="DeleteEffect.NotEnded"/>), and so is one whose orchestration still runs its last write
     /// (<see cref="DeleteEffect.StillFinishing"/>): the host's client refuses to purge a live instance.
@@ -128,7 +129,7 @@ public sealed partial class JobCommands(
         }
         await audit.RecordDeletionAsync(job, audit.NewEntry(AuditActions.Deleted, actor, ("status", job.Status.ToWire())), cancellationToken);
         var lines = await logs.DeleteAllAsync(job.Id, cancellationToken);
-        await clients.ExportContainer.GetBlobClient($"{job.Id}.csv").DeleteIfExistsAsync(cancellationToken: cancellationToken);
+        await artifacts.DeleteAllAsync(job.Id, cancellationToken);
         await webhooks.DeleteJobDeliveriesAsync(job.Id, job.Owner, cancellationToken);
         await store.DeleteAsync(job, cancellationToken);
         LogDeleted(job.Id, job.Type, job.Status.ToWire(), job.CreatedAt, lines);

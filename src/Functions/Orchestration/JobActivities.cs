@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Jobs.Functions.Artifacts;
 using Jobs.Functions.Concurrency;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Lifecycle;
@@ -18,7 +19,8 @@ namespace Jobs.Functions.Orchestration;
 /// <see cref="JobBookkeepingException"/>, which the orchestration retries instead of failing the job.
 /// </summary>
 public sealed partial class JobActivities(
-    JobStore store, JobLogStore logs, JobAuditLog audit, JobHandlerRegistry handlers, JobEnding ending, JobSlots slots, TimeProvider time, ILogger<JobActivities> logger)
+    JobStore store, JobLogStore logs, JobAuditLog audit, JobHandlerRegistry handlers, JobEnding ending, JobSlots slots, ArtifactStore artifacts, TimeProvider time,
+    ILogger<JobActivities> logger)
 {
     /// <summary>
     /// Admits the job before its first step (<see cref="JobSlots.AdmitAsync"/>) — a limited type's job, or one of a type
@@ -263,12 +265,20 @@ public sealed partial class JobActivities(
         {
             ConcurrencyKey = job.ConcurrencyKey,
             Decision = job.Decision is { IsDecided: true } decided && decided.StepIndex == request.StepIndex && decided.Step == request.StepName ? decided : null,
+            Artifacts = new StepArtifacts(artifacts, job.Id, stopping.Token),
         };
         var clock = Stopwatch.StartNew();
         object? output;
         try
         {
             output = await run.RunStepAsync(request.StepName, context);
+            if (request.StepIndex == stepCount - 1 && await artifacts.SpillIfLargeAsync(job.Id, output, context.CancellationToken) is { } spilled)
+            {
+                // The result, too long to keep inline, goes to Blob storage here, so it never travels through the
+                // orchestration's history; a failed write fails the step like its handler's own (a retry writes it again).
+                output = spilled;
+                context.AddResultMetadata(SpilledResult.MetadataKey, spilled.Artifact.Name);
+            }
         }
         catch (OperationCanceledException) when (overdue.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -332,7 +342,11 @@ public sealed partial class JobActivities(
         var reporter = new BufferedStepReporter(store, logs, job, request.StepName, request.StepIndex, stepCount, time, logger, label);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, overdue.Token);
         using var context = new JobStepContext(job.Id, job.Owner, request.StepName, request.StepIndex, stepCount, request.Attempt,
-            null, reporter, stopping.Token, request.ItemIndex, request.ItemCount, job.RerunOf) { Durable = durable };
+            null, reporter, stopping.Token, request.ItemIndex, request.ItemCount, job.RerunOf)
+        {
+            Durable = durable,
+            Artifacts = new StepArtifacts(artifacts, job.Id, stopping.Token),
+        };
         object? output;
         try
         {
@@ -389,8 +403,22 @@ public sealed partial class JobActivities(
         var outcome = request.Outcome();
         if (outcome.Result is { } result && result.GetRawText().Length > JobResultLimit.MaxChars)
         {
-            // A result must fit one Table column; a larger one belongs in Blob storage with a reference here.
-            outcome = JobOutcome.ResultTooLarge(result.GetRawText().Length, JobResultLimit.MaxChars);
+            // A result must fit one Table column: a larger one (a parallel last step's gathered items; a last step's own
+            // output was moved when it returned) goes to Blob storage, and the result links to it. Written again the
+            // same on a retry; a kill before the record's write leaves a blob that retention deletes with the job.
+            try
+            {
+                var spilled = await artifacts.SpillIfLargeAsync(request.JobId, result, cancellationToken);
+                outcome = outcome with
+                {
+                    Result = JsonSerializer.SerializeToElement(spilled, JobJson.Options),
+                    Metadata = new Dictionary<string, string>(outcome.Metadata ?? []) { [SpilledResult.MetadataKey] = ArtifactNames.Result },
+                };
+            }
+            catch (ArtifactTooLargeException)
+            {
+                outcome = JobOutcome.ResultTooLarge(result.GetRawText().Length, JobResultLimit.MaxChars);
+            }
         }
         var before = await JobBookkeepingException.Guard("read the job", () => store.GetForWriteAsync(request.JobId, cancellationToken));
         if (before is null)

@@ -50,7 +50,7 @@ public sealed class StorageClients
         EventsQueue = Queues.GetQueueClient(QueueNames.Events);
         SubmissionsQueue = Queues.GetQueueClient(QueueNames.Submissions);
         SubmissionsPoisonQueue = Queues.GetQueueClient(QueueNames.SubmissionsPoison);
-        ExportContainer = Blobs.GetBlobContainerClient(settings.ExportContainer);
+        ArtifactContainer = Blobs.GetBlobContainerClient(settings.ArtifactContainer);
     }
 
     /// <summary>
@@ -72,5 +72,5 @@ public sealed class StorageClients
     public QueueClient EventsQueue { get; }
     public QueueClient SubmissionsQueue { get; }
     public QueueClient SubmissionsPoisonQueue { get; }
-    public BlobContainerClient ExportContainer { get; }
+    public BlobContainerClient ArtifactContainer { get; }
 }

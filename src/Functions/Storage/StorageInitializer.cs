@@ -18,7 +18,7 @@ public sealed class StorageInitializer(StorageClients clients, IndexLayout layou
         await clients.EventsQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await clients.SubmissionsQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await clients.SubmissionsPoisonQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await clients.ExportContainer.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await clients.ArtifactContainer.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

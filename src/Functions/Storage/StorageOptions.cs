@@ -25,7 +25,7 @@ public sealed class StorageOptions
 
     /// <summary>Blob container that export jobs write to.</summary>
     [RegularExpression("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
-    public string ExportContainer { get; set; } = "job-exports";
+    public string ArtifactContainer { get; set; } = "job-artifacts";
 
     /// <summary>
     /// Partitions each owner's list rows are spread over (<see cref="IndexLayout"/>, docs/scale.md). One partition takes

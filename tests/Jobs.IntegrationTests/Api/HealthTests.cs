@@ -41,7 +41,7 @@ public sealed class HealthTests(RunnerFixture runner)
                 ["AzureWebJobsStorage"] = connection,
                 ["Jobs:Storage:MaxRetries"] = "0",
                 ["Jobs:Storage:TablePrefix"] = prefix,
-                ["Jobs:Storage:ExportContainer"] = "exp-" + prefix,
+                ["Jobs:Storage:ArtifactContainer"] = "exp-" + prefix,
             }).Build())
             .AddJobs();
         configure?.Invoke(services);

@@ -57,7 +57,7 @@ public sealed class OpenApiTests(RunnerFixture runner)
         var parsed = result.Document!;
         var errors = parsed.Validate(ValidationRuleSet.GetDefaultRuleSet())?.ToList() ?? [];
         Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Pointer}: {e.Message}")));
-        Assert.Equal(37, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
+        Assert.Equal(39, parsed.Paths.Sum(p => p.Value?.Operations?.Count ?? 0));
     }
 
     [Fact]
@@ -104,6 +104,9 @@ public sealed class OpenApiTests(RunnerFixture runner)
         await Check(client, HttpMethod.Get, $"/api/jobs/{id}/status", "/jobs/{id}/status");
         await Check(client, HttpMethod.Get, $"/api/jobs/{id}/logs", "/jobs/{id}/logs");
         await Check(client, HttpMethod.Get, $"/api/jobs/{id}/result", "/jobs/{id}/result");
+        await Check(client, HttpMethod.Get, $"/api/jobs/{id}/artifacts", "/jobs/{id}/artifacts");
+        await Check(client, HttpMethod.Get, $"/api/jobs/{id}/artifacts/none.txt", "/jobs/{id}/artifacts/{name}"); // 404
+        await Check(client, HttpMethod.Get, $"/api/jobs/{id}/artifacts/a..b", "/jobs/{id}/artifacts/{name}"); // 400
         await Check(client, HttpMethod.Get, "/api/jobs?limit=1", "/jobs");
         await Check(client, HttpMethod.Get, "/api/jobs/stats", "/jobs/stats");
         await Check(admin, HttpMethod.Get, "/api/jobs/stats", "/jobs/stats");

@@ -219,4 +219,30 @@ public sealed class CliTests(RunnerFixture runner)
         Assert.Equal(2, usage.Exit);
         Assert.Contains("--overlap", usage.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Artifacts_ListsAnExportsCsv_AndDownload_WritesItToAFile()
+    {
+        var created = await JobsAsync("create", "jobs.export-csv", "--wait");
+        Assert.True(created.Exit == 0, created.Out + created.Error);
+        var id = created.Out.Split('\n')[0].Replace("created ", "", StringComparison.Ordinal).Trim();
+
+        var artifacts = await JobsAsync("artifacts", id);
+        Assert.Equal(0, artifacts.Exit);
+        Assert.StartsWith("jobs.csv  ", artifacts.Out, StringComparison.Ordinal);
+        var path = Path.Combine(Path.GetTempPath(), $"{_owner}-jobs.csv");
+        try
+        {
+            var download = await JobsAsync("download", id, "jobs.csv", "--output", path);
+            Assert.True(download.Exit == 0, download.Out + download.Error);
+            Assert.StartsWith("id,type,status,", await File.ReadAllTextAsync(path), StringComparison.Ordinal);
+            var missing = await JobsAsync("download", id, "other.csv", "--output", path + ".2");
+            Assert.NotEqual(0, missing.Exit);
+            Assert.False(File.Exists(path + ".2"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -3,7 +3,7 @@ using Jobs.Testing;
 
 namespace Jobs.IntegrationTests.Handlers;
 
-/// <summary>The real I/O handler: reads the owner's jobs from Table storage and writes a CSV blob.</summary>
+/// <summary>The real I/O handler: reads the owner's jobs from Table storage and writes a CSV artifact (a blob).</summary>
 [Collection(RunnerCollection.Name)]
 public sealed class ExportJobsCsvIntegrationTests(RunnerFixture runner)
 {
@@ -38,11 +38,15 @@ public sealed class ExportJobsCsvIntegrationTests(RunnerFixture runner)
 
         var result = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{exportId}/result"))!;
         Assert.Equal(3, (int)result["result"]!["rowCount"]!);
-        Assert.Equal($"{exportId}.csv", (string?)result["metadata"]!["blobName"]);
+        Assert.Equal("jobs.csv", (string?)result["metadata"]!["artifact"]);
         Assert.Equal("3", (string?)result["metadata"]!["rowCount"]);
 
-        var blob = runner.Storage.ExportContainer.GetBlobClient($"{exportId}.csv");
-        var csv = (await blob.DownloadContentAsync()).Value.Content.ToString();
+        // The CSV is the job's artifact, downloaded through the API as its owner.
+        var href = (string)result["result"]!["artifact"]!["href"]!;
+        Assert.Equal($"/api/jobs/{exportId}/artifacts/jobs.csv", href);
+        using var download = await client.GetAsync(href);
+        Assert.Equal("text/csv", download.Content.Headers.ContentType?.MediaType);
+        var csv = await download.Content.ReadAsStringAsync();
         var lines = csv.TrimEnd('\n').Split('\n');
         Assert.Equal("id,type,status,createdAt,updatedAt,correlationId,entityType,entityId", lines[0]);
         Assert.Equal(4, lines.Length);

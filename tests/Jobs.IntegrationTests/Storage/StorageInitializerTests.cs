@@ -24,7 +24,7 @@ public sealed class StorageInitializerTests
         {
             ["AzureWebJobsStorage"] = TestStorage.ConnectionString,
             ["Jobs:Storage:TablePrefix"] = prefix,
-            ["Jobs:Storage:ExportContainer"] = "exp-" + prefix,
+            ["Jobs:Storage:ArtifactContainer"] = "exp-" + prefix,
         });
         var probe = new FirstStartedService();
         builder.Services.AddSingleton<IHostedService>(probe); // as the worker's own hosted service is: ahead of the app's
@@ -47,7 +47,7 @@ public sealed class StorageInitializerTests
             await host.StopAsync();
             var clients = host.Services.GetRequiredService<StorageClients>();
             await clients.JobsTable.DeleteAsync();
-            await clients.ExportContainer.DeleteIfExistsAsync();
+            await clients.ArtifactContainer.DeleteIfExistsAsync();
         }
     }
 

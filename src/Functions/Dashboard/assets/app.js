@@ -534,6 +534,7 @@
     const decisionBox = h('div', { class: 'decision-slot' });
     const facts = h('dl', { class: 'facts' });
     const details = h('div', { class: 'details' });
+    const artifactBox = h('div', { class: 'artifacts' });
     const auditList = h('ol', { class: 'audit', 'aria-label': 'Audit' });
     const title = h('h1', {}, 'Job ', h('span', { class: 'mono' }, shortId(id)));
     const article = h('article', { class: 'job', 'data-job-id': id },
@@ -541,6 +542,7 @@
       h('section', {}, h('h2', {}, 'Steps'), stepList),
       h('section', {}, h('h2', {}, 'Details'), facts),
       details,
+      artifactBox,
       h('section', {}, h('div', { class: 'log-head' }, h('h2', {}, 'Log'), follow.button), logs),
       h('section', {}, h('h2', {}, 'Audit'), auditList));
     replace(main, h('p', { class: 'muted' }, 'Loading…'));
@@ -572,12 +574,31 @@
       replace(title, job.type, ' ', h('span', { class: 'mono' }, shortId(id)));
       showStatus(job);
       showDetails(job);
+      showArtifacts();
       // On the page once filled: never a view whose header and Details are still empty.
       if (!article.isConnected) {
         replace(main, article);
       }
       showAudit();
       return true;
+    }
+
+    // The job's files, and its result when too large to show inline (GET /api/jobs/{id}/artifacts): a download link
+    // each, read with the record; no section when there are none.
+    async function showArtifacts() {
+      let list;
+      try {
+        list = (await api('GET', `/jobs/${id}/artifacts`)).artifacts;
+      } catch {
+        return;
+      }
+      if (disposed) {
+        return;
+      }
+      replace(artifactBox, list.length === 0 ? null : h('section', {}, h('h2', {}, 'Artifacts'),
+        h('ul', { class: 'artifact-list', 'aria-label': 'Artifacts' }, list.map(a => h('li', {},
+          h('a', { href: apiUrl(`/jobs/${id}/artifacts/${encodeURIComponent(a.name)}`), download: a.name }, a.name),
+          h('span', { class: 'muted' }, ` ${a.bytes.toLocaleString()} bytes, ${a.contentType}`))))));
     }
 
     // Who did what to the job (GET /api/jobs/{id}/audit): read with the record, so an action shows once the page refreshes.

@@ -1,0 +1,97 @@
+using Azure;
+using Azure.Storage.Blobs.Models;
+using Jobs.Functions.Artifacts;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Net.Http.Headers;
+
+namespace Jobs.Functions.Api;
+
+/// <summary>A job's artifacts, as <c>GET /api/jobs/{id}/artifacts</c> lists them.</summary>
+public sealed record JobArtifactList(string Id, IReadOnlyList<ArtifactInfo> Artifacts);
+
+/// <summary>
+/// <c>GET /api/jobs/{id}/artifacts</c> and <c>GET /api/jobs/{id}/artifacts/{name}</c>: a job's files and oversized
+/// result, for whoever may read the job (its owner or an admin; 404 for anyone else, as for the job itself). A download
+/// streams from Blob storage as the client reads it, with one byte range when asked (<c>Range: bytes=a-b</c>).
+/// </summary>
+public sealed class JobArtifactFunctions(ApiGuard guard, ArtifactStore artifacts)
+{
+    [Function(nameof(ListJobArtifacts))]
+    public Task<IActionResult> ListJobArtifacts(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs/{id}/artifacts")] HttpRequest request, string id) =>
+        guard.RunAsync(request, [], async caller =>
+        {
+            var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
+            return ApiResult.Ok(new JobArtifactList(job.Id, await artifacts.ListAsync(job.Id, request.HttpContext.RequestAborted)));
+        });
+
+    [Function(nameof(GetJobArtifact))]
+    public Task<IActionResult> GetJobArtifact(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs/{id}/artifacts/{name}")] HttpRequest request, string id, string name) =>
+        guard.RunAsync(request, [], async caller =>
+        {
+            if (ArtifactNames.Problem(name) is { } problem)
+            {
+                throw ApiProblemException.BadParameter("name", problem);
+            }
+            var job = await guard.GetVisibleJobAsync(id, caller, request.HttpContext.RequestAborted);
+            var range = RangeOf(request);
+            BlobDownloadStreamingResult? download;
+            try
+            {
+                download = await artifacts.OpenAsync(job.Id, name, range ?? default, request.HttpContext.RequestAborted);
+            }
+            catch (RequestFailedException e) when (e.Status == StatusCodes.Status416RangeNotSatisfiable)
+            {
+                throw new ApiProblemException(StatusCodes.Status416RangeNotSatisfiable, "Range not satisfiable", $"The range asked for is outside artifact '{name}'.");
+            }
+            return download is null
+                ? throw ApiProblemException.NotFound($"Artifact '{name}' of job {job.Id}")
+                : new ArtifactDownloadResult(download, name, partial: range is not null);
+        });
+
+    /// <summary>One <c>bytes=a-b</c> or <c>bytes=a-</c> range; anything else (several, a suffix) is served whole, as RFC 9110 allows.</summary>
+    private static HttpRange? RangeOf(HttpRequest request)
+    {
+        var header = request.GetTypedHeaders().Range;
+        if (header is null || !"bytes".Equals(header.Unit.Value, StringComparison.OrdinalIgnoreCase) || header.Ranges.Count != 1)
+        {
+            return null;
+        }
+        var only = header.Ranges.First();
+        return only.From is not { } from ? null
+            : only.To is { } to ? new HttpRange(from, to - from + 1)
+            : new HttpRange(from);
+    }
+}
+
+/// <summary>Writes a blob download to the response as it reads it: never the whole artifact in memory.</summary>
+internal sealed class ArtifactDownloadResult(BlobDownloadStreamingResult download, string name, bool partial) : IActionResult
+{
+    public async Task ExecuteResultAsync(ActionContext context)
+    {
+        using (download)
+        {
+            var response = context.HttpContext.Response;
+            var details = download.Details;
+            response.StatusCode = partial ? StatusCodes.Status206PartialContent : StatusCodes.Status200OK;
+            response.ContentType = details.ContentType ?? "application/octet-stream";
+            response.ContentLength = details.ContentLength;
+            response.Headers[HeaderNames.AcceptRanges] = "bytes";
+            // Names are letters, digits, '.', '_' and '-' only (ArtifactNames): safe in a quoted filename.
+            response.Headers[HeaderNames.ContentDisposition] = $"attachment; filename=\"{name}\"";
+            response.Headers[HeaderNames.XContentTypeOptions] = "nosniff";
+            if (partial && details.ContentRange is { } contentRange)
+            {
+                response.Headers[HeaderNames.ContentRange] = contentRange;
+            }
+            if (details.ETag != default)
+            {
+                response.Headers[HeaderNames.ETag] = details.ETag.ToString("H");
+            }
+            await download.Content.CopyToAsync(response.Body, context.HttpContext.RequestAborted);
+        }
+    }
+}
