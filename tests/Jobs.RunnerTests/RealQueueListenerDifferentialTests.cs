@@ -78,6 +78,39 @@ public sealed class RealQueueListenerDifferentialTests : IAsyncLifetime
         Assert.Equal([1L, 2L], real.Messages.Single(m => m.Body == "fail").Runs);
     }
 
+    [Fact]
+    public async Task MessageThatIsNotBase64_GoesToPoisonAsItArrived_WithoutRunning_SameAsTheRealQueueListener()
+    {
+        await StartRealAsync();
+        await StartRunnerAsync();
+        const string body = "not base64: {\"type\":\"demo\"}";
+        await Queue(_realQueue).SendMessageAsync(body);
+        await Queue(_runnerQueue).SendMessageAsync(body);
+
+        var real = await PoisonedAsync(_realQueue, "real");
+        var runner = await PoisonedAsync(_runnerQueue, "runner");
+
+        Assert.Equal(real, runner);
+        Assert.Equal([body], real);
+        Assert.DoesNotContain(DifferentialQueueFunction.Runs, r => r.Message.Contains("not base64", StringComparison.Ordinal));
+    }
+
+    /// <summary>Waits until <paramref name="queue"/>'s poison queue holds a message; returns its bodies as stored.</summary>
+    private static async Task<IReadOnlyList<string>> PoisonedAsync(string queue, string side)
+    {
+        var poison = Queue(queue + "-poison");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await poison.ExistsAsync()).Value || (await poison.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{side} never poisoned the message.");
+            }
+            await Task.Delay(100);
+        }
+        return [.. (await poison.PeekMessagesAsync(32)).Value.Select(m => m.Body.ToString())];
+    }
+
     /// <summary>Sends an ordinary message, then a failing one; reports what the side did with each.</summary>
     private static async Task<Observation> ObserveAsync(string queue, string side)
     {
