@@ -6,6 +6,7 @@ using Jobs.Functions.Storage;
 using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Durable;
 using Jobs.LocalRunner.Functions;
+using Jobs.LocalRunner.Restarts;
 using Jobs.LocalRunner.Triggers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -89,7 +90,11 @@ public static partial class RunnerHost
             $"taskHub={Uri.EscapeDataString(hubName)}&connection={Uri.EscapeDataString(host.StorageConnectionName)}&code={Uri.EscapeDataString(keys.DurableTaskSystemKey)}"));
         services.AddSingleton<DurableRequestCounter>();
         services.AddSingleton<DurableEngine>();
-        services.AddHostedService(sp => sp.GetRequiredService<DurableEngine>());
+        // The listeners and the durable worker are what a host restart recycles: one hosted service owns them.
+        var listeners = new List<Func<IServiceProvider, IHostedService>>();
+        services.AddSingleton(sp => new HostRestarter(sp.GetRequiredService<DurableEngine>(),
+            [.. listeners.Select(create => (Func<IHostedService>)(() => create(sp)))], sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<ILogger<HostRestarter>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<HostRestarter>());
         services.AddSingleton<DurableTaskClient>(sp => sp.GetRequiredService<DurableEngine>().Client);
         services.AddSingleton<DurableClientBinding>();
         options.ConfigureServices?.Invoke(services);
@@ -100,7 +105,7 @@ public static partial class RunnerHost
         {
             foreach (var function in catalog.Of(TriggerKind.Queue).Where(Enabled))
             {
-                services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<QueueTriggerListener>(sp, function, rawQueues));
+                listeners.Add(sp => ActivatorUtilities.CreateInstance<QueueTriggerListener>(sp, function, rawQueues));
             }
         }
         if (options.EnableTimerTriggers)
@@ -109,7 +114,7 @@ public static partial class RunnerHost
             var hostBlobs = connection.CreateBlobServiceClient();
             foreach (var function in catalog.Of(TriggerKind.Timer).Where(Enabled))
             {
-                services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<TimerTriggerListener>(sp, function, hostBlobs));
+                listeners.Add(sp => ActivatorUtilities.CreateInstance<TimerTriggerListener>(sp, function, hostBlobs));
             }
         }
 

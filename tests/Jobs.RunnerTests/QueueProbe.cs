@@ -5,7 +5,9 @@ namespace Jobs.RunnerTests;
 
 /// <summary>
 /// What the probe queue function did. A message's text says how it behaves: <c>gate:…</c> waits until the test opens
-/// its gate, <c>sleep:N:…</c> runs N milliseconds, <c>fail:…</c> throws, anything else returns at once.
+/// its gate, <c>stubborn:…</c> waits for its gate ignoring its cancellation token (on its first delivery only; later
+/// ones return at once), <c>sleep:N:…</c> runs N milliseconds,
+/// <c>fail:…</c> throws, anything else returns at once.
 /// </summary>
 public sealed class QueueProbe
 {
@@ -14,6 +16,9 @@ public sealed class QueueProbe
     public ConcurrentQueue<string> Started { get; } = new();
 
     public ConcurrentQueue<string> Finished { get; } = new();
+
+    /// <summary>Runs that ended because their cancellation token was cancelled.</summary>
+    public ConcurrentQueue<string> Cancelled { get; } = new();
 
     /// <summary>The message id each run was given (<see cref="QueueProbeWithIdFunction"/> only).</summary>
     public ConcurrentQueue<(string Message, string? Id)> Ids { get; } = new();
@@ -25,7 +30,19 @@ public sealed class QueueProbe
         Started.Enqueue(message);
         if (message.StartsWith("gate:", StringComparison.Ordinal))
         {
-            await Gate(message).Task.WaitAsync(cancellationToken);
+            try
+            {
+                await Gate(message).Task.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Cancelled.Enqueue(message);
+                throw;
+            }
+        }
+        else if (message.StartsWith("stubborn:", StringComparison.Ordinal) && Started.Count(m => m == message) == 1)
+        {
+            await Gate(message).Task;
         }
         else if (message.StartsWith("sleep:", StringComparison.Ordinal))
         {

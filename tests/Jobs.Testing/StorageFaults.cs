@@ -33,6 +33,12 @@ public sealed class StorageFaults : HttpPipelinePolicy
     public int Injected { get; private set; }
 
     /// <summary>
+    /// Awaited where a fault strikes, before it is thrown (after the request was applied, for
+    /// <see cref="FaultTiming.AfterApplied"/>): a test can make something happen at exactly that point, e.g. a host restart.
+    /// </summary>
+    public Func<StorageRequest, Task>? OnStrike { get; set; }
+
+    /// <summary>
     /// Fails the <paramref name="nth"/> request (1-based) that <paramref name="match"/> accepts, and the
     /// <paramref name="times"/> − 1 matching requests after it.
     /// </summary>
@@ -73,6 +79,7 @@ public sealed class StorageFaults : HttpPipelinePolicy
             _rules.Clear();
             _watches.Clear();
             _randomMatch = null;
+            OnStrike = null;
         }
     }
 
@@ -81,17 +88,22 @@ public sealed class StorageFaults : HttpPipelinePolicy
 
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
-        var timing = Decide(new StorageRequest(message));
+        var request = new StorageRequest(message);
+        var timing = Decide(request);
         if (timing == FaultTiming.BeforeApplied)
         {
+            await StrikeAsync(request);
             throw Fault(message, "before it was applied");
         }
         await ProcessNextAsync(message, pipeline);
         if (timing == FaultTiming.AfterApplied && message.HasResponse && message.Response.Status < 400)
         {
+            await StrikeAsync(request);
             throw Fault(message, "after it was applied");
         }
     }
+
+    private Task StrikeAsync(StorageRequest request) => OnStrike is { } strike ? strike(request) : Task.CompletedTask;
 
     private FaultTiming? Decide(StorageRequest request)
     {

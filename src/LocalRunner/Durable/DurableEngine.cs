@@ -29,7 +29,9 @@ namespace Jobs.LocalRunner.Durable;
 public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
 {
     private readonly AzureStorageOrchestrationService _service;
-    private readonly DrainingOrchestrationService _workerService;
+    private readonly AzureStorageOrchestrationServiceSettings _serviceSettings;
+    private readonly List<IDisposable> _retired = [];
+    private DrainingOrchestrationService _workerService;
     private readonly bool _useGracefulShutdown;
     private readonly TimeSpan _gracefulShutdownTimeout;
     private readonly TimeSpan _workItemVisibilityTimeout;
@@ -37,7 +39,7 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
     private readonly FunctionCatalog _catalog;
     private readonly IServiceProvider _services;
     private readonly ILoggerFactory _loggers;
-    private readonly CancellationTokenSource _stopping = new();
+    private CancellationTokenSource _stopping = new();
     private readonly DataConverter _converter;
     private TaskHubWorker? _worker;
 
@@ -52,7 +54,8 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
         _services = services;
         _loggers = loggers;
         HubName = settings.HubName;
-        _service = new AzureStorageOrchestrationService(ServiceSettings(settings, CountedClients(settings.Connection, counter.Counter), loggers));
+        _serviceSettings = ServiceSettings(settings, CountedClients(settings.Connection, counter.Counter), loggers);
+        _service = new AzureStorageOrchestrationService(_serviceSettings);
         _workerService = new DrainingOrchestrationService(_service);
         // The service's JSON options, as the Functions worker is configured with (Program.cs): one shape everywhere.
         _converter = new JsonDataConverter(JobJson.Options);
@@ -110,12 +113,43 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _service.CreateIfNotExistsAsync();
+        await StartWorkerAsync();
+    }
+
+    /// <summary>
+    /// A host restart (<see cref="Restarts.HostRestarter"/>): the worker stops forced, whatever <c>useGracefulShutdown</c>
+    /// says — the worker process goes away with the restarted host, so nothing a running activity reports afterwards is
+    /// sent and its work item comes back after the visibility timeout — and a fresh worker starts on a fresh backend
+    /// instance with the same worker id, which takes the partition leases back at once. The client is not restarted.
+    /// </summary>
+    internal async Task RestartWorkerAsync()
+    {
+        if (_worker is { } worker)
+        {
+            _workerService.BeginForcedStop();
+            await _stopping.CancelAsync();
+            await worker.StopAsync(isForced: true);
+            LogForcedStop(_workerService.HeldActivities, _workItemVisibilityTimeout);
+            // Activities of the stopped worker may still be running: what they hold is let go with the engine.
+            _retired.Add(worker);
+            _retired.Add(_stopping);
+        }
+        _stopping = new CancellationTokenSource();
+        var backend = new AzureStorageOrchestrationService(_serviceSettings);
+        _retired.Add(backend);
+        _workerService = new DrainingOrchestrationService(backend);
+        await StartWorkerAsync();
+    }
+
+    private async Task StartWorkerAsync()
+    {
+        var stopping = _stopping.Token;
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions { DataConverter = _converter }, _loggers);
         _worker = new TaskHubWorker(_workerService, _loggers) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
         _worker.AddTaskOrchestrations([.. _catalog.Of(TriggerKind.Orchestration).Select(f =>
             new FactoryCreator<TaskOrchestration>(f.Name, () => shims.CreateOrchestration(new TaskName(f.Name), new FunctionOrchestrator(f, _services, Client, _converter, _loggers))))]);
         _worker.AddTaskActivities([.. _catalog.Of(TriggerKind.Activity).Select(f =>
-            new FactoryCreator<TaskActivity>(f.Name, () => shims.CreateActivity(new TaskName(f.Name), new FunctionActivity(f, _services, Client, _stopping.Token))))]);
+            new FactoryCreator<TaskActivity>(f.Name, () => shims.CreateActivity(new TaskName(f.Name), new FunctionActivity(f, _services, Client, stopping))))]);
         await _worker.StartAsync();
     }
 
@@ -199,6 +233,10 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _worker?.Dispose();
+        foreach (var retired in _retired)
+        {
+            retired.Dispose();
+        }
         _service.Dispose();
         _stopping.Dispose();
         await Client.DisposeAsync();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using Jobs.LocalRunner.Configuration;
+using Jobs.LocalRunner.Restarts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.WebJobs.Host;
@@ -39,11 +40,43 @@ public static partial class FunctionInvoker
     /// error "Timeout value of … exceeded by function '…' (Id: …)" is logged, the function's cancellation token is
     /// cancelled, and the invocation fails at once with a <see cref="FunctionTimeoutException"/> whose message is the
     /// SDK's "Timeout value of … was exceeded by function: Functions.…" — without waiting for the function
-    /// to stop. (The host then restarts an isolated worker whose function ignores the token; the runner cannot, see
-    /// docs/host-fidelity.md.) Orchestrator episodes are not timed here: the host times them too, but aborts the
+    /// to stop. The host's exception handler then waits <see cref="TimeoutGracePeriod"/> for the function and, if it has
+    /// not stopped, restarts the worker process, aborting every invocation in it (WebScriptHostExceptionHandler
+    /// .OnTimeoutExceptionAsync → RestartWorkerWithInvocationIdAsync); the runner does the same through
+    /// <see cref="HostRestarter.RequestWorkerRestart"/>. Every invocation's token is also cancelled when the host restarts. Orchestrator episodes are not timed here: the host times them too, but aborts the
     /// episode for a replay instead of failing it, and an orchestrator does no I/O, so an episode never waits.
     /// </summary>
     public static async Task<object?> InvokeAsync(FunctionDescriptor function, InvocationContext context)
+    {
+        if (context.Services.GetService<HostRestarter>() is not { } restarter)
+        {
+            return await InvokeTimedAsync(function, context, null);
+        }
+        // A host restart aborts every invocation running, as the worker process going away does.
+        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation, restarter.InvocationsAborted);
+        var http = context.Http;
+        var requestAborted = http?.RequestAborted;
+        if (http is not null)
+        {
+            http.RequestAborted = aborted.Token;
+        }
+        try
+        {
+            return await InvokeTimedAsync(function, context with { Cancellation = aborted.Token }, restarter);
+        }
+        finally
+        {
+            if (http is not null && requestAborted is { } original)
+            {
+                http.RequestAborted = original;
+            }
+        }
+    }
+
+    /// <summary>How long the host waits for a timed-out function to stop before it restarts the worker (runner's value).</summary>
+    public static readonly TimeSpan TimeoutGracePeriod = TimeSpan.FromSeconds(2);
+
+    private static async Task<object?> InvokeTimedAsync(FunctionDescriptor function, InvocationContext context, HostRestarter? restarter)
     {
         var timeout = function.Kind == TriggerKind.Orchestration ? null : context.Services.GetService<HostSettings>()?.FunctionTimeout;
         if (timeout is not { } limit)
@@ -91,8 +124,22 @@ public static partial class FunctionInvoker
         // The exception's message is not the logged line: FunctionExecutor.TryHandleTimeoutAsync throws
         // string.Format("Timeout value of {0} was exceeded by function: {1}", timeoutInterval, ShortName), and the
         // script host's ShortName is "Functions.<name>".
-        throw new FunctionTimeoutException(string.Format(CultureInfo.InvariantCulture,
+        var timedOut = new FunctionTimeoutException(string.Format(CultureInfo.InvariantCulture,
             "Timeout value of {0} was exceeded by function: Functions.{1}", limit, function.Name), invocation);
+        if (restarter is not null)
+        {
+            _ = RestartUnlessStoppedAsync(restarter, function, invocationId, timedOut);
+        }
+        throw timedOut;
+    }
+
+    /// <summary>As WebScriptHostExceptionHandler.OnTimeoutExceptionAsync: a function still running after the grace period restarts the worker.</summary>
+    private static async Task RestartUnlessStoppedAsync(HostRestarter restarter, FunctionDescriptor function, Guid invocationId, FunctionTimeoutException timedOut)
+    {
+        if (await Task.WhenAny(timedOut.Task, Task.Delay(TimeoutGracePeriod)) != timedOut.Task)
+        {
+            restarter.RequestWorkerRestart($"A function timeout has occurred and Functions.{function.Name} (Id: '{invocationId}') has not stopped", timedOut);
+        }
     }
 
     /// <summary>

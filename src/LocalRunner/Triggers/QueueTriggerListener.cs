@@ -4,6 +4,7 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Functions;
+using Jobs.LocalRunner.Restarts;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -20,7 +21,9 @@ namespace Jobs.LocalRunner.Triggers;
 /// again after <c>visibilityTimeout</c>, or moves to the poison queue on its last dequeue. A message that is not valid
 /// base64 is poisoned at once. The function gets the extension's binding data (<see cref="QueueBindingData"/>: the
 /// message id as <c>Id</c>, and so on). Losing a message (deleted or taken over meanwhile) is ignored as the extension ignores
-/// it; any other storage failure after a run is logged, and the listener keeps serving. As the extension's listener, it
+/// it; any other storage failure settling or renewing a message is a host error, as the extension hands it to the host's
+/// exception handler: it restarts the host (<see cref="HostRestarter"/>), or, with restarts off, is logged while the
+/// listener keeps serving. As the extension's listener, it
 /// creates no queue: it checks that the queue exists (again after any failed poll) and backs off while it does not, and
 /// the poison queue is created when a message first goes there. Polling backs off exponentially with jitter to
 /// <c>maxPollingInterval</c> when idle (<see cref="RandomizedExponentialBackoff"/>). Settling a message (delete, release,
@@ -30,7 +33,7 @@ namespace Jobs.LocalRunner.Triggers;
 /// </summary>
 public sealed partial class QueueTriggerListener(
     FunctionDescriptor function, QueueServiceClient queues, HostSettings host, IConfiguration configuration, DurableTaskClient durable,
-    TimeProvider time, IServiceProvider services, ILogger<QueueTriggerListener> logger) : BackgroundService
+    TimeProvider time, IServiceProvider services, ILogger<QueueTriggerListener> logger, HostRestarter? restarter = null) : BackgroundService
 {
     // QueuePollingIntervals.Minimum in the extension.
     private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(100);
@@ -145,7 +148,7 @@ public sealed partial class QueueTriggerListener(
                 return;
             }
             Exception? failure = null;
-            await using (MessageVisibilityRenewal.Start(queue, message, host.QueueMessageLease, time, logger))
+            await using (MessageVisibilityRenewal.Start(queue, message, host.QueueMessageLease, time, logger, HostError, _shutdown.Token))
             {
                 try
                 {
@@ -185,9 +188,14 @@ public sealed partial class QueueTriggerListener(
         catch (Exception ex)
         {
             // The message stays as it is and comes back when its lease ends; its dequeue count decides what happens then.
+            // The extension lets the failure out of QueueListener.ProcessMessageAsync to the host's exception handler.
             LogSettleFailed(ex, function.Name, message.MessageId);
+            HostError($"{function.Name}: settling queue message {message.MessageId} failed", ex);
         }
     }
+
+    /// <summary>Hands a host error to the restarter; false when restarts are off (the caller then carries on).</summary>
+    private bool HostError(string reason, Exception exception) => restarter?.RequestRestart(reason, exception) ?? false;
 
     private bool TryDecode(BinaryData body, out string text)
     {

@@ -1,6 +1,7 @@
 using Azure.Storage.Blobs;
 using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Functions;
+using Jobs.LocalRunner.Restarts;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
@@ -34,11 +35,13 @@ public sealed partial class TimerTriggerListener : BackgroundService
     private readonly TimeProvider _time;
     private readonly IServiceProvider _services;
     private readonly ILogger<TimerTriggerListener> _logger;
+    private readonly HostRestarter? _restarter;
 
     public TimerTriggerListener(
         FunctionDescriptor function, BlobServiceClient hostBlobs, HostSettings host, IConfiguration configuration, IHostEnvironment environment,
-        DurableTaskClient durable, TimeProvider time, IServiceProvider services, ILogger<TimerTriggerListener> logger)
+        DurableTaskClient durable, TimeProvider time, IServiceProvider services, ILogger<TimerTriggerListener> logger, HostRestarter? restarter = null)
     {
+        _restarter = restarter;
         _function = function;
         _hostBlobs = hostBlobs;
         _host = host;
@@ -106,6 +109,13 @@ public sealed partial class TimerTriggerListener : BackgroundService
                 }
                 catch (OperationCanceledException) when (running.IsCancellationRequested)
                 {
+                    // A lock lost while held is a host error (SingletonListener's renewal hands it to the host's
+                    // exception handler): the host restarts; with restarts off the timer tries for its lock again.
+                    if (held.Lost.IsCancellationRequested && !stoppingToken.IsCancellationRequested
+                        && _restarter?.RequestRestart($"timer {_function.Name} lost its singleton lock", null) == true)
+                    {
+                        return;
+                    }
                 }
                 catch (Exception ex)
                 {

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
+using Jobs.LocalRunner.Restarts;
 using Jobs.Testing;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -76,6 +77,38 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
         Volatile.Write(ref id, (string)created["id"]!);
 
         await AssertEndsTrueAsync(client, id!, JobStatus.Completed);
+    }
+
+    /// <summary>
+    /// The fault strikes and the host restarts right there, before the app sees the fault (as when the same storage
+    /// error had hit a queue message's settle, which restarts the host — HostRestartTests): the running step is
+    /// aborted, nothing it reports is sent, and its work item comes back after the visibility timeout, so the step runs
+    /// again from the start on the fresh worker over whatever the first run had written. The job still ends as its
+    /// handler decided, with a true record and list rows.
+    /// </summary>
+    [Theory]
+    [InlineData("step start", FaultTiming.AfterApplied)]
+    [InlineData("progress", FaultTiming.BeforeApplied)]
+    [InlineData("finish", FaultTiming.AfterApplied)]
+    [InlineData("list rows on finish", FaultTiming.BeforeApplied)]
+    public async Task HostRestartAtAFault_TheStepRunsAgain_AndTheJobStillCompletes_WithATrueRecordAndListRows(string path, FaultTiming timing)
+    {
+        var restarter = runner.Services.GetRequiredService<HostRestarter>();
+        var restartsBefore = restarter.Restarts;
+        string? id = null;
+        runner.Faults.OnStrike = async _ =>
+        {
+            Assert.True(restarter.RequestRestart($"restarted by the test at its fault on {path}", null));
+            await ListenerParts.WaitUntilAsync(() => restarter.Restarts > restartsBefore, TimeSpan.FromSeconds(30), "the host has restarted");
+        };
+        runner.Faults.FailNth(PathOf(path, () => Volatile.Read(ref id)), 1, timing);
+        using var client = runner.Client(_owner);
+
+        var created = await RunnerFixture.CreateJobAsync(client, Demo(delayMs: path == "progress" ? 1200 : 300));
+        Volatile.Write(ref id, (string)created["id"]!);
+
+        await AssertEndsTrueAsync(client, id!, JobStatus.Completed, restarted: true);
+        Assert.Equal(restartsBefore + 1, restarter.Restarts);
     }
 
     [Fact]
@@ -234,7 +267,9 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
     /// the expected status with no error, list rows in every scope showing the record's status at its last status
     /// change (and no rows of earlier changes), the projection confirmed, no live-job row.
     /// </summary>
-    private async Task AssertEndsTrueAsync(HttpClient client, string id, JobStatus expected)
+    /// <param name="restarted">The host restarted while a step ran: that step's log may say it was cancelled (it saw its
+    /// token), and then that it started again as the same attempt — never any other failure.</param>
+    private async Task AssertEndsTrueAsync(HttpClient client, string id, JobStatus expected, bool restarted = false)
     {
         var end = await RunnerFixture.WaitForEndAsync(client, id, TimeSpan.FromSeconds(90));
         Assert.True((string?)end["status"] == expected.ToWire(), $"ended {end.ToJsonString()}");
@@ -264,7 +299,16 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
             // One attempt per step: a bookkeeping fault is retried by the engine, not charged to the handler's policy.
             Assert.Equal(3, job.TotalAttempts);
             var logs = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray().Select(l => (string)l!["message"]!).ToList();
-            Assert.DoesNotContain(logs, l => l.Contains("failed", StringComparison.OrdinalIgnoreCase));
+            var failures = logs.Where(l => l.Contains("failed", StringComparison.OrdinalIgnoreCase)).ToList();
+            if (restarted)
+            {
+                Assert.All(failures, l => Assert.Contains("A task was canceled", l, StringComparison.Ordinal));
+                Assert.True(failures.Count == 0 || logs.Any(l => l.Contains(") again: ", StringComparison.Ordinal)), string.Join(" | ", logs));
+            }
+            else
+            {
+                Assert.Empty(failures);
+            }
             Assert.Equal(3, (int)JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/result"))!["result"]!["stepsCompleted"]!);
         }
     }

@@ -8,7 +8,9 @@ namespace Jobs.IntegrationTests.Reliability;
 /// <summary>
 /// A runner whose own storage clients go through <see cref="StorageFaults"/>, with the storage client's retries off
 /// (so every injected fault reaches the app's code) and the sweep/reconciler running every second with a 1 s grace.
-/// The durable engine's storage is not faulted: these tests are about the app's own bookkeeping.
+/// The durable engine's storage is not faulted: these tests are about the app's own bookkeeping. The runner restarts as
+/// the host does (its default), and a restarted step's work item comes back after 30 s (a test override of the
+/// extension's 5 minutes), so a test can restart the host at a fault and see the step run again.
 /// </summary>
 public sealed class FaultRunnerFixture : RunnerFixture
 {
@@ -21,6 +23,8 @@ public sealed class FaultRunnerFixture : RunnerFixture
         new("Jobs:Storage:MaxRetries", "0"),
         new("Jobs:Runner:Schedules:SweepTimedOutJobs", "*/1 * * * * *"),
         new("Jobs:Reconciler:GraceSeconds", "1"),
+        new("Jobs:Runner:TestOverrides:WorkItemVisibilityTimeout", "00:00:30"),
+        new("Jobs:Runner:TestOverrides:ControlQueueVisibilityTimeout", "00:00:30"),
         // Retention would race the assertions; it has tests of its own.
         new("AzureWebJobs.PurgeOldJobs.Disabled", "true"),
     ];
