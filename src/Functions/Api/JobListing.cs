@@ -27,7 +27,7 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
     internal static readonly string[] StatusNames = [.. Enum.GetValues<JobStatus>().Select(s => s.ToWire())];
 
     public static readonly string[] CommonParameters = ["status", "type", "createdFrom", "createdTo", "limit", "next", "offset", "orderBy", "order"];
-    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId", "scheduleId"];
+    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId", "scheduleId", "tag"];
 
     public async Task<JobListView> ListAsync(HttpRequest request, Caller caller, EntityRef? entity, CancellationToken cancellationToken)
     {
@@ -50,8 +50,9 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         var correlationId = QueryParameters.Single(request, "correlationId");
         var from = QueryParameters.Time(request, "createdFrom");
         var to = QueryParameters.Time(request, "createdTo");
+        var tags = QueryParameters.List(request, "tag");
         // The same shape rules as a bulk action's filter (JobFilterRules); the first problem is the answer.
-        if (JobFilterRules.Check(correlationId, entityType, entityId, from, to).FirstOrDefault() is { } shapeProblem)
+        if (JobFilterRules.Check(correlationId, entityType ?? entity?.Type, entityId ?? entity?.Id, from, to, tags).FirstOrDefault() is { } shapeProblem)
         {
             throw ApiProblemException.BadParameter(shapeProblem.Field, shapeProblem.Message);
         }
@@ -59,18 +60,21 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         // A schedule's runs are the jobs of its entity (schedule/{id}): the filter is that listing, at its cost.
         if (QueryParameters.Single(request, "scheduleId") is { } scheduleId)
         {
-            if (entity is not null)
+            if (entity is not null || tags.Count > 0)
             {
-                throw ApiProblemException.BadParameter("scheduleId", "cannot be combined with entityType and entityId");
+                throw ApiProblemException.BadParameter("scheduleId", "cannot be combined with entityType and entityId, or tag");
             }
             entity = new EntityRef(Submissions.SubmissionRules.ScheduleEntityType, ScheduleIds.Require(scheduleId, "scheduleId"));
         }
 
         // Non-admins only ever read their own index partition, or an entity partition filtered to themselves.
+        // A tag's partition is shared by owners as an entity's is (TagScope picks the rarest tag's).
+        var ownerFilter = entity is not null || tags.Count > 0 ? (caller.IsAdmin ? owner : caller.Id) : null;
+        var tagged = tags.Count > 0 ? await TagScope.SmallestAsync(counters, tags, ownerFilter, cancellationToken) : default;
         JobListScope scope = entity is not null ? new JobListScope.Entity(entity.Type, entity.Id)
+            : tags.Count > 0 ? tagged.Scope
             : caller.IsAdmin && owner is null ? new JobListScope.All()
             : new JobListScope.Owner(owner ?? caller.Id);
-        var ownerFilter = entity is not null ? (caller.IsAdmin ? owner : caller.Id) : null;
 
         var orderBy = QueryParameters.Single(request, "orderBy") switch
         {
@@ -100,6 +104,7 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
             Types = types.ToHashSet(StringComparer.Ordinal),
             Owner = ownerFilter,
             CorrelationId = correlationId,
+            Tags = tags,
             CreatedFrom = from,
             CreatedTo = to,
             Limit = QueryParameters.Int(request, "limit", 50, 1, 100),
@@ -115,8 +120,14 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         }
         // The total is read beside the page (all jobs: one point read; otherwise one short range query per partition of
         // the scope), not after it. Counters know statuses and types, not creation times or correlation ids: such a
-        // page has no total.
-        var total = query.CreatedFrom is null && query.CreatedTo is null && query.CorrelationId is null ? TotalAsync(query, cancellationToken) : Task.FromResult<long?>(null);
+        // page has no total. One tag's total is its partition's counts (read already, to choose it); several tags' is a
+        // walk of the rarest tag's matching rows when it has at most TagScope.MaxCountedRows jobs in reach, else none.
+        var total = tags.Count > 1
+                ? tagged.Counts.Total(new HashSet<JobStatus>(), new HashSet<string>(), ownerFilter) <= TagScope.MaxCountedRows
+                    ? CountAsync(query, cancellationToken) : Task.FromResult<long?>(null)
+            : query.CreatedFrom is not null || query.CreatedTo is not null || query.CorrelationId is not null ? Task.FromResult<long?>(null)
+            : tags.Count == 1 ? Task.FromResult<long?>(tagged.Counts.Total(query.Statuses, query.Types, query.Owner))
+            : TotalAsync(query, cancellationToken);
         JobPage page;
         try
         {
@@ -146,6 +157,18 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         catch (Azure.RequestFailedException)
         {
             return null; // the page is still worth serving; a page without a total says it has none
+        }
+    }
+
+    private async Task<long?> CountAsync(JobListQuery query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await index.CountAsync(query, TagScope.MaxCountedRows, cancellationToken);
+        }
+        catch (Azure.RequestFailedException)
+        {
+            return null; // as TotalAsync: the page is still worth serving
         }
     }
 

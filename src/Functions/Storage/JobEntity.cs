@@ -34,6 +34,9 @@ public sealed class JobEntity : ITableEntity
     public string? EntityType { get; set; }
     public string? EntityId { get; set; }
     public string? IdempotencyKey { get; set; }
+
+    /// <summary>The job's tags as a JSON array (null: none).</summary>
+    public string? TagsJson { get; set; }
     public string? MetadataJson { get; set; }
     public int Attempt { get; set; }
     public int TotalAttempts { get; set; }
@@ -85,6 +88,7 @@ public sealed class JobEntity : ITableEntity
         EntityType = job.Entity?.Type,
         EntityId = job.Entity?.Id,
         IdempotencyKey = job.IdempotencyKey,
+        TagsJson = job.Tags.Count == 0 ? null : JsonSerializer.Serialize(job.Tags, JobJson.Options),
         MetadataJson = job.Metadata.Count == 0 ? null : JsonSerializer.Serialize(job.Metadata, JobJson.Options),
         Attempt = job.Attempt,
         TotalAttempts = job.TotalAttempts,
@@ -127,6 +131,7 @@ public sealed class JobEntity : ITableEntity
         CorrelationId = CorrelationId,
         Entity = EntityType is null || EntityId is null ? null : new EntityRef(EntityType, EntityId),
         IdempotencyKey = IdempotencyKey,
+        Tags = TagsJson is null ? [] : JsonSerializer.Deserialize<List<string>>(TagsJson, JobJson.Options) ?? [],
         Metadata = MetadataJson is null
             ? new Dictionary<string, string>()
             : JsonSerializer.Deserialize<Dictionary<string, string>>(MetadataJson, JobJson.Options) ?? [],

@@ -78,8 +78,30 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout)
         var jobs = pageRows.Select(r => new JobSummary(
             r.Row.JobId, r.Row.Type, StoredStatus.Parse(r.Row.Status, $"List row {r.Row.RowKey} in {r.Row.PartitionKey}"), r.Row.Owner,
             r.Row.EntityType is null || r.Row.EntityId is null ? null : new EntityRef(r.Row.EntityType, r.Row.EntityId),
-            r.Row.CorrelationId, r.Row.CreatedAt, r.Row.UpdatedAt)).ToList();
+            r.Row.CorrelationId, r.Row.CreatedAt, r.Row.UpdatedAt) { Tags = JobIndexEntity.ReadTags(r.Row.Tags) }).ToList();
         return new JobPage(jobs, next, requests, read);
+    }
+
+    /// <summary>
+    /// How many jobs match <paramref name="query"/> (its filters, not its page or cursor), when at most <paramref name="max"/>
+    /// do: a walk of its creation rows, ids only, that stops at <paramref name="max"/> + 1 (null: more). A listing by several
+    /// tags has its total from this walk (the counters know one tag's jobs, not an intersection).
+    /// </summary>
+    public async Task<long?> CountAsync(JobListQuery query, int max, CancellationToken cancellationToken)
+    {
+        var walk = query with { After = null, Offset = 0, OrderBy = JobOrder.CreatedAt, Descending = true };
+        long matched = 0;
+        foreach (var partition in layout.PartitionsOf(query.Scope))
+        {
+            await foreach (var _ in _table.QueryAsync<TableEntity>(BuildFilter(walk, partition), maxPerPage: 1000, select: ["JobId"], cancellationToken: cancellationToken))
+            {
+                if (++matched > max)
+                {
+                    return null;
+                }
+            }
+        }
+        return matched;
     }
 
     /// <summary>The extra clause of each phase: one for time orders, one per value (in order) for type and status.</summary>
@@ -150,6 +172,14 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout)
         if (query.CorrelationId is { } correlationId)
         {
             clauses.Add(TableClient.CreateQueryFilter($"CorrelationId eq {correlationId}"));
+        }
+        foreach (var tag in query.Tags)
+        {
+            if (query.Scope is not JobListScope.Tag { Name: var read } || read != tag)
+            {
+                // The column's name is hex digits of the tag's hash, never the user's text; its value is always true.
+                clauses.Add(TableKeys.TagColumn(tag) + " eq true");
+            }
         }
         if (phase is not null)
         {
