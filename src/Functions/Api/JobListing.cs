@@ -19,7 +19,7 @@ public sealed record Pagination(int Limit, bool HasNext, string? Next, string? N
 public sealed record JobListView(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
 
 /// <summary>Turns list query parameters into a <see cref="JobListQuery"/> the caller is allowed to run, and pages into responses.</summary>
-public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounters counters, JobHandlerRegistry handlers, PublicUrls urls)
+public sealed partial class JobListing(JobListIndex index, IndexLayout layout, JobCounters counters, JobHandlerRegistry handlers, PublicUrls urls)
 {
     /// <summary>Deepest accepted offset: each skipped row is read, so an offset costs as much as that many rows.</summary>
     public const int MaxOffset = 10_000;
@@ -27,7 +27,10 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
     internal static readonly string[] StatusNames = [.. Enum.GetValues<JobStatus>().Select(s => s.ToWire())];
 
     public static readonly string[] CommonParameters = ["status", "type", "createdFrom", "createdTo", "limit", "next", "offset", "orderBy", "order"];
-    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId", "scheduleId", "tag"];
+    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId", "scheduleId", "tag", "idPrefix"];
+
+    /// <summary>Most jobs a search by id prefix lists: each costs a point read.</summary>
+    public const int MaxIdPrefixJobs = 20;
 
     public async Task<JobListView> ListAsync(HttpRequest request, Caller caller, EntityRef? entity, CancellationToken cancellationToken)
     {
@@ -35,6 +38,10 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         if (owner is not null && !caller.IsAdmin && owner != caller.Id)
         {
             throw new ApiProblemException(StatusCodes.Status403Forbidden, "Forbidden", "Only admins may list other owners' jobs.");
+        }
+        if (QueryParameters.Single(request, "idPrefix") is { } idPrefix)
+        {
+            return await FindByIdPrefixAsync(request, caller, owner, idPrefix, cancellationToken);
         }
         var entityType = entity is null ? QueryParameters.Single(request, "entityType") : null;
         var entityId = entity is null ? QueryParameters.Single(request, "entityId") : null;
@@ -159,6 +166,31 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
             return null; // the page is still worth serving; a page without a total says it has none
         }
     }
+
+    /// <summary>
+    /// <c>?idPrefix=</c>: the caller's jobs (an admin's: everyone's, or <c>owner</c>'s) whose id starts with 1–31 hex digits,
+    /// newest first, at most <see cref="MaxIdPrefixJobs"/> (<c>limit</c> may ask for fewer); one page, no total. Alone:
+    /// with any other filter it is a 400 naming it.
+    /// </summary>
+    private async Task<JobListView> FindByIdPrefixAsync(HttpRequest request, Caller caller, string? owner, string idPrefix, CancellationToken cancellationToken)
+    {
+        var prefix = idPrefix.ToLowerInvariant();
+        if (!IdPrefixShape().IsMatch(prefix))
+        {
+            throw ApiProblemException.BadParameter("idPrefix", "must be 1-31 hex digits of a job id (a whole id: GET /api/jobs/{id})");
+        }
+        if (request.Query.Keys.FirstOrDefault(k => k is not ("idPrefix" or "owner" or "limit" or "code")) is { } other)
+        {
+            throw ApiProblemException.BadParameter(other, "cannot be combined with idPrefix");
+        }
+        var limit = QueryParameters.Int(request, "limit", MaxIdPrefixJobs, 1, MaxIdPrefixJobs);
+        JobListScope scope = caller.IsAdmin && owner is null ? new JobListScope.All() : new JobListScope.Owner(owner ?? caller.Id);
+        var jobs = await index.FindByIdPrefixAsync(scope, prefix, limit, cancellationToken);
+        return new JobListView(jobs, new Pagination(limit, false, null, null, jobs.Count, 0));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-f]{1,31}$")]
+    private static partial System.Text.RegularExpressions.Regex IdPrefixShape();
 
     private async Task<long?> CountAsync(JobListQuery query, CancellationToken cancellationToken)
     {

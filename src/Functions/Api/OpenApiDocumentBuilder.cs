@@ -184,6 +184,7 @@ public static class OpenApiDocumentBuilder
         new("get", "jobs", "ListJobs", "List jobs (the caller's; admins: all), filtered, ordered and paged by cursor.",
             [.. ListFilters, Query("entityType", "With entityId: the jobs of one entity."), Query("entityId", "With entityType."),
              Query("scheduleId", "The runs of one recurring schedule (its entity schedule/{id}); not with entityType/entityId."),
+             Query("idPrefix", "The jobs whose id starts with these 1–31 hex digits, newest first, at most 20 (limit may ask for fewer); one page, no total; only with owner and limit."),
              Query("tag", "Only jobs with every one of these tags (name or name:value, exact match); repeat or comma-separate; at most 10; not with entityType/entityId. One tag's page has a total; several tags' has one when the rarest has at most 1,000 jobs in reach.")], null,
             [new(200, "A page.", "JobListView"), new(403, "Another owner's jobs, not an admin.", "ProblemDetails", Problem, true)]),
         new("get", "jobs/stats", "GetJobStats", "Counts by status and type for the caller's scope (admins: all, or one owner). consistency: immediate (an owner's: they agree with the listing at once) or periodic (all jobs: summed by the reconciler, up to one period behind).",

@@ -214,6 +214,8 @@
       view = newJobView(params);
     } else if (path === '/types') {
       view = typesView();
+    } else if (path === '/search') {
+      view = searchView(params);
     } else if (path === '/' && !query) {
       view = overviewView(params);
     } else {
@@ -371,7 +373,7 @@
     const form = filterForm(params);
     const table = h('table', { class: 'jobs' },
       h('caption', { class: 'visually-hidden' }, 'Jobs'),
-      h('thead', {}, h('tr', {}, ['Job', 'Type', 'Status', 'Owner', 'Entity', 'Created', 'Updated'].map(t => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Job', 'Type', 'Status', 'Owner', 'Entity', 'Tags', 'Created', 'Updated'].map(t => h('th', { scope: 'col' }, t)))),
       body);
     replace(main, h('h1', {}, 'Jobs'), searchForm(params), form, summary, h('div', { class: 'table-wrap' }, table), pager);
 
@@ -398,7 +400,7 @@
       replace(summary, p.total === undefined || p.total === null
         ? `${p.count} job(s) on this page`
         : `${p.total} job(s) · page ${cursors.length + 1} of ${Math.max(1, p.totalPages)}`);
-      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No jobs match.')) : page.jobs.map(row));
+      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No jobs match.')) : page.jobs.map(row));
       replace(pager,
         h('button', { type: 'button', disabled: cursors.length === 0, onClick: () => { cursors.length = 0; load(null); } }, 'First'),
         h('button', { type: 'button', disabled: cursors.length === 0, onClick: () => { cursors.pop(); load(cursors[cursors.length - 1] || null); } }, 'Previous'),
@@ -414,6 +416,7 @@
         h('td', { 'data-label': 'Status', class: 'status-cell' }, statusBadge(job.status), bar),
         h('td', { 'data-label': 'Owner' }, job.owner),
         h('td', { 'data-label': 'Entity' }, job.entity ? `${job.entity.type}/${job.entity.id}` : '—'),
+        h('td', { 'data-label': 'Tags' }, tagChips(job.tags)),
         h('td', { 'data-label': 'Created' }, time(job.createdAt)),
         h('td', { 'data-label': 'Updated' }, time(job.updatedAt)));
     }
@@ -451,20 +454,75 @@
     return { dispose() { disposed = true; clearTimeout(timer); } };
   }
 
-  // Finds a job by its id (opens it) or its jobs by correlation id (the list, filtered: an exact match, as the API's).
+  // ---- search (issue 28) ---------------------------------------------------------------------------------------------
+
+  // One box: a whole job id opens the job; anything else is searched (#/search?q=) as an id prefix, a correlation id
+  // and a tag at once — each through the API's own filter (idPrefix, correlationId, tag) — and the matches listed
+  // together, each saying what it matched. A value the API refuses for every reading shows the API's problem.
   function searchForm(params) {
-    const box = h('input', { type: 'search', name: 'q', id: 'search', value: params.get('correlationId') || '', autocomplete: 'off',
-      placeholder: 'Job id or correlation id', 'aria-label': 'Find a job by id or correlation id' });
+    const box = h('input', { type: 'search', name: 'q', id: 'search', value: params.get('q') || params.get('correlationId') || params.get('tag') || '', autocomplete: 'off',
+      placeholder: 'Job id, id prefix, correlation id or tag', 'aria-label': 'Find jobs by id, id prefix, correlation id or tag' });
     const form = h('form', { class: 'search', role: 'search', onSubmit: event => {
       event.preventDefault();
       const q = box.value.trim();
       if (/^[0-9a-f]{32}$/i.test(q)) {
         location.hash = `#/jobs/${q.toLowerCase()}`;
       } else {
-        location.hash = q ? `#/jobs?${new URLSearchParams({ correlationId: q })}` : '#/jobs';
+        location.hash = q ? `#/search?${new URLSearchParams({ q })}` : '#/jobs';
       }
     } }, box, h('button', { type: 'submit' }, 'Find'));
     return form;
+  }
+
+  const tagShape = /^[A-Za-z0-9_./-]+(:[A-Za-z0-9_./:@+=-]+)?$/;
+
+  function searchView(params) {
+    let disposed = false;
+    const q = (params.get('q') || '').trim();
+    const summary = h('p', { class: 'summary', 'aria-live': 'polite' }, 'Searching…');
+    const body = h('tbody');
+    const table = h('table', { class: 'jobs' }, h('caption', { class: 'visually-hidden' }, 'Search results'),
+      h('thead', {}, h('tr', {}, ['Job', 'Matched', 'Type', 'Status', 'Correlation id', 'Tags', 'Created'].map(t => h('th', { scope: 'col' }, t)))), body);
+    replace(main, h('h1', {}, 'Search'), searchForm(params), summary, h('div', { class: 'table-wrap' }, table));
+    const readings = [];
+    if (/^[0-9a-f]{1,31}$/i.test(q)) readings.push(['id prefix', [['idPrefix', q.toLowerCase()]]]);
+    readings.push(['correlation id', [['correlationId', q], ['limit', '50']]]);
+    if (tagShape.test(q) && q.length <= 64) readings.push(['tag', [['tag', q], ['limit', '50']]]);
+    (async () => {
+      const results = await Promise.allSettled(readings.map(([, query]) => api('GET', '/jobs', { params: query })));
+      if (disposed) return;
+      const found = new Map();
+      results.forEach((result, i) => {
+        if (result.status !== 'fulfilled') return;
+        for (const job of result.value.jobs) {
+          const seen = found.get(job.id) || { job, matched: [] };
+          seen.matched.push(readings[i][0]);
+          found.set(job.id, seen);
+        }
+      });
+      const refused = results.find(r => r.status === 'rejected');
+      if (found.size === 0 && refused && results.every(r => r.status === 'rejected')) {
+        replace(summary, h('span', { class: 'error' }, failure(refused.reason)));
+        return;
+      }
+      replace(summary, `${found.size} job(s) match “${q}”`);
+      replace(body, found.size === 0 ? h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No jobs match.'))
+        : [...found.values()].map(({ job, matched }) => h('tr', { 'data-job-id': job.id, 'data-status': job.status },
+          h('td', { 'data-label': 'Job' }, h('a', { href: `#/jobs/${job.id}`, class: 'mono' }, shortId(job.id))),
+          h('td', { 'data-label': 'Matched' }, matched.join(', ')),
+          h('td', { 'data-label': 'Type' }, job.type),
+          h('td', { 'data-label': 'Status' }, statusBadge(job.status)),
+          h('td', { 'data-label': 'Correlation id' }, job.correlationId || '—'),
+          h('td', { 'data-label': 'Tags' }, tagChips(job.tags)),
+          h('td', { 'data-label': 'Created' }, time(job.createdAt)))));
+    })();
+    return { dispose() { disposed = true; } };
+  }
+
+  // A job's tags as chips; each lists the jobs with that tag.
+  function tagChips(tags) {
+    if (!tags || tags.length === 0) return '—';
+    return h('span', { class: 'chips' }, tags.map(tag => h('a', { class: 'chip', 'data-tag': tag, href: `#/jobs?${new URLSearchParams({ tag })}`, title: `Jobs tagged ${tag}` }, tag)));
   }
 
   function filterForm(params) {
@@ -487,7 +545,7 @@
       if (picked.length > 0) {
         query.set('status', picked.join(','));
       }
-      for (const name of ['type', 'correlationId', 'entityType', 'entityId', 'owner', 'orderBy', 'order', 'limit']) {
+      for (const name of ['type', 'correlationId', 'tag', 'entityType', 'entityId', 'owner', 'orderBy', 'order', 'limit']) {
         const value = (data.get(name) || '').toString().trim();
         if (value) {
           query.set(name, value);
@@ -499,6 +557,7 @@
       statuses.map(s => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'status', value: s, checked: chosen.has(s) }), s.replace('_', ' ')))),
     field('Type', typeSelect),
     input('correlationId', 'Correlation id'),
+    input('tag', 'Tag'),
     input('entityType', 'Entity type'),
     input('entityId', 'Entity id'),
     input('owner', 'Owner (admins)'),
@@ -701,6 +760,7 @@
         ['Id', h('span', { class: 'mono' }, j.id)], ['Type', j.type], ['Owner', j.owner], ['Status', j.status.replace('_', ' ')],
         ['Progress', `${j.progress ?? 0}%`], ['Step', j.step || '—'],
         ['Correlation id', j.correlationId || '—'], ['Entity', j.entity ? `${j.entity.type}/${j.entity.id}` : '—'],
+        ['Tags', tagChips(j.tags)],
         ['Created', time(j.createdAt)], ['Not before', time(j.notBefore)], ['Started', time(j.startedAt)],
         ['Updated', time(j.updatedAt)], ['Completed', time(j.completedAt)], ['Deadline', time(j.deadline)],
         ['Step attempts', String(j.totalAttempts ?? 0)],
