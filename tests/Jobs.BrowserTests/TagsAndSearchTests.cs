@@ -31,7 +31,7 @@ public sealed class TagsAndSearchTests(DashboardRunnerFixture runner, BrowserFix
         }
     }
 
-    private async Task<IPage> OpenAsync(string hash)
+    private async Task<IPage> OpenAsync(string hash, string query = "")
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -55,7 +55,7 @@ public sealed class TagsAndSearchTests(DashboardRunnerFixture runner, BrowserFix
             }
         };
         page.PageError += (_, error) => _pageErrors.Add($"page error: {error}");
-        await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard" + hash).ToString());
+        await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard" + query + hash).ToString());
         return page;
     }
 
@@ -130,6 +130,60 @@ public sealed class TagsAndSearchTests(DashboardRunnerFixture runner, BrowserFix
         await page.GetByRole(AriaRole.Button, new() { Name = "Find" }).ClickAsync();
         await Expect(Rows(page)).ToHaveCountAsync(1);
         await Expect(page.Locator($"tr[data-job-id='{tagged}'] td[data-label=Matched]")).ToHaveTextAsync("tag");
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task AJobCreatedWhileTheListIsOpen_IsAnnouncedAsNew_AndShownWithItsCorrelationId_WhenAsked()
+    {
+        using var api = runner.Client(_owner);
+        var first = await DraftAsync(api, new { type = "demo.steps", draft = true, correlationId = $"first-{_run}" });
+        // The first page is asked again every 300 ms here instead of every 10 s.
+        var page = await OpenAsync("#/jobs", "?newJobsPollMs=300");
+        await Expect(Rows(page)).ToHaveCountAsync(1);
+        await Expect(page.Locator(".new-jobs button")).ToHaveCountAsync(0);
+
+        var second = await DraftAsync(api, new { type = "demo.steps", draft = true, correlationId = $"second-{_run}" });
+        var third = await DraftAsync(api, new { type = "demo.steps", draft = true, correlationId = $"third-{_run}" });
+
+        var prompt = page.Locator(".new-jobs button");
+        await Expect(prompt).ToHaveTextAsync("2 new jobs — show");
+        Assert.Equal([first], await RowIdsAsync(page)); // nothing moves until asked
+        await prompt.ClickAsync();
+        await Expect(Rows(page)).ToHaveCountAsync(3);
+        await Expect(page.Locator($"tr[data-job-id='{third}'] td[data-label='Correlation id']")).ToHaveTextAsync($"third-{_run}");
+        await Expect(prompt).ToHaveCountAsync(0);
+        Assert.Equal(new[] { first, second, third }.Order(StringComparer.Ordinal), await RowIdsAsync(page));
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task TheCreatedDateRange_NarrowsTheList_ToJobsCreatedInIt()
+    {
+        using var api = runner.Client(_owner);
+        var ids = new[]
+        {
+            await DraftAsync(api, new { type = "demo.steps", draft = true }),
+            await DraftAsync(api, new { type = "demo.steps", draft = true }),
+        };
+        var page = await OpenAsync("#/jobs");
+        await Expect(Rows(page)).ToHaveCountAsync(2);
+
+        // A range in the past: nothing of this owner's was created in it.
+        await page.Locator("input[name=createdFrom]").FillAsync("2020-01-01T00:00");
+        await page.Locator("input[name=createdTo]").FillAsync("2020-12-31T00:00");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("createdFrom=2020-.*createdTo=2020-"));
+        await Expect(page.Locator("table.jobs tbody")).ToHaveTextAsync("No jobs match.");
+        await Expect(page.Locator("input[name=createdTo]")).ToHaveValueAsync("2020-12-31T00:00"); // kept, in local time
+
+        // From a day ago, with no end: both.
+        await page.Locator("input[name=createdTo]").FillAsync("");
+        var dayAgo = await page.EvaluateAsync<string>("() => { const d = new Date(Date.now() - 86400000); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16); }");
+        await page.Locator("input[name=createdFrom]").FillAsync(dayAgo);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        await Expect(Rows(page)).ToHaveCountAsync(2);
+        Assert.Equal(ids.Order(StringComparer.Ordinal), await RowIdsAsync(page));
         AssertNoPageErrors();
     }
 }

@@ -373,9 +373,12 @@
     const form = filterForm(params);
     const table = h('table', { class: 'jobs' },
       h('caption', { class: 'visually-hidden' }, 'Jobs'),
-      h('thead', {}, h('tr', {}, ['Job', 'Type', 'Status', 'Owner', 'Entity', 'Tags', 'Created', 'Updated'].map(t => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Job', 'Type', 'Status', 'Step', 'Owner', 'Entity', 'Correlation id', 'Tags', 'Created', 'Updated', 'Took'].map(t => h('th', { scope: 'col' }, t)))),
       body);
-    replace(main, h('h1', {}, 'Jobs'), searchForm(params), form, summary, h('div', { class: 'table-wrap' }, table), pager);
+    const fresh = h('div', { class: 'new-jobs', 'aria-live': 'polite' });
+    let newest = null;
+    let freshTimer = null;
+    replace(main, h('h1', {}, 'Jobs'), searchForm(params), form, summary, fresh, h('div', { class: 'table-wrap' }, table), pager);
 
     async function load(cursor) {
       const query = [...params.entries()].filter(([name]) => name !== 'next');
@@ -400,7 +403,10 @@
       replace(summary, p.total === undefined || p.total === null
         ? `${p.count} job(s) on this page`
         : `${p.total} job(s) · page ${cursors.length + 1} of ${Math.max(1, p.totalPages)}`);
-      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No jobs match.')) : page.jobs.map(row));
+      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 11, class: 'muted' }, 'No jobs match.')) : page.jobs.map(row));
+      replace(fresh);
+      newest = cursors.length === 0 ? page.jobs.reduce((top, j) => (top === null || j.createdAt > top ? j.createdAt : top), null) : null;
+      watchNewJobs();
       replace(pager,
         h('button', { type: 'button', disabled: cursors.length === 0, onClick: () => { cursors.length = 0; load(null); } }, 'First'),
         h('button', { type: 'button', disabled: cursors.length === 0, onClick: () => { cursors.pop(); load(cursors[cursors.length - 1] || null); } }, 'Previous'),
@@ -414,11 +420,38 @@
         h('td', { 'data-label': 'Job' }, h('a', { href: `#/jobs/${job.id}`, class: 'mono' }, shortId(job.id))),
         h('td', { 'data-label': 'Type' }, job.type),
         h('td', { 'data-label': 'Status', class: 'status-cell' }, statusBadge(job.status), bar),
+        h('td', { 'data-label': 'Step', class: 'step-cell' }, '—'),
         h('td', { 'data-label': 'Owner' }, job.owner),
         h('td', { 'data-label': 'Entity' }, job.entity ? `${job.entity.type}/${job.entity.id}` : '—'),
+        h('td', { 'data-label': 'Correlation id' }, job.correlationId || '—'),
         h('td', { 'data-label': 'Tags' }, tagChips(job.tags)),
         h('td', { 'data-label': 'Created' }, time(job.createdAt)),
-        h('td', { 'data-label': 'Updated' }, time(job.updatedAt)));
+        h('td', { 'data-label': 'Updated' }, time(job.updatedAt)),
+        h('td', { 'data-label': 'Took', title: 'From creation to its ending' }, live.has(job.status) || job.status === 'draft' ? '—' : took(job.createdAt, job.updatedAt)));
+    }
+
+    // Issue 28: on the first page, the same listing is asked again every 10 s (one request, the page's own filters and
+    // size); jobs created since the newest one shown are announced as "N new jobs", which loads the page again.
+    function watchNewJobs() {
+      clearTimeout(freshTimer);
+      if (disposed || cursors.length > 0 || (params.get('orderBy') || 'createdAt') !== 'createdAt' || params.get('order') === 'asc') {
+        return;
+      }
+      freshTimer = setTimeout(async () => {
+        try {
+          const query = [...params.entries()].filter(([name]) => name !== 'next');
+          if (!params.has('limit')) query.push(['limit', defaultLimit]);
+          const page = await api('GET', '/jobs', { params: query });
+          if (disposed || cursors.length > 0) return;
+          const shown = new Set([...body.querySelectorAll('tr[data-job-id]')].map(r => r.dataset.jobId));
+          const added = page.jobs.filter(j => !shown.has(j.id) && (newest === null || j.createdAt >= newest)).length;
+          replace(fresh, added === 0 ? null : h('button', { type: 'button', class: 'secondary', onClick: () => load(null) },
+            `${added}${added === page.jobs.length && page.pagination.hasNext ? '+' : ''} new job${added === 1 ? '' : 's'} — show`));
+        } catch {
+          // the next round tries again
+        }
+        watchNewJobs();
+      }, newJobsPollMs);
     }
 
     // Running rows' bars move: their /status (one cheap read each) is polled while they are on screen and live.
@@ -439,6 +472,8 @@
             const cell = r.querySelector('.status-cell');
             const bar = cell.querySelector('[role=progressbar]');
             replace(cell, statusBadge(status.status), live.has(status.status) ? bar : null);
+            const step = r.querySelector('.step-cell');
+            if (step) step.textContent = status.step ? `${status.step}${status.stepCount ? ` (${(status.stepIndex ?? 0) + 1}/${status.stepCount})` : ''}` : '—';
             if (bar) {
               setProgress(bar, status.progress, status.status);
             }
@@ -451,7 +486,7 @@
     }
 
     load(null);
-    return { dispose() { disposed = true; clearTimeout(timer); } };
+    return { dispose() { disposed = true; clearTimeout(timer); clearTimeout(freshTimer); } };
   }
 
   // ---- search (issue 28) ---------------------------------------------------------------------------------------------
@@ -472,6 +507,16 @@
       }
     } }, box, h('button', { type: 'submit' }, 'Find'));
     return form;
+  }
+
+  // How often the list's first page looks for new jobs; a test may shorten it (?newJobsPollMs= on the page's URL).
+  const newJobsPollMs = Number(new URLSearchParams(location.search).get('newJobsPollMs')) || 10_000;
+
+  // A duration as people read it: 850 ms, 4.2 s, 3.5 min, 2.1 h.
+  function took(from, to) {
+    const ms = Date.parse(to) - Date.parse(from);
+    if (!(ms >= 0)) return '—';
+    return ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : ms < 3_600_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 3_600_000).toFixed(1)} h`;
   }
 
   const tagShape = /^[A-Za-z0-9_./-]+(:[A-Za-z0-9_./:@+=-]+)?$/;
@@ -537,6 +582,11 @@
     const input = (name, label) => field(label, h('input', { name, value: params.get(name) || '', autocomplete: 'off' }));
     const select = (name, label, options, fallback = options[0][0]) => field(label, h('select', { name },
       options.map(([value, text]) => h('option', { value, selected: (params.get(name) || fallback) === value }, text))));
+    const localTime = (name, label) => {
+      const at = params.get(name) ? new Date(params.get(name)) : null;
+      const local = at && !Number.isNaN(at.getTime()) ? new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : '';
+      return field(label, h('input', { type: 'datetime-local', name, value: local }));
+    };
     const form = h('form', { class: 'filters', 'aria-label': 'Filters', onSubmit: event => {
       event.preventDefault();
       const data = new FormData(form);
@@ -551,6 +601,13 @@
           query.set(name, value);
         }
       }
+      // The created-date range (issue 28): the browser's local time, sent as an instant.
+      for (const name of ['createdFrom', 'createdTo']) {
+        const value = (data.get(name) || '').toString();
+        if (value && !Number.isNaN(Date.parse(value))) {
+          query.set(name, new Date(value).toISOString());
+        }
+      }
       location.hash = `#/jobs?${query}`;
     } },
     h('fieldset', { class: 'statuses' }, h('legend', {}, 'Status'),
@@ -558,6 +615,8 @@
     field('Type', typeSelect),
     input('correlationId', 'Correlation id'),
     input('tag', 'Tag'),
+    localTime('createdFrom', 'Created from'),
+    localTime('createdTo', 'Created to'),
     input('entityType', 'Entity type'),
     input('entityId', 'Entity id'),
     input('owner', 'Owner (admins)'),
