@@ -371,14 +371,41 @@
     const summary = h('p', { class: 'summary', 'aria-live': 'polite' });
     const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
     const form = filterForm(params);
+    // Issue 26: rows are selected with their boxes (or all on the page), and the selection cancelled or rerun with one
+    // POST /jobs/bulk naming the ids; the bulk job it starts is then shown.
+    const selected = new Set();
+    const selectAll = h('input', { type: 'checkbox', 'aria-label': 'Select all on this page', onChange: () => {
+      for (const box of body.querySelectorAll('input.select-row')) {
+        box.checked = selectAll.checked;
+        if (box.checked) selected.add(box.value); else selected.delete(box.value);
+      }
+      showSelection();
+    } });
+    const chosenCount = h('span', { class: 'muted' });
+    const bulkButton = (action, label) => h('button', { type: 'button', class: 'secondary', 'data-bulk': action, disabled: true, onClick: async () => {
+      try {
+        const bulk = await api('POST', '/jobs/bulk', { body: { action, ids: [...selected] } });
+        location.hash = `#/jobs/${bulk.id}`;
+      } catch (error) {
+        say(failure(error), 'error');
+      }
+    } }, label);
+    const bulkActions = h('div', { class: 'bulk-actions', role: 'group', 'aria-label': 'Selected jobs' },
+      bulkButton('cancel', 'Cancel selected'), bulkButton('rerun', 'Rerun selected'), chosenCount);
+    function showSelection() {
+      for (const button of bulkActions.querySelectorAll('button')) button.disabled = selected.size === 0;
+      chosenCount.textContent = selected.size === 0 ? '' : `${selected.size} selected`;
+      const boxes = [...body.querySelectorAll('input.select-row')];
+      selectAll.checked = boxes.length > 0 && boxes.every(b => b.checked);
+    }
     const table = h('table', { class: 'jobs' },
       h('caption', { class: 'visually-hidden' }, 'Jobs'),
-      h('thead', {}, h('tr', {}, ['Job', 'Type', 'Status', 'Step', 'Owner', 'Entity', 'Correlation id', 'Tags', 'Created', 'Updated', 'Took'].map(t => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, selectAll), ['Job', 'Type', 'Status', 'Step', 'Owner', 'Entity', 'Correlation id', 'Tags', 'Created', 'Updated', 'Took'].map(t => h('th', { scope: 'col' }, t)))),
       body);
     const fresh = h('div', { class: 'new-jobs', 'aria-live': 'polite' });
     let newest = null;
     let freshTimer = null;
-    replace(main, h('h1', {}, 'Jobs'), searchForm(params), form, summary, fresh, h('div', { class: 'table-wrap' }, table), pager);
+    replace(main, h('h1', {}, 'Jobs'), searchForm(params), form, summary, fresh, bulkActions, h('div', { class: 'table-wrap' }, table), pager);
 
     async function load(cursor) {
       const query = [...params.entries()].filter(([name]) => name !== 'next');
@@ -403,8 +430,10 @@
       replace(summary, p.total === undefined || p.total === null
         ? `${p.count} job(s) on this page`
         : `${p.total} job(s) · page ${cursors.length + 1} of ${Math.max(1, p.totalPages)}`);
-      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 11, class: 'muted' }, 'No jobs match.')) : page.jobs.map(row));
+      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 12, class: 'muted' }, 'No jobs match.')) : page.jobs.map(row));
       replace(fresh);
+      selected.clear();
+      showSelection();
       newest = cursors.length === 0 ? page.jobs.reduce((top, j) => (top === null || j.createdAt > top ? j.createdAt : top), null) : null;
       watchNewJobs();
       replace(pager,
@@ -417,6 +446,10 @@
     function row(job) {
       const bar = live.has(job.status) ? progressBar(0, `Progress of ${shortId(job.id)}`) : null;
       return h('tr', { 'data-job-id': job.id, 'data-status': job.status },
+        h('td', { 'data-label': 'Select' }, h('input', { type: 'checkbox', class: 'select-row', value: job.id, 'aria-label': `Select ${shortId(job.id)}`, onChange: event => {
+          if (event.target.checked) selected.add(job.id); else selected.delete(job.id);
+          showSelection();
+        } })),
         h('td', { 'data-label': 'Job' }, h('a', { href: `#/jobs/${job.id}`, class: 'mono' }, shortId(job.id))),
         h('td', { 'data-label': 'Type' }, job.type),
         h('td', { 'data-label': 'Status', class: 'status-cell' }, statusBadge(job.status), bar),
