@@ -110,7 +110,8 @@ public static partial class JobsCommand
         var wait = new Option<bool>("--wait") { Description = "Follow the job until it ends; exit 1 unless it completed." };
         var priority = new Option<int?>("--priority") { Description = "0–9, higher first among its type's queued jobs (default: the type's)." };
         var concurrencyKey = new Option<string?>("--concurrency-key") { Description = "What the type's per-key concurrency limit counts the job against (a tenant, a customer)." };
-        var create = new Command("create", "Create a job.") { typeArgument, input, correlation, priority, concurrencyKey, wait };
+        var createTags = new Option<string[]>("--tag") { Description = "A tag, name or name:value (repeat or comma-separate; at most 10).", AllowMultipleArgumentsPerToken = true };
+        var create = new Command("create", "Create a job.") { typeArgument, input, correlation, priority, concurrencyKey, createTags, wait };
         create.SetAction((parse, ct) => Run(parse, json, async output =>
         {
             var client = Client(parse);
@@ -121,6 +122,7 @@ public static partial class JobsCommand
                 CorrelationId = parse.GetValue(correlation),
                 Priority = parse.GetValue(priority),
                 ConcurrencyKey = parse.GetValue(concurrencyKey),
+                Tags = SplitTags(parse.GetValue(createTags)) is { Count: > 0 } tags ? tags : null,
             }, ct);
             if (!parse.GetValue(wait))
             {
@@ -138,7 +140,8 @@ public static partial class JobsCommand
         var typeFilter = new Option<string[]>("--type") { Description = "Only these types.", AllowMultipleArgumentsPerToken = true };
         var correlationFilter = new Option<string>("--correlation-id") { Description = "Only jobs created with this correlation id (exact match)." };
         var limit = new Option<int>("--limit") { Description = "At most this many jobs (default 50).", DefaultValueFactory = _ => 50 };
-        var list = new Command("list", "List jobs, newest first.") { status, typeFilter, correlationFilter, limit };
+        var tagFilter = new Option<string[]>("--tag") { Description = "Only jobs with every one of these tags (repeat or comma-separate).", AllowMultipleArgumentsPerToken = true };
+        var list = new Command("list", "List jobs, newest first.") { status, typeFilter, correlationFilter, tagFilter, limit };
         list.SetAction((parse, ct) => Run(parse, json, async output =>
         {
             var statuses = (parse.GetValue(status) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(ParseState).ToList();
@@ -147,6 +150,7 @@ public static partial class JobsCommand
                 Statuses = statuses,
                 Types = [.. (parse.GetValue(typeFilter) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries))],
                 CorrelationId = parse.GetValue(correlationFilter),
+                Tags = SplitTags(parse.GetValue(tagFilter)),
             };
             var jobs = new List<JobSummary>();
             await foreach (var job in Client(parse).ListAsync(query, ct))
@@ -216,6 +220,7 @@ public static partial class JobsCommand
                     ? $"waiting for decision {decision.Name}: {decision.Question} (by {decision.TimeoutAt:O}, then {decision.OnTimeout}{(decision.Role is null ? "" : $"; role {decision.Role} may answer")}): jobsctl decide {job.Id} {decision.Name} approve|reject"
                     : $"decision {decision.Name}: {decision.Answer.Value.ToString().ToLowerInvariant()} by {(decision.TimedOut ? "timeout" : decision.DecidedBy)}{(decision.Comment is null ? "" : $": {decision.Comment}")}");
             }
+            if (job.Tags.Count > 0) output.WriteLine($"tags {string.Join(' ', job.Tags)}");
             if (job.Result is { } result) output.WriteLine($"result {result.GetRawText()}");
             if (job.Error is { } error) output.WriteLine($"error {error.Message}{(error.Step is null ? "" : $" (in {error.Step})")}");
             return ExitCodes.Ok;
@@ -366,7 +371,8 @@ public static partial class JobsCommand
         var bulkType = new Option<string[]>("--type") { Description = "Only jobs of these types.", AllowMultipleArgumentsPerToken = true };
         var bulkCorrelation = new Option<string?>("--correlation-id") { Description = "Only jobs created with this correlation id." };
         var all = new Option<bool>("--all") { Description = "With no ids and no filter: every job in reach." };
-        var bulk = new Command("bulk", "Cancel, rerun or delete many jobs; prints what was done and what was skipped.") { action, bulkIds, bulkStatus, bulkType, bulkCorrelation, all, wait };
+        var bulkTags = new Option<string[]>("--tag") { Description = "Only jobs with every one of these tags.", AllowMultipleArgumentsPerToken = true };
+        var bulk = new Command("bulk", "Cancel, rerun or delete many jobs; prints what was done and what was skipped.") { action, bulkIds, bulkStatus, bulkType, bulkCorrelation, bulkTags, all, wait };
         bulk.SetAction((parse, ct) => Run(parse, json, async output =>
         {
             var client = Client(parse);
@@ -382,6 +388,7 @@ public static partial class JobsCommand
                     Status = statuses.Count > 0 ? statuses : null,
                     Type = typeNames.Count > 0 ? typeNames : null,
                     CorrelationId = parse.GetValue(bulkCorrelation),
+                    Tag = SplitTags(parse.GetValue(bulkTags)) is { Count: > 0 } bulkTagValues ? bulkTagValues : null,
                 },
                 All = parse.GetValue(all),
             };
@@ -584,6 +591,10 @@ public static partial class JobsCommand
             throw new UsageException($"--input is not JSON: {ex.Message}");
         }
     }
+
+    /// <summary>The values of a repeatable <c>--tag</c> option, each of which may be comma-separated (no tag holds a comma).</summary>
+    private static List<string> SplitTags(string[]? values) =>
+        [.. (values ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
 
     private static JobState ParseState(string text) =>
         Enum.GetValues<JobState>().FirstOrDefault(s => s.ToWire() == text, (JobState)(-1)) is var state && Enum.IsDefined(state)

@@ -458,6 +458,10 @@ public sealed class JobsClient(HttpClient http)
         Add("entityId", query.Entity?.Id);
         Add("correlationId", query.CorrelationId);
         Add("scheduleId", query.ScheduleId);
+        foreach (var tag in query.Tags)
+        {
+            Add("tag", tag);
+        }
         Add("createdFrom", query.CreatedFrom?.ToString("O"));
         Add("createdTo", query.CreatedTo?.ToString("O"));
         Add("orderBy", query.OrderBy);

@@ -83,6 +83,9 @@ public sealed record Job
     public JobError? Error { get; init; }
     public string? CorrelationId { get; init; }
     public EntityRef? Entity { get; init; }
+
+    /// <summary>The job's tags (<c>name</c> or <c>name:value</c>), set at creation.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
     public bool CancelRequested { get; init; }
     public int TotalAttempts { get; init; }
@@ -176,7 +179,10 @@ public sealed record JobArtifact(string Name, long Bytes, string ContentType, st
 /// <summary>The answer of <c>GET /api/jobs/{id}/artifacts</c>.</summary>
 public sealed record JobArtifactList(string Id, IReadOnlyList<JobArtifact> Artifacts);
 
-public sealed record JobSummary(string Id, string Type, JobState Status, string Owner, EntityRef? Entity, string? CorrelationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+public sealed record JobSummary(string Id, string Type, JobState Status, string Owner, EntityRef? Entity, string? CorrelationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
 
 public sealed record Pagination(int Limit, bool HasNext, string? Next, string? NextLink, int Count, int Offset, long? Total, long? TotalPages);
 
@@ -234,6 +240,9 @@ public sealed record CreateJobRequest
     public object? Input { get; init; }
     public string? CorrelationId { get; init; }
     public EntityRef? Entity { get; init; }
+
+    /// <summary>Up to 10 tags, each <c>name</c> or <c>name:value</c> of at most 64 characters.</summary>
+    public IReadOnlyList<string>? Tags { get; init; }
     public string? IdempotencyKey { get; init; }
     public DateTimeOffset? NotBefore { get; init; }
     public bool Draft { get; init; }
@@ -258,6 +267,9 @@ public sealed record JobQuery
 
     /// <summary>Only jobs created with this correlation id (exact match); such a listing has no total.</summary>
     public string? CorrelationId { get; init; }
+
+    /// <summary>Only jobs with every one of these tags (not with <see cref="Entity"/>).</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
     public DateTimeOffset? CreatedFrom { get; init; }
     public DateTimeOffset? CreatedTo { get; init; }
     public string? OrderBy { get; init; }
@@ -292,6 +304,9 @@ public sealed record BulkFilter
     public IReadOnlyList<JobState>? Status { get; init; }
     public IReadOnlyList<string>? Type { get; init; }
     public string? CorrelationId { get; init; }
+
+    /// <summary>Only jobs with every one of these tags.</summary>
+    public IReadOnlyList<string>? Tag { get; init; }
     public string? EntityType { get; init; }
     public string? EntityId { get; init; }
     public string? Owner { get; init; }

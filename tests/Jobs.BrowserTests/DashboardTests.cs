@@ -300,14 +300,14 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         using var other = await api.PostAsJsonAsync("/api/jobs", new { type = "demo.steps", draft = true, correlationId = correlation + "-other" });
         var page = await OpenAsync(_owner, "#/jobs");
 
-        await page.GetByRole(AriaRole.Searchbox, new() { Name = "Find a job by id or correlation id" }).FillAsync(correlation);
+        await page.GetByRole(AriaRole.Searchbox, new() { Name = "Find jobs by id, id prefix, correlation id or tag" }).FillAsync(correlation);
         await page.GetByRole(AriaRole.Button, new() { Name = "Find" }).ClickAsync();
 
         var rows = page.Locator("table.jobs tbody tr[data-job-id]");
         await Expect(rows).ToHaveCountAsync(2);
         Assert.Equal(wanted.Order(StringComparer.Ordinal), (await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.jobId)")).Order(StringComparer.Ordinal));
 
-        await page.GetByRole(AriaRole.Searchbox, new() { Name = "Find a job by id or correlation id" }).FillAsync(wanted[1].ToUpperInvariant());
+        await page.GetByRole(AriaRole.Searchbox, new() { Name = "Find jobs by id, id prefix, correlation id or tag" }).FillAsync(wanted[1].ToUpperInvariant());
         await page.GetByRole(AriaRole.Button, new() { Name = "Find" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"#/jobs/{wanted[1]}$"));
         await Expect(JobView(page, wanted[1]).Locator(".status-slot .status")).ToHaveTextAsync("draft");

@@ -19,7 +19,7 @@ public sealed record Pagination(int Limit, bool HasNext, string? Next, string? N
 public sealed record JobListView(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
 
 /// <summary>Turns list query parameters into a <see cref="JobListQuery"/> the caller is allowed to run, and pages into responses.</summary>
-public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounters counters, JobHandlerRegistry handlers, PublicUrls urls)
+public sealed partial class JobListing(JobListIndex index, IndexLayout layout, JobCounters counters, JobHandlerRegistry handlers, PublicUrls urls)
 {
     /// <summary>Deepest accepted offset: each skipped row is read, so an offset costs as much as that many rows.</summary>
     public const int MaxOffset = 10_000;
@@ -27,7 +27,10 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
     internal static readonly string[] StatusNames = [.. Enum.GetValues<JobStatus>().Select(s => s.ToWire())];
 
     public static readonly string[] CommonParameters = ["status", "type", "createdFrom", "createdTo", "limit", "next", "offset", "orderBy", "order"];
-    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId", "scheduleId"];
+    public static readonly string[] ListParameters = [.. CommonParameters, "owner", "entityType", "entityId", "correlationId", "scheduleId", "tag", "idPrefix"];
+
+    /// <summary>Most jobs a search by id prefix lists: each costs a point read.</summary>
+    public const int MaxIdPrefixJobs = 20;
 
     public async Task<JobListView> ListAsync(HttpRequest request, Caller caller, EntityRef? entity, CancellationToken cancellationToken)
     {
@@ -35,6 +38,10 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         if (owner is not null && !caller.IsAdmin && owner != caller.Id)
         {
             throw new ApiProblemException(StatusCodes.Status403Forbidden, "Forbidden", "Only admins may list other owners' jobs.");
+        }
+        if (QueryParameters.Single(request, "idPrefix") is { } idPrefix)
+        {
+            return await FindByIdPrefixAsync(request, caller, owner, idPrefix, cancellationToken);
         }
         var entityType = entity is null ? QueryParameters.Single(request, "entityType") : null;
         var entityId = entity is null ? QueryParameters.Single(request, "entityId") : null;
@@ -50,8 +57,9 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         var correlationId = QueryParameters.Single(request, "correlationId");
         var from = QueryParameters.Time(request, "createdFrom");
         var to = QueryParameters.Time(request, "createdTo");
+        var tags = QueryParameters.List(request, "tag");
         // The same shape rules as a bulk action's filter (JobFilterRules); the first problem is the answer.
-        if (JobFilterRules.Check(correlationId, entityType, entityId, from, to).FirstOrDefault() is { } shapeProblem)
+        if (JobFilterRules.Check(correlationId, entityType ?? entity?.Type, entityId ?? entity?.Id, from, to, tags).FirstOrDefault() is { } shapeProblem)
         {
             throw ApiProblemException.BadParameter(shapeProblem.Field, shapeProblem.Message);
         }
@@ -59,18 +67,21 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         // A schedule's runs are the jobs of its entity (schedule/{id}): the filter is that listing, at its cost.
         if (QueryParameters.Single(request, "scheduleId") is { } scheduleId)
         {
-            if (entity is not null)
+            if (entity is not null || tags.Count > 0)
             {
-                throw ApiProblemException.BadParameter("scheduleId", "cannot be combined with entityType and entityId");
+                throw ApiProblemException.BadParameter("scheduleId", "cannot be combined with entityType and entityId, or tag");
             }
             entity = new EntityRef(Submissions.SubmissionRules.ScheduleEntityType, ScheduleIds.Require(scheduleId, "scheduleId"));
         }
 
         // Non-admins only ever read their own index partition, or an entity partition filtered to themselves.
+        // A tag's partition is shared by owners as an entity's is (TagScope picks the rarest tag's).
+        var ownerFilter = entity is not null || tags.Count > 0 ? (caller.IsAdmin ? owner : caller.Id) : null;
+        var tagged = tags.Count > 0 ? await TagScope.SmallestAsync(counters, tags, ownerFilter, cancellationToken) : default;
         JobListScope scope = entity is not null ? new JobListScope.Entity(entity.Type, entity.Id)
+            : tags.Count > 0 ? tagged.Scope
             : caller.IsAdmin && owner is null ? new JobListScope.All()
             : new JobListScope.Owner(owner ?? caller.Id);
-        var ownerFilter = entity is not null ? (caller.IsAdmin ? owner : caller.Id) : null;
 
         var orderBy = QueryParameters.Single(request, "orderBy") switch
         {
@@ -100,6 +111,7 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
             Types = types.ToHashSet(StringComparer.Ordinal),
             Owner = ownerFilter,
             CorrelationId = correlationId,
+            Tags = tags,
             CreatedFrom = from,
             CreatedTo = to,
             Limit = QueryParameters.Int(request, "limit", 50, 1, 100),
@@ -115,8 +127,14 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         }
         // The total is read beside the page (all jobs: one point read; otherwise one short range query per partition of
         // the scope), not after it. Counters know statuses and types, not creation times or correlation ids: such a
-        // page has no total.
-        var total = query.CreatedFrom is null && query.CreatedTo is null && query.CorrelationId is null ? TotalAsync(query, cancellationToken) : Task.FromResult<long?>(null);
+        // page has no total. One tag's total is its partition's counts (read already, to choose it); several tags' is a
+        // walk of the rarest tag's matching rows when it has at most TagScope.MaxCountedRows jobs in reach, else none.
+        var total = tags.Count > 1
+                ? tagged.Counts.Total(new HashSet<JobStatus>(), new HashSet<string>(), ownerFilter) <= TagScope.MaxCountedRows
+                    ? CountAsync(query, cancellationToken) : Task.FromResult<long?>(null)
+            : query.CreatedFrom is not null || query.CreatedTo is not null || query.CorrelationId is not null ? Task.FromResult<long?>(null)
+            : tags.Count == 1 ? Task.FromResult<long?>(tagged.Counts.Total(query.Statuses, query.Types, query.Owner))
+            : TotalAsync(query, cancellationToken);
         JobPage page;
         try
         {
@@ -146,6 +164,43 @@ public sealed class JobListing(JobListIndex index, IndexLayout layout, JobCounte
         catch (Azure.RequestFailedException)
         {
             return null; // the page is still worth serving; a page without a total says it has none
+        }
+    }
+
+    /// <summary>
+    /// <c>?idPrefix=</c>: the caller's jobs (an admin's: everyone's, or <c>owner</c>'s) whose id starts with 1–31 hex digits,
+    /// newest first, at most <see cref="MaxIdPrefixJobs"/> (<c>limit</c> may ask for fewer); one page, no total. Alone:
+    /// with any other filter it is a 400 naming it.
+    /// </summary>
+    private async Task<JobListView> FindByIdPrefixAsync(HttpRequest request, Caller caller, string? owner, string idPrefix, CancellationToken cancellationToken)
+    {
+        var prefix = idPrefix.ToLowerInvariant();
+        if (!IdPrefixShape().IsMatch(prefix))
+        {
+            throw ApiProblemException.BadParameter("idPrefix", "must be 1-31 hex digits of a job id (a whole id: GET /api/jobs/{id})");
+        }
+        if (request.Query.Keys.FirstOrDefault(k => k is not ("idPrefix" or "owner" or "limit" or "code")) is { } other)
+        {
+            throw ApiProblemException.BadParameter(other, "cannot be combined with idPrefix");
+        }
+        var limit = QueryParameters.Int(request, "limit", MaxIdPrefixJobs, 1, MaxIdPrefixJobs);
+        JobListScope scope = caller.IsAdmin && owner is null ? new JobListScope.All() : new JobListScope.Owner(owner ?? caller.Id);
+        var jobs = await index.FindByIdPrefixAsync(scope, prefix, limit, cancellationToken);
+        return new JobListView(jobs, new Pagination(limit, false, null, null, jobs.Count, 0));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-f]{1,31}$")]
+    private static partial System.Text.RegularExpressions.Regex IdPrefixShape();
+
+    private async Task<long?> CountAsync(JobListQuery query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await index.CountAsync(query, TagScope.MaxCountedRows, cancellationToken);
+        }
+        catch (Azure.RequestFailedException)
+        {
+            return null; // as TotalAsync: the page is still worth serving
         }
     }
 

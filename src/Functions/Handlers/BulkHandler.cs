@@ -31,6 +31,9 @@ public sealed record BulkFilter
     public IReadOnlyList<string>? Status { get; init; }
     public IReadOnlyList<string>? Type { get; init; }
     public string? CorrelationId { get; init; }
+
+    /// <summary>Only jobs with every one of these tags (as the list's <c>tag</c>).</summary>
+    public IReadOnlyList<string?>? Tag { get; init; }
     public string? EntityType { get; init; }
     public string? EntityId { get; init; }
 
@@ -40,7 +43,7 @@ public sealed record BulkFilter
     public DateTimeOffset? CreatedTo { get; init; }
 
     public bool IsEmpty => (Status?.Count ?? 0) == 0 && (Type?.Count ?? 0) == 0 && CorrelationId is null && EntityType is null && Owner is null
-        && CreatedFrom is null && CreatedTo is null;
+        && (Tag?.Count ?? 0) == 0 && CreatedFrom is null && CreatedTo is null;
 }
 
 /// <summary>What the action did to one job: an effect, or <c>skipped</c> with the reason.</summary>
@@ -138,7 +141,7 @@ public sealed class BulkHandler(JobListIndex index, JobCounters counters, JobSto
         {
             yield return new InputError("type", "must be job type names");
         }
-        foreach (var error in JobFilterRules.Check(filter.CorrelationId, filter.EntityType, filter.EntityId, filter.CreatedFrom, filter.CreatedTo))
+        foreach (var error in JobFilterRules.Check(filter.CorrelationId, filter.EntityType, filter.EntityId, filter.CreatedFrom, filter.CreatedTo, filter.Tag))
         {
             yield return error;
         }
@@ -163,7 +166,7 @@ public sealed class BulkHandler(JobListIndex index, JobCounters counters, JobSto
         {
             return false;
         }
-        if (query.CorrelationId is null && query.CreatedFrom is null && query.CreatedTo is null)
+        if (query.CorrelationId is null && query.CreatedFrom is null && query.CreatedTo is null && query.Tags.Count <= 1)
         {
             return true;
         }
@@ -184,13 +187,19 @@ public sealed class BulkHandler(JobListIndex index, JobCounters counters, JobSto
         }
     }
 
-    /// <summary>The listing a filter walks: the caller's reach (<paramref name="allOwners"/>: an admin's), as listing scopes it.</summary>
+    /// <summary>
+    /// The listing a filter walks: the caller's reach (<paramref name="allOwners"/>: an admin's), as listing scopes it. A
+    /// filter by tags walks its first tag's partition and checks the others on the row (the counters then bound the match
+    /// by that tag's jobs, and the rows are walked when that bound is over the cap).
+    /// </summary>
     public static JobListQuery QueryOf(BulkFilter filter, bool allOwners, string owner, int limit = 100) => new()
     {
         Scope = filter.EntityType is not null ? new JobListScope.Entity(filter.EntityType, filter.EntityId!)
+            : filter.Tag is [{ } first, ..] ? new JobListScope.Tag(first)
             : allOwners && filter.Owner is null ? new JobListScope.All()
             : new JobListScope.Owner(filter.Owner ?? owner),
-        Owner = filter.EntityType is not null ? (allOwners ? filter.Owner : owner) : null,
+        Owner = filter.EntityType is not null || filter.Tag is { Count: > 0 } ? (allOwners ? filter.Owner : owner) : null,
+        Tags = [.. (filter.Tag ?? []).OfType<string>()],
         Statuses = new HashSet<JobStatus>((filter.Status ?? []).Select(s => JobStatusExtensions.TryParseWire(s, out var status) ? status : default)),
         Types = new HashSet<string>(filter.Type ?? [], StringComparer.Ordinal),
         CorrelationId = filter.CorrelationId,

@@ -26,6 +26,9 @@ public sealed record Job
 
     public string? CorrelationId { get; init; }
     public EntityRef? Entity { get; init; }
+
+    /// <summary>Up to 10 tags (<see cref="JobTags"/>), set at creation: each is an index partition of its own, like an entity's.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
     public string? IdempotencyKey { get; init; }
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 

@@ -50,10 +50,11 @@ public sealed class IndexLayout
         JobListScope.All => _allPartitions,
         JobListScope.Owner owner => [.. Enumerable.Range(0, OwnerBuckets).Select(bucket => OwnerPartition(owner.Name, bucket))],
         JobListScope.Entity entity => [TableKeys.EntityIndexPartition(entity.Type, entity.Id)],
+        JobListScope.Tag tag => [TableKeys.TagIndexPartition(tag.Name)],
         _ => throw new ArgumentOutOfRangeException(nameof(scope)),
     };
 
-    /// <summary>The partitions holding <paramref name="job"/>'s rows: its all-jobs bucket, its owner's (bucket), its entity's.</summary>
+    /// <summary>The partitions holding <paramref name="job"/>'s rows: its all-jobs bucket, its owner's (bucket), its entity's, one per tag.</summary>
     public IEnumerable<string> PartitionsOf(Job job)
     {
         yield return AllPartitionOf(job.Id);
@@ -61,6 +62,10 @@ public sealed class IndexLayout
         if (job.Entity is { } entity)
         {
             yield return TableKeys.EntityIndexPartition(entity.Type, entity.Id);
+        }
+        foreach (var tag in job.Tags)
+        {
+            yield return TableKeys.TagIndexPartition(tag);
         }
     }
 

@@ -34,6 +34,9 @@ public sealed class JobEntity : ITableEntity
     public string? EntityType { get; set; }
     public string? EntityId { get; set; }
     public string? IdempotencyKey { get; set; }
+
+    /// <summary>The job's tags as a JSON array (null: none).</summary>
+    public string? TagsJson { get; set; }
     public string? MetadataJson { get; set; }
 
     /// <summary>The step timeline (<see cref="Job.Steps"/>) as JSON; null before the first step.</summary>
@@ -91,6 +94,7 @@ public sealed class JobEntity : ITableEntity
         EntityType = job.Entity?.Type,
         EntityId = job.Entity?.Id,
         IdempotencyKey = job.IdempotencyKey,
+        TagsJson = job.Tags.Count == 0 ? null : JsonSerializer.Serialize(job.Tags, JobJson.Options),
         MetadataJson = job.Metadata.Count == 0 ? null : JsonSerializer.Serialize(job.Metadata, JobJson.Options),
         StepsJson = StepsColumn(job.Steps),
         Attempt = job.Attempt,
@@ -136,6 +140,7 @@ public sealed class JobEntity : ITableEntity
         Entity = EntityType is null || EntityId is null ? null : new EntityRef(EntityType, EntityId),
         IdempotencyKey = IdempotencyKey,
         Steps = StepsJson is null ? [] : JsonSerializer.Deserialize<List<JobStepRun>>(StepsJson, JobJson.Options) ?? [],
+        Tags = TagsJson is null ? [] : JsonSerializer.Deserialize<List<string>>(TagsJson, JobJson.Options) ?? [],
         Metadata = MetadataJson is null
             ? new Dictionary<string, string>()
             : JsonSerializer.Deserialize<Dictionary<string, string>>(MetadataJson, JobJson.Options) ?? [],

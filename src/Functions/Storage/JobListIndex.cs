@@ -75,11 +75,66 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout)
         }
         var pageRows = rows.Take(query.Limit).ToList();
         var next = rows.Count > query.Limit ? new ListCursor(pageRows[^1].Phase, pageRows[^1].Row.RowKey).Encode(query) : null;
-        var jobs = pageRows.Select(r => new JobSummary(
-            r.Row.JobId, r.Row.Type, StoredStatus.Parse(r.Row.Status, $"List row {r.Row.RowKey} in {r.Row.PartitionKey}"), r.Row.Owner,
-            r.Row.EntityType is null || r.Row.EntityId is null ? null : new EntityRef(r.Row.EntityType, r.Row.EntityId),
-            r.Row.CorrelationId, r.Row.CreatedAt, r.Row.UpdatedAt)).ToList();
+        var jobs = pageRows.Select(r => Summary(r.Row)).ToList();
         return new JobPage(jobs, next, requests, read);
+    }
+
+    /// <summary>
+    /// The jobs of <paramref name="scope"/> (an owner's or all jobs) whose id starts with <paramref name="prefix"/> (1–31
+    /// lowercase hex digits), at most <paramref name="limit"/>, newest first. Ids are random, so no list family is ordered
+    /// by them; the job's marker rows are (<c>mk-{id}-…</c>, in every list partition): one range read of markers per
+    /// partition of the scope (at most 2 × <paramref name="limit"/> + 2 rows: each job has its birth and its current
+    /// marker), then one point read of each found job's creation row for its list row. No paging: a longer prefix narrows.
+    /// </summary>
+    public async Task<IReadOnlyList<JobSummary>> FindByIdPrefixAsync(JobListScope scope, string prefix, int limit, CancellationToken cancellationToken)
+    {
+        // After the prefix come more hex digits or '-': every one sorts below 'g'.
+        var (from, to) = (ProjectionPlan.MarkerPrefix + prefix, ProjectionPlan.MarkerPrefix + prefix + "g");
+        var found = new Dictionary<string, (string Partition, DateTimeOffset CreatedAt)>();
+        foreach (var partition in layout.PartitionsOf(scope))
+        {
+            await foreach (var page in _table.QueryAsync<TableEntity>(
+                TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {from} and RowKey lt {to}"),
+                maxPerPage: 2 * limit + 2, select: ["JobId", "Seq", "CreatedAt"], cancellationToken: cancellationToken).AsPages())
+            {
+                foreach (var marker in page.Values.Where(m => m.GetInt32("Seq") > 0 && m.GetDateTimeOffset("CreatedAt") is not null))
+                {
+                    found[marker.GetString("JobId")] = (partition, marker.GetDateTimeOffset("CreatedAt")!.Value);
+                }
+                break; // one response: the rest is what a longer prefix finds
+            }
+        }
+        var newest = found.OrderByDescending(f => f.Value.CreatedAt).ThenBy(f => f.Key, StringComparer.Ordinal).Take(limit);
+        var rows = await Task.WhenAll(newest.Select(f => _table.GetEntityIfExistsAsync<JobIndexEntity>(
+            f.Value.Partition, TableKeys.IndexRowKey(IndexFamily.CreatedDescending, f.Value.CreatedAt, f.Key), cancellationToken: cancellationToken)));
+        return [.. rows.Where(r => r.HasValue).Select(r => Summary(r.Value!))];
+    }
+
+    private static JobSummary Summary(JobIndexEntity row) => new(
+        row.JobId, row.Type, StoredStatus.Parse(row.Status, $"List row {row.RowKey} in {row.PartitionKey}"), row.Owner,
+        row.EntityType is null || row.EntityId is null ? null : new EntityRef(row.EntityType, row.EntityId),
+        row.CorrelationId, row.CreatedAt, row.UpdatedAt) { Tags = JobIndexEntity.ReadTags(row.Tags) };
+
+    /// <summary>
+    /// How many jobs match <paramref name="query"/> (its filters, not its page or cursor), when at most <paramref name="max"/>
+    /// do: a walk of its creation rows, ids only, that stops at <paramref name="max"/> + 1 (null: more). A listing by several
+    /// tags has its total from this walk (the counters know one tag's jobs, not an intersection).
+    /// </summary>
+    public async Task<long?> CountAsync(JobListQuery query, int max, CancellationToken cancellationToken)
+    {
+        var walk = query with { After = null, Offset = 0, OrderBy = JobOrder.CreatedAt, Descending = true };
+        long matched = 0;
+        foreach (var partition in layout.PartitionsOf(query.Scope))
+        {
+            await foreach (var _ in _table.QueryAsync<TableEntity>(BuildFilter(walk, partition), maxPerPage: 1000, select: ["JobId"], cancellationToken: cancellationToken))
+            {
+                if (++matched > max)
+                {
+                    return null;
+                }
+            }
+        }
+        return matched;
     }
 
     /// <summary>The extra clause of each phase: one for time orders, one per value (in order) for type and status.</summary>
@@ -150,6 +205,14 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout)
         if (query.CorrelationId is { } correlationId)
         {
             clauses.Add(TableClient.CreateQueryFilter($"CorrelationId eq {correlationId}"));
+        }
+        foreach (var tag in query.Tags)
+        {
+            if (query.Scope is not JobListScope.Tag { Name: var read } || read != tag)
+            {
+                // The column's name is hex digits of the tag's hash, never the user's text; its value is always true.
+                clauses.Add(TableKeys.TagColumn(tag) + " eq true");
+            }
         }
         if (phase is not null)
         {

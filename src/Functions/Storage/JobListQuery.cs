@@ -13,6 +13,9 @@ public abstract record JobListScope
     public sealed record Owner(string Name) : JobListScope;
 
     public sealed record Entity(string Type, string Id) : JobListScope;
+
+    /// <summary>The jobs with one tag (a listing by several reads one of them: <see cref="JobListQuery.Tags"/>).</summary>
+    public sealed record Tag(string Name) : JobListScope;
 }
 
 /// <summary>What a listing is ordered by.</summary>
@@ -76,6 +79,12 @@ public sealed record JobListQuery
 
     /// <summary>Only jobs created with this correlation id (exact match).</summary>
     public string? CorrelationId { get; init; }
+
+    /// <summary>
+    /// Only jobs with every one of these tags. The scope is one of their partitions (<see cref="JobListScope.Tag"/>);
+    /// the others are checked on the row (<see cref="TableKeys.TagColumn"/>) in the same range query.
+    /// </summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
     public DateTimeOffset? CreatedFrom { get; init; }
     public DateTimeOffset? CreatedTo { get; init; }
     public int Limit { get; init; } = 50;
@@ -103,7 +112,10 @@ public sealed record JobListQuery
 /// <summary>One row of a listing.</summary>
 public sealed record JobSummary(
     string Id, string Type, JobStatus Status, string Owner, EntityRef? Entity, string? CorrelationId,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
 
 /// <summary>A page of a listing; <see cref="Next"/> (an opaque token) is null on the last page.</summary>
 public sealed record JobPage(IReadOnlyList<JobSummary> Jobs, string? Next, int StorageRequests, int RowsRead);

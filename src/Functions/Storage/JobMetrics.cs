@@ -16,9 +16,9 @@ public sealed class JobMetrics(StorageClients clients, IndexLayout layout)
     public async Task<MetricSeriesSet> ReadAsync(JobListScope scope, MetricInterval interval, DateTimeOffset from, DateTimeOffset to,
         IReadOnlySet<string> types, CancellationToken cancellationToken)
     {
-        if (scope is JobListScope.Entity)
+        if (scope is JobListScope.Entity or JobListScope.Tag)
         {
-            throw new ArgumentException("Entity partitions keep no metrics.", nameof(scope));
+            throw new ArgumentException("Entity and tag partitions keep no metrics.", nameof(scope));
         }
         var (first, end) = (MetricSlots.RowKey(interval, from), MetricSlots.RowKey(interval, to));
         var parts = await Task.WhenAll(layout.PartitionsOf(scope).Select(async partition =>

@@ -61,7 +61,7 @@ public sealed record ProjectionPlan(IReadOnlyList<TableTransactionAction> Requir
             ? Delete(partition, MarkerRowKey(job.Id, from))
             : new(TableTransactionActionType.Add, new TableEntity(partition, BornMarkerRowKey(job.Id)) { ["JobId"] = job.Id, ["Seq"] = 0 }));
         required.Add(new(TableTransactionActionType.Add, Marker(job.Id, partition, to)));
-        required.AddRange(JobIndexEntity.Rows(job, partition, to.ChangedAt).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
+        required.AddRange(JobIndexEntity.Rows(job, partition, to.ChangedAt).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row.ToStored(job.Tags))));
         if (from is not null)
         {
             cleanup.AddRange(StaleRows(job.Id, partition, from, to).Select(key => Delete(partition, key)));

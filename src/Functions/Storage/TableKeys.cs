@@ -16,7 +16,7 @@ public enum IndexFamily
 /// <list type="bullet">
 /// <item>Record row: PartitionKey = job id (32 hex chars), RowKey = <c>job</c>. One point read per job.</item>
 /// <item>Index rows: PartitionKey = <c>idx-all-{bucket}</c>, <c>idx-owner-{owner}</c> (or <c>idx-owner-{owner}-{bucket}</c>)
-/// or <c>idx-entity-{type}-{id}</c>; how many buckets a scope has, and which holds a job, is <see cref="IndexLayout"/>'s.
+/// <c>idx-entity-{type}-{id}</c> or <c>idx-tag-{tag}</c>; how many buckets a scope has, and which holds a job, is <see cref="IndexLayout"/>'s.
 /// In each, four RowKey families: <c>cd-</c>/<c>ca-</c> (created, newest/oldest first) and <c>ud-</c>/<c>ua-</c>
 /// (last status change), each followed by 19-digit ticks (inverted for descending) and the id. One scope's rows
 /// share a partition, so they are rewritten in one entity-group transaction.</item>
@@ -87,8 +87,12 @@ public static class TableKeys
 
     public const string CounterRowKey = "cnt-c";
 
-    /// <summary>Entity partitions are shared by owners, so their counts are kept per owner (an owner's entity listing has a total too).</summary>
-    public static bool CountsByOwner(string partition) => partition.StartsWith("idx-entity-", StringComparison.Ordinal);
+    /// <summary>
+    /// Entity and tag partitions are shared by owners, so their counts are kept per owner (an owner's entity or tag
+    /// listing has a total too).
+    /// </summary>
+    public static bool CountsByOwner(string partition) =>
+        partition.StartsWith("idx-entity-", StringComparison.Ordinal) || partition.StartsWith(TagIndexPrefix, StringComparison.Ordinal);
 
     /// <summary>An owner's partition when its rows are not spread (<see cref="StorageOptions.OwnerIndexBuckets"/> = 1, the default).</summary>
     public static string OwnerIndexPartition(string owner) => OwnerIndexPrefix + Encode(owner);
@@ -107,6 +111,19 @@ public static class TableKeys
 
     public static string EntityIndexPartition(string entityType, string entityId) =>
         $"idx-entity-{Encode(entityType)}-{Encode(entityId)}";
+
+    public const string TagIndexPrefix = "idx-tag-";
+
+    /// <summary>A tag's partition (<c>idx-tag-{tag}</c>): every job with the tag, whoever owns it, as an entity's partition holds its jobs.</summary>
+    public static string TagIndexPartition(string tag) => TagIndexPrefix + Encode(tag);
+
+    /// <summary>
+    /// The list-row column that says a job has <paramref name="tag"/> (<c>Tg</c> + 16 hex digits of its SHA-256, always
+    /// <c>true</c>): a listing by several tags reads one tag's partition and filters on the others' columns in the same
+    /// range query. The name is made of hex digits only, never of the user's text.
+    /// </summary>
+    public static string TagColumn(string tag) =>
+        "Tg" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(tag)).AsSpan(0, 8));
 
     /// <summary>
     /// Recurring schedules share one partition, so a schedule's rows change in one entity-group transaction:

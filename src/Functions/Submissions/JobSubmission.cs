@@ -16,6 +16,9 @@ public sealed record JobSubmission
     public JsonElement? Input { get; init; }
     public string? CorrelationId { get; init; }
     public EntityRef? Entity { get; init; }
+
+    /// <summary>Up to 10 tags, each <c>name</c> or <c>name:value</c> of at most 64 characters (<see cref="JobTags"/>).</summary>
+    public IReadOnlyList<string?>? Tags { get; init; }
     public string? IdempotencyKey { get; init; }
 
     /// <summary>

@@ -48,6 +48,7 @@ public sealed partial class JobSubmissionService(
         SubmissionRules.CheckNotBefore(errors, submission.NotBefore, store.Now);
         SubmissionRules.CheckPriority(errors, submission.Priority);
         SubmissionRules.CheckText(errors, "concurrencyKey", submission.ConcurrencyKey);
+        errors.AddRange(JobTags.Check(submission.Tags, "tags"));
         if (submission.Entity is { } entity)
         {
             SubmissionRules.CheckText(errors, "entity.type", entity.Type, required: true);
@@ -165,6 +166,7 @@ public sealed partial class JobSubmissionService(
             Input = submission.Input,
             CorrelationId = submission.CorrelationId,
             Entity = submission.Entity,
+            Tags = [.. (submission.Tags ?? []).OfType<string>()],
             IdempotencyKey = idempotencyKey,
             CreatedBy = Guid.NewGuid().ToString("N"),
             CreatedAt = now,

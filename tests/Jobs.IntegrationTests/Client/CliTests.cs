@@ -65,6 +65,25 @@ public sealed class CliTests(RunnerFixture runner)
     }
 
     [Fact]
+    public async Task Tags_SetByCreate_ListByTag_AndShownByShow()
+    {
+        var tag = "cli-" + Guid.NewGuid().ToString("N")[..8];
+        var tagged = await JobsAsync("create", "demo.steps", "--input", """{"steps":1}""", "--tag", tag, "--tag", "team:cli");
+        Assert.True(tagged.Exit == 0, tagged.Out + tagged.Error);
+        var id = tagged.Out.Split(' ')[0].Trim();
+        var other = await JobsAsync("create", "demo.steps", "--input", """{"steps":1}""", "--tag", "team:cli");
+        Assert.Equal(0, other.Exit);
+
+        var both = await JobsAsync("list", "--json", "--tag", $"{tag},team:cli");
+        Assert.Equal([id], JsonNode.Parse(both.Out)!.AsArray().Select(j => (string)j!["id"]!));
+        var show = await JobsAsync("show", id);
+        Assert.Contains($"tags {tag} team:cli", show.Out, StringComparison.Ordinal);
+        var bad = await JobsAsync("create", "demo.steps", "--input", """{"steps":1}""", "--tag", "no spaces");
+        Assert.Equal(3, bad.Exit);
+        Assert.Contains("tags[0]", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Audit_PrintsWhoDidWhat_AndAsJsonEachEntryALine()
     {
         var created = await JobsAsync("create", "demo.steps", "--input", """{"steps":1}""", "--wait");

@@ -220,6 +220,8 @@
       view = webhookView(path.slice('/webhooks/'.length));
     } else if (path === '/schedules') {
       view = schedulesView();
+    } else if (path === '/search') {
+      view = searchView(params);
     } else if (path === '/' && !query) {
       view = overviewView(params);
     } else {
@@ -375,11 +377,41 @@
     const summary = h('p', { class: 'summary', 'aria-live': 'polite' });
     const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
     const form = filterForm(params);
+    // Issue 26: rows are selected with their boxes (or all on the page), and the selection cancelled or rerun with one
+    // POST /jobs/bulk naming the ids; the bulk job it starts is then shown.
+    const selected = new Set();
+    const selectAll = h('input', { type: 'checkbox', 'aria-label': 'Select all on this page', onChange: () => {
+      for (const box of body.querySelectorAll('input.select-row')) {
+        box.checked = selectAll.checked;
+        if (box.checked) selected.add(box.value); else selected.delete(box.value);
+      }
+      showSelection();
+    } });
+    const chosenCount = h('span', { class: 'muted' });
+    const bulkButton = (action, label) => h('button', { type: 'button', class: 'secondary', 'data-bulk': action, disabled: true, onClick: async () => {
+      try {
+        const bulk = await api('POST', '/jobs/bulk', { body: { action, ids: [...selected] } });
+        location.hash = `#/jobs/${bulk.id}`;
+      } catch (error) {
+        say(failure(error), 'error');
+      }
+    } }, label);
+    const bulkActions = h('div', { class: 'bulk-actions', role: 'group', 'aria-label': 'Selected jobs' },
+      bulkButton('cancel', 'Cancel selected'), bulkButton('rerun', 'Rerun selected'), chosenCount);
+    function showSelection() {
+      for (const button of bulkActions.querySelectorAll('button')) button.disabled = selected.size === 0;
+      chosenCount.textContent = selected.size === 0 ? '' : `${selected.size} selected`;
+      const boxes = [...body.querySelectorAll('input.select-row')];
+      selectAll.checked = boxes.length > 0 && boxes.every(b => b.checked);
+    }
     const table = h('table', { class: 'jobs' },
       h('caption', { class: 'visually-hidden' }, 'Jobs'),
-      h('thead', {}, h('tr', {}, ['Job', 'Type', 'Status', 'Owner', 'Entity', 'Created', 'Updated'].map(t => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, selectAll), ['Job', 'Type', 'Status', 'Step', 'Owner', 'Entity', 'Correlation id', 'Tags', 'Created', 'Updated', 'Took'].map(t => h('th', { scope: 'col' }, t)))),
       body);
-    replace(main, h('h1', {}, 'Jobs'), searchForm(params), form, summary, h('div', { class: 'table-wrap' }, table), pager);
+    const fresh = h('div', { class: 'new-jobs', 'aria-live': 'polite' });
+    let newest = null;
+    let freshTimer = null;
+    replace(main, h('h1', {}, 'Jobs'), searchForm(params), form, summary, fresh, bulkActions, h('div', { class: 'table-wrap' }, table), pager);
 
     async function load(cursor) {
       const query = [...params.entries()].filter(([name]) => name !== 'next');
@@ -404,7 +436,12 @@
       replace(summary, p.total === undefined || p.total === null
         ? `${p.count} job(s) on this page`
         : `${p.total} job(s) · page ${cursors.length + 1} of ${Math.max(1, p.totalPages)}`);
-      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No jobs match.')) : page.jobs.map(row));
+      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 12, class: 'muted' }, 'No jobs match.')) : page.jobs.map(row));
+      replace(fresh);
+      selected.clear();
+      showSelection();
+      newest = cursors.length === 0 ? page.jobs.reduce((top, j) => (top === null || j.createdAt > top ? j.createdAt : top), null) : null;
+      watchNewJobs();
       replace(pager,
         h('button', { type: 'button', disabled: cursors.length === 0, onClick: () => { cursors.length = 0; load(null); } }, 'First'),
         h('button', { type: 'button', disabled: cursors.length === 0, onClick: () => { cursors.pop(); load(cursors[cursors.length - 1] || null); } }, 'Previous'),
@@ -415,13 +452,45 @@
     function row(job) {
       const bar = live.has(job.status) ? progressBar(0, `Progress of ${shortId(job.id)}`) : null;
       return h('tr', { 'data-job-id': job.id, 'data-status': job.status },
+        h('td', { 'data-label': 'Select' }, h('input', { type: 'checkbox', class: 'select-row', value: job.id, 'aria-label': `Select ${shortId(job.id)}`, onChange: event => {
+          if (event.target.checked) selected.add(job.id); else selected.delete(job.id);
+          showSelection();
+        } })),
         h('td', { 'data-label': 'Job' }, h('a', { href: `#/jobs/${job.id}`, class: 'mono' }, shortId(job.id))),
         h('td', { 'data-label': 'Type' }, job.type),
         h('td', { 'data-label': 'Status', class: 'status-cell' }, statusBadge(job.status), bar),
+        h('td', { 'data-label': 'Step', class: 'step-cell' }, '—'),
         h('td', { 'data-label': 'Owner' }, job.owner),
         h('td', { 'data-label': 'Entity' }, job.entity ? `${job.entity.type}/${job.entity.id}` : '—'),
+        h('td', { 'data-label': 'Correlation id' }, job.correlationId || '—'),
+        h('td', { 'data-label': 'Tags' }, tagChips(job.tags)),
         h('td', { 'data-label': 'Created' }, time(job.createdAt)),
-        h('td', { 'data-label': 'Updated' }, time(job.updatedAt)));
+        h('td', { 'data-label': 'Updated' }, time(job.updatedAt)),
+        h('td', { 'data-label': 'Took', title: 'From creation to its ending' }, live.has(job.status) || job.status === 'draft' ? '—' : took(job.createdAt, job.updatedAt)));
+    }
+
+    // Issue 28: on the first page, the same listing is asked again every 10 s (one request, the page's own filters and
+    // size); jobs created since the newest one shown are announced as "N new jobs", which loads the page again.
+    function watchNewJobs() {
+      clearTimeout(freshTimer);
+      if (disposed || cursors.length > 0 || (params.get('orderBy') || 'createdAt') !== 'createdAt' || params.get('order') === 'asc') {
+        return;
+      }
+      freshTimer = setTimeout(async () => {
+        try {
+          const query = [...params.entries()].filter(([name]) => name !== 'next');
+          if (!params.has('limit')) query.push(['limit', defaultLimit]);
+          const page = await api('GET', '/jobs', { params: query });
+          if (disposed || cursors.length > 0) return;
+          const shown = new Set([...body.querySelectorAll('tr[data-job-id]')].map(r => r.dataset.jobId));
+          const added = page.jobs.filter(j => !shown.has(j.id) && (newest === null || j.createdAt >= newest)).length;
+          replace(fresh, added === 0 ? null : h('button', { type: 'button', class: 'secondary', onClick: () => load(null) },
+            `${added}${added === page.jobs.length && page.pagination.hasNext ? '+' : ''} new job${added === 1 ? '' : 's'} — show`));
+        } catch {
+          // the next round tries again
+        }
+        watchNewJobs();
+      }, newJobsPollMs);
     }
 
     // Running rows' bars move: their /status (one cheap read each) is polled while they are on screen and live.
@@ -442,6 +511,8 @@
             const cell = r.querySelector('.status-cell');
             const bar = cell.querySelector('[role=progressbar]');
             replace(cell, statusBadge(status.status), live.has(status.status) ? bar : null);
+            const step = r.querySelector('.step-cell');
+            if (step) step.textContent = status.step ? `${status.step}${status.stepCount ? ` (${(status.stepIndex ?? 0) + 1}/${status.stepCount})` : ''}` : '—';
             if (bar) {
               setProgress(bar, status.progress, status.status);
             }
@@ -454,23 +525,88 @@
     }
 
     load(null);
-    return { dispose() { disposed = true; clearTimeout(timer); } };
+    return { dispose() { disposed = true; clearTimeout(timer); clearTimeout(freshTimer); } };
   }
 
-  // Finds a job by its id (opens it) or its jobs by correlation id (the list, filtered: an exact match, as the API's).
+  // ---- search (issue 28) ---------------------------------------------------------------------------------------------
+
+  // One box: a whole job id opens the job; anything else is searched (#/search?q=) as an id prefix, a correlation id
+  // and a tag at once — each through the API's own filter (idPrefix, correlationId, tag) — and the matches listed
+  // together, each saying what it matched. A value the API refuses for every reading shows the API's problem.
   function searchForm(params) {
-    const box = h('input', { type: 'search', name: 'q', id: 'search', value: params.get('correlationId') || '', autocomplete: 'off',
-      placeholder: 'Job id or correlation id', 'aria-label': 'Find a job by id or correlation id' });
+    const box = h('input', { type: 'search', name: 'q', id: 'search', value: params.get('q') || params.get('correlationId') || params.get('tag') || '', autocomplete: 'off',
+      placeholder: 'Job id, id prefix, correlation id or tag', 'aria-label': 'Find jobs by id, id prefix, correlation id or tag' });
     const form = h('form', { class: 'search', role: 'search', onSubmit: event => {
       event.preventDefault();
       const q = box.value.trim();
       if (/^[0-9a-f]{32}$/i.test(q)) {
         location.hash = `#/jobs/${q.toLowerCase()}`;
       } else {
-        location.hash = q ? `#/jobs?${new URLSearchParams({ correlationId: q })}` : '#/jobs';
+        location.hash = q ? `#/search?${new URLSearchParams({ q })}` : '#/jobs';
       }
     } }, box, h('button', { type: 'submit' }, 'Find'));
     return form;
+  }
+
+  // How often the list's first page looks for new jobs; a test may shorten it (?newJobsPollMs= on the page's URL).
+  const newJobsPollMs = Number(new URLSearchParams(location.search).get('newJobsPollMs')) || 10_000;
+
+  // A duration as people read it: 850 ms, 4.2 s, 3.5 min, 2.1 h.
+  function took(from, to) {
+    const ms = Date.parse(to) - Date.parse(from);
+    if (!(ms >= 0)) return '—';
+    return ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : ms < 3_600_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 3_600_000).toFixed(1)} h`;
+  }
+
+  const tagShape = /^[A-Za-z0-9_./-]+(:[A-Za-z0-9_./:@+=-]+)?$/;
+
+  function searchView(params) {
+    let disposed = false;
+    const q = (params.get('q') || '').trim();
+    const summary = h('p', { class: 'summary', 'aria-live': 'polite' }, 'Searching…');
+    const body = h('tbody');
+    const table = h('table', { class: 'jobs' }, h('caption', { class: 'visually-hidden' }, 'Search results'),
+      h('thead', {}, h('tr', {}, ['Job', 'Matched', 'Type', 'Status', 'Correlation id', 'Tags', 'Created'].map(t => h('th', { scope: 'col' }, t)))), body);
+    replace(main, h('h1', {}, 'Search'), searchForm(params), summary, h('div', { class: 'table-wrap' }, table));
+    const readings = [];
+    if (/^[0-9a-f]{1,31}$/i.test(q)) readings.push(['id prefix', [['idPrefix', q.toLowerCase()]]]);
+    readings.push(['correlation id', [['correlationId', q], ['limit', '50']]]);
+    if (tagShape.test(q) && q.length <= 64) readings.push(['tag', [['tag', q], ['limit', '50']]]);
+    (async () => {
+      const results = await Promise.allSettled(readings.map(([, query]) => api('GET', '/jobs', { params: query })));
+      if (disposed) return;
+      const found = new Map();
+      results.forEach((result, i) => {
+        if (result.status !== 'fulfilled') return;
+        for (const job of result.value.jobs) {
+          const seen = found.get(job.id) || { job, matched: [] };
+          seen.matched.push(readings[i][0]);
+          found.set(job.id, seen);
+        }
+      });
+      const refused = results.find(r => r.status === 'rejected');
+      if (found.size === 0 && refused && results.every(r => r.status === 'rejected')) {
+        replace(summary, h('span', { class: 'error' }, failure(refused.reason)));
+        return;
+      }
+      replace(summary, `${found.size} job(s) match “${q}”`);
+      replace(body, found.size === 0 ? h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No jobs match.'))
+        : [...found.values()].map(({ job, matched }) => h('tr', { 'data-job-id': job.id, 'data-status': job.status },
+          h('td', { 'data-label': 'Job' }, h('a', { href: `#/jobs/${job.id}`, class: 'mono' }, shortId(job.id))),
+          h('td', { 'data-label': 'Matched' }, matched.join(', ')),
+          h('td', { 'data-label': 'Type' }, job.type),
+          h('td', { 'data-label': 'Status' }, statusBadge(job.status)),
+          h('td', { 'data-label': 'Correlation id' }, job.correlationId || '—'),
+          h('td', { 'data-label': 'Tags' }, tagChips(job.tags)),
+          h('td', { 'data-label': 'Created' }, time(job.createdAt)))));
+    })();
+    return { dispose() { disposed = true; } };
+  }
+
+  // A job's tags as chips; each lists the jobs with that tag.
+  function tagChips(tags) {
+    if (!tags || tags.length === 0) return '—';
+    return h('span', { class: 'chips' }, tags.map(tag => h('a', { class: 'chip', 'data-tag': tag, href: `#/jobs?${new URLSearchParams({ tag })}`, title: `Jobs tagged ${tag}` }, tag)));
   }
 
   function filterForm(params) {
@@ -485,6 +621,11 @@
     const input = (name, label) => field(label, h('input', { name, value: params.get(name) || '', autocomplete: 'off' }));
     const select = (name, label, options, fallback = options[0][0]) => field(label, h('select', { name },
       options.map(([value, text]) => h('option', { value, selected: (params.get(name) || fallback) === value }, text))));
+    const localTime = (name, label) => {
+      const at = params.get(name) ? new Date(params.get(name)) : null;
+      const local = at && !Number.isNaN(at.getTime()) ? new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : '';
+      return field(label, h('input', { type: 'datetime-local', name, value: local }));
+    };
     const form = h('form', { class: 'filters', 'aria-label': 'Filters', onSubmit: event => {
       event.preventDefault();
       const data = new FormData(form);
@@ -493,10 +634,17 @@
       if (picked.length > 0) {
         query.set('status', picked.join(','));
       }
-      for (const name of ['type', 'correlationId', 'entityType', 'entityId', 'owner', 'orderBy', 'order', 'limit']) {
+      for (const name of ['type', 'correlationId', 'tag', 'entityType', 'entityId', 'owner', 'orderBy', 'order', 'limit']) {
         const value = (data.get(name) || '').toString().trim();
         if (value) {
           query.set(name, value);
+        }
+      }
+      // The created-date range (issue 28): the browser's local time, sent as an instant.
+      for (const name of ['createdFrom', 'createdTo']) {
+        const value = (data.get(name) || '').toString();
+        if (value && !Number.isNaN(Date.parse(value))) {
+          query.set(name, new Date(value).toISOString());
         }
       }
       location.hash = `#/jobs?${query}`;
@@ -505,6 +653,9 @@
       statuses.map(s => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'status', value: s, checked: chosen.has(s) }), s.replace('_', ' ')))),
     field('Type', typeSelect),
     input('correlationId', 'Correlation id'),
+    input('tag', 'Tag'),
+    localTime('createdFrom', 'Created from'),
+    localTime('createdTo', 'Created to'),
     input('entityType', 'Entity type'),
     input('entityId', 'Entity id'),
     input('owner', 'Owner (admins)'),
@@ -729,6 +880,7 @@
         ['Id', h('span', { class: 'mono' }, j.id)], ['Type', j.type], ['Owner', j.owner], ['Status', j.status.replace('_', ' ')],
         ['Progress', `${j.progress ?? 0}%`], ['Step', j.step || '—'],
         ['Correlation id', j.correlationId || '—'], ['Entity', j.entity ? `${j.entity.type}/${j.entity.id}` : '—'],
+        ['Tags', tagChips(j.tags)],
         ['Created', time(j.createdAt)], ['Not before', time(j.notBefore)], ['Started', time(j.startedAt)],
         ['Updated', time(j.updatedAt)], ['Completed', time(j.completedAt)], ['Deadline', time(j.deadline)],
         ['Step attempts', String(j.totalAttempts ?? 0)],
