@@ -15,6 +15,7 @@ using Jobs.LocalRunner.Configuration;
 //        [--layouts shared,split] [--load-fraction 0.5]
 //        [--scale 10000,100000] [--no-stall-check] [--out docs/benchmarks.md] [--render results.json] | --soak N [--fault-rate 0.1]
 //        | --scale-only (only the listing scale, merged into the saved results)
+//        | --limits 200 [--bulk-rerun 1000] (only issue 26's: queued-start latency and requests, a bulk rerun)
 // Every phase starts Azurite processes of its own (JOBS_AZURITE: the binary); the soak uses JOBS_BENCH_STORAGE.
 // Throughput: --pairs 5 alternating runs of ours and the bare engine at --pair-size jobs per layout (--layouts
 // shared,split), then one run of --large jobs in the faster layout (and of the bare engine), as a stream that keeps at
@@ -36,6 +37,7 @@ if (Arg("--render") is { } saved)
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
     await Soak.RenderSavedAsync(repo, output);
     await TwoInstanceSoak.RenderSavedAsync(repo, output);
+    await LimitsBench.RenderSavedAsync(repo, output);
     Console.WriteLine($"rendered {output} from {saved}");
     return;
 }
@@ -51,6 +53,13 @@ if (Arg("--soak-two") is { } twoJobs)
     var connection = Environment.GetEnvironmentVariable("JOBS_BENCH_STORAGE") ?? throw new InvalidOperationException("JOBS_BENCH_STORAGE is not set");
     // The scale-out soak alone: two runner processes on one storage account, one killed with SIGKILL mid-run.
     await TwoInstanceSoak.RunAsync(repo, connection, int.Parse(twoJobs, CultureInfo.InvariantCulture), output);
+    return;
+}
+if (Arg("--limits") is not null || Arg("--bulk-rerun") is not null)
+{
+    // Issue 26 alone: a queued job's start after a slot frees (and the requests a limited type adds), a bulk rerun.
+    await LimitsBench.RunAsync(repo, int.Parse(Arg("--limits") ?? "0", CultureInfo.InvariantCulture),
+        int.Parse(Arg("--bulk-rerun") ?? "0", CultureInfo.InvariantCulture), output);
     return;
 }
 if (Flag("--stream-only"))
@@ -70,6 +79,7 @@ if (Flag("--stream-only"))
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
     await Soak.RenderSavedAsync(repo, output);
     await TwoInstanceSoak.RenderSavedAsync(repo, output);
+    await LimitsBench.RenderSavedAsync(repo, output);
     Console.WriteLine(results["streamLatency"]!.ToJsonString());
     return;
 }
@@ -83,6 +93,8 @@ if (Flag("--scale-only"))
     await File.WriteAllTextAsync(savedPath, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
     await Soak.RenderSavedAsync(repo, output);
+    await TwoInstanceSoak.RenderSavedAsync(repo, output);
+    await LimitsBench.RenderSavedAsync(repo, output);
     Console.WriteLine(results["scale"]!.ToJsonString());
     return;
 }
@@ -291,6 +303,7 @@ await File.WriteAllTextAsync(raw, report.ToJsonString(new JsonSerializerOptions 
 await File.WriteAllTextAsync(output, Markdown.Render(report, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
 await Soak.RenderSavedAsync(repo, output);
 await TwoInstanceSoak.RenderSavedAsync(repo, output);
+await LimitsBench.RenderSavedAsync(repo, output);
 Console.WriteLine($"wrote {output} and {raw} in {clock.Elapsed.TotalSeconds:F0} s");
 return;
 

@@ -21,6 +21,7 @@ public sealed class TwoInstancesLimitTests : IDisposable
 
     private readonly RunnerProcess _first = TwoInstanceSettings.First();
     private readonly RunnerProcess _second;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _ended = new(StringComparer.Ordinal);
 
     public TwoInstancesLimitTests() => _second = new RunnerProcess(_first);
 
@@ -40,11 +41,32 @@ public sealed class TwoInstancesLimitTests : IDisposable
         }
         // Submitted to both at once; the key is also the correlation id, which the list rows carry. Each key gets every
         // priority, rising with arrival, so arrival order and priority order disagree.
-        var created = await Task.WhenAll(Enumerable.Range(0, Jobs).Select(i => RunnerFixture.CreateJobAsync(i % 2 == 0 ? _first.Client : _second.Client,
-            new { type = DemoLimitedHandler.TypeName, input = new { delayMs = 3_000 }, concurrencyKey = Keys[i % Keys.Length], correlationId = Keys[i % Keys.Length], priority = i / Keys.Length % 10 })));
+        // At most 20 creates in flight, as a client with a connection pool sends them (200 at once outlast a client's timeout).
+        var created = new JsonObject[Jobs];
+        using (var inFlight = new SemaphoreSlim(20))
+        {
+            await Task.WhenAll(Enumerable.Range(0, Jobs).Select(async i =>
+            {
+                await inFlight.WaitAsync();
+                try
+                {
+                    created[i] = await RunnerFixture.CreateJobAsync(i % 2 == 0 ? _first.Client : _second.Client,
+                        new { type = DemoLimitedHandler.TypeName, input = new { delayMs = 3_000 }, concurrencyKey = Keys[i % Keys.Length], correlationId = Keys[i % Keys.Length], priority = i / Keys.Length % 10 });
+                }
+                finally
+                {
+                    inFlight.Release();
+                }
+            }));
+        }
         var ids = created.Select(c => (string)c["id"]!).ToList();
         var keyOf = created.ToDictionary(c => (string)c["id"]!, c => (string)c["concurrencyKey"]!);
-        await Conditions.WaitUntilAsync(async () => (await StatusesAsync(ids)).All(s => s.Status == "queued"), $"all {Jobs} jobs queued while the type is paused");
+        var until = DateTimeOffset.UtcNow.AddMinutes(5 + Jobs / 20);
+        while ((await StatusesAsync(ids)).Any(s => s.Status != "queued"))
+        {
+            Assert.True(DateTimeOffset.UtcNow < until, $"not all {Jobs} jobs queued while the type is paused by {until:O}");
+            await Task.Delay(100);
+        }
         using (var resumed = await _second.Client.PostAsync($"/api/job-types/{DemoLimitedHandler.TypeName}/resume", null))
         {
             Assert.True(resumed.IsSuccessStatusCode, $"resume: {(int)resumed.StatusCode}");
@@ -52,7 +74,6 @@ public sealed class TwoInstancesLimitTests : IDisposable
 
         var peak = 0;
         var killed = false;
-        var until = DateTimeOffset.UtcNow.AddMinutes(5 + Jobs / 20);
         while (true)
         {
             // Sampled from the records (one point read each), not the list rows: a projection a killed instance left
@@ -107,9 +128,19 @@ public sealed class TwoInstancesLimitTests : IDisposable
         }
     }
 
-    /// <summary>Every job's status, from its record (one point read each, read at once).</summary>
+    /// <summary>Every job's status, from its record (one point read each, read at once; an ended job is not read again).</summary>
     private async Task<(string Id, string? Status)[]> StatusesAsync(IReadOnlyList<string> ids) =>
-        await Task.WhenAll(ids.Select(async id => (id, (string?)JsonNode.Parse(await _second.Client.GetStringAsync($"/api/jobs/{id}/status"))!["status"])));
+        await Task.WhenAll(ids.Select(async id => (id, _ended.TryGetValue(id, out var ended) ? ended : Remember(id,
+            (string?)JsonNode.Parse(await _second.Client.GetStringAsync($"/api/jobs/{id}/status"))!["status"]))));
+
+    private string? Remember(string id, string? status)
+    {
+        if (status is "completed" or "failed" or "cancelled" or "timed_out")
+        {
+            _ended[id] = status;
+        }
+        return status;
+    }
 
     public void Dispose()
     {
