@@ -12,6 +12,8 @@
 # --no-stall-check, --render FILE.json (re-render only),
 # --soak 300 [--fault-rate 0.1] (only the trust soak: jobs under injected storage faults; ~3 minutes).
 # --soak-two 200 (only the scale-out soak: two runner processes on one storage account, one killed with SIGKILL mid-run; ~3 minutes).
+# --limits 200 [--bulk-rerun 1000] (only issue 26's: a queued job's start after a slot frees, with the requests a limited
+# type adds, over that many jobs; a bulk rerun of that many failed jobs; ~5 minutes).
 # --stream-only (only the event-stream latency, merged into the saved results; ~1 minute).
 # --webhooks 200 [--webhook-subscriptions 2] (only webhooks: deliveries per second to a local receiver and the storage
 #   requests each subscription adds per job; ~1 minute at 200).

@@ -16,6 +16,7 @@ using Jobs.LocalRunner.Configuration;
 //        [--scale 10000,100000] [--no-stall-check] [--out docs/benchmarks.md] [--render results.json] | --soak N [--fault-rate 0.1]
 //        | --scale-only (only the listing scale, merged into the saved results)
 //        | --webhooks N [--webhook-subscriptions 2] (only the webhooks scenario: N jobs without, then with, subscriptions)
+//        | --limits 200 [--bulk-rerun 1000] (only issue 26's: queued-start latency and requests, a bulk rerun)
 // Every phase starts Azurite processes of its own (JOBS_AZURITE: the binary); the soak uses JOBS_BENCH_STORAGE.
 // Throughput: --pairs 5 alternating runs of ours and the bare engine at --pair-size jobs per layout (--layouts
 // shared,split), then one run of --large jobs in the faster layout (and of the bare engine), as a stream that keeps at
@@ -38,6 +39,7 @@ if (Arg("--render") is { } saved)
     await Soak.RenderSavedAsync(repo, output);
     await TwoInstanceSoak.RenderSavedAsync(repo, output);
     await WebhookBench.RenderSavedAsync(repo, output);
+    await LimitsBench.RenderSavedAsync(repo, output);
     Console.WriteLine($"rendered {output} from {saved}");
     return;
 }
@@ -62,6 +64,13 @@ if (Arg("--webhooks") is { } webhookJobs)
         int.Parse(Arg("--webhook-subscriptions") ?? "2", CultureInfo.InvariantCulture), output);
     return;
 }
+if (Arg("--limits") is not null || Arg("--bulk-rerun") is not null)
+{
+    // Issue 26 alone: a queued job's start after a slot frees (and the requests a limited type adds), a bulk rerun.
+    await LimitsBench.RunAsync(repo, int.Parse(Arg("--limits") ?? "0", CultureInfo.InvariantCulture),
+        int.Parse(Arg("--bulk-rerun") ?? "0", CultureInfo.InvariantCulture), output);
+    return;
+}
 if (Flag("--stream-only"))
 {
     // Only the event-stream latency, on emulators of its own, merged into the saved results (and re-rendered).
@@ -80,6 +89,7 @@ if (Flag("--stream-only"))
     await Soak.RenderSavedAsync(repo, output);
     await TwoInstanceSoak.RenderSavedAsync(repo, output);
     await WebhookBench.RenderSavedAsync(repo, output);
+    await LimitsBench.RenderSavedAsync(repo, output);
     Console.WriteLine(results["streamLatency"]!.ToJsonString());
     return;
 }
@@ -93,6 +103,8 @@ if (Flag("--scale-only"))
     await File.WriteAllTextAsync(savedPath, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
     await Soak.RenderSavedAsync(repo, output);
+    await TwoInstanceSoak.RenderSavedAsync(repo, output);
+    await LimitsBench.RenderSavedAsync(repo, output);
     Console.WriteLine(results["scale"]!.ToJsonString());
     return;
 }
@@ -302,6 +314,7 @@ await File.WriteAllTextAsync(output, Markdown.Render(report, await ReadOptional(
 await Soak.RenderSavedAsync(repo, output);
 await TwoInstanceSoak.RenderSavedAsync(repo, output);
 await WebhookBench.RenderSavedAsync(repo, output);
+await LimitsBench.RenderSavedAsync(repo, output);
 Console.WriteLine($"wrote {output} and {raw} in {clock.Elapsed.TotalSeconds:F0} s");
 return;
 

@@ -14,16 +14,8 @@ public sealed class TwoInstancesTests : IDisposable
 {
     private const int Jobs = 24;
 
-    // The killed instance's messages come back after their visibility timeout (5 minutes by default): shortened here
-    // through the runner's test-only overrides, as CrashRecoveryTests does. The reconciler runs every 2 s.
-    private readonly RunnerProcess _first = new(_ => { }, new Dictionary<string, string>
-    {
-        ["Jobs__Runner__TestOverrides__WorkItemVisibilityTimeout"] = "00:00:20",
-        ["Jobs__Runner__TestOverrides__ControlQueueVisibilityTimeout"] = "00:00:20",
-        ["Jobs__Runner__Schedules__SweepTimedOutJobs"] = "*/2 * * * * *",
-        ["Jobs__Reconciler__GraceSeconds"] = "5",
-        ["Jobs__Identity__DevelopmentRoles"] = "admin",
-    });
+    // The killed instance's messages come back after 20 s, the reconciler runs every 2 s (TwoInstanceSettings).
+    private readonly RunnerProcess _first = TwoInstanceSettings.First();
 
     private readonly RunnerProcess _second;
 
