@@ -104,6 +104,7 @@ if (Flag("--scale-only"))
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
     await Soak.RenderSavedAsync(repo, output);
     await TwoInstanceSoak.RenderSavedAsync(repo, output);
+    await WebhookBench.RenderSavedAsync(repo, output);
     await LimitsBench.RenderSavedAsync(repo, output);
     Console.WriteLine(results["scale"]!.ToJsonString());
     return;
