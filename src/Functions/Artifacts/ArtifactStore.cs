@@ -55,7 +55,7 @@ public sealed class ArtifactStore(StorageClients clients, IOptions<ArtifactOptio
                 },
             }, cancellationToken);
         }
-        return new ArtifactInfo(name, capped.BytesRead, contentType, ArtifactInfo.HrefOf(jobId, name));
+        return new ArtifactInfo(name, capped.BytesRead, contentType, ArtifactInfo.HrefOf(jobId, name), LastModified: null);
     }
 
     /// <summary>

@@ -46,20 +46,4 @@ public sealed class IdPrefixSearchTests(RunnerFixture runner)
         return (string)JsonNode.Parse(text)!["id"]!;
     }
 
-    [Theory]
-    [InlineData("/api/jobs?idPrefix=xyz", "idPrefix")]
-    [InlineData("/api/jobs?idPrefix=0123456789abcdef0123456789abcdef", "idPrefix")]
-    [InlineData("/api/jobs?idPrefix=", "idPrefix")]
-    [InlineData("/api/jobs?idPrefix=abc&status=failed", "status")]
-    [InlineData("/api/jobs?idPrefix=abc&limit=21", "limit")]
-    public async Task AMalformedIdPrefix_IsAProblemNamingTheParameter_AndChangesNothing(string url, string field)
-    {
-        using var client = runner.Client("prefix-bad-" + _run);
-        var before = await StoredState.CaptureAsync(runner);
-
-        using var response = await client.GetAsync(url);
-
-        await ProblemAssert.IsAsync(response, HttpStatusCode.BadRequest, field);
-        await before.AssertUnchangedAsync();
-    }
 }
