@@ -145,6 +145,8 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     Jobs__Webhooks__DeliveryRetentionDays: '30'
     Jobs__Webhooks__MaxPrunedPerRun: '2000'
     Jobs__Webhooks__AllJobsDays: '30'
+    Jobs__Webhooks__FirstTryWaitMilliseconds: '2000'
+    Jobs__Webhooks__ProgressIntervalSeconds: '10'
     // Recurring schedules (issue 31): at most one run a minute (AllowSubMinute stays unset).
     Jobs__Schedules__LateAfterSeconds: '60'
     Jobs__Schedules__CatchUpWindowHours: '24'

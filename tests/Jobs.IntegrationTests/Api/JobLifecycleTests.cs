@@ -200,18 +200,25 @@ public sealed class JobLifecycleTests(RunnerFixture runner)
     }
 
     [Fact]
-    public async Task ResultTooLargeForStorage_FailsTheJobCleanly()
+    public async Task AResultOverTheInlineCap_IsKeptAsTheResultArtifact_AndTheJobCompletes()
     {
+        // Over JobResultLimit (30,000 characters) a result no longer fails its job after all its work (issue 31, item 3):
+        // it goes to Blob storage as result.json, and the job's result links it.
         var created = await RunnerFixture.CreateJobAsync(_alice, new { type = "demo.steps", input = new { steps = 1, resultPadding = 40_000 } });
         var id = (string)created["id"]!;
         var end = await RunnerFixture.WaitForEndAsync(_alice, id);
-        Assert.Equal("failed", (string?)end["status"]);
-        Assert.Equal("ResultTooLarge", (string?)end["error"]!["type"]);
-        Assert.Contains("Blob storage", (string?)end["error"]!["message"], StringComparison.Ordinal);
+        Assert.Equal("completed", (string?)end["status"]);
+        var job = JsonNode.Parse(await _alice.GetStringAsync($"/api/jobs/{id}"))!;
+        Assert.Equal("result.json", (string?)job["metadata"]!["resultArtifact"]);
+        Assert.Equal("result.json", (string?)job["result"]!["artifact"]!["name"]);
+        var stored = JsonNode.Parse(await _alice.GetStringAsync($"/api/jobs/{id}/artifacts/result.json"))!;
+        Assert.True(stored.ToJsonString().Length > 40_000);
 
         var fits = await RunnerFixture.CreateJobAsync(_alice, new { type = "demo.steps", input = new { steps = 1, resultPadding = 20_000 } });
         var ok = await RunnerFixture.WaitForEndAsync(_alice, (string)fits["id"]!);
         Assert.Equal("completed", (string?)ok["status"]);
+        var inline = JsonNode.Parse(await _alice.GetStringAsync($"/api/jobs/{(string)fits["id"]!}"))!;
+        Assert.Null(inline["result"]!["artifact"]);
     }
 
     [Fact]
