@@ -115,6 +115,31 @@ public sealed class HostRestartTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StorageErrorRenewingAQueueMessage_RestartsTheHost_AbortingItsRun_AndItRunsAgainAfterItsLease()
+    {
+        // UpdateQueueMessageVisibilityCommand rethrows a failed renewal (other than a lost message) to the host's
+        // exception handler. The first update of this queue's messages is the running message's renewal (half the 2 s lease).
+        var restarter = await StartAsync();
+        var first = restarter.Listeners.Single();
+        _faults.FailNth(r => r.Method == "PUT" && r.Path.Contains($"/{_queueName}/messages/", StringComparison.Ordinal), 1, FaultTiming.BeforeApplied);
+        await Queue.SendMessageAsync("gate:renewed");
+
+        await ListenerParts.WaitUntilAsync(() => restarter.Restarts == 1, TimeSpan.FromSeconds(20), "the host restarts");
+        Assert.Contains(_restartLog.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("renewing the visibility of queue message", StringComparison.Ordinal)
+            && e.Message.Contains("Restarting the host (restart 1)", StringComparison.Ordinal));
+        Assert.NotSame(first, restarter.Listeners.Single());
+        await ListenerParts.WaitUntilAsync(() => _probe.Cancelled.Contains("gate:renewed"), TimeSpan.FromSeconds(20), "the running message is aborted");
+        Assert.DoesNotContain("gate:renewed", _probe.Finished);
+
+        // Not settled and no longer renewed: it comes back when its lease ends and the fresh listener runs it again.
+        _probe.Open("gate:renewed");
+        await ListenerParts.WaitUntilAsync(() => _probe.Finished.Contains("gate:renewed"), TimeSpan.FromSeconds(30), "the message runs again after the restart");
+        await ListenerParts.WaitUntilAsync(() => CountAsync(Queue).GetAwaiter().GetResult() == 0, TimeSpan.FromSeconds(20), "it is deleted");
+        Assert.Equal(2, _probe.Started.Count(m => m == "gate:renewed"));
+        Assert.Equal(1, restarter.Restarts);
+    }
+
+    [Fact]
     public async Task StorageErrorSettlingAQueueMessage_WithRestartsOff_IsLogged_AndTheSameListenerKeepsServing()
     {
         var restarter = await StartAsync(restarts: false);
