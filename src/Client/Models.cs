@@ -182,6 +182,12 @@ public sealed record JobArtifactList(string Id, IReadOnlyList<JobArtifact> Artif
 public sealed record JobSummary(string Id, string Type, JobState Status, string Owner, EntityRef? Entity, string? CorrelationId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>
+    /// A queued job's place in line (1: next to start), as <see cref="Job.QueuePosition"/>; null for other statuses and
+    /// for a job further back than the head of its type's queue that a list page reads.
+    /// </summary>
+    public int? QueuePosition { get; init; }
 }
 
 public sealed record Pagination(int Limit, bool HasNext, string? Next, string? NextLink, int Count, int Offset, long? Total, long? TotalPages);

@@ -186,6 +186,9 @@ public sealed class DashboardTests(DashboardRunnerFixture runner, BrowserFixture
         await Expect(view.Locator(".status-slot .status")).ToHaveTextAsync("queued", new() { Timeout = 15_000 });
         await Expect(view.Locator(".queue-position")).ToHaveTextAsync("#1 in line", new() { Timeout = 15_000 });
         await Expect(view.Locator(".message")).ToContainTextAsync("type paused");
+        // Issue 26: the list row shows the same place in line beside its queued badge.
+        await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard#/jobs?type=demo.limited&status=queued").ToString());
+        await Expect(page.Locator($"tr[data-job-id='{id}'] .status-cell .queue-position")).ToHaveTextAsync("#1 in line", new() { Timeout = 15_000 });
 
         await page.GotoAsync(new Uri(runner.BaseAddress, "/api/dashboard#/types").ToString());
         await page.Locator("tr[data-type='demo.limited']").GetByRole(AriaRole.Switch).ClickAsync();

@@ -179,10 +179,13 @@ public sealed class MaintenanceRunnerFixture : RunnerFixture
 
 /// <summary>
 /// A runner with job types limited in concurrency (<see cref="SingleSlotHandler"/>, the app's <c>demo.limited</c>) and a
-/// type to pause (<see cref="PausableHandler"/>), whose reconciler runs every second with a grace of one.
+/// type to pause (<see cref="PausableHandler"/>), whose reconciler runs every second with a grace of one. Its storage
+/// requests can be watched (<see cref="Requests"/>, which injects no fault here).
 /// </summary>
 public sealed class ConcurrencyRunnerFixture : RunnerFixture
 {
+    public StorageFaults Requests { get; } = new();
+
     protected override bool TimerTriggers => true;
 
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
@@ -193,6 +196,7 @@ public sealed class ConcurrencyRunnerFixture : RunnerFixture
 
     protected override void ConfigureServices(IServiceCollection services)
     {
+        services.AddSingleton(new StoragePipelinePolicy(Requests, Azure.Core.HttpPipelinePosition.PerRetry));
         services.AddJobHandler<SingleSlotHandler>();
         services.AddJobHandler<PausableHandler>();
     }

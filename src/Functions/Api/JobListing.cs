@@ -19,7 +19,8 @@ public sealed record Pagination(int Limit, bool HasNext, string? Next, string? N
 public sealed record JobListView(IReadOnlyList<JobSummary> Jobs, Pagination Pagination);
 
 /// <summary>Turns list query parameters into a <see cref="JobListQuery"/> the caller is allowed to run, and pages into responses.</summary>
-public sealed partial class JobListing(JobListIndex index, IndexLayout layout, JobCounters counters, JobHandlerRegistry handlers, PublicUrls urls)
+public sealed partial class JobListing(
+    JobListIndex index, IndexLayout layout, JobCounters counters, JobHandlerRegistry handlers, PublicUrls urls, Concurrency.JobSlots slots)
 {
     /// <summary>Deepest accepted offset: each skipped row is read, so an offset costs as much as that many rows.</summary>
     public const int MaxOffset = 10_000;
@@ -150,7 +151,8 @@ public sealed partial class JobListing(JobListIndex index, IndexLayout layout, J
         }
         var next = page.Next;
         var count = await total;
-        return new JobListView(page.Jobs, new Pagination(query.Limit, next is not null, next, next is null ? null : NextLink(request, next), page.Jobs.Count, offset,
+        var jobs = await WithQueuePositionsAsync(page.Jobs, cancellationToken);
+        return new JobListView(jobs, new Pagination(query.Limit, next is not null, next, next is null ? null : NextLink(request, next), page.Jobs.Count, offset,
             count, count is { } n ? (n + query.Limit - 1) / query.Limit : null));
     }
 
@@ -185,8 +187,25 @@ public sealed partial class JobListing(JobListIndex index, IndexLayout layout, J
         }
         var limit = QueryParameters.Int(request, "limit", MaxIdPrefixJobs, 1, MaxIdPrefixJobs);
         JobListScope scope = caller.IsAdmin && owner is null ? new JobListScope.All() : new JobListScope.Owner(owner ?? caller.Id);
-        var jobs = await index.FindByIdPrefixAsync(scope, prefix, limit, cancellationToken);
+        var jobs = await WithQueuePositionsAsync(await index.FindByIdPrefixAsync(scope, prefix, limit, cancellationToken), cancellationToken);
         return new JobListView(jobs, new Pagination(limit, false, null, null, jobs.Count, 0));
+    }
+
+    /// <summary>
+    /// The page's queued rows with their places in line: one range read of the head of each type's queue among them, at
+    /// once (<see cref="Concurrency.JobSlots.PositionsAsync"/>); none when no row is queued. A row further back than that
+    /// read reaches is listed without a position.
+    /// </summary>
+    private async Task<IReadOnlyList<JobSummary>> WithQueuePositionsAsync(IReadOnlyList<JobSummary> jobs, CancellationToken cancellationToken)
+    {
+        var queued = jobs.Where(j => j.Status == JobStatus.Queued).GroupBy(j => j.Type, StringComparer.Ordinal).ToList();
+        if (queued.Count == 0)
+        {
+            return jobs;
+        }
+        var byType = await Task.WhenAll(queued.Select(group => slots.PositionsAsync(group.Key, [.. group.Select(j => j.Id)], cancellationToken)));
+        var positions = byType.SelectMany(p => p).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        return [.. jobs.Select(j => j.Status == JobStatus.Queued && positions.TryGetValue(j.Id, out var place) ? j with { QueuePosition = place } : j)];
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-f]{1,31}$")]

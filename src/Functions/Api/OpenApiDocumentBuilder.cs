@@ -384,15 +384,26 @@ public static class OpenApiDocumentBuilder
                 }
             }
             properties["nativeManagementUrls"] = OpenApiSchemas.Ref("JobLinks");
-            properties["queuePosition"] = new JsonObject
-            {
-                ["type"] = "integer",
-                ["minimum"] = 1,
-                ["description"] = "A queued job's place in line (1: next to start), among the waiting jobs of its type that count against the same limit; absent otherwise.",
-            };
+            properties["queuePosition"] = QueuePositionSchema(
+                "A queued job's place in line (1: next to start), among the waiting jobs of its type that count against the same limit; absent otherwise.");
+        }
+        else if (type == typeof(JobSummary))
+        {
+            // A list row's place in line: the same number as the job's own, from one read of the head of its type's queue.
+            schema["properties"]!.AsObject()["queuePosition"] = QueuePositionSchema(
+                "A queued job's place in line, as GET /api/jobs/{id} gives it; absent for other statuses, and for a job further back than "
+                + $"the first {Concurrency.JobSlots.MaxQueueRead} waiting jobs of its type (the one read a list page makes per type).");
         }
         return schema;
     }
+
+    private static JsonObject QueuePositionSchema(string description) => new()
+    {
+        ["type"] = "integer",
+        ["format"] = "int32",
+        ["minimum"] = 1,
+        ["description"] = description,
+    };
 
     private static JsonObject Describe(Operation operation, bool sharedId)
     {

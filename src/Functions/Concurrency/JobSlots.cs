@@ -252,6 +252,35 @@ public sealed partial class JobSlots(StorageClients clients, Lazy<JobHandlerRegi
     }
 
     /// <summary>
+    /// The places in line of several queued jobs of one type (a list page's, <see cref="SlotGate.Position"/>): one range
+    /// read of the head of the type's queue — a single request of at most <see cref="MaxQueueRead"/> rows, in start
+    /// order, no continuation followed — with no read of the slot row. A job not among those rows (further back in a
+    /// longer queue, or not waiting) is left out: it has no position in the answer.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, int>> PositionsAsync(string type, IReadOnlyCollection<string> jobIds, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(type)} and RowKey ge {WaitPrefix} and RowKey lt {WaitEnd}");
+        var head = new List<SlotWaiter>();
+        await foreach (var page in _table.QueryAsync<TableEntity>(filter, maxPerPage: MaxQueueRead, select: ["JobId", "Key", "Priority", "ArrivedAt"],
+            cancellationToken: cancellationToken).AsPages(pageSizeHint: MaxQueueRead))
+        {
+            head.AddRange(page.Values.Select(row =>
+                new SlotWaiter(row.GetString("JobId"), row.GetString("Key") ?? "", row.GetInt32("Priority") ?? 0, row.GetDateTimeOffset("ArrivedAt") ?? default)));
+            break; // one request: the head of the queue
+        }
+        var limits = LimitsOf(type);
+        var positions = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var id in jobIds)
+        {
+            if (SlotGate.Position(head, id, limits) is { } position)
+            {
+                positions[id] = position;
+            }
+        }
+        return positions;
+    }
+
+    /// <summary>
     /// The reconciler's side: for each type with a slot row, a slot whose job has ended (or is gone) is given back — an
     /// instance killed between an ending and its release, or an ending written where no release could follow — and the
     /// next waiters start; a job granted a slot but still queued after <paramref name="grace"/> (its wake-up was lost) is

@@ -115,6 +115,12 @@ public sealed record JobSummary(
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>
+    /// A queued job's place in line (1: next to start), as <c>GET /api/jobs/{id}</c> gives it; set by the API on a list
+    /// page (not stored), absent for other statuses and for a job beyond the head of its type's queue that one read covers.
+    /// </summary>
+    public int? QueuePosition { get; init; }
 }
 
 /// <summary>A page of a listing; <see cref="Next"/> (an opaque token) is null on the last page.</summary>

@@ -458,7 +458,7 @@
         } })),
         h('td', { 'data-label': 'Job' }, h('a', { href: `#/jobs/${job.id}`, class: 'mono' }, shortId(job.id))),
         h('td', { 'data-label': 'Type' }, job.type),
-        h('td', { 'data-label': 'Status', class: 'status-cell' }, statusBadge(job.status), bar),
+        h('td', { 'data-label': 'Status', class: 'status-cell' }, statusBadge(job.status), queuePlace(job), bar),
         h('td', { 'data-label': 'Step', class: 'step-cell' }, '—'),
         h('td', { 'data-label': 'Owner' }, job.owner),
         h('td', { 'data-label': 'Entity' }, job.entity ? `${job.entity.type}/${job.entity.id}` : '—'),
@@ -467,6 +467,11 @@
         h('td', { 'data-label': 'Created' }, time(job.createdAt)),
         h('td', { 'data-label': 'Updated' }, time(job.updatedAt)),
         h('td', { 'data-label': 'Took', title: 'From creation to its ending' }, live.has(job.status) || job.status === 'draft' ? '—' : took(job.createdAt, job.updatedAt)));
+    }
+
+    // Issue 26: a queued row's place in line, from the list row (and then from its polled /status).
+    function queuePlace(job) {
+      return job.status === 'queued' && job.queuePosition ? h('span', { class: 'muted queue-position' }, ` #${job.queuePosition} in line`) : null;
     }
 
     // Issue 28: on the first page, the same listing is asked again every 10 s (one request, the page's own filters and
@@ -510,7 +515,7 @@
             r.dataset.status = status.status;
             const cell = r.querySelector('.status-cell');
             const bar = cell.querySelector('[role=progressbar]');
-            replace(cell, statusBadge(status.status), live.has(status.status) ? bar : null);
+            replace(cell, statusBadge(status.status), queuePlace(status), live.has(status.status) ? bar : null);
             const step = r.querySelector('.step-cell');
             if (step) step.textContent = status.step ? `${status.step}${status.stepCount ? ` (${(status.stepIndex ?? 0) + 1}/${status.stepCount})` : ''}` : '—';
             if (bar) {
