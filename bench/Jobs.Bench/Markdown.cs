@@ -132,11 +132,35 @@ public static class Markdown
             }
         }
         md.AppendLine();
+        Overview(md, r["scale"]!.AsArray());
         if (!string.IsNullOrWhiteSpace(analysis))
         {
             md.AppendLine(analysis.Trim()).AppendLine();
         }
         return md.ToString();
+    }
+
+    /// <summary>Issue 28: the dashboard home's calls at each scale size, and what the roll-ups cost per job.</summary>
+    private static void Overview(StringBuilder md, JsonArray scale)
+    {
+        var measured = scale.Where(s => s!["overview"] is JsonArray).ToList();
+        if (measured.Count == 0)
+        {
+            return;
+        }
+        md.AppendLine("## Scale: the dashboard's overview with many jobs stored").AppendLine();
+        md.AppendLine("The overview (the dashboard's home, `overviewView` in app.js) makes four requests per refresh (every 10 s): `GET /api/jobs/stats` and `GET /api/metrics` for the last hour (minutes), day and week (hours), with the page's own parameters. Measured on the same emulator and jobs as the listings above, after the roll-up rows the aggregator would have written for those jobs (their created, started and ended facts in the minute and hour rows of each job's list partitions: the jobs are spread evenly over the last week) were seeded directly. Each call is read 5 times (median ms; storage requests of one read, counted at the app's client pipeline), then the refresh as the page makes it: the four at once, timed until the last answers. Target: ≤ 1 s on Azurite, and a number of requests that does not change with the jobs stored. Each `/metrics` read is a range read of at most one row per slot in each partition of the scope, and an owner's counts are a range read of their counter and unfolded deltas; an admin's counts are one point read. Azurite scans its whole table for every range read (as for the listings above), so those times grow with every row stored — index, count and roll-up rows — however few rows they match; its point read does not. The seeded jobs end when the seed began, so on a slow seed the last hour holds fewer than 60 minute points.").AppendLine();
+        md.AppendLine("| jobs stored | roll-up rows | as | call | storage requests | median ms | the answer held |").AppendLine("| ---: | ---: | --- | --- | ---: | ---: | --- |");
+        foreach (var s in measured)
+        {
+            foreach (var call in s!["overview"]!.AsArray())
+            {
+                var name = call!["call"]!.ToString().StartsWith("the refresh", StringComparison.Ordinal) ? $"**{call["call"]}**" : call["call"]!.ToString();
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {s["jobs"]} | {s["metricRows"]} | {call["as"]} | {name} | {call["storageRequests"]} | {call["medianMs"]} | {call["shows"]} |");
+            }
+        }
+        md.AppendLine();
+        md.AppendLine("The roll-ups add **0 storage requests per job** on the job's path: a count delta already written in the projection transaction carries the record's creation, start and end times, and the metric facts are derived from it. `FaultInjectionTests.AFiveStepJob_CostsFourteenWrites_AndNoReadsOfItsRecord_WhenNothingFails` (tests/Jobs.IntegrationTests/Reliability) pins a five-step job at 14 writes and no reads of its record, the same as before the roll-ups. Their cost is the aggregator's, amortised over every job it folds: per partition folded, ≤ 2 point reads per minute/hour row its deltas first touch in that run, and the roll-up writes inside the fold's own transaction (docs/storage.md, *Metrics*).").AppendLine();
     }
 
     private static void Row(StringBuilder md, string name, JsonNode p, JsonNode perSecond) =>

@@ -629,9 +629,12 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
     var prefix = "sc" + Guid.NewGuid().ToString("N")[..6];
     await using var runner = await BenchRunner.StartAsync(repo, connection, prefix);
     var table = runner.Storage.JobsTable;
-    // Listings read index rows only, so the seed writes exactly those (one job in 100 failed), in batches.
+    // Listings read index rows only, so the seed writes exactly those (one job in 100 failed), in batches, and the
+    // overview the roll-up rows: the jobs are spread evenly over the last week (the overview's longest range), each
+    // queued 50 ms and run 150 ms.
     var seed = Stopwatch.StartNew();
-    var start = DateTimeOffset.UtcNow.AddDays(-1);
+    var start = DateTimeOffset.UtcNow.AddDays(-7);
+    var spacingMs = TimeSpan.FromDays(7).TotalMilliseconds / size;
     var random = new Random(42);
     var jobs = Enumerable.Range(0, size).Select(i => new Job
     {
@@ -639,8 +642,10 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
         Type = "demo.steps",
         Status = random.Next(100) == 0 ? JobStatus.Failed : JobStatus.Completed,
         Owner = "scale-owner",
-        CreatedAt = start.AddMilliseconds(i * 500),
-        UpdatedAt = start.AddMilliseconds(i * 500 + 200),
+        CreatedAt = start.AddMilliseconds(i * spacingMs),
+        StartedAt = start.AddMilliseconds(i * spacingMs + 50),
+        CompletedAt = start.AddMilliseconds(i * spacingMs + 200),
+        UpdatedAt = start.AddMilliseconds(i * spacingMs + 200),
     }).ToList();
     // Each job's rows in the partitions the runner's layout gives them (the all-jobs bucket, the owner's), a batch per
     // partition of at most 100.
@@ -657,6 +662,9 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
     }
     await runner.Counters.FoldAsync(CancellationToken.None);
     var seedSeconds = seed.Elapsed.TotalSeconds;
+    var metricsSeed = Stopwatch.StartNew();
+    var metricRows = await OverviewScale.SeedMetricsAsync(table, runner.Layout, jobs);
+    var metricsSeedSeconds = metricsSeed.Elapsed.TotalSeconds;
 
     using var admin = runner.Client("scale-admin", "admin");
     using var owner = runner.Client("scale-owner");
@@ -705,6 +713,9 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
         ["indexRowsInTable"] = size * 8,
         ["seedSeconds"] = Math.Round(seedSeconds, 1),
         ["pages"] = pages,
+        ["metricRows"] = metricRows,
+        ["metricsSeedSeconds"] = Math.Round(metricsSeedSeconds, 1),
+        ["overview"] = await OverviewScale.MeasureAsync(runner, admin, owner),
     };
 }
 
