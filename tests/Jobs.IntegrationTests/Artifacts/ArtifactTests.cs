@@ -137,6 +137,25 @@ public sealed class ArtifactTests(ArtifactRunnerFixture runner)
             (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentRange?.ToString()));
     }
 
+    [Theory]
+    [InlineData("bytes=0-0", HttpStatusCode.PartialContent, "r", "bytes 0-0/25")]
+    [InlineData("bytes=24-24", HttpStatusCode.PartialContent, "1", "bytes 24-24/25")]
+    [InlineData("bytes=5-2", HttpStatusCode.OK, "report.txt from attempt 1", null)]
+    [InlineData("bytes=-5", HttpStatusCode.OK, "report.txt from attempt 1", null)]
+    [InlineData("bytes=0-1,3-4", HttpStatusCode.OK, "report.txt from attempt 1", null)]
+    [InlineData("items=0-1", HttpStatusCode.OK, "report.txt from attempt 1", null)]
+    public async Task Download_WithEdgeRanges_AnswersOneByte_OrTheWholeArtifactForRangesItDoesNotServe(
+        string range, HttpStatusCode status, string body, string? contentRange)
+    {
+        using var owner = runner.Client("rangeedge-" + Guid.NewGuid().ToString("N")[..8]);
+        var id = await RunWriterAsync(owner, new { names = new[] { "report.txt" } });
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{id}/artifacts/report.txt");
+        request.Headers.TryAddWithoutValidation("Range", range);
+        using var response = await owner.SendAsync(request);
+        Assert.Equal((status, body, contentRange),
+            (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentRange?.ToString()));
+    }
+
     [Fact]
     public async Task Download_WithARangeStartingPastTheEnd_Answers416()
     {
