@@ -194,6 +194,34 @@ public sealed class DecisionTests(RunnerFixture runner, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task TwoAnswersAtOnce_ExactlyOneIsTaken_TheOtherIs409_AndTheJobEndsAsTheTakenOneSays()
+    {
+        using var client = runner.Client(_owner);
+        using var admin = runner.Client("dec-admin-" + Guid.NewGuid().ToString("N")[..8], "admin");
+        var id = await WaitingJobAsync(client);
+
+        var answers = await Task.WhenAll(DecideAsync(client, id, new { decision = "approve" }), DecideAsync(admin, id, new { decision = "reject" }));
+        try
+        {
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], answers.Select(a => a.StatusCode).Order());
+            var taken = answers.Single(a => a.StatusCode == HttpStatusCode.OK);
+            var answer = (string?)JsonNode.Parse(await taken.Content.ReadAsStringAsync())!["decision"]!["answer"];
+
+            var end = await RunnerFixture.WaitForEndAsync(client, id, Long);
+            Assert.Equal((answer, answer == "approve" ? "completed" : "failed"),
+                ((string?)(await JobAsync(client, id))["decision"]!["answer"], (string?)end["status"]));
+            Assert.Single(await AuditAsync(client, id), e => (string?)e!["action"] == "decided");
+        }
+        finally
+        {
+            foreach (var response in answers)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task CancellingAWaitingJob_EndsItAtOnce_AndItsDecisionIsNoLongerTaken()
     {
         using var client = runner.Client(_owner);
