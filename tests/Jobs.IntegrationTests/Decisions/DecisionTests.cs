@@ -158,6 +158,27 @@ public sealed class DecisionTests(RunnerFixture runner, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task ARoleHolderWhoIsNotTheOwner_GetsTheUnknownJobsAnswer_OnceTheJobNoLongerWaits_NotItsStateOrWhoDecided()
+    {
+        using var owner = runner.Client(_owner);
+        var id = await WaitingJobAsync(owner);
+        using var approver = runner.Client(_owner + "-a", DemoApprovalHandler.DefaultRole);
+        using (var answered = await DecideAsync(owner, id, new { decision = "approve" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        }
+        Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(owner, id, Long))["status"]);
+
+        // The role lets its holder answer a waiting job, not read one: the job's 404 (and its representation) stay theirs.
+        Assert.Equal(HttpStatusCode.NotFound, (await approver.GetAsync($"/api/jobs/{id}")).StatusCode);
+        using var late = await DecideAsync(approver, id, new { decision = "reject" });
+        var body = await late.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.NotFound, late.StatusCode);
+        Assert.DoesNotContain(_owner + "\"", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("completed", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BadInput_IsAProblemNamingTheField_AndChangesNothing()
     {
         using var client = runner.Client(_owner);
