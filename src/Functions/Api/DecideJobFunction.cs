@@ -13,9 +13,10 @@ namespace Jobs.Functions.Api;
 
 /// <summary>
 /// <c>POST /api/jobs/{id}/decisions/{name}</c>: answers the decision a waiting job asks (issue 31) — 200 with the job,
-/// now running on. Allowed to the job's owner, admins, and callers with the role the handler names for the decision;
-/// anyone else gets the 404 an unknown job gets. 409 (naming <c>name</c>) when the job does not wait for that decision:
-/// it waits for another, it was answered (or timed out) already, or it is not waiting. Bad input is a 400 naming the
+/// now running on. Allowed to the job's owner, admins, and callers with the role the handler names for the decision
+/// while the job waits for it; anyone else gets the 404 an unknown job gets. 409 (naming <c>name</c>), to the owner and
+/// admins, when the job does not wait for that decision: it waits for another, it was answered (or timed out) already, or
+/// it is not waiting (a role holder who loses a race with another answer gets it too). Bad input is a 400 naming the
 /// field, and nothing is stored. Who decided is in the job's audit trail, written with the answer.
 /// </summary>
 public sealed class DecideJobFunction(ApiGuard guard, JobStore store, JobDecisions decisions, PublicUrls urls)
@@ -35,7 +36,7 @@ public sealed class DecideJobFunction(ApiGuard guard, JobStore store, JobDecisio
             var body = await RequestBody.ReadAsync<DecisionBody>(request, cancellation);
             var (answer, comment, payload) = Parse(body);
             var job = await store.GetAsync(id, cancellation);
-            if (job is null || !MayDecide(caller, job))
+            if (job is null || !MayDecide(caller, job, name))
             {
                 throw ApiProblemException.NotFound($"Job {id}");
             }
@@ -43,9 +44,14 @@ public sealed class DecideJobFunction(ApiGuard guard, JobStore store, JobDecisio
             return ApiResult.Ok(JobRepresentation.Full(decided, urls.BaseUrl(request)));
         });
 
-    /// <summary>The owner and admins (who see the job), and the role the waiting decision names.</summary>
-    internal static bool MayDecide(Caller caller, Job job) =>
-        caller.CanAccess(job.Owner) || (job.Decision is { Role: { } role } && caller.Roles.Contains(role));
+    /// <summary>
+    /// The owner and admins (who see the job), and the role the decision names while the job waits for it unanswered: a
+    /// role holder does not otherwise see the job, so once it no longer waits they get the unknown job's 404, not a 409
+    /// telling its state and who answered.
+    /// </summary>
+    internal static bool MayDecide(Caller caller, Job job, string name) =>
+        caller.CanAccess(job.Owner)
+        || (JobTransitions.IsWaitingFor(job, name) && job.Decision is { Role: { } role } && caller.Roles.Contains(role));
 
     private static (DecisionAnswer Answer, string? Comment, JsonElement? Payload) Parse(DecisionBody body)
     {

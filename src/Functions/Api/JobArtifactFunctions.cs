@@ -61,8 +61,10 @@ public sealed class JobArtifactFunctions(ApiGuard guard, ArtifactStore artifacts
             return null;
         }
         var only = header.Ranges.First();
-        return only.From is not { } from ? null
-            : only.To is { } to ? new HttpRange(from, to - from + 1)
+        // bytes=0- is the whole artifact (and HttpRange(0) is "no range" to the SDK): served as a plain 200. An end of
+        // long.MaxValue would overflow the length: it is "to the end", which the blob service clamps to anyway.
+        return only.From is not { } from || (from == 0 && only.To is null or long.MaxValue) ? null
+            : only.To is { } to && to != long.MaxValue ? new HttpRange(from, to - from + 1)
             : new HttpRange(from);
     }
 }

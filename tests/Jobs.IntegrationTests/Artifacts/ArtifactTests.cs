@@ -108,6 +108,68 @@ public sealed class ArtifactTests(ArtifactRunnerFixture runner)
     }
 
     [Fact]
+    public async Task Download_FromByteZeroToTheEnd_Answers200WithTheWholeArtifact_NotA206WithoutContentRange()
+    {
+        using var owner = runner.Client("range0-" + Guid.NewGuid().ToString("N")[..8]);
+        var id = await RunWriterAsync(owner, new { names = new[] { "report.txt" } });
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{id}/artifacts/report.txt");
+        request.Headers.Range = new RangeHeaderValue(0, null);
+        using var response = await owner.SendAsync(request);
+        // bytes=0- is the whole artifact; Blob storage is asked for no range then and answers whole, without a
+        // Content-Range, and a 206 must carry one (RFC 9110 15.3.7): the answer is a 200.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(response.Content.Headers.ContentRange);
+        Assert.Equal("report.txt from attempt 1", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData(0L, HttpStatusCode.OK, "report.txt from attempt 1", null)]
+    [InlineData(7L, HttpStatusCode.PartialContent, "txt from attempt 1", "bytes 7-24/25")]
+    public async Task Download_WithARangeEndingAtLongMaxValue_AnswersTheRestOfTheArtifact_NotAnError(
+        long from, HttpStatusCode status, string body, string? contentRange)
+    {
+        using var owner = runner.Client("rangemax-" + Guid.NewGuid().ToString("N")[..8]);
+        var id = await RunWriterAsync(owner, new { names = new[] { "report.txt" } });
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{id}/artifacts/report.txt");
+        request.Headers.TryAddWithoutValidation("Range", $"bytes={from}-{long.MaxValue}");
+        using var response = await owner.SendAsync(request);
+        Assert.Equal((status, body, contentRange),
+            (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentRange?.ToString()));
+    }
+
+    [Theory]
+    [InlineData("bytes=0-0", HttpStatusCode.PartialContent, "r", "bytes 0-0/25")]
+    [InlineData("bytes=24-24", HttpStatusCode.PartialContent, "1", "bytes 24-24/25")]
+    [InlineData("bytes=5-2", HttpStatusCode.OK, "report.txt from attempt 1", null)]
+    [InlineData("bytes=-5", HttpStatusCode.OK, "report.txt from attempt 1", null)]
+    [InlineData("bytes=0-1,3-4", HttpStatusCode.OK, "report.txt from attempt 1", null)]
+    [InlineData("items=0-1", HttpStatusCode.OK, "report.txt from attempt 1", null)]
+    public async Task Download_WithEdgeRanges_AnswersOneByte_OrTheWholeArtifactForRangesItDoesNotServe(
+        string range, HttpStatusCode status, string body, string? contentRange)
+    {
+        using var owner = runner.Client("rangeedge-" + Guid.NewGuid().ToString("N")[..8]);
+        var id = await RunWriterAsync(owner, new { names = new[] { "report.txt" } });
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{id}/artifacts/report.txt");
+        request.Headers.TryAddWithoutValidation("Range", range);
+        using var response = await owner.SendAsync(request);
+        Assert.Equal((status, body, contentRange),
+            (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentRange?.ToString()));
+    }
+
+    [Fact]
+    public async Task Download_WithARangeStartingPastTheEnd_Answers416()
+    {
+        using var owner = runner.Client("range416-" + Guid.NewGuid().ToString("N")[..8]);
+        var id = await RunWriterAsync(owner, new { names = new[] { "report.txt" } });
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{id}/artifacts/report.txt");
+        // 26, not 25: Azurite (3.37) serves a range starting at the length as an empty 206 where Blob storage answers 416.
+        request.Headers.Range = new RangeHeaderValue(26, null);
+        using var response = await owner.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task ARetriedStep_RewritesItsArtifact_SoTheJobHasOneBlobWithTheLastAttemptsContent()
     {
         using var owner = runner.Client("retry-" + Guid.NewGuid().ToString("N")[..8]);

@@ -158,6 +158,27 @@ public sealed class DecisionTests(RunnerFixture runner, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task ARoleHolderWhoIsNotTheOwner_GetsTheUnknownJobsAnswer_OnceTheJobNoLongerWaits_NotItsStateOrWhoDecided()
+    {
+        using var owner = runner.Client(_owner);
+        var id = await WaitingJobAsync(owner);
+        using var approver = runner.Client(_owner + "-a", DemoApprovalHandler.DefaultRole);
+        using (var answered = await DecideAsync(owner, id, new { decision = "approve" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        }
+        Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(owner, id, Long))["status"]);
+
+        // The role lets its holder answer a waiting job, not read one: the job's 404 (and its representation) stay theirs.
+        Assert.Equal(HttpStatusCode.NotFound, (await approver.GetAsync($"/api/jobs/{id}")).StatusCode);
+        using var late = await DecideAsync(approver, id, new { decision = "reject" });
+        var body = await late.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.NotFound, late.StatusCode);
+        Assert.DoesNotContain(_owner + "\"", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("completed", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BadInput_IsAProblemNamingTheField_AndChangesNothing()
     {
         using var client = runner.Client(_owner);
@@ -191,6 +212,34 @@ public sealed class DecisionTests(RunnerFixture runner, ITestOutputHelper output
         var after = await JobAsync(client, id);
         Assert.Equal(before.ToJsonString(), after.ToJsonString());
         Assert.DoesNotContain(await AuditAsync(client, id), e => (string?)e!["action"] == "decided");
+    }
+
+    [Fact]
+    public async Task TwoAnswersAtOnce_ExactlyOneIsTaken_TheOtherIs409_AndTheJobEndsAsTheTakenOneSays()
+    {
+        using var client = runner.Client(_owner);
+        using var admin = runner.Client("dec-admin-" + Guid.NewGuid().ToString("N")[..8], "admin");
+        var id = await WaitingJobAsync(client);
+
+        var answers = await Task.WhenAll(DecideAsync(client, id, new { decision = "approve" }), DecideAsync(admin, id, new { decision = "reject" }));
+        try
+        {
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], answers.Select(a => a.StatusCode).Order());
+            var taken = answers.Single(a => a.StatusCode == HttpStatusCode.OK);
+            var answer = (string?)JsonNode.Parse(await taken.Content.ReadAsStringAsync())!["decision"]!["answer"];
+
+            var end = await RunnerFixture.WaitForEndAsync(client, id, Long);
+            Assert.Equal((answer, answer == "approve" ? "completed" : "failed"),
+                ((string?)(await JobAsync(client, id))["decision"]!["answer"], (string?)end["status"]));
+            Assert.Single(await AuditAsync(client, id), e => (string?)e!["action"] == "decided");
+        }
+        finally
+        {
+            foreach (var response in answers)
+            {
+                response.Dispose();
+            }
+        }
     }
 
     [Fact]
