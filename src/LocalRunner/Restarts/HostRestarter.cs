@@ -41,6 +41,7 @@ public sealed partial class HostRestarter : IHostedService, IAsyncDisposable
     private CancellationTokenSource _invocations = new();
     private int _restartCount;
     private int _workerRestartCount;
+    private readonly Lock _workerRestartLock = new();
     private bool _stopped;
 
     /// <summary>
@@ -126,8 +127,12 @@ public sealed partial class HostRestarter : IHostedService, IAsyncDisposable
         {
             return false;
         }
-        var count = Interlocked.Increment(ref _workerRestartCount);
-        LogWorkerRestarting(cause, reason, count);
+        lock (_workerRestartLock)
+        {
+            // Logged before it is counted: whoever sees the count sees the log entry too.
+            LogWorkerRestarting(cause, reason, _workerRestartCount + 1);
+            Volatile.Write(ref _workerRestartCount, _workerRestartCount + 1);
+        }
         Interlocked.Exchange(ref _invocations, new CancellationTokenSource()).Cancel();
         return true;
     }

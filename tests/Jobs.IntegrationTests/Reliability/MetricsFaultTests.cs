@@ -69,7 +69,7 @@ public sealed class MetricsFaultTests(FaultRunnerFixture runner) : IDisposable
         {
             actual = MetricsCheck.Actual(JsonNode.Parse(await client.GetStringAsync($"/api/metrics?interval=minute&from={from}"))!);
             return actual == expected;
-        }, $"metrics equal the walk after faults:\n{expected}\nbut were\n{actual}");
+        }, $"metrics equal the walk after faults:\n{expected}\nbut were\n{actual}", TimeSpan.FromMinutes(2));
         var hours = JsonNode.Parse(await client.GetStringAsync($"/api/metrics?interval=hour&from={from}"))!;
         Assert.Equal(MetricsCheck.Expected(jobs, MetricInterval.Hour), MetricsCheck.Actual(hours));
         Assert.Equal(MetricsCheck.ExpectedPercentiles(jobs), MetricsCheck.ActualPercentiles(hours));
