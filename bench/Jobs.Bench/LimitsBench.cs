@@ -40,9 +40,31 @@ public static class LimitsBench
         }
         result["totalSeconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         var raw = Path.Combine(repo, "bench", "results", "limits.json");
+        await KeepSkippedPartsAsync(raw, result);
         await File.WriteAllTextAsync(raw, result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         await Soak.WriteSectionAsync(markdownPath, "limits", Render(result));
         Console.WriteLine($"wrote {raw} and the limits section of {markdownPath}");
+    }
+
+    /// <summary>
+    /// A part this run skipped (<c>--limits 0</c> or <c>--bulk-rerun 0</c>) keeps the saved run's, marked with that run's
+    /// date and commit, so measuring one part does not drop the other from the report.
+    /// </summary>
+    private static async Task KeepSkippedPartsAsync(string raw, JsonObject result)
+    {
+        if (!File.Exists(raw) || JsonNode.Parse(await File.ReadAllTextAsync(raw)) is not JsonObject saved)
+        {
+            return;
+        }
+        foreach (var part in new[] { "queued", "bulkRerun" })
+        {
+            if (result[part] is null && saved[part] is JsonObject old)
+            {
+                var kept = (JsonObject)old.DeepClone();
+                kept["from"] ??= $"{saved["date"]}, commit {saved["commit"]}";
+                result[part] = kept;
+            }
+        }
     }
 
     /// <summary>Puts the last run's section (bench/results/limits.json) back into a freshly rendered report.</summary>
@@ -245,10 +267,11 @@ public static class LimitsBench
     {
         var md = new StringBuilder();
         md.AppendLine("## Concurrency limits and bulk rerun (issue 26)").AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Run {r["date"]} on {r["machine"]} (`{r["command"]}` at commit {r["commit"]}, raw: `bench/results/limits.json`), each part on emulators of its own (split layout), {r["totalSeconds"]} s in all.").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Run {r["date"]} on {r["machine"]} (`{r["command"]}` at commit {r["commit"]}, raw: `bench/results/limits.json`), each part on emulators of its own (split layout), {r["totalSeconds"]} s in all.{(r["note"] is { } n ? " " + n : "")}").AppendLine();
         if (r["queued"] is { } q)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"**A queued job's start after a slot frees up.** {q["jobs"]} `demo.limited` jobs (one step of {q["delayMs"]} ms; at most {q["maxPerKey"]} running per `concurrencyKey`, over {q["keys"]} keys) submitted at once, so most wait `queued`. Per key, the k-th job beyond the first {q["maxPerKey"]} to start took the slot the k-th to end gave back: its wait is its record's `startedAt` minus that job's `completedAt` (both written by the service; the span covers the release, the grant, the wake-up event and the orchestration's first step).").AppendLine();
+            var from = q["from"] is { } f ? $" (from the run of {f})" : "";
+            md.AppendLine(CultureInfo.InvariantCulture, $"**A queued job's start after a slot frees up{from}.** {q["jobs"]} `demo.limited` jobs (one step of {q["delayMs"]} ms; at most {q["maxPerKey"]} running per `concurrencyKey`, over {q["keys"]} keys) submitted at once, so most wait `queued`. Per key, the k-th job beyond the first {q["maxPerKey"]} to start took the slot the k-th to end gave back: its wait is its record's `startedAt` minus that job's `completedAt` (both written by the service; the span covers the release, the grant, the wake-up event and the orchestration's first step).").AppendLine();
             md.AppendLine("| waits | p50 ms | p95 ms | p99 ms | max ms | starts before their slot freed | p95 must be |").AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| {q["samples"]} | {q["p50Ms"]} | {q["p95Ms"]} | {q["p99Ms"]} | {q["maxMs"]} | {q["startsBeforeTheirSlotFreed"]} | ≤ 2000 |").AppendLine();
             md.AppendLine("Storage requests per job, counted at the client pipeline while each run's jobs were submitted at once and waited for on the durable client (`app`: the service's own clients; `durable`: the task hub's, which includes the engine's queue polling for as long as the run lasts):").AppendLine();
@@ -265,7 +288,8 @@ public static class LimitsBench
             var result = b["result"]!;
             var done = string.Join(", ", result["done"]!.AsObject().Select(d => $"{d.Key} {d.Value}"));
             var skipped = result["skipped"]!.AsObject().Count == 0 ? "none" : string.Join(", ", result["skipped"]!.AsObject().Select(d => $"{d.Key} {d.Value}"));
-            md.AppendLine(CultureInfo.InvariantCulture, $"**A bulk rerun of {b["failedJobs"]} failed jobs.** {b["failedJobs"]} `demo.steps` jobs that fail at their one step, made through the API ({b["madeSeconds"]} s), then one `POST /api/jobs/bulk` with `action: rerun` and the filter `type: demo.steps, status: failed`, timed from the request to the bulk job's end; the links are read from the records afterwards.").AppendLine();
+            var from = b["from"] is { } f ? $" (from the run of {f})" : "";
+            md.AppendLine(CultureInfo.InvariantCulture, $"**A bulk rerun of {b["failedJobs"]} failed jobs{from}.** {b["failedJobs"]} `demo.steps` jobs that fail at their one step, made through the API ({b["madeSeconds"]} s), then one `POST /api/jobs/bulk` with `action: rerun` and the filter `type: demo.steps, status: failed`, timed from the request to the bulk job's end; the links are read from the records afterwards.").AppendLine();
             md.AppendLine("| measure | value | must be |").AppendLine("| --- | ---: | ---: |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| matched (the bulk job's result) | {result["matched"]} | {b["failedJobs"]} |");
             md.AppendLine(CultureInfo.InvariantCulture, $"| done | {done} | rerun {b["failedJobs"]} |");
