@@ -21,20 +21,15 @@ namespace Jobs.Bench;
 public static class BareEngine
 {
     public static async Task<double> RunAsync(
-        string connectionString, int jobs, int steps, HostSettings host, StorageRequestCounter? requests = null, Action? measuring = null, int window = 0)
+        string connectionString, int jobs, int steps, HostSettings host, StorageRequestCounter? requests = null, Action? measuring = null, int window = 0, int runWarmup = 1)
     {
-        var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
-        {
-            TaskHubName = "bare" + Guid.NewGuid().ToString("N")[..8],
-            StorageAccountClientProvider = requests is null ? new StorageAccountClientProvider(connectionString) : DurableEngine.CountedClients(Jobs.Functions.Storage.StorageConnection.FromConnectionString("AzureWebJobsStorage", connectionString), requests),
-            // The durable settings the runner takes from the same host.json (DurableEngine).
-            PartitionCount = host.PartitionCount,
-            MaxConcurrentTaskActivityWorkItems = host.MaxConcurrentActivities,
-            MaxConcurrentTaskOrchestrationWorkItems = host.MaxConcurrentOrchestrators,
-            MaxQueuePollingInterval = host.DurableMaxQueuePollingInterval,
-            ExtendedSessionsEnabled = host.ExtendedSessionsEnabled,
-            ExtendedSessionIdleTimeout = host.ExtendedSessionIdleTimeout,
-        });
+        // Exactly the runner's backend settings from the same host.json (DurableEngine.ServiceSettings, as the extension
+        // builds them), so the two sides can never drift apart: only the hub and the worker id differ.
+        var connection = Jobs.Functions.Storage.StorageConnection.FromConnectionString("AzureWebJobsStorage", connectionString);
+        var service = new AzureStorageOrchestrationService(DurableEngine.ServiceSettings(
+            new EngineSettings("bare" + Guid.NewGuid().ToString("N")[..8], connection, host, "bare-" + Environment.MachineName, ""),
+            requests is null ? new StorageAccountClientProvider(connectionString) : DurableEngine.CountedClients(connection, requests),
+            NullLoggerFactory.Instance));
         await service.CreateIfNotExistsAsync();
         var shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions(), NullLoggerFactory.Instance);
         using var worker = new TaskHubWorker(service, NullLoggerFactory.Instance) { ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails };
@@ -73,16 +68,22 @@ public static class BareEngine
         await worker.StartAsync();
         var client = new AzureStorageDurableTaskClient(service, JsonDataConverter.Default, "");
 
-        // Warm up (partition leases), as for the runner.
-        var warm = await client.ScheduleNewOrchestrationInstanceAsync("Bare", 1);
-        await client.WaitForInstanceCompletionAsync(warm);
-        await slots.WaitAsync(); // the slot the warm-up's ending released
+        // Warm up (partition leases, the first connections), unmeasured, as the runner's runs do (--run-warmup).
+        foreach (var batch in Enumerable.Range(0, runWarmup).Chunk(16))
+        {
+            var warm = await Task.WhenAll(batch.Select(_ => client.ScheduleNewOrchestrationInstanceAsync("Bare", steps)));
+            await Task.WhenAll(warm.Select(id => client.WaitForInstanceCompletionAsync(id)));
+        }
+        for (var i = 0; i < runWarmup; i++)
+        {
+            await slots.WaitAsync(); // the slots the warm-up's endings released
+        }
 
         requests?.Reset();
         measuring?.Invoke();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        Volatile.Write(ref target, jobs + 1); // + the warm-up instance
-        if (Volatile.Read(ref finished) >= jobs + 1)
+        Volatile.Write(ref target, jobs + runWarmup); // + the warm-up instances
+        if (Volatile.Read(ref finished) >= jobs + runWarmup)
         {
             all.TrySetResult();
         }

@@ -3,7 +3,9 @@ namespace Jobs.Bench;
 /// <summary>CPU milliseconds per job a measured run used: all its emulators, the task hub's among them, and this process.</summary>
 /// <paramref name="Process"/> is the bench's own process: the runner (app, durable engine) and the load generator for
 /// ours, the engine and its client for the bare engine.
-public sealed record CpuPerJob(double Emulators, double TaskHub, double Process)
+/// <paramref name="Jit"/> is the part of <paramref name="Process"/> the JIT compiler spent (System.Runtime.JitInfo): code
+/// compiled or recompiled at a higher tier during the run, not work done per job.
+public sealed record CpuPerJob(double Emulators, double TaskHub, double Process, double Jit = 0)
 {
     public double Total => Emulators + Process;
 }
@@ -15,7 +17,7 @@ public sealed record CpuPerJob(double Emulators, double TaskHub, double Process)
 /// </summary>
 public sealed class CpuMeter(Emulators emulators)
 {
-    private (double Emulators, double TaskHub, double Process) _start;
+    private (double Emulators, double TaskHub, double Process, double Jit) _start;
 
     public void Start() => _start = Read();
 
@@ -23,12 +25,14 @@ public sealed class CpuMeter(Emulators emulators)
     {
         var now = Read();
         return new CpuPerJob(
-            (now.Emulators - _start.Emulators) * 1000 / jobs, (now.TaskHub - _start.TaskHub) * 1000 / jobs, (now.Process - _start.Process) * 1000 / jobs);
+            (now.Emulators - _start.Emulators) * 1000 / jobs, (now.TaskHub - _start.TaskHub) * 1000 / jobs, (now.Process - _start.Process) * 1000 / jobs,
+            (now.Jit - _start.Jit) * 1000 / jobs);
     }
 
-    private (double Emulators, double TaskHub, double Process) Read()
+    private (double Emulators, double TaskHub, double Process, double Jit) Read()
     {
         using var self = System.Diagnostics.Process.GetCurrentProcess();
-        return (emulators.CpuSeconds(), emulators.TaskHubCpuSeconds(), self.TotalProcessorTime.TotalSeconds);
+        return (emulators.CpuSeconds(), emulators.TaskHubCpuSeconds(), self.TotalProcessorTime.TotalSeconds,
+            System.Runtime.JitInfo.GetCompilationTime(currentThread: false).TotalSeconds);
     }
 }

@@ -39,18 +39,33 @@ public static class Markdown
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {t!["layout"]} | {t["durableRequestsPerJob"]} | {t["bareDurableRequestsPerJob"]} |");
             }
             md.AppendLine();
+            foreach (var t in r["throughput"]!.AsArray().Where(t => t!["durableRequestsByKind"] is JsonObject))
+            {
+                var ours = t!["durableRequestsByKind"]!.AsObject();
+                var bare = t["bareDurableRequestsByKind"]!.AsObject();
+                md.AppendLine(CultureInfo.InvariantCulture, $"By kind, per job, in the last pair ({t["layout"]}):").AppendLine();
+                md.AppendLine("| request | ours | bare engine |").AppendLine("| --- | ---: | ---: |");
+                foreach (var kind in ours.Select(k => k.Key).Union(bare.Select(k => k.Key)).Order(StringComparer.Ordinal))
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {kind} | {ours[kind]?.ToString() ?? "0"} | {bare[kind]?.ToString() ?? "0"} |");
+                }
+                md.AppendLine();
+            }
         }
         var withCpu = r["throughput"]!.AsArray().Where(t => t!["cpuMsPerJob"] is not null).ToList();
         if (withCpu.Count > 0)
         {
-            md.AppendLine("CPU per job in the measured runs, in milliseconds (median of the runs): the emulators (the task hub's among them), and the bench's own process (ours: the runner with the app and the durable engine, and the load generator; the bare engine: the engine and its client). `busy` is CPU used / (cores × seconds): how much of the machine the run kept busy.").AppendLine();
-            md.AppendLine("| layout | jobs | side | emulators | task hub's emulator | process | total | busy |").AppendLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+            md.AppendLine("CPU per job in the measured runs, in milliseconds (median of the runs): the emulators (the task hub's among them), and the bench's own process (ours: the runner with the app and the durable engine, and the load generator; the bare engine: the engine and its client). `busy` is CPU used / (cores × seconds): how much of the machine the run kept busy. `of it, JIT`: the part of the process's CPU the JIT compiler spent during the measured jobs (System.Runtime.JitInfo); `ours / bare`: the totals' ratio.").AppendLine();
+            md.AppendLine("| layout | jobs | side | emulators | task hub's emulator | process | of it, JIT | total | busy | ours / bare |").AppendLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var t in withCpu)
             {
                 foreach (var side in new[] { "ours", "bare" })
                 {
                     var cpu = t!["cpuMsPerJob"]![side]!;
-                    md.AppendLine(CultureInfo.InvariantCulture, $"| {t["layout"]} | {t["jobs"]} | {(side == "ours" ? "ours" : "bare engine")} | {cpu["emulators"]} | {cpu["taskHubEmulator"]} | {cpu["process"]} | {cpu["total"]} | {cpu["machineBusy"]!.GetValue<double>():P0} |");
+                    var ratio = side == "ours"
+                        ? (t["cpuMsPerJob"]!["ours"]!["total"]!.GetValue<double>() / t["cpuMsPerJob"]!["bare"]!["total"]!.GetValue<double>()).ToString("F2", CultureInfo.InvariantCulture)
+                        : "";
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {t["layout"]} | {t["jobs"]} | {(side == "ours" ? "ours" : "bare engine")} | {cpu["emulators"]} | {cpu["taskHubEmulator"]} | {cpu["process"]} | {cpu["jit"]?.ToString() ?? "—"} | {cpu["total"]} | {cpu["machineBusy"]!.GetValue<double>():P0} | {ratio} |");
                 }
             }
             md.AppendLine();

@@ -65,8 +65,12 @@ public sealed partial class DurableEngine : IHostedService, IAsyncDisposable
 
     public string HubName { get; }
 
-    /// <summary>The backend's settings from host.json, as the extension's AzureStorageDurabilityProviderFactory builds them.</summary>
-    internal static AzureStorageOrchestrationServiceSettings ServiceSettings(EngineSettings settings, StorageAccountClientProvider clients, ILoggerFactory loggers) =>
+    /// <summary>
+    /// The backend's settings from host.json, as the extension's AzureStorageDurabilityProviderFactory builds them. Public
+    /// for the benchmark, whose bare engine runs on exactly these (its baseline is the engine as Durable Functions
+    /// configures it, not the framework's own defaults, which differ: a control-queue buffer of 64 messages, not 256).
+    /// </summary>
+    public static AzureStorageOrchestrationServiceSettings ServiceSettings(EngineSettings settings, StorageAccountClientProvider clients, ILoggerFactory loggers) =>
         new()
         {
             TaskHubName = settings.HubName,
