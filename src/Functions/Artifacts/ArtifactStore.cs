@@ -109,6 +109,19 @@ public sealed class ArtifactStore(StorageClients clients, IOptions<ArtifactOptio
         }
     }
 
+    /// <summary>The artifact's length in bytes (one request), or null when the job has no artifact of that name.</summary>
+    public async Task<long?> LengthAsync(string jobId, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await Container.GetBlobClient(BlobName(jobId, name)).GetPropertiesAsync(cancellationToken: cancellationToken)).Value.ContentLength;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Deletes every blob under the job's prefix (orphans of an interrupted write too): 1 listing + 1 delete each.</summary>
     public async Task<int> DeleteAllAsync(string jobId, CancellationToken cancellationToken)
     {

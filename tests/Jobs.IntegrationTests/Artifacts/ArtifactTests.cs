@@ -167,6 +167,8 @@ public sealed class ArtifactTests(ArtifactRunnerFixture runner)
         using var response = await owner.SendAsync(request);
         Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        // RFC 9110: the 416 names the length, so a client resuming a download knows where the artifact ends.
+        Assert.Equal("bytes */25", response.Content.Headers.ContentRange?.ToString());
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed class PauseFlagTests
             {
                 ["AzureWebJobsStorage"] = TestStorage.ConnectionString,
                 ["Jobs:Storage:TablePrefix"] = prefix,
-                ["Jobs:Storage:ExportContainer"] = "exp-" + prefix,
+                ["Jobs:Storage:ArtifactContainer"] = "exp-" + prefix,
             }).Build())
             .AddJobs()
             .AddSingleton(time)
