@@ -20,8 +20,9 @@ public static class OverviewScale
 
     /// <summary>
     /// The minute and hour roll-up rows the aggregator would have written for <paramref name="jobs"/> (created, started
-    /// and ended facts, <see cref="MetricFact.Of"/>), in each list partition of each job, written directly in batches.
-    /// Returns the number of rows.
+    /// and ended facts, <see cref="MetricFact.Of"/>), in each list partition of each job, written directly in batches to
+    /// <paramref name="table"/> (the metrics table). Their <c>FoldSeq</c> is 0, as is that of the seeded counters: the next
+    /// fold of a partition is its first. Returns the number of rows.
     /// </summary>
     public static async Task<int> SeedMetricsAsync(TableClient table, IndexLayout layout, IReadOnlyList<Job> jobs)
     {

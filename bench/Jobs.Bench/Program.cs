@@ -689,7 +689,7 @@ async Task<JsonObject> ScaleAsync(string connection, int size)
     await runner.Counters.FoldAsync(CancellationToken.None);
     var seedSeconds = seed.Elapsed.TotalSeconds;
     var metricsSeed = Stopwatch.StartNew();
-    var metricRows = await OverviewScale.SeedMetricsAsync(table, runner.Layout, jobs);
+    var metricRows = await OverviewScale.SeedMetricsAsync(runner.Storage.MetricsTable, runner.Layout, jobs);
     var metricsSeedSeconds = metricsSeed.Elapsed.TotalSeconds;
 
     using var admin = runner.Client("scale-admin", "admin");

@@ -46,7 +46,7 @@ public static class Soak
         }
         var warmId = (string)JsonNode.Parse(await (await client.GetAsync("/api/jobs?limit=1")).Content.ReadAsStringAsync())!["jobs"]![0]!["id"]!;
 
-        var tables = new[] { prefix + "Jobs" };
+        var tables = new[] { prefix + "Jobs", prefix + "JobMetrics" };
         faults.FailRandomly(r => r.Method is "PUT" or "POST" or "MERGE" or "DELETE"
             && (tables.Any(t => r.Path.Contains("/" + t, StringComparison.Ordinal)) || r.Path.EndsWith("/$batch", StringComparison.Ordinal) || r.Path.Contains("/job-events/", StringComparison.Ordinal)),
             faultRate, seed: 20261124);

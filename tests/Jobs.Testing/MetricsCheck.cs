@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Metrics;
+using Jobs.Functions.Storage;
 
 namespace Jobs.Testing;
 
@@ -50,6 +51,13 @@ public static class MetricsCheck
         .SelectMany(series => series!["points"]!.AsArray().Select(point =>
             (string)series["type"]! + " " + Time(point!, "at")!.Value.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture) + " "
             + string.Join(",", new[] { "created", "started", "completed", "failed", "cancelled", "timedOut" }.Select(k => (long)point![k]!))))
+        .Order(StringComparer.Ordinal));
+
+    /// <summary>The same lines from what <c>JobMetrics.ReadAsync</c> read (the roll-ups, without the API).</summary>
+    public static string Actual(MetricSeriesSet metrics) => string.Join("\n", metrics.ByType
+        .SelectMany(series => series.Value.Select(point =>
+            series.Key + " " + point.Key.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture) + " "
+            + string.Join(",", new[] { point.Value.Created, point.Value.Started, point.Value.Completed, point.Value.Failed, point.Value.Cancelled, point.Value.TimedOut })))
         .Order(StringComparer.Ordinal));
 
     /// <summary>Per type, the p50 and p95 of queue wait and duration the walk's times give, through the same buckets.</summary>

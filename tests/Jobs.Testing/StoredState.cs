@@ -6,7 +6,8 @@ namespace Jobs.Testing;
 
 /// <summary>
 /// What a runner has stored, captured so a test can show a refused request changed nothing: every entity of the app's
-/// table (<c>{TablePrefix}Jobs</c>: records, log lines, list rows, counts, idempotency claims) and of the task hub's
+/// tables (<c>{TablePrefix}Jobs</c>: records, log lines, list rows, counts, idempotency claims; <c>{TablePrefix}JobMetrics</c>:
+/// the metrics' roll-ups) and of the task hub's
 /// <c>Instances</c> and <c>History</c> tables, each with its ETag, so a rewrite with the same values counts as a change.
 /// <code>
 /// var before = await StoredState.CaptureAsync(runner);
@@ -76,7 +77,7 @@ public sealed class StoredState
     private static async Task<Dictionary<string, string>> ReadAsync(RunnerFixture runner, Func<string, bool> partitions)
     {
         var entities = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var table in new[] { runner.TablePrefix + "Jobs", runner.HubName + "Instances", runner.HubName + "History" })
+        foreach (var table in new[] { runner.TablePrefix + "Jobs", runner.TablePrefix + "JobMetrics", runner.HubName + "Instances", runner.HubName + "History" })
         {
             var client = new TableClient(TestStorage.ConnectionString, table);
             try

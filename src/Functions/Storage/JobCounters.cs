@@ -36,8 +36,9 @@ public sealed class JobCounts(IReadOnlyDictionary<CountKey, long> counts)
 /// is the admins' counts: one point read whatever the bucket count, exact as of the aggregator's last run.
 /// <see cref="RecountAsync(JobListScope, CancellationToken)"/> stays as a repair tool: it rebuilds a partition's counter
 /// from its list rows. The same folds roll the deltas up into the metrics (<see cref="MetricRow"/>; docs/storage.md,
-/// "Metrics"): a delta carries the record's times, and its facts are added to its minute and hour rows in the
-/// transaction that deletes it.
+/// "Metrics"): a delta carries the record's times, and its facts go to its minute and hour rows in the metrics table —
+/// written on the counter in the transaction that deletes the delta, then applied to the rows and cleared
+/// (<see cref="PendingMetrics"/>), so each is counted once though the two tables share no transaction.
 /// </summary>
 public sealed partial class JobCounters(StorageClients clients, IndexLayout layout, IOptions<MetricsOptions> metricsOptions, TimeProvider time,
     ILogger<JobCounters> logger)
@@ -48,7 +49,14 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     /// <summary>Operations in one entity-group transaction at most.</summary>
     private const int MaxTransaction = 100;
 
+    /// <summary>Tries at applying a pending to the roll-up rows when other folds keep changing them.</summary>
+    private const int MaxApplyAttempts = 5;
+
+    /// <summary>The counter row's fold number: each fold transaction of the partition adds one.</summary>
+    internal const string FoldSeqColumn = "FoldSeq";
+
     private readonly TableClient _table = clients.JobsTable;
+    private readonly TableClient _metrics = clients.MetricsTable;
 
     /// <summary>
     /// The key of a new delta row for a job's change number <paramref name="seq"/> (0: its removal). Exactly-once comes from
@@ -133,7 +141,9 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
                 }
                 if (!complete)
                 {
-                    continue; // lost a race to another fold: the partition stays named, so the next run folds what is left (the roll-ups count only folded deltas)
+                    // Lost a race to another fold, or its roll-ups are still pending on its counter: the partition stays named,
+                    // so the next run folds what is left and applies them (a fault here throws, and leaves it named too).
+                    continue;
                 }
                 try
                 {
@@ -156,42 +166,52 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
 
     /// <summary>
     /// Folds as <see cref="FoldAsync(string, CancellationToken)"/>, and returns the partition's counts as read (counter and
-    /// deltas): exact as of that read, whoever folds. In a partition that keeps metrics (<see cref="KeepsMetrics"/>) the
-    /// same transaction adds each delta's <see cref="MetricFact"/>s to the minute and hour roll-up rows they fall in, under
-    /// their ETags: a delta is deleted exactly when it is counted, so the roll-ups count each fact once.
+    /// deltas): exact as of that read, whoever folds. In a partition that keeps metrics (<see cref="KeepsMetrics"/>) each
+    /// chunk's <see cref="MetricFact"/>s go to the roll-up rows in the metrics table in two steps, as the two tables share no
+    /// transaction (docs/storage.md, "Metrics"): the fold transaction writes them on the counter as its
+    /// <see cref="PendingMetrics"/> beside the fold's number (<c>FoldSeq</c>), then they are added to the rows that do not
+    /// hold that fold yet, then cleared. A pending left on the counter (a crash, a fault, a fold that lost a race) is applied
+    /// first: each fact is counted once, and none is lost. Complete only when nothing is left pending.
     /// </summary>
     private async Task<(int Folded, Dictionary<CountKey, long> Counts, bool Complete)> FoldPartitionAsync(string partition, CancellationToken cancellationToken)
     {
         var snapshot = await ReadCountRowsAsync(partition, cancellationToken);
         var counter = new Dictionary<CountKey, long>(snapshot.Counter);
         var etag = snapshot.CounterETag;
+        var seq = snapshot.FoldSeq;
         var folded = 0;
         var keepsMetrics = KeepsMetrics(partition);
-        var rows = new Dictionary<string, MetricRow>(StringComparer.Ordinal);
-        var addedRow = false;
+        var rows = new Dictionary<string, MetricRow>(StringComparer.Ordinal); // roll-up rows as this run last read or wrote them
+        var addedHour = false;
         var complete = true;
-        foreach (var chunk in Chunks(snapshot.Changes, keepsMetrics))
+        if (snapshot.Pending is { } left && etag is { } read)
         {
+            LogPendingFound(partition, seq);
+            var (applied, added) = await ApplyPendingAsync(partition, seq, left, rows, cancellationToken);
+            addedHour |= added;
+            etag = applied ? await ClearPendingAsync(partition, counter, seq, read, cancellationToken) : null;
+            complete = etag is not null;
+        }
+        foreach (var chunk in complete ? Chunks(snapshot.Changes, keepsMetrics) : [])
+        {
+            var pending = new PendingMetrics();
             foreach (var change in chunk)
             {
                 Apply(counter, change, +1);
+                foreach (var fact in keepsMetrics ? change.Facts : [])
+                {
+                    pending.Add(change.Type, fact);
+                }
             }
-            var touched = keepsMetrics ? await MetricRowsAsync(partition, chunk, rows, cancellationToken) : [];
             try
             {
                 // The counter under its ETag, so two folds never both land; each delta deleted under its own.
                 var response = await _table.SubmitTransactionAsync(
-                    [CounterAction(partition, counter, etag),
-                     .. touched.Select(row => row.ToAction(partition)),
+                    [CounterAction(partition, counter, etag, seq + 1, pending),
                      .. chunk.Select(c => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, c.RowKey), c.ETag))],
                     cancellationToken);
                 etag = response.Value[0].Headers.ETag;
-                for (var i = 0; i < touched.Count; i++)
-                {
-                    addedRow |= touched[i].ETag is null && touched[i].RowKey.StartsWith(MetricSlots.FamilyPrefix(MetricInterval.Hour), StringComparison.Ordinal);
-                    touched[i].ETag = response.Value[i + 1].Headers.ETag;
-                    rows[touched[i].RowKey] = touched[i];
-                }
+                seq++;
                 folded += chunk.Count;
                 LogFolded(chunk.Count, partition);
             }
@@ -201,8 +221,20 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
                 complete = false;
                 break;
             }
+            if (pending.IsEmpty)
+            {
+                continue;
+            }
+            var (applied, added) = await ApplyPendingAsync(partition, seq, pending, rows, cancellationToken);
+            addedHour |= added;
+            etag = applied ? await ClearPendingAsync(partition, counter, seq, etag!.Value, cancellationToken) : null;
+            if (etag is null)
+            {
+                complete = false; // the pending stays on the counter (or another fold took it over): the next fold of the partition ends it
+                break;
+            }
         }
-        if (addedRow)
+        if (addedHour)
         {
             await PruneMetricsAsync(partition, cancellationToken); // a new hour row: at most once an hour per partition
         }
@@ -212,23 +244,32 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     /// <summary>The all-jobs buckets and the owners' partitions keep metrics; entity partitions (shared by owners) do not.</summary>
     internal static bool KeepsMetrics(string partition) => !TableKeys.CountsByOwner(partition);
 
-    /// <summary>Deltas in transaction-sized chunks: the counter, the roll-up rows the chunk touches and its deletes, ≤ 100 operations.</summary>
+    /// <summary>
+    /// Deltas in chunks of one fold transaction each: the counter and the deletes within 100 operations, the roll-up rows
+    /// the chunk's facts touch within one transaction of the metrics table (100 rows), and its pending increments within
+    /// what a counter row keeps (<see cref="PendingMetrics.MaxChars"/>).
+    /// </summary>
     private static IEnumerable<List<CountChange>> Chunks(IReadOnlyList<CountChange> changes, bool keepsMetrics)
     {
         var chunk = new List<CountChange>();
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var bound = new PendingMetricsBound();
         foreach (var change in changes)
         {
-            var adds = keepsMetrics ? change.Facts.SelectMany(MetricRow.KeysOf).Where(k => !keys.Contains(k)).Distinct().ToList() : [];
-            if (chunk.Count > 0 && (chunk.Count >= MaxFold || 1 + keys.Count + adds.Count + chunk.Count + 1 > MaxTransaction))
+            if (chunk.Count > 0)
             {
-                yield return chunk;
-                chunk = [];
-                keys.Clear();
-                adds = keepsMetrics ? change.Facts.SelectMany(MetricRow.KeysOf).Distinct().ToList() : [];
+                var (chars, rows) = keepsMetrics ? bound.With(change.Type, change.Facts) : (0, 0);
+                if (chunk.Count >= MaxFold || rows > MaxTransaction || chars > PendingMetrics.MaxChars)
+                {
+                    yield return chunk;
+                    chunk = [];
+                    bound = new PendingMetricsBound();
+                }
             }
             chunk.Add(change);
-            keys.UnionWith(adds);
+            if (keepsMetrics)
+            {
+                bound.Add(change.Type, change.Facts);
+            }
         }
         if (chunk.Count > 0)
         {
@@ -237,34 +278,87 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     }
 
     /// <summary>
-    /// The roll-up rows a chunk's facts fall in, with the facts added (copies: <paramref name="known"/> keeps what was last
-    /// written, and is only updated once a transaction lands). Rows not known yet are read, one point read each.
+    /// Adds fold <paramref name="seq"/>'s <paramref name="pending"/> increments to the roll-up rows that do not hold them yet
+    /// (a row's <c>FoldSeq</c> below <paramref name="seq"/>; folds of a partition are applied in their order, as a fold
+    /// commits only on a counter with nothing pending), and sets those rows' <c>FoldSeq</c>: one transaction, as a
+    /// partition's rows share one partition of the metrics table. Rows not in <paramref name="known"/> are read first, one
+    /// point read each. Whoever applies a pending applies the same increments, so on a conflict (another fold applied it, or
+    /// the prune removed a row) the rows are read again and the decision made again. False when the conflicts go on.
     /// </summary>
-    private async Task<List<MetricRow>> MetricRowsAsync(string partition, List<CountChange> chunk, Dictionary<string, MetricRow> known, CancellationToken cancellationToken)
+    private async Task<(bool Applied, bool AddedHour)> ApplyPendingAsync(string partition, long seq, PendingMetrics pending,
+        Dictionary<string, MetricRow> known, CancellationToken cancellationToken)
     {
-        var keys = chunk.SelectMany(c => c.Facts).SelectMany(MetricRow.KeysOf).Distinct().ToList();
-        var missing = keys.Where(k => !known.ContainsKey(k)).ToList();
-        var read = await Task.WhenAll(missing.Select(async key =>
+        for (var attempt = 0; attempt < MaxApplyAttempts; attempt++)
         {
-            var row = await _table.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: cancellationToken);
-            return row.HasValue ? MetricRow.Read(row.Value!) : MetricRow.Empty(key);
-        }));
-        foreach (var row in read)
-        {
-            known[row.RowKey] = row;
-        }
-        var touched = keys.ToDictionary(k => k, k => known[k].Copy(), StringComparer.Ordinal);
-        foreach (var change in chunk)
-        {
-            foreach (var fact in change.Facts)
+            var read = await Task.WhenAll(pending.Rows.Keys.Where(k => !known.ContainsKey(k)).Select(async key =>
             {
-                foreach (var key in MetricRow.KeysOf(fact))
+                var row = await _metrics.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: cancellationToken);
+                return row.HasValue ? MetricRow.Read(row.Value!) : MetricRow.Empty(key);
+            }));
+            foreach (var row in read)
+            {
+                known[row.RowKey] = row;
+            }
+            var touched = new List<MetricRow>();
+            foreach (var (key, byType) in pending.Rows)
+            {
+                if (known[key].FoldSeq >= seq)
                 {
-                    touched[key].Apply(change.Type, fact);
+                    continue; // it holds this fold already: another fold applied the pending
+                }
+                var row = known[key].Copy();
+                foreach (var (type, metrics) in byType)
+                {
+                    row.Add(type, metrics);
+                }
+                row.FoldSeq = seq;
+                touched.Add(row);
+            }
+            if (touched.Count == 0)
+            {
+                return (true, false);
+            }
+            try
+            {
+                var response = await _metrics.SubmitTransactionAsync(touched.Select(row => row.ToAction(partition)), cancellationToken);
+                var addedHour = false;
+                for (var i = 0; i < touched.Count; i++)
+                {
+                    addedHour |= touched[i].ETag is null && touched[i].RowKey.StartsWith(MetricSlots.FamilyPrefix(MetricInterval.Hour), StringComparison.Ordinal);
+                    touched[i].ETag = response.Value[i].Headers.ETag;
+                    known[touched[i].RowKey] = touched[i];
+                }
+                return (true, addedHour);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
+            {
+                LogFoldLost(partition, ex.Status);
+                foreach (var row in touched)
+                {
+                    known.Remove(row.RowKey);
                 }
             }
         }
-        return [.. touched.Values];
+        return (false, false);
+    }
+
+    /// <summary>
+    /// Clears the counter's pending increments, once they are in the roll-up rows, under the ETag of the fold transaction
+    /// that wrote them. Returns the new ETag, or null when the counter changed meanwhile: another fold met the pending and
+    /// applied it (or a recount rewrote the counter, carrying it on); either way, the next fold of the partition sees.
+    /// </summary>
+    private async Task<ETag?> ClearPendingAsync(string partition, Dictionary<CountKey, long> counter, long seq, ETag etag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _table.UpdateEntityAsync(CounterRow(partition, counter, seq, pending: null), etag, TableUpdateMode.Replace, cancellationToken);
+            return response.Headers.ETag;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            LogFoldLost(partition, ex.Status);
+            return null;
+        }
     }
 
     /// <summary>Deletes the partition's roll-up rows older than <see cref="MetricsOptions.KeepDays"/> (each family one range read).</summary>
@@ -276,7 +370,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
             var filter = TableClient.CreateQueryFilter(
                 $"PartitionKey eq {partition} and RowKey ge {MetricSlots.FamilyPrefix(interval)} and RowKey lt {MetricSlots.RowKey(interval, cutoff)}");
             var old = new List<TableTransactionAction>();
-            await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+            await foreach (var row in _metrics.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
             {
                 old.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, row.RowKey), ETag.All));
             }
@@ -284,7 +378,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
             {
                 try
                 {
-                    await _table.SubmitTransactionAsync(batch, cancellationToken);
+                    await _metrics.SubmitTransactionAsync(batch, cancellationToken);
                 }
                 catch (TableTransactionFailedException ex) when (ex.Status == 404)
                 {
@@ -377,7 +471,8 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
         }
         try
         {
-            await _table.SubmitTransactionAsync([CounterAction(partition, counter, before.CounterETag)], cancellationToken);
+            // The fold number and any pending roll-ups carried on: they are the folds', not the counts'.
+            await _table.SubmitTransactionAsync([CounterAction(partition, counter, before.CounterETag, before.FoldSeq, before.Pending)], cancellationToken);
         }
         catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
         {
@@ -400,6 +495,8 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
         var byOwner = TableKeys.CountsByOwner(partition);
         var counter = new Dictionary<CountKey, long>();
         ETag? counterETag = null;
+        long foldSeq = 0;
+        PendingMetrics? pending = null;
         var changes = new List<CountChange>();
         await foreach (var row in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
@@ -407,6 +504,8 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
             {
                 counterETag = row.ETag;
                 counter = ParseCounter(row);
+                foldSeq = row.GetInt64(FoldSeqColumn) ?? 0;
+                pending = PendingMetrics.ReadFrom(row);
                 continue;
             }
             var type = row.GetString("Type") ?? "";
@@ -417,7 +516,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
                 Key(owner, type, row.GetString("From")), Key(owner, type, row.GetString("To")), type,
                 MetricFact.Of(from, to, row.GetDateTimeOffset("CreatedAt"), row.GetDateTimeOffset("StartedAt"), row.GetDateTimeOffset("EndedAt"))));
         }
-        return new CountSnapshot(partition, counter, counterETag, changes);
+        return new CountSnapshot(partition, counter, counterETag, foldSeq, pending, changes);
     }
 
     private static Dictionary<CountKey, long> ParseCounter(TableEntity row)
@@ -436,7 +535,7 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
     private static CountKey? Key(string? owner, string type, string? status) =>
         status is not null && JobStatusExtensions.TryParseWire(status, out var parsed) ? new CountKey(owner, type, parsed) : null;
 
-    /// <summary>A counter row (<see cref="TableKeys.CounterRowKey"/>) holding <paramref name="counts"/>, as folds write it.</summary>
+    /// <summary>A counter row (<see cref="TableKeys.CounterRowKey"/>) holding <paramref name="counts"/>, as folds write it (before any fold: no fold number).</summary>
     internal static TableEntity CounterRow(string partition, Dictionary<CountKey, long> counts)
     {
         var entries = counts.Where(c => c.Value != 0).OrderBy(c => c.Key.Owner, StringComparer.Ordinal).ThenBy(c => c.Key.Type, StringComparer.Ordinal).ThenBy(c => c.Key.Status)
@@ -444,9 +543,18 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
         return new TableEntity(partition, TableKeys.CounterRowKey) { ["Counts"] = JsonSerializer.Serialize(entries, JobJson.Options) };
     }
 
-    private static TableTransactionAction CounterAction(string partition, Dictionary<CountKey, long> counts, ETag? etag)
+    /// <summary>A partition's counter row after fold <paramref name="foldSeq"/>, with that fold's roll-up increments while they are pending.</summary>
+    private static TableEntity CounterRow(string partition, Dictionary<CountKey, long> counts, long foldSeq, PendingMetrics? pending)
     {
         var row = CounterRow(partition, counts);
+        row[FoldSeqColumn] = foldSeq;
+        pending?.WriteTo(row);
+        return row;
+    }
+
+    private static TableTransactionAction CounterAction(string partition, Dictionary<CountKey, long> counts, ETag? etag, long foldSeq, PendingMetrics? pending)
+    {
+        var row = CounterRow(partition, counts, foldSeq, pending);
         return etag is { } match
             ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, match)
             : new TableTransactionAction(TableTransactionActionType.Add, row);
@@ -478,7 +586,8 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
 
     private sealed record CountChange(string RowKey, ETag ETag, CountKey? From, CountKey? To, string Type, IReadOnlyList<MetricFact> Facts);
 
-    private sealed record CountSnapshot(string Partition, IReadOnlyDictionary<CountKey, long> Counter, ETag? CounterETag, IReadOnlyList<CountChange> Changes)
+    private sealed record CountSnapshot(string Partition, IReadOnlyDictionary<CountKey, long> Counter, ETag? CounterETag, long FoldSeq,
+        PendingMetrics? Pending, IReadOnlyList<CountChange> Changes)
     {
         public Dictionary<CountKey, long> Sum()
         {
@@ -500,6 +609,9 @@ public sealed partial class JobCounters(StorageClients clients, IndexLayout layo
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A fold of {Partition} lost a race (storage said {Status}); the next fold takes the rest.")]
     private partial void LogFoldLost(string partition, int status);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The counter of {Partition} held the roll-ups of fold {Seq}, not known applied: applying them first.")]
+    private partial void LogPendingFound(string partition, long seq);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The counter of {Partition} did not match its list rows and was rebuilt from them.")]
     private partial void LogRecounted(string partition);

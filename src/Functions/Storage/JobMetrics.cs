@@ -4,13 +4,13 @@ using Jobs.Functions.Metrics;
 namespace Jobs.Functions.Storage;
 
 /// <summary>
-/// Reads the roll-ups (<see cref="MetricRow"/>) of a scope: the all-jobs buckets for all jobs, the owner's partitions for
-/// an owner — one range read of one family per partition, never the jobs. They are what the aggregator folded on its
+/// Reads the roll-ups (<see cref="MetricRow"/>, in <see cref="StorageClients.MetricsTable"/>) of a scope: the all-jobs
+/// buckets for all jobs, the owner's partitions for an owner — one range read of one family per partition, never the jobs. They are what the aggregator folded on its
 /// last run (the reconciler's, every minute): a change is in them within one reconciler period.
 /// </summary>
 public sealed class JobMetrics(StorageClients clients, IndexLayout layout)
 {
-    private readonly TableClient _table = clients.JobsTable;
+    private readonly TableClient _table = clients.MetricsTable;
 
     /// <summary>The slots [<paramref name="from"/>, <paramref name="to"/>) of <paramref name="interval"/>, for <paramref name="types"/> (empty: every type).</summary>
     public async Task<MetricSeriesSet> ReadAsync(JobListScope scope, MetricInterval interval, DateTimeOffset from, DateTimeOffset to,

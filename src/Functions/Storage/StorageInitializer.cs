@@ -15,6 +15,7 @@ public sealed class StorageInitializer(StorageClients clients, IndexLayout layou
     {
         await clients.JobsTable.CreateIfNotExistsAsync(cancellationToken);
         await layout.EnsureTableMatchesAsync(clients.JobsTable, cancellationToken);
+        await clients.MetricsTable.CreateIfNotExistsAsync(cancellationToken);
         await clients.EventsQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await clients.SubmissionsQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
         await clients.SubmissionsPoisonQueue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);

@@ -96,7 +96,7 @@ public sealed class MetricsTests(CountingRunnerFixture runner)
     public async Task RollUpsOlderThanTheKeptDays_ArePrunedWhenAFoldAddsAnHourRow()
     {
         var partition = TableKeys.OwnerIndexPartition(_owner);
-        var table = runner.Storage.JobsTable;
+        var table = runner.Storage.MetricsTable;
         var old = DateTimeOffset.UtcNow.AddDays(-31);
         var kept = DateTimeOffset.UtcNow.AddDays(-29);
         foreach (var at in new[] { old, kept })

@@ -37,6 +37,8 @@ public sealed class FaultRunnerFixture : RunnerFixture
 
     public string JobsTable => TablePrefix + "Jobs";
 
+    public string MetricsTable => TablePrefix + "JobMetrics";
+
 }
 
 [CollectionDefinition(Name)]

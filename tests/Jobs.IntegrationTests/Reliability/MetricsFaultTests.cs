@@ -2,15 +2,17 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Metrics;
+using Jobs.Functions.Storage;
 using Jobs.Testing;
 
 namespace Jobs.IntegrationTests.Reliability;
 
 /// <summary>
 /// The roll-ups under faults: every transaction that carries a count delta — the projections in each list partition,
-/// and the aggregator's folds that turn the deltas into counters and roll-up rows — fails at random, before or after it
-/// was applied (answer lost). Once the faults stop and the reconciler (every second here) has settled and folded, the
-/// owner's metrics equal a walk of the jobs per type and minute: each fact counted once, none lost.
+/// and the aggregator's folds that turn the deltas into counters and pending roll-ups — every roll-up transaction of the
+/// metrics table, and every write that clears a counter's pending roll-ups, fails at random, before or after it was applied
+/// (answer lost). Once the faults stop and the reconciler (every second here) has settled and folded, the owner's metrics
+/// equal a walk of the jobs per type and minute: each fact counted once, none lost.
 /// </summary>
 [Collection(FaultRunnerCollection.Name)]
 public sealed class MetricsFaultTests(FaultRunnerFixture runner) : IDisposable
@@ -23,7 +25,10 @@ public sealed class MetricsFaultTests(FaultRunnerFixture runner) : IDisposable
     public async Task Metrics_EqualAWalkOfTheJobs_AfterFaultsOnEveryProjectionAndFold()
     {
         var injectedBefore = runner.Faults.Injected;
-        runner.Faults.FailRandomly(r => r.IsBatch && r.BodyHas("cnt-d-"), 0.3, seed: 20261207);
+        var rollUps = runner.Faults.Watch(r => r.IsBatch && r.BodyHas("/" + runner.MetricsTable));
+        runner.Faults.FailRandomly(r => (r.IsBatch && (r.BodyHas("cnt-d-") || r.BodyHas("/" + runner.MetricsTable)))
+            || (r.Method == "PUT" && r.Path.Contains($"/{runner.JobsTable}(", StringComparison.Ordinal) && r.Path.Contains($"RowKey='{TableKeys.CounterRowKey}'", StringComparison.Ordinal)),
+            0.3, seed: 20261207);
         using var client = runner.Client(_owner);
         var bodies = new object[]
         {
@@ -54,6 +59,7 @@ public sealed class MetricsFaultTests(FaultRunnerFixture runner) : IDisposable
         }
         runner.Faults.Clear();
         Assert.True(runner.Faults.Injected > injectedBefore + 3, $"only {runner.Faults.Injected - injectedBefore} faults injected");
+        Assert.NotEmpty(rollUps); // the roll-ups went to the metrics table, where the faults reached them
 
         var jobs = new List<JsonNode>();
         foreach (var id in ids)

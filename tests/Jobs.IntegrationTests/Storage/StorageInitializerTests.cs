@@ -33,20 +33,26 @@ public sealed class StorageInitializerTests
         {
             var clients = services.GetRequiredService<StorageClients>();
             var layout = await clients.JobsTable.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(IndexLayout.LayoutPartition, IndexLayout.LayoutRowKey);
-            return layout.HasValue && (await clients.EventsQueue.ExistsAsync()).Value && (await clients.SubmissionsQueue.ExistsAsync()).Value;
+            var metricsTable = false;
+            await foreach (var table in clients.Tables.QueryAsync(t => t.Name == clients.MetricsTable.Name))
+            {
+                metricsTable |= table.Name == clients.MetricsTable.Name;
+            }
+            return layout.HasValue && metricsTable && (await clients.EventsQueue.ExistsAsync()).Value && (await clients.SubmissionsQueue.ExistsAsync()).Value;
         };
         using var host = builder.Build();
         probe.Services = host.Services;
         await host.StartAsync();
         try
         {
-            Assert.True(probe.SawStorageReady, "the Jobs table (with its layout row) and the queues existed when the first hosted service started");
+            Assert.True(probe.SawStorageReady, "the Jobs table (with its layout row), the JobMetrics table and the queues existed when the first hosted service started");
         }
         finally
         {
             await host.StopAsync();
             var clients = host.Services.GetRequiredService<StorageClients>();
             await clients.JobsTable.DeleteAsync();
+            await clients.MetricsTable.DeleteAsync();
             await clients.ArtifactContainer.DeleteIfExistsAsync();
         }
     }
