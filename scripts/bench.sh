@@ -18,6 +18,7 @@
 # --webhooks 200 [--webhook-subscriptions 2] (only webhooks: deliveries per second to a local receiver and the storage
 #   requests each subscription adds per job; ~1 minute at 200).
 # --scale-only (only the listings with --scale jobs stored, default 10000,100000, merged into the saved results).
+# --emulator-costs (only the table emulator's CPU per request and per entity, on an Azurite of its own; ~2 minutes).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 

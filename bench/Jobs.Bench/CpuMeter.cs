@@ -36,3 +36,9 @@ public sealed class CpuMeter(Emulators emulators)
             System.Runtime.JitInfo.GetCompilationTime(currentThread: false).TotalSeconds);
     }
 }
+
+/// <summary>
+/// One measured throughput run of ours: its time, and the storage requests per job by kind (method and service) of the
+/// durable backend and of the app's own storage.
+/// </summary>
+public sealed record RunResult(double Seconds, IReadOnlyDictionary<string, double> DurableByKind, IReadOnlyDictionary<string, double> AppByKind);

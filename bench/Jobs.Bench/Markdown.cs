@@ -50,6 +50,11 @@ public static class Markdown
                     md.AppendLine(CultureInfo.InvariantCulture, $"| {kind} | {ours[kind]?.ToString() ?? "0"} | {bare[kind]?.ToString() ?? "0"} |");
                 }
                 md.AppendLine();
+                if (t["appRequestsByKind"] is JsonObject app)
+                {
+                    // The bare engine has no app storage: these are ours' alone, the bench's reading of job-events included.
+                    md.AppendLine(CultureInfo.InvariantCulture, $"The app's own storage in ours' last run ({t["layout"]}), per job: {string.Join(", ", app.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key} {k.Value}"))} ({app.Sum(k => (double)k.Value!):F1} in all; the queue GETs and DELETEs are the bench reading the job-events queue to see the jobs end, which the bare engine sees in its own process).").AppendLine();
+                }
             }
         }
         var withCpu = r["throughput"]!.AsArray().Where(t => t!["cpuMsPerJob"] is not null).ToList();

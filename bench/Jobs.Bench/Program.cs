@@ -17,6 +17,7 @@ using Jobs.LocalRunner.Configuration;
 //        | --scale-only (only the listing scale, merged into the saved results)
 //        | --webhooks N [--webhook-subscriptions 2] (only the webhooks scenario: N jobs without, then with, subscriptions)
 //        | --limits 200 [--bulk-rerun 1000] (only issue 26's: queued-start latency and requests, a bulk rerun)
+//        | --emulator-costs (only the table emulator's CPU per request and per entity)
 // Every phase starts Azurite processes of its own (JOBS_AZURITE: the binary); the soak uses JOBS_BENCH_STORAGE.
 // Throughput: --pairs 5 alternating runs of ours and the bare engine at --pair-size jobs per layout (--layouts
 // shared,split), then one run of --large jobs in the faster layout (and of the bare engine), as a stream that keeps at
@@ -36,10 +37,7 @@ if (Arg("--render") is { } saved)
     // Re-render the report from saved raw results (e.g. after editing bench/ANALYSIS.md), without measuring.
     var results = JsonNode.Parse(await File.ReadAllTextAsync(saved))!.AsObject();
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
-    await Soak.RenderSavedAsync(repo, output);
-    await TwoInstanceSoak.RenderSavedAsync(repo, output);
-    await WebhookBench.RenderSavedAsync(repo, output);
-    await LimitsBench.RenderSavedAsync(repo, output);
+    await RenderSavedSectionsAsync();
     Console.WriteLine($"rendered {output} from {saved}");
     return;
 }
@@ -71,6 +69,12 @@ if (Arg("--limits") is not null || Arg("--bulk-rerun") is not null)
         int.Parse(Arg("--bulk-rerun") ?? "0", CultureInfo.InvariantCulture), output);
     return;
 }
+if (Flag("--emulator-costs"))
+{
+    // Only the table emulator's CPU per request and per entity, on an Azurite of its own.
+    await EmulatorCosts.RunAsync(repo, output);
+    return;
+}
 if (Flag("--stream-only"))
 {
     // Only the event-stream latency, on emulators of its own, merged into the saved results (and re-rendered).
@@ -86,10 +90,7 @@ if (Flag("--stream-only"))
     }
     await File.WriteAllTextAsync(savedPath, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
-    await Soak.RenderSavedAsync(repo, output);
-    await TwoInstanceSoak.RenderSavedAsync(repo, output);
-    await WebhookBench.RenderSavedAsync(repo, output);
-    await LimitsBench.RenderSavedAsync(repo, output);
+    await RenderSavedSectionsAsync();
     Console.WriteLine(results["streamLatency"]!.ToJsonString());
     return;
 }
@@ -102,10 +103,7 @@ if (Flag("--scale-only"))
     results["scaleDate"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
     await File.WriteAllTextAsync(savedPath, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     await File.WriteAllTextAsync(output, Markdown.Render(results, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
-    await Soak.RenderSavedAsync(repo, output);
-    await TwoInstanceSoak.RenderSavedAsync(repo, output);
-    await WebhookBench.RenderSavedAsync(repo, output);
-    await LimitsBench.RenderSavedAsync(repo, output);
+    await RenderSavedSectionsAsync();
     Console.WriteLine(results["scale"]!.ToJsonString());
     return;
 }
@@ -147,9 +145,8 @@ var report = new JsonObject
 
 // 1 + 2. Throughput: ours against the bare engine, alternating, each run on fresh emulators, per layout.
 var throughput = new JsonArray();
-// The durable backend's requests per job by kind in the last run of each side (RunJobsAsync and Bare set them).
-IReadOnlyDictionary<string, double> lastDurableByKind = new Dictionary<string, double>();
-IReadOnlyDictionary<string, double> oursDurableByKind = lastDurableByKind, bareDurableByKind = lastDurableByKind;
+// The durable backend's requests per job by kind in the last run of each side, and the app's in ours'.
+IReadOnlyDictionary<string, double> oursDurableByKind = new Dictionary<string, double>(), bareDurableByKind = oursDurableByKind, oursAppByKind = oursDurableByKind;
 var sustained = new Dictionary<string, double>();
 foreach (var layout in layouts)
 {
@@ -164,11 +161,12 @@ foreach (var layout in layouts)
     {
         await using var emulators = await Emulators.StartAsync(layout);
         var cpu = new CpuMeter(emulators);
-        var (seconds, durablePerJob) = await ThroughputAsync(emulators, jobs, measuring: cpu.Start);
+        var run = await ThroughputAsync(emulators, jobs, measuring: cpu.Start);
         oursCpu.Add(cpu.PerJob(jobs));
-        oursDurable.Add(durablePerJob);
-        oursDurableByKind = lastDurableByKind;
-        return seconds;
+        oursDurable.Add(run.DurableByKind.Values.Sum());
+        oursDurableByKind = run.DurableByKind;
+        oursAppByKind = run.AppByKind;
+        return run.Seconds;
     }
     async Task<double> Bare(int jobs)
     {
@@ -206,7 +204,7 @@ foreach (var layout in layouts)
             ours.Add(await Ours(pairSize));
         }
         ratios.Add(bare[^1] / ours[^1]);
-        Console.WriteLine($"durable requests per job by kind: ours {KindsJson(oursDurableByKind).ToJsonString()}; bare {KindsJson(bareDurableByKind).ToJsonString()}");
+        Console.WriteLine($"durable requests per job by kind: ours {KindsJson(oursDurableByKind).ToJsonString()}; bare {KindsJson(bareDurableByKind).ToJsonString()}; app (ours) {KindsJson(oursAppByKind).ToJsonString()}");
         Console.WriteLine($"throughput {layout} pair {pair}: ours {ours[^1]:F1} s, bare {bare[^1]:F1} s, ratio {ratios[^1]:F3}; durable requests per job: ours {oursDurable[^1]:F1}, bare {bareDurable[^1]:F1}; CPU ms per job (emulators, task hub's, this process): ours {oursCpu[^1].Emulators:F0}, {oursCpu[^1].TaskHub:F0}, {oursCpu[^1].Process:F0} (JIT {oursCpu[^1].Jit:F1}); bare {bareCpu[^1].Emulators:F0}, {bareCpu[^1].TaskHub:F0}, {bareCpu[^1].Process:F0} (JIT {bareCpu[^1].Jit:F1})");
     }
     var oursMedian = Median(ours);
@@ -232,6 +230,9 @@ foreach (var layout in layouts)
         // By kind (method and service), from the last pair: where the two sides' requests differ.
         ["durableRequestsByKind"] = KindsJson(oursDurableByKind),
         ["bareDurableRequestsByKind"] = KindsJson(bareDurableByKind),
+        // The app's own storage requests per job by kind in ours' last run, the bench's reading of the job-events queue
+        // (the queue GETs and DELETEs) included: what ours' app emulator served.
+        ["appRequestsByKind"] = KindsJson(oursAppByKind),
         ["warmupJobs"] = warmup,
         // CPU per job in the measured runs (median of each part), and the share of the machine's cores a run kept busy.
         ["cpuMsPerJob"] = new JsonObject { ["ours"] = CpuJson(oursCpu, ours, pairSize), ["bare"] = CpuJson(bareCpu, bare, pairSize) },
@@ -249,7 +250,7 @@ if (large > 0)
     await using (var emulators = await Emulators.StartAsync(bestLayout))
     {
         var cpu = new CpuMeter(emulators);
-        (seconds, _) = await ThroughputAsync(emulators, large, largeWindow, cpu.Start);
+        seconds = (await ThroughputAsync(emulators, large, largeWindow, cpu.Start)).Seconds;
         oursCpu = cpu.PerJob(large);
     }
     Console.WriteLine($"throughput {bestLayout}, {large} jobs (window {largeWindow}): {seconds:F1} s");
@@ -323,10 +324,7 @@ var raw = Path.Combine(repo, "bench", "results", "benchmarks.json");
 Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
 await File.WriteAllTextAsync(raw, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 await File.WriteAllTextAsync(output, Markdown.Render(report, await ReadOptional(Path.Combine(repo, "bench", "ANALYSIS.md"))));
-await Soak.RenderSavedAsync(repo, output);
-await TwoInstanceSoak.RenderSavedAsync(repo, output);
-await WebhookBench.RenderSavedAsync(repo, output);
-await LimitsBench.RenderSavedAsync(repo, output);
+await RenderSavedSectionsAsync();
 Console.WriteLine($"wrote {output} and {raw} in {clock.Elapsed.TotalSeconds:F0} s");
 return;
 
@@ -351,14 +349,14 @@ static double Median(IReadOnlyList<double> values)
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
-async Task<(double Seconds, double DurableRequestsPerJob)> ThroughputAsync(Emulators emulators, int n, int window = 0, Action? measuring = null)
+async Task<RunResult> ThroughputAsync(Emulators emulators, int n, int window = 0, Action? measuring = null)
 {
     await using var runner = await BenchRunner.StartAsync(repo, emulators.App.ConnectionString, "tp" + Guid.NewGuid().ToString("N")[..6],
         taskHubConnection: emulators.TaskHub?.ConnectionString);
     return await RunJobsAsync(runner, n, window, measuring);
 }
 
-async Task<(double Seconds, double DurableRequestsPerJob)> RunJobsAsync(BenchRunner runner, int n, int window = 0, Action? measuring = null)
+async Task<RunResult> RunJobsAsync(BenchRunner runner, int n, int window = 0, Action? measuring = null)
 {
     using var user = runner.Client("bench-tp");
     // This runner's own warm-up, unmeasured: its first jobs pay for the host's start (the DI container's compiled
@@ -376,6 +374,7 @@ async Task<(double Seconds, double DurableRequestsPerJob)> RunJobsAsync(BenchRun
     var ids = new ConcurrentDictionary<string, bool>();
     using var slots = new SemaphoreSlim(window > 0 ? window : n);
     runner.DurableRequests.Reset();
+    runner.AppRequests.Reset();
     measuring?.Invoke();
     var sw = Stopwatch.StartNew();
     var submitting = Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, ct) =>
@@ -414,9 +413,19 @@ async Task<(double Seconds, double DurableRequestsPerJob)> RunJobsAsync(BenchRun
         }
     }
     await submitting;
-    var durable = runner.DurableRequests.Snapshot();
-    lastDurableByKind = durable.ToDictionary(k => k.Key, k => k.Value / (double)n);
-    return (sw.Elapsed.TotalSeconds, durable.Values.Sum() / (double)n);
+    var seconds = sw.Elapsed.TotalSeconds;
+    return new RunResult(seconds, PerJob(runner.DurableRequests.Snapshot()), PerJob(runner.AppRequests.Snapshot()));
+    Dictionary<string, double> PerJob(IReadOnlyDictionary<string, long> counts) => counts.ToDictionary(k => k.Key, k => k.Value / (double)n);
+}
+
+// The sections other modes measure (each from its own file under bench/results), put back into a freshly rendered report.
+async Task RenderSavedSectionsAsync()
+{
+    await Soak.RenderSavedAsync(repo, output);
+    await TwoInstanceSoak.RenderSavedAsync(repo, output);
+    await WebhookBench.RenderSavedAsync(repo, output);
+    await LimitsBench.RenderSavedAsync(repo, output);
+    await EmulatorCosts.RenderSavedAsync(repo, output);
 }
 
 async Task<JsonObject> LatencyAsync(BenchRunner runner, HttpClient user, string layout, double postsPerSecond, int seconds = 20)
