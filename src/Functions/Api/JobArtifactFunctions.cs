@@ -45,9 +45,12 @@ public sealed class JobArtifactFunctions(ApiGuard guard, ArtifactStore artifacts
             }
             catch (RequestFailedException e) when (e.Status == StatusCodes.Status416RangeNotSatisfiable)
             {
-                // RFC 9110 §15.5.17: a 416 says the representation's length, as Content-Range: bytes */length. One more
-                // request, on this path only.
-                var length = await artifacts.LengthAsync(job.Id, name, request.HttpContext.RequestAborted);
+                // RFC 9110 §15.5.17: a 416 says the representation's length, as Content-Range: bytes */length. Blob
+                // storage's own 416 carries it; where it does not (Azurite), one more request, on this path only.
+                var length = e.GetRawResponse()?.Headers.TryGetValue("Content-Range", out var header) == true
+                    && ArtifactStore.LengthOfUnsatisfiedRange(header) is { } named
+                    ? named
+                    : await artifacts.LengthAsync(job.Id, name, request.HttpContext.RequestAborted);
                 var unsatisfied = Problems.Create(request, StatusCodes.Status416RangeNotSatisfiable, "Range not satisfiable",
                     $"The range asked for is outside artifact '{name}'{(length is { } l ? $" ({l} bytes)" : "")}.");
                 return length is { } bytes ? unsatisfied.WithHeader("Content-Range", $"bytes */{bytes}") : unsatisfied;

@@ -109,6 +109,19 @@ public sealed class ArtifactStore(StorageClients clients, IOptions<ArtifactOptio
         }
     }
 
+    /// <summary>
+    /// The length a 416 from Blob storage names: it answers <c>InvalidRange</c> with <c>Content-Range: bytes */length</c>
+    /// (RFC 9110), so the length costs no request. Null when the header is absent or not of that form (Azurite sends none).
+    /// </summary>
+    public static long? LengthOfUnsatisfiedRange(string? contentRange)
+    {
+        const string Prefix = "bytes */";
+        return contentRange is not null && contentRange.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)
+            && long.TryParse(contentRange.AsSpan(Prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length)
+            ? length
+            : null;
+    }
+
     /// <summary>The artifact's length in bytes (one request), or null when the job has no artifact of that name.</summary>
     public async Task<long?> LengthAsync(string jobId, string name, CancellationToken cancellationToken)
     {
