@@ -292,6 +292,15 @@ public sealed partial class JobActivities(
             var stopped = logs.NewLine(JobLogLevel.Warning, $"Step {request.StepName} stopped: the job was cancelled.", request.StepName);
             return new StepOutcome(StepOutcomeKind.CancelRequested, null, null, null, Lines: [.. await reporter.CloseAsync(), stopped]);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host is stopping (a deployment, a scale-in, a restart): not the handler's failure. The work item comes
+            // back to an instance that runs the attempt again ("started … again"), so say that, not "failed".
+            JobsTelemetry.StepRan(job.Type, request.StepName, "interrupted", clock.Elapsed.TotalMilliseconds);
+            await WriteClosingLineAsync(job.Id, reporter, JobLogLevel.Warning,
+                $"Step {request.StepName} interrupted (attempt {attempt}): the host is stopping; the step runs again.", request.StepName);
+            throw;
+        }
         catch (Exception ex) when (reporter.Fault is { } fault && ex is not JobBookkeepingException)
         {
             // The handler failed after the engine could not write its lines: the engine's fault, not the handler's.
@@ -361,6 +370,13 @@ public sealed partial class JobActivities(
         {
             var stopped = logs.NewLine(JobLogLevel.Warning, $"[{label}] stopped: the job was cancelled.", request.StepName);
             return new ItemOutcome(StepOutcomeKind.CancelRequested, null, [.. await reporter.CloseAsync(), stopped]);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host is stopping: the item runs again where its work item comes back (as a step does, above).
+            await WriteClosingLineAsync(job.Id, reporter, JobLogLevel.Warning,
+                $"[{label}] interrupted (attempt {request.Attempt}): the host is stopping; the item runs again.", request.StepName);
+            throw;
         }
         catch (Exception ex) when (reporter.Fault is { } fault && ex is not JobBookkeepingException)
         {
@@ -454,10 +470,14 @@ public sealed partial class JobActivities(
     /// A failed attempt's unwritten lines and its failure line, written before the failure goes to the orchestration
     /// (a failure carries no output to hand them on in).
     /// </summary>
-    private async Task WriteFailureAsync(string jobId, BufferedStepReporter reporter, string failure, string step)
+    private Task WriteFailureAsync(string jobId, BufferedStepReporter reporter, string failure, string step) =>
+        WriteClosingLineAsync(jobId, reporter, JobLogLevel.Error, failure, step);
+
+    /// <summary>The attempt's unwritten lines and the line that says how it ended, written before its exception goes on.</summary>
+    private async Task WriteClosingLineAsync(string jobId, BufferedStepReporter reporter, JobLogLevel level, string text, string step)
     {
-        IReadOnlyList<JobLogLine> lines = [.. await reporter.CloseAsync(), logs.NewLine(JobLogLevel.Error, failure, step)];
-        await JobBookkeepingException.Guard("log the failure", () => logs.WriteAsync(jobId, lines, CancellationToken.None));
+        IReadOnlyList<JobLogLine> lines = [.. await reporter.CloseAsync(), logs.NewLine(level, text, step)];
+        await JobBookkeepingException.Guard("log how the attempt ended", () => logs.WriteAsync(jobId, lines, CancellationToken.None));
     }
 
     /// <summary>The lines the previous step made but did not write, then its closing line (keyed once: see <see cref="CompletedStep"/>).</summary>

@@ -323,15 +323,11 @@ public sealed class FaultInjectionTests(FaultRunnerFixture runner) : IDisposable
             Assert.Equal(3, job.TotalAttempts);
             var logs = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray().Select(l => (string)l!["message"]!).ToList();
             var failures = logs.Where(l => l.Contains("failed", StringComparison.OrdinalIgnoreCase)).ToList();
-            if (restarted)
-            {
-                Assert.All(failures, l => Assert.Contains("A task was canceled", l, StringComparison.Ordinal));
-                Assert.True(failures.Count == 0 || logs.Any(l => l.Contains(") again: ", StringComparison.Ordinal)), string.Join(" | ", logs));
-            }
-            else
-            {
-                Assert.Empty(failures);
-            }
+            // A step cut off by the host's stop is not a failure: it says it was interrupted, and then that it started again.
+            Assert.Empty(failures);
+            var interrupted = logs.Where(l => l.Contains(" interrupted (attempt ", StringComparison.Ordinal)).ToList();
+            Assert.True(restarted || interrupted.Count == 0, string.Join(" | ", logs));
+            Assert.True(interrupted.Count == 0 || logs.Any(l => l.Contains(") again: ", StringComparison.Ordinal)), string.Join(" | ", logs));
             Assert.Equal(3, (int)JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/result"))!["result"]!["stepsCompleted"]!);
         }
     }
