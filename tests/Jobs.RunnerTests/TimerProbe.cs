@@ -22,8 +22,17 @@ public sealed class TimerProbeFunction(TimerProbe probe, TimeProvider time)
     public void Run([TimerTrigger("%" + ScheduleSetting + "%")] TimerInfo timer) => probe.Record(timer, time.GetUtcNow());
 }
 
-/// <summary>The system clock moved by a fixed amount; its timers wait real time, so a test can stand just before a minute.</summary>
-public sealed class ShiftedTimeProvider(TimeSpan shift) : TimeProvider
+/// <summary>
+/// A clock that stands at <paramref name="standsAt"/> until <see cref="Release"/>, then runs on from it in real time; its
+/// timers wait real time. A test can stand a listener just before a minute for as long as the listener takes to start.
+/// </summary>
+public sealed class StandingTimeProvider(DateTimeOffset standsAt) : TimeProvider
 {
-    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + shift;
+    private long _releasedAtTicks;
+
+    public void Release() => Interlocked.CompareExchange(ref _releasedAtTicks, TimeProvider.System.GetUtcNow().UtcTicks, 0);
+
+    public override DateTimeOffset GetUtcNow() => Interlocked.Read(ref _releasedAtTicks) is var released and > 0
+        ? standsAt + (TimeProvider.System.GetUtcNow() - new DateTimeOffset(released, TimeSpan.Zero))
+        : standsAt;
 }

@@ -3,7 +3,10 @@ using Jobs.Functions.Handlers;
 
 namespace Jobs.Testing;
 
-/// <summary><c>test.single-slot</c>: one job of the type runs at a time; its one step works for <c>delayMs</c>.</summary>
+/// <summary>
+/// <c>test.single-slot</c>: one job of the type runs at a time; its one step waits at its <c>gate</c> when it names one
+/// (<see cref="StepGates"/>), then works for <c>delayMs</c>.
+/// </summary>
 public sealed class SingleSlotHandler : JobHandler<SingleSlotInput>
 {
     public const string TypeName = "test.single-slot";
@@ -15,6 +18,10 @@ public sealed class SingleSlotHandler : JobHandler<SingleSlotInput>
     protected override IReadOnlyList<JobStep<SingleSlotInput>> Steps(SingleSlotInput input) =>
         [new("work", async (i, c) =>
         {
+            if (i.Gate is { } gate)
+            {
+                await StepGates.WaitAsync(gate, c.CancellationToken);
+            }
             await Task.Delay(i.DelayMs, c.CancellationToken);
             return null;
         })];
@@ -25,6 +32,9 @@ public sealed record SingleSlotInput
 {
     [Range(0, 600_000)]
     public int DelayMs { get; init; }
+
+    /// <summary>A <see cref="StepGates"/> gate the step waits at before its delay (<see cref="SingleSlotHandler"/> only).</summary>
+    public string? Gate { get; init; }
 }
 
 /// <summary><c>test.pausable</c>: a type without limits, one short step: for pausing and resuming a type.</summary>

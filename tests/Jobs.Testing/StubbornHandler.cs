@@ -1,6 +1,9 @@
 namespace Jobs.Testing;
 
-/// <summary><c>test.stubborn</c>: one 10-s step that ignores its cancellation token, with a 1-s timeout.</summary>
+/// <summary>
+/// <c>test.stubborn</c>: one step that ignores its cancellation token, with a 1-s timeout. It holds at its <c>gate</c>
+/// (<see cref="StepGates"/>) until the test opens it when the input names one, else for 10 s.
+/// </summary>
 public sealed class StubbornHandler : Jobs.Functions.Handlers.JobHandler<StubbornInput>
 {
     public const string TypeName = "test.stubborn";
@@ -10,12 +13,24 @@ public sealed class StubbornHandler : Jobs.Functions.Handlers.JobHandler<Stubbor
     public override TimeSpan Timeout => TimeSpan.FromSeconds(1);
 
     protected override IReadOnlyList<Jobs.Functions.Handlers.JobStep<StubbornInput>> Steps(StubbornInput input) =>
-        [new("ignore-the-token", async (_, _) =>
+        [new("ignore-the-token", async (i, _) =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None); // deliberately deaf to the deadline
+            // Deliberately deaf to the deadline.
+            if (i.Gate is { } gate)
+            {
+                await StepGates.WaitAsync(gate, CancellationToken.None);
+            }
+            else
+            {
+                await Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None);
+            }
             return null;
         })];
 }
 
-/// <summary>Input of <see cref="StubbornHandler"/> (none).</summary>
-public sealed record StubbornInput;
+/// <summary>Input of <see cref="StubbornHandler"/>.</summary>
+public sealed record StubbornInput
+{
+    /// <summary>A <see cref="StepGates"/> gate the step holds at, deaf to its token, instead of its 10 s.</summary>
+    public string? Gate { get; init; }
+}

@@ -31,7 +31,12 @@ public sealed class ScheduledStartTests(RunnerFixture runner)
         // The deadline is the type's two hours from the scheduled start, not from now.
         Assert.True(Math.Abs((created.Deadline!.Value - notBefore.AddHours(2)).TotalMilliseconds) < 2, $"deadline {created.Deadline:O}");
 
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // Once its orchestration has run (and would have started the first step, were it not waiting), the job is still
+        // pending with no start. Read as soon as that holds, not after a fixed wait that a slow create could take past
+        // its time; that it never started early is the start time checked below.
+        var durable = runner.Services.GetRequiredService<DurableTaskClient>();
+        await Conditions.WaitUntilAsync(async () => (await durable.GetInstanceAsync(created.Id))?.RuntimeStatus == OrchestrationRuntimeStatus.Running,
+            "the job's orchestration is running (waiting on its timer)");
         var waiting = await Client.GetAsync(created.Id);
         Assert.Equal((JobState.Pending, null), (waiting.Status, waiting.StartedAt));
 

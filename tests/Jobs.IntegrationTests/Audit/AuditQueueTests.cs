@@ -18,11 +18,18 @@ public sealed class AuditQueueTests(QueueRunnerFixture runner)
             .SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(message)));
         using var client = runner.Client(owner);
         string? id = null;
+        // Created: listed, and its record there. A creation writes its list rows before its record, and the audit entry is
+        // in the record's transaction, so a job just listed can have no trail yet.
         await Conditions.WaitUntilAsync(async () =>
         {
             var jobs = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync("/api/jobs"))!["jobs"]!.AsArray();
             id = jobs.Count > 0 ? (string?)jobs[0]!["id"] : null;
-            return id is not null;
+            if (id is null)
+            {
+                return false;
+            }
+            using var record = await client.GetAsync($"/api/jobs/{id}");
+            return record.StatusCode != System.Net.HttpStatusCode.NotFound;
         }, "the queued job to be created");
 
         var created = AuditTrail.Single(await AuditTrail.EntriesAsync(client, id!), "created");

@@ -69,7 +69,10 @@ public sealed class ConcurrencyLimitTests(ConcurrencyRunnerFixture runner) : ICl
     public async Task QueuedJobs_ShowTheirPlaceInLine_AndStartInPriorityThenArrivalOrder()
     {
         using var client = runner.Client("priority-" + Guid.NewGuid().ToString("N")[..6]);
-        var holder = (string)(await RunnerFixture.CreateJobAsync(client, new { type = SingleSlotHandler.TypeName, input = new { delayMs = 5_000 } }))["id"]!;
+        // The holder keeps the slot until the test has seen the whole line (a fixed hold, 5 s, could end while a loaded
+        // machine was still creating the waiting jobs: the first would then start at once, out of the test's order).
+        using var gate = StepGates.Close();
+        var holder = (string)(await RunnerFixture.CreateJobAsync(client, new { type = SingleSlotHandler.TypeName, input = new { gate = gate.Name } }))["id"]!;
         await RunnerFixture.PollStatusAsync(client, holder, s => (string?)s["status"] == "running");
 
         var waiting = new List<(string Id, string Name)>();
@@ -93,6 +96,7 @@ public sealed class ConcurrencyLimitTests(ConcurrencyRunnerFixture runner) : ICl
         var queued = JsonNode.Parse(await client.GetStringAsync($"/api/jobs?status=queued&type={SingleSlotHandler.TypeName}"))!;
         Assert.Equal(waiting.Select(w => w.Id).Order(), queued["jobs"]!.AsArray().Select(j => (string)j!["id"]!).Order());
         Assert.Equal(5, (int)queued["pagination"]!["total"]!);
+        gate.Open();
 
         var started = new List<(DateTimeOffset At, string Name)>();
         foreach (var (id, name) in waiting)
@@ -167,7 +171,9 @@ public sealed class ConcurrencyLimitTests(ConcurrencyRunnerFixture runner) : ICl
     public async Task CancellingAQueuedJob_EndsItAtOnce_AndStartsNothingOutOfTurn()
     {
         using var client = runner.Client("cancel-queued-" + Guid.NewGuid().ToString("N")[..6]);
-        var holder = (string)(await RunnerFixture.CreateJobAsync(client, new { type = SingleSlotHandler.TypeName, input = new { delayMs = 3_000 } }))["id"]!;
+        // The holder keeps the slot until the test has looked (a fixed hold, 3 s, could end first on a loaded machine).
+        using var gate = StepGates.Close();
+        var holder = (string)(await RunnerFixture.CreateJobAsync(client, new { type = SingleSlotHandler.TypeName, input = new { gate = gate.Name } }))["id"]!;
         await RunnerFixture.PollStatusAsync(client, holder, s => (string?)s["status"] == "running");
         var first = (string)(await RunnerFixture.CreateJobAsync(client, new { type = SingleSlotHandler.TypeName }))["id"]!;
         var second = (string)(await RunnerFixture.CreateJobAsync(client, new { type = SingleSlotHandler.TypeName }))["id"]!;
@@ -182,6 +188,7 @@ public sealed class ConcurrencyLimitTests(ConcurrencyRunnerFixture runner) : ICl
         var after = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{second}/status"))!;
         Assert.Equal(("queued", 1), ((string?)after["status"], (int?)after["queuePosition"]));
         Assert.Equal("running", (string?)JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{holder}/status"))!["status"]);
+        gate.Open();
 
         await RunnerFixture.WaitForEndAsync(client, second, Long);
         var holderJob = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{holder}"))!;

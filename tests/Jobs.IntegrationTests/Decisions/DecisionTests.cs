@@ -46,7 +46,13 @@ public sealed class DecisionTests(RunnerFixture runner, ITestOutputHelper output
         Assert.Equal(("deploy", "Deploy?", "deploy", "approver"), ((string?)decision["name"], (string?)decision["question"], (string?)decision["step"], (string?)decision["role"]));
         Assert.Null(decision["answer"]);
         Assert.Equal(("deploy", 1), ((string?)waiting["step"], (int)waiting["stepIndex"]!));
-        var listed = JsonNode.Parse(await client.GetStringAsync("/api/jobs?status=waiting"))!;
+        // The list rows (and the count deltas in their transaction) follow the record's change: wait for them.
+        JsonNode listed = null!;
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            listed = JsonNode.Parse(await client.GetStringAsync("/api/jobs?status=waiting"))!;
+            return listed["jobs"]!.AsArray().Count > 0;
+        }, "the waiting job is listed as waiting");
         Assert.Equal([id], listed["jobs"]!.AsArray().Select(j => (string)j!["id"]!));
         Assert.Equal(1, (long)listed["pagination"]!["total"]!);
         var stats = JsonNode.Parse(await client.GetStringAsync("/api/jobs/stats"))!;

@@ -50,13 +50,12 @@ public sealed class DeadlineTests(RunnerFixture runner)
         Assert.Equal(("timed_out", JobOutcome.TimedOut(job.GetProperty("deadline").GetDateTimeOffset()).Message, "step-1"),
             ((string?)end["status"], (string?)end["message"], (string?)end["step"]));
 
-        var completedAt = job.GetProperty("completedAt").GetDateTimeOffset();
-        var createdAt = job.GetProperty("createdAt").GetDateTimeOffset();
-        // Stopped at the deadline, not when the 3-s step would have ended (nor by the sweep, a grace later).
-        Assert.True(completedAt - createdAt < TimeSpan.FromSeconds(2.9), $"ended {completedAt - createdAt} after its creation");
         var lines = JsonDocument.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=100")).RootElement.GetProperty("lines")
             .EnumerateArray().Select(l => l.GetProperty("message").GetString()).ToList();
+        // Stopped by the deadline's token, not ended when the 3-s step would have ended (this runner has no sweep). Said by
+        // the step's own lines, not by the time the ending took, which a loaded machine stretches.
         Assert.Contains("Step step-1 stopped: the job's deadline passed.", lines);
+        Assert.DoesNotContain(lines, l => l!.StartsWith("Step step-1 completed", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l!.StartsWith("Step step-2", StringComparison.Ordinal));
         Assert.DoesNotContain("TimerCreated", await HistoryEventsAsync(id));
     }

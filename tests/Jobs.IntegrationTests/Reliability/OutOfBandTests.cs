@@ -38,8 +38,14 @@ public sealed class OutOfBandTests(FaultRunnerFixture runner)
         var job = (await runner.Store.GetAsync(id, default))!;
         Assert.Contains("ops stopped it", job.Message, StringComparison.Ordinal);
         Assert.True(job.Progress < 100);
-        var listed = JsonNode.Parse(await client.GetStringAsync("/api/jobs"))!["jobs"]!.AsArray().Single(j => (string?)j!["id"] == id)!;
-        Assert.Equal("cancelled", (string?)listed["status"]);
+        // The list rows follow the record's ending (its projection is written after it): wait for them.
+        string? listed = null;
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            listed = (string?)JsonNode.Parse(await client.GetStringAsync("/api/jobs"))!["jobs"]!.AsArray().Single(j => (string?)j!["id"] == id)!["status"];
+            return listed != "running";
+        }, "the job's list rows show its ending");
+        Assert.Equal("cancelled", listed);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Jobs.Functions.Handlers;
 using Jobs.Functions.Model;
@@ -21,15 +20,16 @@ public sealed class StepLogTests(FaultRunnerFixture runner) : IDisposable
     public async Task ALine_IsReadableWhileItsStepStillRuns()
     {
         using var client = runner.Client(_owner);
-        var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = ChattyHandler.TypeName, input = new { lines = 1, holdMs = 4000 } }))["id"]!;
+        // The step holds at a gate until the test has read its line (a fixed hold could end first on a loaded machine).
+        using var gate = StepGates.Close();
+        var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = ChattyHandler.TypeName, input = new { lines = 1, gate = gate.Name } }))["id"]!;
         await RunnerFixture.PollStatusAsync(client, id, s => (string?)s["status"] == "running");
-        var clock = Stopwatch.StartNew();
 
         var lines = await WaitForLinesAsync(client, id, 1);
         // Seen while the step still holds (the line is not waiting for the step's end).
         Assert.Equal("running", (string?)JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/status"))!["status"]);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3.5), $"first line after {clock.Elapsed}");
         Assert.Equal("line 1 of 1", lines.Single(l => l.StartsWith("line ", StringComparison.Ordinal)));
+        gate.Open();
         await RunnerFixture.WaitForEndAsync(client, id);
     }
 
@@ -42,10 +42,15 @@ public sealed class StepLogTests(FaultRunnerFixture runner) : IDisposable
         var injectedBefore = runner.Faults.Injected;
         runner.Faults.FailNth(r => r.IsBatch && r.BodyHas(_owner) is false && r.BodyHas("line 1 of 3"), 1, timing, times: 2);
         using var client = runner.Client(_owner);
-        var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = ChattyHandler.TypeName, input = new { lines = 3, holdMs = 2000 } }))["id"]!;
+        // The step holds at a gate until both faults have struck its batched writes and its lines are seen, however long
+        // a loaded machine takes (with a fixed hold, 2 s, the step could end first, and its lines go with its end instead).
+        using var gate = StepGates.Close();
+        var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = ChattyHandler.TypeName, input = new { lines = 3, gate = gate.Name } }))["id"]!;
 
+        await Conditions.WaitUntilAsync(() => Task.FromResult(runner.Faults.Injected == injectedBefore + 2), "both batched writes of the lines failed while the step ran");
         var seen = await WaitForLinesAsync(client, id, 3);
         Assert.Equal("running", (string?)JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/status"))!["status"]);
+        gate.Open();
         var end = await RunnerFixture.WaitForEndAsync(client, id);
         Assert.Equal("completed", (string?)end["status"]);
         var lines = await LinesAsync(client, id);
@@ -70,16 +75,13 @@ public sealed class StepLogTests(FaultRunnerFixture runner) : IDisposable
 
     private static async Task<List<string>> WaitForLinesAsync(HttpClient client, string id, int count)
     {
-        for (var i = 0; i < 100; i++)
+        List<string> lines = [];
+        await Conditions.WaitUntilAsync(async () =>
         {
-            var lines = await LinesAsync(client, id);
-            if (lines.Count(l => l.StartsWith("line ", StringComparison.Ordinal)) >= count)
-            {
-                return lines;
-            }
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"{count} lines never showed up");
+            lines = await LinesAsync(client, id);
+            return lines.Count(l => l.StartsWith("line ", StringComparison.Ordinal)) >= count;
+        }, $"{count} lines never showed up");
+        return lines;
     }
 }
 
@@ -88,9 +90,12 @@ public sealed record ChattyInput
 {
     public int Lines { get; init; } = 1;
     public int HoldMs { get; init; }
+
+    /// <summary>A <see cref="StepGates"/> gate the step waits at after its lines, before its hold.</summary>
+    public string? Gate { get; init; }
 }
 
-/// <summary><c>test.chatty</c>: one step that logs <c>lines</c> lines at once, then holds for <c>holdMs</c>.</summary>
+/// <summary><c>test.chatty</c>: one step that logs <c>lines</c> lines at once, waits at its <c>gate</c> if it names one, then holds for <c>holdMs</c>.</summary>
 public sealed class ChattyHandler : JobHandler<ChattyInput>
 {
     public const string TypeName = "test.chatty";
@@ -104,6 +109,10 @@ public sealed class ChattyHandler : JobHandler<ChattyInput>
             for (var n = 1; n <= i.Lines; n++)
             {
                 await step.LogAsync($"line {n} of {i.Lines}");
+            }
+            if (i.Gate is { } gate)
+            {
+                await StepGates.WaitAsync(gate, step.CancellationToken);
             }
             await Task.Delay(i.HoldMs, step.CancellationToken);
             return null;

@@ -26,10 +26,27 @@ public sealed class QueueSubmissionTests(QueueRunnerFixture runner)
     private async Task<string> SendAsync(string text) =>
         (await _queues.GetQueueClient(QueueNames.Submissions).SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(text)))).Value.MessageId;
 
-    private async Task<string?> IdempotencyKeyOfAsync(string owner, string jobId)
+    private async Task<string?> IdempotencyKeyOfAsync(string owner, string jobId) => (string?)(await RecordOfAsync(owner, jobId))["idempotencyKey"];
+
+    /// <summary>
+    /// A listed job, read whole once its record is there: a creation writes its list rows first and its record next, so a
+    /// job the listing shows can be unknown to <c>GET /api/jobs/{id}</c> for a moment (bounded wait).
+    /// </summary>
+    private async Task<JsonNode> RecordOfAsync(string owner, string jobId)
     {
         using var client = runner.Client(owner);
-        return (string?)JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{jobId}"))!["idempotencyKey"];
+        JsonNode? record = null;
+        await Conditions.WaitUntilAsync(async () =>
+        {
+            using var response = await client.GetAsync($"/api/jobs/{jobId}");
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                return false;
+            }
+            record = JsonNode.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+            return true;
+        }, $"the listed job {jobId} has its record");
+        return record!;
     }
 
     private async Task<JsonArray> JobsOfAsync(string owner, TimeSpan timeout, int atLeast = 1)
@@ -55,6 +72,7 @@ public sealed class QueueSubmissionTests(QueueRunnerFixture runner)
 
         var jobs = await JobsOfAsync(owner, TimeSpan.FromSeconds(30));
         var id = (string)Assert.Single(jobs)!["id"]!;
+        await RecordOfAsync(owner, id);
         using var client = runner.Client(owner);
         var status = await RunnerFixture.WaitForEndAsync(client, id);
         Assert.Equal("completed", (string?)status["status"]);
@@ -170,6 +188,7 @@ public sealed class QueueSubmissionTests(QueueRunnerFixture runner)
         await SendAsync(JsonSerializer.Serialize(new { type = "demo.steps", owner, correlationId = "good", input = new { steps = 1 } }));
 
         var good = Assert.Single(await JobsOfAsync(owner, TimeSpan.FromSeconds(30)));
+        await RecordOfAsync(owner, (string)good!["id"]!);
         using var client = runner.Client(owner);
         Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(client, (string)good!["id"]!))["status"]);
 

@@ -223,8 +223,10 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
         var (second, _) = await SubscribeAsync(owner, "cost-b", ["job.completed"]);
         var warmUp = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.steps", input = new { steps = 1 } }))["id"]!;
         await RunnerFixture.WaitForEndAsync(owner, warmUp);
-        await WaitForAsync("cost-b", r => r.Count >= 1);
-        await WaitForAsync("cost-a", r => r.Count >= 1);
+        // The warm-up's delivery rows are written once the receiver has answered, after it has counted the delivery: wait
+        // for the rows themselves, or one written late would be counted below as the measured job's.
+        await DeliveriesAsync(owner, first, items => items.Any(d => (string?)d!["jobId"] == warmUp && (string?)d["state"] == "delivered"));
+        await DeliveriesAsync(owner, second, items => items.Any(d => (string?)d!["jobId"] == warmUp && (string?)d["state"] == "delivered"));
 
         var deliveryRows = runner.Requests.Watch(r => r.Path.Contains("whd-", StringComparison.Ordinal) || r.BodyHas("whd-"));
         var subscriptionReads = runner.Requests.Watch(r => r.Method == "GET" && r.Query.Contains("'webhooks'", StringComparison.Ordinal));
