@@ -227,12 +227,16 @@ public sealed class MetricsFoldTests : IAsyncLifetime
     private async Task<string> ActualAsync(MetricInterval interval) => MetricsCheck.Actual(await new JobMetrics(_storage, Layout)
         .ReadAsync(new JobListScope.Owner(_owner), interval, Start.AddHours(-1), Start.AddHours(3), new HashSet<string>(), CancellationToken.None));
 
-    /// <summary>An instance's storage clients on this test's tables, without retries so a fault reaches the code.</summary>
+    /// <summary>
+    /// An instance's storage clients on this test's tables. The faults sit before the clients' retries (once per call), so
+    /// an injected one reaches the code unretried, while a real broken connection to a busy emulator is retried as the
+    /// app's would be (with no retries at all, one such reset failed this test on a loaded machine).
+    /// </summary>
     private StorageClients Clients(StorageFaults? faults) => new(
         new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["AzureWebJobsStorage"] = TestStorage.ConnectionString }).Build(),
-        Options.Create(new StorageOptions { TablePrefix = _prefix, MaxRetries = 0 }),
+        Options.Create(new StorageOptions { TablePrefix = _prefix }),
         new StorageRequestCounter(),
-        faults is null ? Array.Empty<StoragePipelinePolicy>() : [new StoragePipelinePolicy(faults, Azure.Core.HttpPipelinePosition.PerRetry)]);
+        faults is null ? Array.Empty<StoragePipelinePolicy>() : [new StoragePipelinePolicy(faults, Azure.Core.HttpPipelinePosition.PerCall)]);
 
     private static JobCounters Counters(StorageClients clients) =>
         new(clients, Layout, Options.Create(new MetricsOptions()), TimeProvider.System, NullLogger<JobCounters>.Instance);
