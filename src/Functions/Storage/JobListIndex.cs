@@ -289,7 +289,10 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout, IOp
     /// <summary>The continuations a listing call may still follow, shared by its buckets and phases.</summary>
     private sealed class Budget(int continuations)
     {
-        public int Remaining { get; set; } = continuations;
+        private int _remaining = continuations;
+
+        /// <summary>Takes one continuation if any is left; the buckets' first reads run at once, so this is atomic.</summary>
+        public bool TrySpend() => Interlocked.Decrement(ref _remaining) >= 0;
     }
 
     /// <summary>
@@ -319,13 +322,9 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout, IOp
         {
             while (_rows.Count == 0 && !_done)
             {
-                if (Requests > 0 && NextKey is not null)
+                if (Requests > 0 && NextKey is not null && !budget.TrySpend())
                 {
-                    if (budget.Remaining <= 0)
-                    {
-                        return null;
-                    }
-                    budget.Remaining--;
+                    return null;
                 }
                 if (await pages.MoveNextAsync())
                 {
