@@ -8,7 +8,7 @@ namespace Jobs.BrowserTests;
 /// Pages of one test, signed in as App Service Authentication would sign a user in, that collect every console error,
 /// uncaught script error and failed response (but those the test expects) — as <see cref="DashboardTests"/> does.
 /// </summary>
-internal sealed class DashboardSession(DashboardRunnerFixture runner, BrowserFixture browser) : IAsyncDisposable
+internal sealed class DashboardSession(RunnerFixture runner, BrowserFixture browser) : IAsyncDisposable
 {
     private readonly List<IBrowserContext> _contexts = [];
     private readonly List<string> _errors = [];

@@ -145,6 +145,11 @@ public sealed partial class JobListing(
         {
             throw ApiProblemException.BadParameter("next", "is not a cursor from an earlier page of this listing");
         }
+        catch (OffsetBeyondBudgetException spent)
+        {
+            // Storage scanned past what one request may read before reaching the offset's rows (docs/decisions.md).
+            throw ApiProblemException.BadParameter("offset", $"skips more rows than one request may read here ({spent.Skipped} were read); follow next instead");
+        }
         finally
         {
             await total; // never left running unobserved (it does not throw storage failures)

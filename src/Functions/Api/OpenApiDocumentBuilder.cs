@@ -151,7 +151,7 @@ public static class OpenApiDocumentBuilder
         Query("createdFrom", "Created at or after (ISO-8601); a page with a creation window has no total."),
         Query("createdTo", "Created at or before (ISO-8601)."),
         Query("limit", "Jobs per page, 1–100 (default 50).", "integer"),
-        Query("next", "The opaque cursor of the previous page's pagination.next."),
+        Query("next", "The opaque cursor of the previous page's pagination.next (a page can be short, even empty, and still have one: follow it until it is null)."),
         Query("offset", "Rows to skip, 0–10,000 (each is read; prefer next).", "integer"),
         Query("orderBy", "createdAt (default), updatedAt, type or status."),
         Query("order", "desc (default) or asc."),
@@ -393,6 +393,13 @@ public static class OpenApiDocumentBuilder
             schema["properties"]!.AsObject()["queuePosition"] = QueuePositionSchema(
                 "A queued job's place in line, as GET /api/jobs/{id} gives it; absent for other statuses, and for a job further back than "
                 + $"the first {Concurrency.JobSlots.MaxQueueRead} waiting jobs of its type (the one read a list page makes per type).");
+        }
+        else if (type == typeof(Pagination))
+        {
+            // A page's storage cost is bounded (docs/storage.md): a scanning filter can end a page short, even empty, with a next.
+            schema["properties"]!.AsObject()["next"]!.AsObject()["description"] =
+                "The opaque cursor of the next page; null on the last page. A page can hold fewer rows than limit, even none, and still "
+                + "have a next (a filter storage scans for stops after a bounded number of requests): follow next until it is null.";
         }
         return schema;
     }

@@ -31,15 +31,31 @@ public enum JobOrder
 public sealed class InvalidCursorException() : Exception("The cursor is not one from an earlier page of this listing.");
 
 /// <summary>
-/// Where the previous page stopped: the phase (for type/status orders) and the last RowKey read. Outside storage
-/// it exists only as an opaque token (<see cref="Encode"/>): callers never see or parse RowKeys.
+/// A listing whose <c>offset</c> skips more rows than its request budget reads (<see cref="StorageOptions.ListContinuationBudget"/>):
+/// the rows before the page could not all be read, so there is no page to answer; <c>next</c> pages past them.
 /// </summary>
-internal sealed partial record ListCursor(int Phase, string RowKey)
+public sealed class OffsetBeyondBudgetException(int skipped) : Exception($"The request budget was spent after skipping {skipped} rows of the offset.")
 {
-    // A token names the order it belongs to, so it cannot be replayed against another ordering.
+    /// <summary>How many of the offset's rows were read before the budget was spent.</summary>
+    public int Skipped { get; } = skipped;
+}
+
+/// <summary>
+/// Where the previous page stopped: the phase (for type/status orders) and a RowKey of it — the last row handed out
+/// (the next page reads after it), or, when the request budget cut the page short (<see cref="From"/>), the first key not
+/// yet covered (the next page reads from it, inclusive; none: the phase's start). Outside storage it exists only as an
+/// opaque token (<see cref="Encode"/>): callers never see or parse RowKeys.
+/// </summary>
+internal sealed partial record ListCursor(int Phase, string? RowKey, bool From = false)
+{
+    private const string FromMark = "from";
+
+    // A token names the order it belongs to, so it cannot be replayed against another ordering. A resume point carries a
+    // sixth part; the five-part form (the only one before the request budget) still means "after".
     public string Encode(JobListQuery query) =>
-        System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(
-            string.Join('|', "v1", query.OrderBy, query.Descending ? "desc" : "asc", Phase.ToString(System.Globalization.CultureInfo.InvariantCulture), RowKey)));
+        System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(string.Join('|',
+            new[] { "v1", query.OrderBy.ToString(), query.Descending ? "desc" : "asc", Phase.ToString(System.Globalization.CultureInfo.InvariantCulture), RowKey ?? "" }
+                .Concat(From ? [FromMark] : []))));
 
     /// <summary>Reads a token of <paramref name="query"/>'s ordering; throws <see cref="InvalidCursorException"/> for anything else.</summary>
     public static ListCursor Decode(string token, JobListQuery query, int phaseCount)
@@ -47,14 +63,21 @@ internal sealed partial record ListCursor(int Phase, string RowKey)
         try
         {
             var parts = System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(token)).Split('|');
-            if (parts is ["v1", var order, var direction, var phaseText, var rowKey]
+            if (parts is ["v1", var order, var direction, var phaseText, var rowKey, ..]
+                && (parts.Length == 5 || (parts.Length == 6 && parts[5] == FromMark))
                 && order == query.OrderBy.ToString() && direction == (query.Descending ? "desc" : "asc")
                 && int.TryParse(phaseText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var phase)
-                && phase < phaseCount
-                && rowKey.StartsWith(TableKeys.FamilyPrefix(query.Family), StringComparison.Ordinal)
-                && IndexRowKey().IsMatch(rowKey))
+                && phase < phaseCount)
             {
-                return new ListCursor(phase, rowKey);
+                var from = parts.Length == 6;
+                if (from && rowKey.Length == 0)
+                {
+                    return new ListCursor(phase, null, From: true);
+                }
+                if (rowKey.StartsWith(TableKeys.FamilyPrefix(query.Family), StringComparison.Ordinal) && IndexRowKey().IsMatch(rowKey))
+                {
+                    return new ListCursor(phase, rowKey, from);
+                }
             }
         }
         catch (FormatException)
@@ -62,6 +85,9 @@ internal sealed partial record ListCursor(int Phase, string RowKey)
         }
         throw new InvalidCursorException();
     }
+
+    /// <summary>Whether <paramref name="rowKey"/> has the shape of a list row's key (any family).</summary>
+    internal static bool IsIndexRowKey(string rowKey) => IndexRowKey().IsMatch(rowKey);
 
     [System.Text.RegularExpressions.GeneratedRegex("^[cu][ad]-[0-9]{19}-[0-9a-f]{32}$")]
     private static partial System.Text.RegularExpressions.Regex IndexRowKey();

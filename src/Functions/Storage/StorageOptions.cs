@@ -48,4 +48,16 @@ public sealed class StorageOptions
     public int AllIndexBuckets { get; set; } = DefaultAllIndexBuckets;
 
     public const int DefaultAllIndexBuckets = 5;
+
+    /// <summary>
+    /// Continuation requests one listing call may make (a page, or a multi-tag total's walk) beyond the first range query
+    /// of each partition and phase, which the page's plan already bounds (<c>JobListLimits.MaxStorageQueries</c>). A filter
+    /// that storage evaluates while scanning (a status or type in a time order, a correlation id, a second tag, an owner in
+    /// a shared partition) can be answered with few or no rows and a continuation, each response after up to 1,000 rows or
+    /// 5 s of scanning; past this many, the page is answered with the rows found so far (possibly none) and a <c>next</c>
+    /// that resumes where the scan stopped, and such a total is unknown. An ordinary page follows no continuation; 10 lets
+    /// a scan cover about 10,000 rows of a partition per page and keeps its worst case near 10 × 5 s (docs/storage.md).
+    /// </summary>
+    [Range(1, 1000)]
+    public int ListContinuationBudget { get; set; } = 10;
 }

@@ -436,7 +436,9 @@
       replace(summary, p.total === undefined || p.total === null
         ? `${p.count} job(s) on this page`
         : `${p.total} job(s) · page ${cursors.length + 1} of ${Math.max(1, p.totalPages)}`);
-      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 12, class: 'muted' }, 'No jobs match.')) : page.jobs.map(row));
+      // A page can be empty and still have a next (the server stops a scanning filter after a bounded number of reads).
+      replace(body, page.jobs.length === 0 ? h('tr', {}, h('td', { colspan: 12, class: 'muted' },
+        p.hasNext ? 'No matching jobs on this page; more may follow (Next).' : 'No jobs match.')) : page.jobs.map(row));
       replace(fresh);
       selected.clear();
       showSelection();
