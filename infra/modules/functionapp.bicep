@@ -107,6 +107,8 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     Jobs__Storage__TablePrefix: ''
     Jobs__Storage__MaxRetries: '3'
     Jobs__Storage__ArtifactContainer: 'job-artifacts'
+    // The continuations one listing call may follow before it answers a short page with a next (docs/storage.md).
+    Jobs__Storage__ListContinuationBudget: '10'
     // Caps on job artifacts (docs/decisions.md, issue 31): 256 MiB each, 1 GiB per job, 100 per job.
     Jobs__Artifacts__MaxArtifactBytes: '268435456'
     Jobs__Artifacts__MaxJobBytes: '1073741824'
