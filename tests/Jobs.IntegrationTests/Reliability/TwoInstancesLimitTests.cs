@@ -93,7 +93,9 @@ public sealed class TwoInstancesLimitTests : IDisposable
             {
                 break;
             }
-            Assert.True(DateTimeOffset.UtcNow < until, $"not all ended by {until:O}: {string.Join(", ", statuses.GroupBy(s => s.Status).Select(g => $"{g.Key}={g.Count()}"))}");
+            Assert.True(DateTimeOffset.UtcNow < until, $"not all ended by {until:O}: {string.Join(", ", statuses.GroupBy(s => s.Status).Select(g => $"{g.Key}={g.Count()}"))}"
+                + $"; not ended: {string.Join(", ", statuses.Where(s => s.Status is not ("completed" or "failed" or "cancelled" or "timed_out")).Select(s => $"{s.Id} ({keyOf[s.Id]}, {s.Status})"))}"
+                + $"\nthe surviving instance's last lines:\n{string.Join('\n', _second.Output.Split('\n').TakeLast(60))}");
             await Task.Delay(100);
         }
         Assert.True(killed);
