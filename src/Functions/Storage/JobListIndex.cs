@@ -172,7 +172,7 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout, IOp
     {
         var walk = query with { After = null, Offset = 0, OrderBy = JobOrder.CreatedAt, Descending = true };
         long matched = 0;
-        var continuations = 0;
+        var budget = new Budget(_budget);
         foreach (var partition in layout.PartitionsOf(query.Scope))
         {
             await foreach (var page in _table.QueryAsync<TableEntity>(BuildFilter(walk, partition), maxPerPage: 1000, select: ["JobId"], cancellationToken: cancellationToken).AsPages())
@@ -182,7 +182,7 @@ public sealed class JobListIndex(StorageClients clients, IndexLayout layout, IOp
                 {
                     return null;
                 }
-                if (page.ContinuationToken is not null && ++continuations > _budget)
+                if (page.ContinuationToken is not null && !budget.TrySpend())
                 {
                     return null; // the walk's budget is spent: the total is unknown
                 }
