@@ -95,14 +95,7 @@ public static class EmulatorCosts
     }
 
     /// <summary>Puts the last run's section (bench/results/emulator-costs.json) back into a freshly rendered report.</summary>
-    public static async Task RenderSavedAsync(string repo, string markdownPath)
-    {
-        var raw = Path.Combine(repo, "bench", "results", "emulator-costs.json");
-        if (File.Exists(raw))
-        {
-            await Soak.WriteSectionAsync(markdownPath, "emulator-costs", Render(JsonNode.Parse(await File.ReadAllTextAsync(raw))!.AsObject()));
-        }
-    }
+    public static Task RenderSavedAsync(string repo, string markdownPath) => Soak.RenderSavedSectionAsync(repo, markdownPath, "emulator-costs", Render);
 
     private static string Render(JsonObject r)
     {

@@ -68,14 +68,7 @@ public static class LimitsBench
     }
 
     /// <summary>Puts the last run's section (bench/results/limits.json) back into a freshly rendered report.</summary>
-    public static async Task RenderSavedAsync(string repo, string markdownPath)
-    {
-        var raw = Path.Combine(repo, "bench", "results", "limits.json");
-        if (File.Exists(raw))
-        {
-            await Soak.WriteSectionAsync(markdownPath, "limits", Render(JsonNode.Parse(await File.ReadAllTextAsync(raw))!.AsObject()));
-        }
-    }
+    public static Task RenderSavedAsync(string repo, string markdownPath) => Soak.RenderSavedSectionAsync(repo, markdownPath, "limits", Render);
 
     /// <summary>
     /// Three runs on one runner, each counted alone: an unlimited type (<c>demo.steps</c>, one step of 1 s), the limited

@@ -179,12 +179,18 @@ public static class Soak
     }
 
     /// <summary>Puts the last soak's section (bench/results/soak.json) back into a freshly rendered report.</summary>
-    public static async Task RenderSavedAsync(string repo, string markdownPath)
+    public static Task RenderSavedAsync(string repo, string markdownPath) => RenderSavedSectionAsync(repo, markdownPath, "soak", Render);
+
+    /// <summary>
+    /// Puts a mode's last saved run (<c>bench/results/{name}.json</c>, if there is one) back into the report as its
+    /// <paramref name="name"/> section, rendered by <paramref name="render"/>.
+    /// </summary>
+    internal static async Task RenderSavedSectionAsync(string repo, string markdownPath, string name, Func<JsonObject, string> render)
     {
-        var raw = Path.Combine(repo, "bench", "results", "soak.json");
+        var raw = Path.Combine(repo, "bench", "results", name + ".json");
         if (File.Exists(raw))
         {
-            await WriteSectionAsync(markdownPath, "soak", Render(JsonNode.Parse(await File.ReadAllTextAsync(raw))!.AsObject()));
+            await WriteSectionAsync(markdownPath, name, render(JsonNode.Parse(await File.ReadAllTextAsync(raw))!.AsObject()));
         }
     }
 

@@ -161,14 +161,7 @@ public static class TwoInstanceSoak
     }
 
     /// <summary>Puts the last run's section (bench/results/soak-two.json) back into a freshly rendered report.</summary>
-    public static async Task RenderSavedAsync(string repo, string markdownPath)
-    {
-        var raw = Path.Combine(repo, "bench", "results", "soak-two.json");
-        if (File.Exists(raw))
-        {
-            await Soak.WriteSectionAsync(markdownPath, "soak-two", Render(JsonNode.Parse(await File.ReadAllTextAsync(raw))!.AsObject()));
-        }
-    }
+    public static Task RenderSavedAsync(string repo, string markdownPath) => Soak.RenderSavedSectionAsync(repo, markdownPath, "soak-two", Render);
 
     private sealed record Problems(List<string> Stale, int Live, List<string> Counts, int Listed, int Duplicates, long? Total, long StatsTotal, int Jobs)
     {

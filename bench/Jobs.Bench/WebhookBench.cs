@@ -76,14 +76,7 @@ public static class WebhookBench
     }
 
     /// <summary>Puts the last run's section (bench/results/webhooks.json) back into a freshly rendered report.</summary>
-    public static async Task RenderSavedAsync(string repo, string markdownPath)
-    {
-        var raw = Path.Combine(repo, "bench", "results", "webhooks.json");
-        if (File.Exists(raw))
-        {
-            await Soak.WriteSectionAsync(markdownPath, "webhooks", Render(JsonNode.Parse(await File.ReadAllTextAsync(raw))!.AsObject()));
-        }
-    }
+    public static Task RenderSavedAsync(string repo, string markdownPath) => Soak.RenderSavedSectionAsync(repo, markdownPath, "webhooks", Render);
 
     private static string Render(JsonObject r) => string.Create(CultureInfo.InvariantCulture, $"""
         ## Webhooks: deliveries per second and the storage requests a subscription adds
