@@ -18,6 +18,7 @@ start_private_azurite JOBS_TEST_STORAGE
 
 rm -rf TestResults
 echo "==> running tests"
+tests_started=$SECONDS
 set +e
 # One test project at a time (-m:1): each already runs its collections in parallel (its xunit.runner.json); the unit,
 # integration, runner and browser projects all at once would crowd a small machine into timeouts.
@@ -27,9 +28,10 @@ dotnet test Jobs.sln -c "$CONFIGURATION" --no-build -m:1 --results-directory Tes
     /^Test run for / { n = split($4, path, "/"); print "--", path[n]; next }  # which test project the lines below are of
     /^[[:space:]]+Failed Jobs/ { context = 7 }                                 # a failed test, with its message
     context > 0 { print; context--; next }
-    /^[[:space:]]+(Total tests|Passed|Failed|Skipped):/'
+    /^[[:space:]]+(Total tests|Passed|Failed|Skipped):/ || /^[[:space:]]*Total time:/'
 status=${PIPESTATUS[0]}
 set -e
+echo "tests ran for $((SECONDS - tests_started)) s (restoring, building and installing before them took $tests_started s)"
 
 # Every test project prints its own summary ("Passed: N", and "Failed: N" / "Skipped: N" when there are any): add them up.
 count() { { grep -E "^\s+$1:\s+[0-9]+\s*$" TestResults.log || true; } | awk '{ n += $2 } END { print n + 0 }'; }

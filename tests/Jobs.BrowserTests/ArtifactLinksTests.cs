@@ -6,7 +6,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Jobs.BrowserTests;
 
 /// <summary>The job view's Artifacts section: a download link per artifact of the job.</summary>
-[Collection(DashboardCollection.Name)]
+[Collection(SecondDashboardCollection.Name)]
 public sealed class ArtifactLinksTests(DashboardRunnerFixture runner, BrowserFixture browser)
 {
     [Fact]

@@ -12,7 +12,7 @@ namespace Jobs.BrowserTests;
 /// Issue 26 in the dashboard's list: rows selected by their boxes (or all on the page) are cancelled with one bulk call,
 /// whose job is then shown. Fails on any console error, uncaught script error or failed request of the page.
 /// </summary>
-[Collection(DashboardCollection.Name)]
+[Collection(SecondDashboardCollection.Name)]
 public sealed class BulkSelectionTests(DashboardRunnerFixture runner, BrowserFixture browser) : IAsyncLifetime
 {
     private readonly string _owner = "ui-bulk-" + Guid.NewGuid().ToString("N")[..8];

@@ -10,7 +10,7 @@ namespace Jobs.BrowserTests;
 /// A job waiting for a person in the dashboard (issue 31): its view shows the question with Approve, Reject and a
 /// comment box, and an answer given there runs the job on and is in its audit trail. Fails on any page error.
 /// </summary>
-[Collection(DashboardCollection.Name)]
+[Collection(SecondDashboardCollection.Name)]
 public sealed class DecisionDashboardTests(DashboardRunnerFixture runner, BrowserFixture browser) : IAsyncLifetime
 {
     private readonly string _owner = "ui-dec-" + Guid.NewGuid().ToString("N")[..8];

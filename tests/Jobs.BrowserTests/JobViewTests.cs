@@ -12,7 +12,7 @@ namespace Jobs.BrowserTests;
 /// timeline as the record keeps it, a parallel step's items, and the log's follow switch. Values the live view
 /// re-renders together are read in one evaluation.
 /// </summary>
-[Collection(DashboardCollection.Name)]
+[Collection(SecondDashboardCollection.Name)]
 public sealed class JobViewTests(DashboardRunnerFixture runner, BrowserFixture browser) : IAsyncLifetime
 {
     private readonly string _owner = "jv-" + Guid.NewGuid().ToString("N")[..8];

@@ -7,7 +7,7 @@ using static Microsoft.Playwright.Assertions;
 namespace Jobs.BrowserTests;
 
 /// <summary>The schedules page (<c>#/schedules</c>) in Chromium against the runner: create, pause, resume, delete.</summary>
-[Collection(DashboardCollection.Name)]
+[Collection(SecondDashboardCollection.Name)]
 public sealed class SchedulesPageTests(DashboardRunnerFixture runner, BrowserFixture browser) : IAsyncLifetime
 {
     private readonly string _owner = "sp-" + Guid.NewGuid().ToString("N")[..8];

@@ -13,7 +13,7 @@ namespace Jobs.BrowserTests;
 /// that tag; the search box finds jobs by correlation id, by id prefix and by tag. Every test also fails on any console
 /// error, uncaught script error or failed request of the page.
 /// </summary>
-[Collection(DashboardCollection.Name)]
+[Collection(SecondDashboardCollection.Name)]
 public sealed class TagsAndSearchTests(DashboardRunnerFixture runner, BrowserFixture browser) : IAsyncLifetime
 {
     private readonly string _owner = "ui-tags-" + Guid.NewGuid().ToString("N")[..8];

@@ -9,16 +9,19 @@ namespace Jobs.RunnerTests;
 /// content root of its own: the repository's host.json unchanged, and a local.settings.json that points at the test
 /// Azurite and gives the run a private task hub through the host's own override (AzureFunctionsJobHost__…).
 /// </summary>
+[TakesAbout(42)]
 public sealed class CrashRecoveryTests : IDisposable
 {
     // Messages a killed worker held reappear after their visibility timeout (5 minutes by default, which host.json
     // keeps for production). The extension refuses a control-queue timeout under 1 minute, so host.json cannot
     // shorten it to 30 s: the runner's TEST-ONLY overrides do.
-    private readonly RunnerProcess _runner = new(_ => { }, new Dictionary<string, string>
+    internal static RunnerProcess NewRunner() => new(_ => { }, new Dictionary<string, string>
     {
         ["Jobs__Runner__TestOverrides__WorkItemVisibilityTimeout"] = "00:00:30",
         ["Jobs__Runner__TestOverrides__ControlQueueVisibilityTimeout"] = "00:00:30",
     });
+
+    private readonly RunnerProcess _runner = NewRunner();
 
     [Fact]
     public async Task KilledMidJob_ResumesAtTheUnfinishedStep_AndFinishes()
@@ -49,6 +52,18 @@ public sealed class CrashRecoveryTests : IDisposable
         var job = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}"))!;
         Assert.Equal(4, (int)job["result"]!["stepsCompleted"]!);
     }
+
+    public void Dispose() => _runner.Dispose();
+}
+
+/// <summary>
+/// <c>kill -9</c> in the middle of a parallel step (<see cref="CrashRecoveryTests"/>), in a class of its own so that its
+/// wait for the visibility timeout runs beside theirs.
+/// </summary>
+[TakesAbout(38)]
+public sealed class ParallelStepCrashRecoveryTests : IDisposable
+{
+    private readonly RunnerProcess _runner = CrashRecoveryTests.NewRunner();
 
     [Fact]
     public async Task KilledInAParallelStep_RunsOnlyTheUnfinishedItemsAgain()

@@ -11,6 +11,7 @@ namespace Jobs.RunnerTests;
 /// <c>waiting</c>, listed so, with its question, and the answer sent to the new process wakes its orchestration, which
 /// runs the decided step and nothing before it again.
 /// </summary>
+[TakesAbout(30)]
 public sealed class DecisionRestartTests(ITestOutputHelper output) : IDisposable
 {
     private readonly RunnerProcess _runner = new(_ => { }, new Dictionary<string, string>

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Jobs.LocalRunner.Configuration;
 using Jobs.LocalRunner.Functions;
+using Jobs.Testing;
 using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -13,6 +14,7 @@ namespace Jobs.RunnerTests;
 /// function stops. Every trigger kind is timed; orchestrator episodes are not timed by the runner (see
 /// docs/host-fidelity.md: the host aborts and replays a timed-out episode instead of failing it).
 /// </summary>
+[TakesAbout(10)]
 public sealed class FunctionTimeoutInvokerTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(1);

@@ -21,6 +21,7 @@ namespace Jobs.RunnerTests;
 /// Each test runs a real queue listener on a queue of its own (the shared job-submissions queue belongs to one fixture),
 /// with a 2 s lease so an aborted message comes back quickly.
 /// </summary>
+[TakesAbout(14)]
 public sealed class HostRestartTests : IAsyncLifetime
 {
     private readonly string _queueName = "rq-" + Guid.NewGuid().ToString("N")[..16];

@@ -17,6 +17,7 @@ namespace Jobs.RunnerTests;
 /// .../Shared/UpdateQueueMessageVisibilityCommand.cs (the renewal). Each test builds a listener directly on a queue
 /// of its own (the shared job-submissions queue belongs to one fixture) with a probe function and short timings.
 /// </summary>
+[TakesAbout(16)]
 public sealed class QueueTriggerListenerTests : IAsyncLifetime
 {
     private readonly string _queueName = "lq-" + Guid.NewGuid().ToString("N")[..16];

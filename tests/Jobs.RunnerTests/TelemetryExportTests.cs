@@ -9,6 +9,7 @@ namespace Jobs.RunnerTests;
 /// output, OTLP/HTTP to a local receiver, and Application Insights' ingestion protocol to a local stand-in. Each of the
 /// job's spans (<c>job.create</c>, <c>job.step</c>, <c>job.finish</c>) must arrive carrying its job id and correlation id.
 /// </summary>
+[TakesAbout(9)]
 public sealed class TelemetryExportTests
 {
     private static readonly string[] JobSpans = ["job.create", "job.step", "job.finish"];

@@ -23,6 +23,7 @@ namespace Jobs.RunnerTests;
 /// breaking the lease makes it: the next renewal is refused with 409. Each test has a host id of its own, so its lock
 /// blob is its own.
 /// </summary>
+[TakesAbout(18)]
 public sealed class TimerLockRestartTests : IAsyncLifetime
 {
     private readonly string _hostId = "l" + Guid.NewGuid().ToString("N")[..20];

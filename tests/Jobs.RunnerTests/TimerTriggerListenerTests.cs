@@ -17,6 +17,7 @@ namespace Jobs.RunnerTests;
 /// StorageScheduleMonitor.cs, Scheduling/TimerSchedule.cs) and Azure/azure-webjobs-sdk (Singleton/SingletonListener.cs,
 /// BlobLeaseDistributedLockManager.cs). Each test has a host id of its own, so its status and lock blobs are its own.
 /// </summary>
+[TakesAbout(15)]
 public sealed class TimerTriggerListenerTests : IAsyncLifetime
 {
     private readonly string _hostId = "t" + Guid.NewGuid().ToString("N")[..20];

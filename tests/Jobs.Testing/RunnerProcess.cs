@@ -102,11 +102,12 @@ public sealed class RunnerProcess : IDisposable
         }
     }
 
-    /// <summary>Starts the runner and waits until it serves HTTP.</summary>
+    /// <summary>Starts the runner and waits until it serves HTTP (bounded by 90 s: several runners starting at once on a
+    /// loaded 2-core machine share its cores — a guard against a hang, not a speed target).</summary>
     public async Task StartAsync()
     {
         Launch();
-        for (var i = 0; i < 300; i++)
+        for (var i = 0; i < 900; i++)
         {
             try
             {

@@ -10,7 +10,7 @@ namespace Jobs.IntegrationTests.Api;
 /// The management URLs behave as Durable Functions documents its HTTP API, both the per-job ones everybody gets
 /// and the native ones (system key) admins get.
 /// </summary>
-[Collection(RunnerCollection.Name)]
+[Collection(SecondRunnerCollection.Name)]
 public sealed class DurableHttpApiTests(RunnerFixture runner)
 {
     private readonly HttpClient _owner = runner.Client("owner-" + Guid.NewGuid().ToString("N")[..8]);

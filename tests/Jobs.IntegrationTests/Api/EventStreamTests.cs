@@ -160,6 +160,7 @@ public sealed class EventStreamRunnerFixture : RunnerFixture
 }
 
 [CollectionDefinition(Name)]
+[TakesAbout(30)]
 public sealed class EventStreamRunnerCollection : ICollectionFixture<EventStreamRunnerFixture>
 {
     public const string Name = "event-stream-runner";

@@ -25,7 +25,7 @@ namespace Jobs.IntegrationTests.Api;
 /// <c>GET /api/health</c>: over HTTP through the runner (anonymous), and by calling the function class with the real
 /// services wired to storage that is down, to a table written with another layout, and to a clock the test moves.
 /// </summary>
-[Collection(RunnerCollection.Name)]
+[Collection(SecondRunnerCollection.Name)]
 public sealed class HealthTests(RunnerFixture runner)
 {
     private static readonly string DeadStorage = TestStorage.ConnectionStringFor(TestStorage.FreePort(), TestStorage.FreePort(), TestStorage.FreePort());

@@ -11,7 +11,7 @@ namespace Jobs.IntegrationTests.Api;
 /// route, list defaults, history shaping (DurableClient.GetDurableOrchestrationStatusAsync), suspend/resume answers,
 /// bare statuses with empty bodies and <c>{"Message": …}</c> error bodies.
 /// </summary>
-[Collection(RunnerCollection.Name)]
+[Collection(SecondRunnerCollection.Name)]
 public sealed class NativeDurableApiTests(RunnerFixture runner)
 {
     private readonly HttpClient _owner = runner.Client("native-" + Guid.NewGuid().ToString("N")[..8]);

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Jobs.IntegrationTests.Api;
 
 /// <summary><c>notBefore</c>: a job that waits (on a durable timer) to start, can be cancelled while it waits, and its static metadata.</summary>
-[Collection(RunnerCollection.Name)]
+[Collection(SecondRunnerCollection.Name)]
 public sealed class ScheduledStartTests(RunnerFixture runner)
 {
     private readonly HttpClient _user = runner.Client("sched-" + Guid.NewGuid().ToString("N")[..8]);

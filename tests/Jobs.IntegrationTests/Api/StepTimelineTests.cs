@@ -7,7 +7,7 @@ namespace Jobs.IntegrationTests.Api;
 /// The step timeline a job's record keeps (<c>steps</c> on <c>GET /api/jobs/{id}</c>), from real runs on the durable
 /// engine, read through Jobs.Client.
 /// </summary>
-[Collection(RunnerCollection.Name)]
+[Collection(SecondRunnerCollection.Name)]
 public sealed class StepTimelineTests(RunnerFixture runner)
 {
     private readonly JobsClient _user = new(runner.Client("tl-" + Guid.NewGuid().ToString("N")[..8]));

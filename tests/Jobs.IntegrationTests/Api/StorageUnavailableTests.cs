@@ -21,6 +21,7 @@ namespace Jobs.IntegrationTests.Api;
 /// Unreachable storage is a 503 with Retry-After and nothing half-written. These call the real function class
 /// with the real services, wired to storage that is down (a closed port) — the case a host cannot stage.
 /// </summary>
+[TakesAbout(22)]
 public sealed class StorageUnavailableTests
 {
     private static readonly string DeadStorage = TestStorage.ConnectionStringFor(TestStorage.FreePort(), TestStorage.FreePort(), TestStorage.FreePort());

@@ -258,6 +258,7 @@ public sealed class CountingRunnerFixture : RunnerFixture
 }
 
 [CollectionDefinition(Name)]
+[TakesAbout(13)]
 public sealed class CountingRunnerCollection : ICollectionFixture<CountingRunnerFixture>
 {
     public const string Name = "counting-runner";

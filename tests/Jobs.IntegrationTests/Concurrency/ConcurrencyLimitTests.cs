@@ -14,6 +14,7 @@ namespace Jobs.IntegrationTests.Concurrency;
 /// Concurrency limits, priorities and pausing a type, on Azurite with the real durable engine: jobs over a limit wait
 /// <c>queued</c> and start in priority, then arrival, order as slots free up; a paused type starts none.
 /// </summary>
+[TakesAbout(15)]
 public sealed class ConcurrencyLimitTests(ConcurrencyRunnerFixture runner) : IClassFixture<ConcurrencyRunnerFixture>
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(120);

@@ -12,7 +12,7 @@ namespace Jobs.IntegrationTests.Decisions;
 /// job waits <c>waiting</c> — listed, counted, with its question — until <c>POST /api/jobs/{id}/decisions/deploy</c>
 /// answers it, then runs on; a rejection ends as the handler says; the timeout applies what the handler chose.
 /// </summary>
-[Collection(RunnerCollection.Name)]
+[Collection(SecondRunnerCollection.Name)]
 public sealed class DecisionTests(RunnerFixture runner, ITestOutputHelper output)
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);

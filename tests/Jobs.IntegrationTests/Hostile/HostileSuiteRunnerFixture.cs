@@ -19,6 +19,7 @@ public sealed class HostileSuiteRunnerFixture : RunnerFixture
 }
 
 [CollectionDefinition(Name)]
+[TakesAbout(30)]
 public sealed class HostileSuiteCollection : ICollectionFixture<HostileSuiteRunnerFixture>
 {
     public const string Name = "hostile-suite-runner";

@@ -12,6 +12,7 @@ namespace Jobs.IntegrationTests.Reliability;
 /// its handler decided, and queued jobs start in priority, then arrival, order. The suite runs 40 jobs; the done-when's
 /// 200 is <c>JOBS_TWO_INSTANCE_LIMIT_JOBS=200</c> (docs/reliability.md).
 /// </summary>
+[TakesAbout(40)]
 public sealed class TwoInstancesLimitTests : IDisposable
 {
     /// <summary>The environment variable that sets how many jobs run (40 when unset).</summary>

@@ -10,6 +10,7 @@ namespace Jobs.IntegrationTests.Reliability;
 /// totals, the stats and the metrics exact. The instance that dies holds step messages, orchestration partitions and projections
 /// half done; the survivor takes them over once their leases and visibility timeouts run out.
 /// </summary>
+[TakesAbout(40)]
 public sealed class TwoInstancesTests : IDisposable
 {
     private const int Jobs = 24;

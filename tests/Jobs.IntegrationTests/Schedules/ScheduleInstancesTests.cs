@@ -9,6 +9,7 @@ namespace Jobs.IntegrationTests.Schedules;
 /// both down and one started again: every occurrence from the first run to the last has exactly one run, the ones that
 /// passed while nothing ran included (caught up, policy <c>all</c>).
 /// </summary>
+[TakesAbout(25)]
 public sealed class ScheduleInstancesTests : IDisposable
 {
     private readonly RunnerProcess _first = new(_ => { }, new Dictionary<string, string>
