@@ -693,6 +693,10 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         var path = Environment.GetEnvironmentVariable("JOBS_CHROMIUM") ?? "/usr/bin/chromium";
         Assert.True(File.Exists(path), $"No Chromium at {path}: scripts/test.sh installs Debian's (apt-get install -y chromium).");
+        // Playwright's expectations wait 5 s by default, sized for a developer's machine. Here up to four browsers and
+        // their runners start at once on two cores (one of them kept busy in the fresh-clone runs), and a first page of a
+        // fresh runner can take longer than that: an expectation waits up to 15 s — a bound on a wait, not a speed target.
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = path, Headless = true, Args = ["--no-sandbox"] });
     }
