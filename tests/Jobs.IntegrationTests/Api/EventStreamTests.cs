@@ -75,8 +75,11 @@ public sealed class EventStreamTests(EventStreamRunnerFixture runner)
         using var client = runner.Client(_owner);
         var id = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 3, delayMs = 800 } }))["id"]!;
         // Drop the connection after a few events (as a network would), then carry on from the last id, as EventSource does.
+        // On a slow machine this fixture's own limit on a stream (MaxStreamSeconds, 3 s) can close it first, with fewer
+        // events: the job is still running either way, and resuming from the last id is what is tested.
         var first = await SseClient.ReadOnceAsync(client, $"/api/jobs/{id}/events", stopAfter: 4);
-        Assert.Equal(4, first.Events.Count);
+        Assert.InRange(first.Events.Count, 1, 4);
+        Assert.DoesNotContain(first.Events, e => e.Event == "end");
         var rest = await SseClient.ReadToEndAsync(client, $"/api/jobs/{id}/events", first.Events[^1].Id);
         var lines = first.Events.Concat(rest.SelectMany(c => c.Events)).Where(e => e.Event == "log").Select(e => (string)JsonNode.Parse(e.Data)!["cursor"]!).ToList();
         var logged = JsonNode.Parse(await client.GetStringAsync($"/api/jobs/{id}/logs?limit=1000"))!["lines"]!.AsArray().Select(l => (string)l!["cursor"]!);

@@ -317,16 +317,18 @@
       const label = row => (r.interval === 'minute' ? clock(new Date(row.at).toISOString()) : new Date(row.at).toISOString().slice(0, 13).replace('T', ' ') + ':00');
       chart(throughput, `Throughput — ${r.label.toLowerCase()}, per ${r.interval}`, rows, label,
         [['Created', 'created', '--accent'], ['Completed', 'completed', '--ok'], ['Failed', row => row.failed + row.timedOut, '--bad']]);
-      chart(failureRate, `Failure rate (%) — ${r.label.toLowerCase()}`, rows, label, [['Failed or timed out, of ended (%)', rate, '--bad']]);
+      // A rate of 0 % is a value (jobs ended, none failed); only a slot with no endings (null) has none.
+      chart(failureRate, `Failure rate (%) — ${r.label.toLowerCase()}`, rows, label, [['Failed or timed out, of ended (%)', rate, '--bad']], null);
       showDurations(metrics, r);
     }
 
-    function chart(section, title, rows, label, lines) {
+    // The data table lists the slots where some line has a value other than `empty` (0 for counts; null for rates).
+    function chart(section, title, rows, label, lines, empty = 0) {
       const values = lines.map(([, pick]) => rows.map(row => (typeof pick === 'function' ? pick(row) : row[pick])));
       const table = h('table', { class: 'chart-data visually-hidden' },
         h('caption', {}, title),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Time'), lines.map(([name]) => h('th', { scope: 'col' }, name)))),
-        h('tbody', {}, rows.filter((_, i) => values.some(v => v[i])).map(row => {
+        h('tbody', {}, rows.filter((_, i) => values.some(v => v[i] !== null && v[i] !== empty)).map(row => {
           const i = rows.indexOf(row);
           return h('tr', { 'data-at': new Date(row.at).toISOString() }, h('th', { scope: 'row' }, label(row)), values.map(v => h('td', {}, v[i] === null ? '—' : String(v[i]))));
         })));
