@@ -1,10 +1,7 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using Jobs.Functions.Model;
 using Jobs.Functions.Storage;
-using Jobs.LocalRunner.Restarts;
 using Jobs.Testing;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
