@@ -51,13 +51,13 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
         {
             await ApplyToAsync(job, partition, target, expected, [], null, cancellationToken);
         }
-        Func<Task> announce = async () =>
+        Func<ProjectedState?, Task> announce = async shown =>
         {
             if (job.Status.IsTerminal())
             {
                 await events.PublishAsync(job, stamp, cancellationToken);
             }
-            await webhooks.AnnounceAsync(job, stamp, recheck: !expected.Known, cancellationToken);
+            await webhooks.AnnounceAsync(job, shown?.Status, stamp, recheck: !expected.Known, cancellationToken);
         };
         await ApplyToAsync(job, all, target, expected, others, announce, cancellationToken);
     }
@@ -95,7 +95,7 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
     }
 
     private async Task ApplyToAsync(Job job, string partition, ProjectedState target, Expected expected, IReadOnlyCollection<string> dirty,
-        Func<Task>? announce, CancellationToken cancellationToken)
+        Func<ProjectedState?, Task>? announce, CancellationToken cancellationToken)
     {
         var known = expected.Known;
         var from = expected.State;
@@ -120,7 +120,7 @@ public sealed partial class JobProjector(StorageClients clients, IndexLayout lay
             }
             if (announce is not null)
             {
-                await announce(); // once, before the write that settles the ending
+                await announce(from); // once, before the write that settles the change, with the status it settles it from
                 announce = null;
             }
             if (await TrySubmitAsync(ProjectionPlan.Apply(job, partition, partition == layout.AllPartitionOf(job.Id), from, target, dirty), split, cancellationToken))

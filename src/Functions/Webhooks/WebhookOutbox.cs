@@ -34,17 +34,18 @@ public sealed partial class WebhookOutbox(
     private readonly TimeSpan _progressInterval = TimeSpan.FromSeconds(options.Value.ProgressIntervalSeconds);
 
     /// <summary>
-    /// Delivers what <paramref name="job"/>'s change owes. <paramref name="recheck"/>: the change may have been announced
-    /// before (its projection is being finished by another writer than the one that made it), so deliveries already
-    /// recorded are not sent again.
+    /// Delivers what <paramref name="job"/>'s change from <paramref name="from"/> (the status its all-jobs rows show, null
+    /// for none) owes: a job back from <c>waiting</c> is no new <c>job.started</c> (<see cref="WebhookEvents.Of"/>).
+    /// <paramref name="recheck"/>: the change may have been announced before (its projection is being finished by another
+    /// writer than the one that made it), so deliveries already recorded are not sent again.
     /// </summary>
-    public async Task AnnounceAsync(Job job, JobStamp stamp, bool recheck, CancellationToken cancellationToken)
+    public async Task AnnounceAsync(Job job, JobStatus? from, JobStamp stamp, bool recheck, CancellationToken cancellationToken)
     {
         if (job.Status.IsTerminal())
         {
             _progressSent.TryRemove(job.Id, out _);
         }
-        if (WebhookEvents.Of(null, job.Status) is not { } eventName)
+        if (WebhookEvents.Of(from, job.Status) is not { } eventName)
         {
             return;
         }

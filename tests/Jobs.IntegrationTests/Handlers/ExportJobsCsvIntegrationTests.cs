@@ -21,15 +21,9 @@ public sealed class ExportJobsCsvIntegrationTests(RunnerFixture runner)
         var failed = (string)(await RunnerFixture.CreateJobAsync(client, new { type = "demo.steps", input = new { steps = 1, failAtStep = 1 } }))["id"]!;
         await RunnerFixture.WaitForEndAsync(client, failed);
         // List rows follow the record by a moment: wait until the listing shows all four ended.
-        for (var i = 0; i < 100; i++)
-        {
-            var listed = JsonNode.Parse(await client.GetStringAsync("/api/jobs?status=completed,failed"))!["jobs"]!.AsArray();
-            if (listed.Count == 4)
-            {
-                break;
-            }
-            await Task.Delay(50);
-        }
+        await Conditions.WaitUntilAsync(
+            async () => JsonNode.Parse(await client.GetStringAsync("/api/jobs?status=completed,failed"))!["jobs"]!.AsArray().Count == 4,
+            "the listing never showed the four ended jobs");
 
         var export = await RunnerFixture.CreateJobAsync(client, new { type = "jobs.export-csv", input = new { status = "completed" } });
         var exportId = (string)export["id"]!;

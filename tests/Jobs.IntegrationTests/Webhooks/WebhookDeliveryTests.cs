@@ -93,6 +93,27 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
     }
 
     [Fact]
+    public async Task AJobBackFromWaiting_IsNoNewStart_ItsSubscriberGetsOneStartedAndOneCompleted()
+    {
+        using var owner = runner.Client(NewUser("resume"));
+        var (subscription, _) = await SubscribeAsync(owner, "resume", ["job.started", "job.completed"]);
+        var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.approval" }))["id"]!;
+        await GetAsync(owner, $"/api/jobs/{job}", j => (string?)j["status"] == "waiting");
+        using (var answer = await owner.PostAsJsonAsync($"/api/jobs/{job}/decisions/deploy", new { decision = "approve" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+        Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(owner, job))["status"]);
+
+        // Each change's first try is made before the change settles, so a second job.started for waiting → running
+        // would have reached the receiver before the job could complete.
+        var received = await WaitForAsync("resume", r => r.Any(d => d.Body.Contains("\"jobs.job.completed\"", StringComparison.Ordinal)));
+        Assert.Equal(["jobs.job.started", "jobs.job.completed"], received.Select(r => (string)JsonNode.Parse(r.Body)!["type"]!));
+        var log = await DeliveriesAsync(owner, subscription, items => items.Count >= 2 && items.All(d => (string?)d!["state"] == "delivered"));
+        Assert.Equal(["job.completed", "job.started"], log.Select(d => (string)d!["event"]!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task ReceiverAnswering500Twice_GetsTheSameWebhookIdThreeTimes_AndTheLogShowsThreeAttempts()
     {
         using var owner = runner.Client(NewUser("retry"));
