@@ -21,6 +21,10 @@ public sealed partial record JobDecisionRequest(
 {
     public const int MaxQuestionChars = 500;
 
+    /// <summary>When a decision asked at <paramref name="askedAt"/> times out: computed here only (the orchestration's
+    /// timer and the activity that records the question both use it).</summary>
+    public DateTimeOffset TimeoutAt(DateTimeOffset askedAt) => askedAt + Timeout;
+
     /// <summary>True when <paramref name="name"/> is a valid decision name.</summary>
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
 

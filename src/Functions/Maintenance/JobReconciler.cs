@@ -143,7 +143,7 @@ public sealed partial class JobReconciler(
         {
             // Written before a record that never came; once past the grace no create can still be writing it. The list
             // rows written with it go first (the row says where they are), the row that finds them last.
-            if (row.Deadline < now || row.WrittenAt is not { } written || now - written > grace)
+            if (JobDeadline.HasPassed(row.Deadline, now) || row.WrittenAt is not { } written || now - written > grace)
             {
                 if (row.Job is { } orphan)
                 {
@@ -193,7 +193,7 @@ public sealed partial class JobReconciler(
             job = await SettleAsync(job, cancellationToken);
         }
         var quiet = now - job.UpdatedAt > grace;
-        if (!quiet && job.Deadline > now)
+        if (!quiet && job.Deadline is { } ahead && !JobDeadline.HasPassed(ahead, now))
         {
             // Written recently: its orchestration was alive then. But one terminated through the native API since (an
             // operator, Durable Functions Monitor) runs no more code, so it needs no grace: its ending is written now, on
@@ -220,7 +220,7 @@ public sealed partial class JobReconciler(
                 return await EndAsync(job, terminated, durable, cancellationToken,
                     new JobWrite { Audit = audit.NewEntry(AuditActions.Terminated, Actor, ("via", "native Durable API"), ("reason", terminated.Text())) });
         }
-        if (instance is null ? job.Deadline <= now : job.Deadline + grace <= now)
+        if (job.Deadline is { } due && JobDeadline.HasPassed(instance is null ? due : due + grace, now))
         {
             // A running orchestration stops its job at the deadline itself (the step's handler is cancelled then), so it
             // has a grace to do so; past it, the handler ignored its token. With no orchestration, nothing else will.

@@ -86,7 +86,7 @@ public sealed partial class JobActivities(
         var run = handlers.Get(job.Type).Prepare(job.Input);
         var decision = request.Decision;
         var asked = new JobDecision(decision.Name, decision.Question, request.StepName, request.StepIndex, decision.Role, request.AskedAt,
-            request.AskedAt + decision.Timeout, decision.OnTimeout);
+            decision.TimeoutAt(request.AskedAt), decision.OnTimeout);
         if (JobTransitions.IsAsked(job, asked) && !job.Status.IsTerminal())
         {
             if (job.Decision!.IsAnswered)

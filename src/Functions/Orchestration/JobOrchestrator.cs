@@ -266,7 +266,7 @@ public static class JobOrchestrator
     {
         var count = plan.Steps.Count;
         var request = new AwaitDecisionRequest(plan.JobId, index, step.Name, decision, context.CurrentUtcDateTime, false, completed, carried, previous);
-        var timeoutAt = request.AskedAt + decision.Timeout;
+        var timeoutAt = decision.TimeoutAt(request.AskedAt);
         var bookkeepingFailures = 0;
         for (var round = 1; round <= MaxTriesPerStep; round++)
         {

@@ -192,15 +192,17 @@ public sealed partial class JobSubmissionService(
             return new CreateOutcome(await EnsureAcceptedAsync(winner, durable, cancellationToken), winner.Job.CreatedBy == job.CreatedBy);
         }
         LogCreated(job.Id, job.Type, owner, job.Status.ToWire());
-        return new CreateOutcome(await EnsureAcceptedAsync(new StoredJob(job, []), durable, cancellationToken, isNew: true), true);
+        return new CreateOutcome(await EnsureAcceptedAsync(new StoredJob(job, []), durable, cancellationToken, isNew: true, prepared: run), true);
     }
 
     /// <summary>
     /// Finishes what accepting a recorded job takes — the changes it left unsettled (a draft's projection), and its
     /// orchestration when it is pending and has none — tolerating failures (the reconciler or the next write finishes
-    /// it then). Idempotent, so repeats and retries use it.
+    /// it then). Idempotent, so repeats and retries use it. <paramref name="prepared"/>: the job's input as this request
+    /// already parsed and planned it, so it is not parsed again.
     /// </summary>
-    private async Task<Job> EnsureAcceptedAsync(StoredJob stored, DurableTaskClient durable, CancellationToken cancellationToken, bool isNew = false)
+    private async Task<Job> EnsureAcceptedAsync(StoredJob stored, DurableTaskClient durable, CancellationToken cancellationToken, bool isNew = false,
+        HandlerRun? prepared = null)
     {
         var job = stored.Job;
         try
@@ -217,7 +219,7 @@ public sealed partial class JobSubmissionService(
         }
         try
         {
-            await StartIfMissingAsync(job, handler, durable, cancellationToken, knownMissing: isNew);
+            await StartIfMissingAsync(job, handler, durable, cancellationToken, knownMissing: isNew, prepared: prepared);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -231,13 +233,14 @@ public sealed partial class JobSubmissionService(
     /// to start an instance id that is still live (<see cref="OrchestrationAlreadyExistsException"/>), so when another
     /// caller started it between the read and the start, it counts as already started: false, as for one found by the read.
     /// </summary>
-    public async Task<bool> StartIfMissingAsync(Job job, IJobHandler handler, DurableTaskClient durable, CancellationToken cancellationToken, bool knownMissing = false)
+    public async Task<bool> StartIfMissingAsync(Job job, IJobHandler handler, DurableTaskClient durable, CancellationToken cancellationToken, bool knownMissing = false,
+        HandlerRun? prepared = null)
     {
         if (!knownMissing && await durable.GetInstanceAsync(job.Id, cancellationToken) is not null)
         {
             return false;
         }
-        var run = handler.Prepare(job.Input);
+        var run = prepared ?? handler.Prepare(job.Input);
         // A pending job has its deadline from its submission; one recorded without (an old record) counts from its creation.
         var plan = new JobPlan(job.Id, job.Type, run.Steps, job.Deadline ?? JobDeadline.For(run.Timeout, job.CreatedAt, job.NotBefore), job.NotBefore,
             Observability.JobsTelemetry.CurrentTraceParent, JobPlan.CurrentRevision, Limited: handler.Concurrency.IsLimited);
@@ -303,7 +306,7 @@ public sealed partial class JobSubmissionService(
         {
             throw new JobStateException($"Job {job.Id} is {update.Job.Status.ToWire()}; only drafts can be submitted.");
         }
-        return await EnsureAcceptedAsync(new StoredJob(update.Job, []), durable, cancellationToken);
+        return await EnsureAcceptedAsync(new StoredJob(update.Job, []), durable, cancellationToken, prepared: run);
     }
 
     /// <summary>
