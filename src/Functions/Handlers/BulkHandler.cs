@@ -156,7 +156,7 @@ public sealed class BulkHandler(JobListIndex index, JobCounters counters, JobSto
     /// can be refused before anything is stored. The counters answer first (one read per partition of the scope: exact
     /// for status and type, as the listing's total is — all jobs' as the reconciler last summed them — and an upper bound
     /// when the filter also has a creation window or a correlation id, which they do not know); only when that bound is
-    /// over the cap are the rows walked, 1,000 a page, at most <see cref="MaxJobs"/> + 1 of them (≤ 11 pages per partition).
+    /// over the cap are the rows walked (<see cref="WalkFindsMoreThanMaxAsync"/>).
     /// </summary>
     public async Task<bool> MatchesMoreThanMaxAsync(BulkFilter filter, bool allOwners, string owner, CancellationToken cancellationToken)
     {
@@ -170,21 +170,37 @@ public sealed class BulkHandler(JobListIndex index, JobCounters counters, JobSto
         {
             return true;
         }
+        return await WalkFindsMoreThanMaxAsync(async after => await index.ListAsync(query with { After = after }, cancellationToken));
+    }
+
+    /// <summary>Listing calls a request's check may make: enough for <see cref="MaxJobs"/> + 1 matches at 1,000 a page.</summary>
+    public const int MaxCheckPages = MaxJobs / 1_000 + 2;
+
+    /// <summary>
+    /// Walks a filter's pages (<paramref name="page"/>: the page after a cursor, null for the first) until more than
+    /// <see cref="MaxJobs"/> matched (true), or the pages end (false), or <see cref="MaxCheckPages"/> were read — a
+    /// request's cost stays bounded when a sparse filter's pages come back short over a large partition. Undecided
+    /// then, it is false: the bulk job's find step walks the whole filter and fails, changing nothing, when it is over.
+    /// </summary>
+    public static async Task<bool> WalkFindsMoreThanMaxAsync(Func<string?, Task<JobPage>> page)
+    {
         var matched = 0;
-        while (true)
+        string? after = null;
+        for (var read = 0; read < MaxCheckPages; read++)
         {
-            var page = await index.ListAsync(query, cancellationToken);
-            matched += page.Jobs.Count;
+            var next = await page(after);
+            matched += next.Jobs.Count;
             if (matched > MaxJobs)
             {
                 return true;
             }
-            if (page.Next is null)
+            if (next.Next is null)
             {
                 return false;
             }
-            query = query with { After = page.Next };
+            after = next.Next;
         }
+        return false;
     }
 
     /// <summary>
