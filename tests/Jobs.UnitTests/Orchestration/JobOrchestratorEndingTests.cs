@@ -221,6 +221,67 @@ public sealed class JobOrchestratorEndingTests
     }
 
     [Fact]
+    public async Task ABookkeepingBackOffReachingTheDeadline_EndsTimedOut_AsTheSweepWould_NotFailed()
+    {
+        // The engine's writes keep failing (storage down): the back-offs (1, 2, 4 s, then 8 s cut at the deadline) run
+        // the job into its deadline, which ends it as a timeout, never as the handler's failure.
+        var context = new ScriptedOrchestrationContext(Plan(StepRetryPolicy.None), Start)
+        {
+            Activity = (name, input) => name == nameof(JobActivities.FinishJob) ? ((FinishRequest)input!).Status : throw BookkeepingFailure(),
+        };
+
+        var output = await JobOrchestrator.RunAsync(context);
+
+        Assert.Equal(SweepsEnding, Finished(context, out _));
+        Assert.Equal(SweepsEnding, output);
+        Assert.Equal(Deadline.UtcDateTime, context.Now);
+        Assert.Equal(4, context.Calls.Count(c => c.Name == nameof(JobActivities.RunJobStep))); // at 0, 1, 3 and 7 s
+    }
+
+    [Fact]
+    public async Task AStepTheEngineCannotRecordInItsBoundOfTries_EndsFailed_NamingTheEngine_NotTheHandler()
+    {
+        var plan = Plan(StepRetryPolicy.None) with { Deadline = new DateTimeOffset(Start).AddDays(30) };
+        var context = new ScriptedOrchestrationContext(plan, Start)
+        {
+            Activity = (name, input) => name == nameof(JobActivities.FinishJob) ? ((FinishRequest)input!).Status : throw BookkeepingFailure(),
+        };
+
+        var output = await JobOrchestrator.RunAsync(context);
+
+        var ending = Finished(context, out _);
+        Assert.Equal(JobOutcome.StepNotRecorded("step-1", JobOrchestrator.MaxTriesPerStep), ending);
+        Assert.Equal(ending, output);
+        Assert.Equal((JobStatus.Failed, typeof(JobBookkeepingException).FullName, "step-1"), (ending.Status, ending.Error!.Type, ending.Error.Step));
+        Assert.Equal(JobOrchestrator.MaxTriesPerStep, context.Calls.Count(c => c.Name == nameof(JobActivities.RunJobStep)));
+        Assert.All(context.Calls.Where(c => c.Name == nameof(JobActivities.RunJobStep)), c => Assert.Equal(1, ((StepRequest)c.Input!).Attempt));
+    }
+
+    [Fact]
+    public async Task AFailedWriteOfTheEnding_IsRetriedWithTheSameEnding_UntilItIsWritten()
+    {
+        var finishes = 0;
+        var context = new ScriptedOrchestrationContext(Plan(), Start)
+        {
+            Activity = (name, input) => name switch
+            {
+                nameof(JobActivities.RunJobStep) => Completed(((StepRequest)input!).StepName),
+                nameof(JobActivities.FinishJob) when finishes++ < 2 => throw BookkeepingFailure(),
+                _ => ((FinishRequest)input!).Status,
+            },
+        };
+
+        var output = await JobOrchestrator.RunAsync(context);
+
+        Assert.Equal(JobStatus.Completed, output.Status);
+        var requests = context.Calls.Where(c => c.Name == nameof(JobActivities.FinishJob)).Select(c => (FinishRequest)c.Input!).ToList();
+        Assert.Equal(3, requests.Count);
+        Assert.All(requests, r => Assert.Same(requests[0], r)); // the ending was decided once; only its write is retried
+        Assert.Equal(Start.AddSeconds(3), context.Now); // the steps take no time here; then the two back-offs, 1 s and 2 s
+        Assert.Equal(100, ((JobCustomStatus)context.CustomStatus!).Progress);
+    }
+
+    [Fact]
     public async Task AHandlerFailure_IsRetriedAsTheNextAttempt_AfterItsPolicysInterval_AndCanStillComplete()
     {
         var failures = 0;
