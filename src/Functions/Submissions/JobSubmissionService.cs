@@ -306,7 +306,9 @@ public sealed partial class JobSubmissionService(
         {
             throw new JobStateException($"Job {job.Id} is {update.Job.Status.ToWire()}; only drafts can be submitted.");
         }
-        return await EnsureAcceptedAsync(new StoredJob(update.Job, []), durable, cancellationToken, prepared: run);
+        // The input parsed above is the one submitted unless the draft was edited meanwhile (the update read it again).
+        var unchanged = update.Job.Input is { } submitted ? job.Input is { } parsed && JsonElement.DeepEquals(parsed, submitted) : job.Input is null;
+        return await EnsureAcceptedAsync(new StoredJob(update.Job, []), durable, cancellationToken, prepared: unchanged ? run : null);
     }
 
     /// <summary>

@@ -28,7 +28,9 @@ public static class WebhookEvents
     /// <summary>The event a change from <paramref name="from"/> to <paramref name="to"/> is, or null when it is none.</summary>
     public static string? Of(JobStatus? from, JobStatus to) => to switch
     {
-        JobStatus.Running when from is not (JobStatus.Running or JobStatus.Waiting) => Started, // back from waiting is no new start
+        // A job starts once: at the first of running or waiting (a job whose first step to run asks a decision waits before
+        // it runs, as the metrics and startedAt count it); back from waiting, or waiting again, is no new start.
+        JobStatus.Running or JobStatus.Waiting when from is not (JobStatus.Running or JobStatus.Waiting) => Started,
         JobStatus.Completed => Completed,
         JobStatus.Failed => Failed,
         JobStatus.Cancelled => Cancelled,

@@ -95,22 +95,66 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
     [Fact]
     public async Task AJobBackFromWaiting_IsNoNewStart_ItsSubscriberGetsOneStartedAndOneCompleted()
     {
+        // running → waiting (the deploy step asks) → running (approved) → completed.
         using var owner = runner.Client(NewUser("resume"));
         var (subscription, _) = await SubscribeAsync(owner, "resume", ["job.started", "job.completed"]);
         var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.approval" }))["id"]!;
         await GetAsync(owner, $"/api/jobs/{job}", j => (string?)j["status"] == "waiting");
-        using (var answer = await owner.PostAsJsonAsync($"/api/jobs/{job}/decisions/deploy", new { decision = "approve" }))
-        {
-            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
-        }
+        await ApproveAsync(owner, job);
         Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(owner, job))["status"]);
 
-        // Each change's first try is made before the change settles, so a second job.started for waiting → running
-        // would have reached the receiver before the job could complete.
-        var received = await WaitForAsync("resume", r => r.Any(d => d.Body.Contains("\"jobs.job.completed\"", StringComparison.Ordinal)));
-        Assert.Equal(["jobs.job.started", "jobs.job.completed"], received.Select(r => (string)JsonNode.Parse(r.Body)!["type"]!));
-        var log = await DeliveriesAsync(owner, subscription, items => items.Count >= 2 && items.All(d => (string?)d!["state"] == "delivered"));
+        await AssertStartedOnceThenCompletedAsync(owner, subscription, "resume", job);
+    }
+
+    [Fact]
+    public async Task AJobThatWaitsBeforeItsFirstStepRuns_StartsWhenItWaits_AndOnlyThen()
+    {
+        // A resume of a rejected approval starts at deploy, which asks first: pending → waiting → running → completed.
+        using var owner = runner.Client(NewUser("waits-first"));
+        var original = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.approval" }))["id"]!;
+        await GetAsync(owner, $"/api/jobs/{original}", j => (string?)j["status"] == "waiting");
+        using (var reject = await owner.PostAsJsonAsync($"/api/jobs/{original}/decisions/deploy", new { decision = "reject" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, reject.StatusCode);
+        }
+        Assert.Equal("failed", (string?)(await RunnerFixture.WaitForEndAsync(owner, original))["status"]);
+        var (subscription, _) = await SubscribeAsync(owner, "waits-first", ["job.started", "job.completed"]);
+        string job;
+        using (var rerun = await owner.PostAsJsonAsync($"/api/jobs/{original}/rerun", new { from = "failed-step" }))
+        {
+            var text = await rerun.Content.ReadAsStringAsync();
+            Assert.True(rerun.StatusCode == HttpStatusCode.Accepted, $"{(int)rerun.StatusCode}: {text}");
+            job = (string)JsonNode.Parse(text)!["id"]!;
+        }
+        var waiting = await GetAsync(owner, $"/api/jobs/{job}", j => (string?)j["status"] == "waiting");
+        Assert.Equal("deploy", (string?)waiting["decision"]!["step"]);
+        var started = await DeliveriesAsync(owner, subscription, items => items.Any(d => (string?)d!["state"] == "delivered"));
+        Assert.Equal(("job.started", job), ((string?)started.Single()!["event"], (string?)started.Single()!["jobId"])); // sent when it began to wait
+        await ApproveAsync(owner, job);
+        Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(owner, job))["status"]);
+
+        await AssertStartedOnceThenCompletedAsync(owner, subscription, "waits-first", job);
+    }
+
+    private static async Task ApproveAsync(HttpClient owner, string job)
+    {
+        using var answer = await owner.PostAsJsonAsync($"/api/jobs/{job}/decisions/deploy", new { decision = "approve" });
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+    }
+
+    /// <summary>
+    /// The subscription's log holds one job.started and one job.completed for <paramref name="job"/>, both delivered, and so
+    /// did the receiver. Each change's delivery row is written before the change settles, so a second job.started would be
+    /// in the log before the job could complete.
+    /// </summary>
+    private async Task AssertStartedOnceThenCompletedAsync(HttpClient owner, string subscription, string hook, string job)
+    {
+        var log = await DeliveriesAsync(owner, subscription, items =>
+            items.Any(d => (string?)d!["event"] == "job.completed") && items.All(d => (string?)d!["state"] == "delivered"));
+        Assert.All(log, d => Assert.Equal(job, (string?)d!["jobId"]));
         Assert.Equal(["job.completed", "job.started"], log.Select(d => (string)d!["event"]!).Order(StringComparer.Ordinal));
+        var received = await _receiver.ReceivedAsync(hook);
+        Assert.Equal(["jobs.job.completed", "jobs.job.started"], received.Select(r => (string)JsonNode.Parse(r.Body)!["type"]!).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -124,6 +124,17 @@ public sealed class WebhookAddressGuardTests
     public void EachStatusChange_IsTheEventItsNameSays(JobStatus to, string? expected) =>
         Assert.Equal(expected, WebhookEvents.Of(JobStatus.Pending, to));
 
+    [Theory]
+    [InlineData(JobStatus.Pending, JobStatus.Waiting, "job.started")] // its first step to run asks a decision
+    [InlineData(JobStatus.Queued, JobStatus.Waiting, "job.started")]
+    [InlineData(JobStatus.Queued, JobStatus.Running, "job.started")]
+    [InlineData(JobStatus.Running, JobStatus.Waiting, null)]
+    [InlineData(JobStatus.Waiting, JobStatus.Running, null)] // answered: the same start goes on
+    [InlineData(JobStatus.Running, JobStatus.Running, null)]
+    [InlineData(JobStatus.Waiting, JobStatus.Completed, "job.completed")]
+    public void AJobStartsOnce_AtTheFirstOfRunningOrWaiting(JobStatus from, JobStatus to, string? expected) =>
+        Assert.Equal(expected, WebhookEvents.Of(from, to));
+
     [Fact]
     public void TheDefaultRetrySchedule_AddsUpToAboutADay()
     {
