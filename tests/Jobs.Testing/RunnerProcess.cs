@@ -11,8 +11,9 @@ namespace Jobs.Testing;
 public sealed class RunnerProcess : IDisposable
 {
     private readonly string _contentRoot = Directory.CreateTempSubdirectory("jobs-runner-").FullName;
-    private readonly int _port = TestStorage.FreePort();
+    private int _port = TestStorage.FreePort();
     private readonly System.Text.StringBuilder _output = new();
+    private int _outputAtLaunch; // where the latest launch's output begins in _output
     private Process? _process;
 
     private readonly IReadOnlyDictionary<string, string> _environment = new Dictionary<string, string>();
@@ -58,7 +59,7 @@ public sealed class RunnerProcess : IDisposable
             local["Values"]![key] = value;
         }
         File.WriteAllText(Path.Combine(_contentRoot, "local.settings.json"), local.ToJsonString());
-        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
+        Client = NewClient();
     }
 
     /// <summary>
@@ -75,12 +76,31 @@ public sealed class RunnerProcess : IDisposable
         {
             File.Copy(Path.Combine(sibling._contentRoot, file), Path.Combine(_contentRoot, file));
         }
-        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
+        Client = NewClient();
     }
 
     private readonly bool _testStorage;
 
     public HttpClient Client { get; }
+
+    /// <summary>The port the runner listens on (or is to): another one after a launch that lost its port (<see cref="StartAsync"/>).</summary>
+    public int Port => Volatile.Read(ref _port);
+
+    /// <summary>A client of the runner whose requests go to <see cref="Port"/>, whatever port its base address names.</summary>
+    private HttpClient NewClient() =>
+        new(new ToCurrentPort(this, _port)) { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(30) };
+
+    private sealed class ToCurrentPort(RunnerProcess runner, int addressed) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri is { IsLoopback: true } uri && uri.Port == addressed && runner.Port != addressed)
+            {
+                request.RequestUri = new UriBuilder(uri) { Port = runner.Port }.Uri;
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 
     /// <summary>The task hub (host.json's <c>extensions.durableTask.hubName</c>): its queues are <c>{hub}-workitems</c>, <c>{hub}-control-NN</c>.</summary>
     public string HubName { get; }
@@ -103,27 +123,56 @@ public sealed class RunnerProcess : IDisposable
     }
 
     /// <summary>Starts the runner and waits until it serves HTTP (bounded by 90 s: several runners starting at once on a
-    /// loaded 2-core machine share its cores — a guard against a hang, not a speed target).</summary>
+    /// loaded 2-core machine share its cores — a guard against a hang, not a speed target). The port was free when it was
+    /// picked, but another process can bind it before the runner does (Kestrel binds after the host's services start, seconds
+    /// later on a busy machine); a runner that exits for that is launched again on another port, at most twice.</summary>
     public async Task StartAsync()
     {
         Launch();
-        for (var i = 0; i < 900; i++)
+        var started = Stopwatch.StartNew();
+        var lastSeen = "no answer yet";
+        var relaunches = 0;
+        while (started.Elapsed < StartBound)
         {
             try
             {
-                using var response = await Client.GetAsync("/api/job-types");
-                if (response.IsSuccessStatusCode)
+                using var probe = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                using var response = await Client.GetAsync("/api/job-types", probe.Token);
+                // Answered by this runner, not by another process that holds the port: it printed its banner since this launch.
+                if (response.IsSuccessStatusCode && !HasExited && OutputSinceLaunch().Contains("Jobs is serving", StringComparison.Ordinal))
                 {
                     return;
                 }
+                lastSeen = $"{(int)response.StatusCode}: {Truncate(await response.Content.ReadAsStringAsync(), 500)}";
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                lastSeen = ex.Message;
+            }
+            if (HasExited)
+            {
+                if (relaunches < 2 && OutputSinceLaunch().Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+                {
+                    relaunches++;
+                    Capture($"[RunnerProcess] port {_port} was taken before the runner bound it: launching again on another port");
+                    Volatile.Write(ref _port, TestStorage.FreePort());
+                    _process!.Dispose();
+                    Launch();
+                    continue;
+                }
+                break;
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException("The runner did not start serving.");
+        var lines = Output.Split('\n');
+        throw new TimeoutException($"The runner did not start serving within {started.Elapsed.TotalSeconds:F0} s " +
+            $"({(HasExited ? $"it exited with {_process!.ExitCode}" : "still running")}; the last probe of /api/job-types: {lastSeen}). " +
+            $"Its last output:\n{string.Join('\n', lines.TakeLast(60))}");
     }
+
+    private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(90);
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
 
     /// <summary>Starts the runner for a start that must fail: waits for it to exit (bounded) and returns its exit code.</summary>
     public async Task<int> RunUntilExitAsync(TimeSpan timeout)
@@ -155,11 +204,23 @@ public sealed class RunnerProcess : IDisposable
         {
             start.Environment[key] = value;
         }
+        lock (_output)
+        {
+            _outputAtLaunch = _output.Length;
+        }
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => Capture(e.Data);
         _process.ErrorDataReceived += (_, e) => Capture(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+    }
+
+    private string OutputSinceLaunch()
+    {
+        lock (_output)
+        {
+            return _output.ToString(_outputAtLaunch, _output.Length - _outputAtLaunch);
+        }
     }
 
     private void Capture(string? line)
