@@ -100,7 +100,7 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
         var (subscription, _) = await SubscribeAsync(owner, "resume", ["job.started", "job.completed"]);
         var job = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.approval" }))["id"]!;
         await GetAsync(owner, $"/api/jobs/{job}", j => (string?)j["status"] == "waiting");
-        await ApproveAsync(owner, job);
+        await DecideAsync(owner, job, "approve");
         Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(owner, job))["status"]);
 
         await AssertStartedOnceThenCompletedAsync(owner, subscription, "resume", job);
@@ -113,10 +113,7 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
         using var owner = runner.Client(NewUser("waits-first"));
         var original = (string)(await RunnerFixture.CreateJobAsync(owner, new { type = "demo.approval" }))["id"]!;
         await GetAsync(owner, $"/api/jobs/{original}", j => (string?)j["status"] == "waiting");
-        using (var reject = await owner.PostAsJsonAsync($"/api/jobs/{original}/decisions/deploy", new { decision = "reject" }))
-        {
-            Assert.Equal(HttpStatusCode.OK, reject.StatusCode);
-        }
+        await DecideAsync(owner, original, "reject");
         Assert.Equal("failed", (string?)(await RunnerFixture.WaitForEndAsync(owner, original))["status"]);
         var (subscription, _) = await SubscribeAsync(owner, "waits-first", ["job.started", "job.completed"]);
         string job;
@@ -130,15 +127,15 @@ public sealed class WebhookDeliveryTests(WebhookRunnerFixture runner) : IAsyncLi
         Assert.Equal("deploy", (string?)waiting["decision"]!["step"]);
         var started = await DeliveriesAsync(owner, subscription, items => items.Any(d => (string?)d!["state"] == "delivered"));
         Assert.Equal(("job.started", job), ((string?)started.Single()!["event"], (string?)started.Single()!["jobId"])); // sent when it began to wait
-        await ApproveAsync(owner, job);
+        await DecideAsync(owner, job, "approve");
         Assert.Equal("completed", (string?)(await RunnerFixture.WaitForEndAsync(owner, job))["status"]);
 
         await AssertStartedOnceThenCompletedAsync(owner, subscription, "waits-first", job);
     }
 
-    private static async Task ApproveAsync(HttpClient owner, string job)
+    private static async Task DecideAsync(HttpClient owner, string job, string decision)
     {
-        using var answer = await owner.PostAsJsonAsync($"/api/jobs/{job}/decisions/deploy", new { decision = "approve" });
+        using var answer = await owner.PostAsJsonAsync($"/api/jobs/{job}/decisions/deploy", new { decision });
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
     }
 
